@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Strata.Cli.Commands;
+using Strata.Core;
+
+namespace Strata.Cli;
+
+/// <summary>The <c>strata</c> command line: builds the command tree, runs it, and turns every failure into one sentence.</summary>
+public static class StrataApp
+{
+    /// <summary>Exit code for an unexpected internal error (BSD EX_SOFTWARE).</summary>
+    public const int InternalErrorExitCode = 70;
+
+    /// <summary>Runs <c>strata</c> with <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var context = new CliContext(output, error);
+        var root = Build(context);
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            var command = string.Join(' ', parseResult.CommandResult.Command.Name == root.Name ? ["strata"] : ["strata", .. CommandPath(parseResult)]);
+            error.WriteLine($"error: {parseResult.Errors[0].Message.TrimEnd('.')}. Run '{command} --help' for usage.");
+            return 2;
+        }
+
+        try
+        {
+            return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (StrataException exception)
+        {
+            error.WriteLine($"error: {exception.Message}");
+            return exception.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("error: cancelled.");
+            return 130;
+        }
+        catch (Exception exception) when (Environment.GetEnvironmentVariable("STRATA_DEBUG") is null)
+        {
+            error.WriteLine($"error: unexpected {exception.GetType().Name}: {exception.Message} This is a bug in Strata; please report it with the command line (set STRATA_DEBUG=1 for a stack trace).");
+            return InternalErrorExitCode;
+        }
+    }
+
+    internal static RootCommand Build(CliContext context)
+    {
+        var root = new RootCommand(
+            "Strata plans, simulates and runs large-language-model inference split three ways: across a client " +
+            "device and a server (SplitLLM), across geo-distributed block servers (PETALS swarms), and across " +
+            "phases, prefill and decode on separate machine pools (Splitwise).");
+        root.Options.Add(context.CatalogOption);
+        root.Subcommands.Add(DemoCommand.Create(context));
+        root.Subcommands.Add(EstimateCommand.Create(context));
+        root.Subcommands.Add(CatalogCommand.Create(context));
+        root.Subcommands.Add(CalibrateCommand.Create(context));
+        return root;
+    }
+
+    private static IEnumerable<string> CommandPath(ParseResult parseResult)
+    {
+        var names = new Stack<string>();
+        for (var result = parseResult.CommandResult; result.Parent is System.CommandLine.Parsing.CommandResult parent; result = parent)
+        {
+            names.Push(result.Command.Name);
+        }
+
+        return names;
+    }
+}

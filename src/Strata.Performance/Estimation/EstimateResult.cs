@@ -1,0 +1,14 @@
+namespace Strata.Performance.Estimation;
+
+/// <summary>An estimate and what it was made with.</summary>
+/// <param name="Deployment">The model, machine and precision.</param>
+/// <param name="Profile">The performance model used.</param>
+/// <param name="CalibrationSource">Where the performance model's numbers come from.</param>
+/// <param name="Options">The request.</param>
+/// <param name="Estimate">The prediction.</param>
+public sealed record EstimateResult(
+    Deployment Deployment,
+    PerformanceProfile Profile,
+    string CalibrationSource,
+    EstimateOptions Options,
+    RequestEstimate Estimate);

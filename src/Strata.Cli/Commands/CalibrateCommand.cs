@@ -37,6 +37,8 @@ internal static class CalibrateCommand
                     promptTime = result.PromptTime,
                     tokenTime = result.TokenTime,
                     excluded = result.Excluded,
+                    medianOfFullFits = CalibrationMedian.Derive(table, catalog),
+                    builtInDefault = Strata.Performance.Roofline.RooflineCalibration.Default,
                     deployments = result.Deployments.Select(d => new
                     {
                         deployment = d.Key.ToString(),

@@ -33,7 +33,7 @@ public sealed record RooflineCalibration(
     /// Llama-2-70B and BLOOM-176B on A100 and H100), rounded; <c>strata calibrate</c> prints them and a test
     /// keeps these constants within 15% of the current fit. See docs/validation.md.
     /// </remarks>
-    public static RooflineCalibration Default { get; } = new(0.55, 0.30, 0.020, 0.00030, 0.45, 4000);
+    public static RooflineCalibration Default { get; } = new(0.53, 1.0, 0.015, 0.00031, 0.32, 3600);
 
     /// <summary>The compute-efficiency multiplier for a step of <paramref name="tokens"/> tokens.</summary>
     public double LargeBatchFactor(double tokens)

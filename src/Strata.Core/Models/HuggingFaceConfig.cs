@@ -79,7 +79,7 @@ public static class HuggingFaceConfig
             MaxContextTokens = OptionalInt(config, ContextNames, origin, id) ?? 0,
             NativePrecision = precision,
             Source = source,
-        }.Validate();
+        }.Validate(origin);
     }
 
     private static int RequiredInt(JsonElement config, string[] names, ModelId id, string origin) =>

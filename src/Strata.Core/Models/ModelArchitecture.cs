@@ -74,34 +74,36 @@ public sealed record ModelArchitecture
 
     /// <summary>Checks that the fields describe a buildable transformer.</summary>
     /// <exception cref="StrataException">A field is out of range; the message names the model and field.</exception>
-    public ModelArchitecture Validate()
+    /// <param name="origin">File or catalog entry the model comes from, for messages.</param>
+    public ModelArchitecture Validate(string? origin = null)
     {
-        Positive(HiddenSize, "hidden_size");
-        Positive(LayerCount, "num_hidden_layers");
-        Positive(AttentionHeadCount, "num_attention_heads");
-        Positive(KeyValueHeadCount, "num_key_value_heads");
-        Positive(IntermediateSize, "intermediate_size");
-        Positive(VocabularySize, "vocab_size");
+        var where = origin is null ? $"Model '{Id}'" : $"{origin}: model '{Id}'";
+        Positive(HiddenSize, "hidden_size", where);
+        Positive(LayerCount, "num_hidden_layers", where);
+        Positive(AttentionHeadCount, "num_attention_heads", where);
+        Positive(KeyValueHeadCount, "num_key_value_heads", where);
+        Positive(IntermediateSize, "intermediate_size", where);
+        Positive(VocabularySize, "vocab_size", where);
         if (HiddenSize % AttentionHeadCount != 0)
         {
             throw new StrataException(
-                $"Model '{Id}': hidden_size {HiddenSize} is not a multiple of num_attention_heads {AttentionHeadCount}.");
+                $"{where}: hidden_size {HiddenSize} is not a multiple of num_attention_heads {AttentionHeadCount}.");
         }
 
         if (AttentionHeadCount % KeyValueHeadCount != 0)
         {
             throw new StrataException(
-                $"Model '{Id}': num_attention_heads {AttentionHeadCount} is not a multiple of num_key_value_heads {KeyValueHeadCount}.");
+                $"{where}: num_attention_heads {AttentionHeadCount} is not a multiple of num_key_value_heads {KeyValueHeadCount}.");
         }
 
         return this;
     }
 
-    private void Positive(int value, string field)
+    private static void Positive(int value, string field, string where)
     {
         if (value <= 0)
         {
-            throw new StrataException($"Model '{Id}': {field} is {value}; expected a positive integer.");
+            throw new StrataException($"{where}: {field} is {value}; expected a positive integer.");
         }
     }
 }

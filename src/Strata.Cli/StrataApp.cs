@@ -20,7 +20,10 @@ public static class StrataApp
         if (parseResult.Errors.Count > 0)
         {
             var command = string.Join(' ', parseResult.CommandResult.Command.Name == root.Name ? ["strata"] : ["strata", .. CommandPath(parseResult)]);
-            error.WriteLine($"error: {parseResult.Errors[0].Message.TrimEnd('.')}. Run '{command} --help' for usage.");
+            // The most specific error first: an unknown token explains a missing command, not the other way round.
+            var first = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parseResult.Errors[0];
+            var message = string.Join(' ', first.Message.Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.');
+            error.WriteLine($"error: {message}. Run '{command} --help' for usage.");
             return 2;
         }
 
@@ -56,6 +59,7 @@ public static class StrataApp
         root.Subcommands.Add(EstimateCommand.Create(context));
         root.Subcommands.Add(CatalogCommand.Create(context));
         root.Subcommands.Add(CalibrateCommand.Create(context));
+        root.Subcommands.Add(ScenarioCommand.Create(context));
         return root;
     }
 

@@ -49,6 +49,11 @@ public sealed record HoldoutValidation(
             var random = new Random(Stable($"{seed}/{ProfileKey.Normalize(key.Model)}/{ProfileKey.Normalize(key.Hardware)}/{key.TensorParallel}"));
             random.Shuffle(configurations);
             var testCount = Math.Max(1, (int)Math.Round(holdoutFraction * configurations.Length));
+            if (testCount >= configurations.Length)
+            {
+                throw new StrataException($"Hold-out fraction {holdoutFraction} leaves none of the {configurations.Length} measured configurations of {key} to fit; expected a smaller fraction.");
+            }
+
             var test = configurations.Take(testCount).ToHashSet();
             var trainRows = rows.Where(row => !test.Contains(row.Configuration)).ToArray();
             var testRows = rows.Where(row => test.Contains(row.Configuration)).ToArray();

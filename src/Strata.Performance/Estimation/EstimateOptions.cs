@@ -7,6 +7,9 @@ namespace Strata.Performance.Estimation;
 /// <summary>Everything <c>strata estimate</c> needs; defaults are documented per field.</summary>
 public sealed record EstimateOptions
 {
+    /// <summary>Longest request (prompt plus output) an estimate accepts: far beyond any model's context, well inside integer range.</summary>
+    public const int MaxTokensPerRequest = 10_000_000;
+
     /// <summary>Catalog model id, or a path to a Hugging Face <c>config.json</c> (or its folder).</summary>
     public required string Model { get; init; }
 
@@ -44,6 +47,7 @@ public sealed record EstimateOptions
         Require(PromptTokens >= 1, "--prompt", PromptTokens, "a positive number of tokens");
         Require(OutputTokens >= 1, "--output", OutputTokens, "a positive number of tokens");
         Require(Batch >= 1, "--batch", Batch, "a positive number of requests");
+        Require((long)PromptTokens + OutputTokens <= MaxTokensPerRequest, "--prompt + --output", (long)PromptTokens + OutputTokens, $"at most {MaxTokensPerRequest:N0} tokens per request");
         Require(TensorParallel is null or >= 1, "--tp", TensorParallel ?? 0, "a positive number of devices");
         Require(MemoryUtilization is > 0 and <= 1, "--memory-utilization", MemoryUtilization, "a fraction in (0, 1]");
         return this;

@@ -60,6 +60,7 @@ public static class StrataApp
         root.Subcommands.Add(CatalogCommand.Create(context));
         root.Subcommands.Add(CalibrateCommand.Create(context));
         root.Subcommands.Add(ScenarioCommand.Create(context));
+        root.Subcommands.Add(SimulateCommand.Create(context));
         return root;
     }
 

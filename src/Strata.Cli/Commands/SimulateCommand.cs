@@ -1,0 +1,152 @@
+using System.CommandLine;
+using Spectre.Console;
+using Strata.Cli.Output;
+using Strata.Core.Scenarios;
+using Strata.Performance.Estimation;
+using Strata.Planning.Pools;
+using Strata.Simulation.Cluster;
+using Strata.Simulation.Metrics;
+using Strata.Simulation.Runs;
+using Strata.Simulation.Workloads;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata simulate</c>: run a workload through a cluster design in the discrete-event simulator.</summary>
+internal static class SimulateCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var trace = new Option<string?>("--trace") { Description = "Recorded arrivals and lengths: code, conv (Azure LLM 2023) or a CSV path (TIMESTAMP,ContextTokens,GeneratedTokens). Omit for synthetic arrivals.", HelpName = "name" };
+        var rate = new Option<double?>("--rate") { Description = "Arrival rate, requests per second. A trace is rescaled to it; synthetic arrivals need it.", HelpName = "rps" };
+        var duration = new Option<double?>("--duration") { Description = "Arrival window in seconds (a shorter rescaled trace repeats).", HelpName = "seconds" };
+        var requests = new Option<int?>("--requests") { Description = "Stop after this many requests.", HelpName = "n" };
+        var model = new Option<string>("--model") { Description = "Model: catalog id or config.json path.", DefaultValueFactory = _ => "llama-2-70b", HelpName = "id" };
+        var design = new Option<string>("--design") { Description = $"Cluster design: {string.Join(", ", ClusterDesigns.Names)}.", DefaultValueFactory = _ => "baseline-h100", HelpName = "name" };
+        design.AcceptOnlyFromAmong([.. ClusterDesigns.Names]);
+        var machines = new Option<int?>("--machines") { Description = "Machines of a baseline design (default 40).", HelpName = "n" };
+        var promptMachines = new Option<int?>("--prompt-machines") { Description = "Prompt machines of a Splitwise design.", HelpName = "n" };
+        var tokenMachines = new Option<int?>("--token-machines") { Description = "Token machines of a Splitwise design.", HelpName = "n" };
+        var routing = new Option<string?>("--routing") { Description = "Routing of a baseline design: shortest-queue (default), round-robin, least-loaded.", HelpName = "name" };
+        var prompt = new Option<int?>("--prompt") { Description = "Synthetic workload: fixed prompt tokens (default: sampled from the conv trace).", HelpName = "tokens" };
+        var output = new Option<int?>("--output") { Description = "Synthetic workload: fixed output tokens (default: sampled from the conv trace).", HelpName = "tokens" };
+        var arrivals = new Option<string>("--arrivals") { Description = "Synthetic arrivals: poisson or gamma.", DefaultValueFactory = _ => "poisson", HelpName = "kind" };
+        arrivals.AcceptOnlyFromAmong("poisson", "gamma");
+        var burstiness = new Option<double>("--burstiness") { Description = "Gamma arrivals: squared coefficient of variation of the gaps (1 = Poisson).", DefaultValueFactory = _ => 1.0, HelpName = "cv2" };
+        var profile = new Option<string>("--profile") { Description = "Performance model of the machines: roofline (calibrated) or measured.", DefaultValueFactory = _ => "roofline", HelpName = "kind" };
+        profile.AcceptOnlyFromAmong("roofline", "measured");
+        var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 0, HelpName = "n" };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
+        var command = new Command("simulate", "Simulate a workload on a cluster design (Splitwise phase splitting or baselines) and report latency percentiles, SLO attainment, throughput, cost and power.")
+        {
+            trace, rate, duration, requests, model, design, machines, promptMachines, tokenMachines, routing, prompt, output, arrivals, burstiness, profile, seed, json,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var options = new SimulateOptions
+            {
+                Model = parseResult.GetValue(model)!,
+                Design = parseResult.GetValue(design)!,
+                Machines = parseResult.GetValue(machines),
+                PromptMachines = parseResult.GetValue(promptMachines),
+                TokenMachines = parseResult.GetValue(tokenMachines),
+                Routing = parseResult.GetValue(routing),
+                Profile = parseResult.GetValue(profile) == "measured" ? PerformanceProfile.Measured : PerformanceProfile.Roofline,
+                Workload = new WorkloadOptions
+                {
+                    Trace = parseResult.GetValue(trace),
+                    RateRequestsPerSecond = parseResult.GetValue(rate),
+                    DurationSeconds = parseResult.GetValue(duration),
+                    Requests = parseResult.GetValue(requests),
+                    Arrivals = parseResult.GetValue(arrivals) == "gamma" ? ArrivalProcess.Gamma : ArrivalProcess.Poisson,
+                    Burstiness = parseResult.GetValue(burstiness),
+                    PromptTokens = parseResult.GetValue(prompt) is { } p ? new LengthDistribution.Fixed(p) : null,
+                    OutputTokens = parseResult.GetValue(output) is { } o ? new LengthDistribution.Fixed(o) : null,
+                    Seed = parseResult.GetValue(seed),
+                },
+            };
+            var catalog = context.Catalog(parseResult);
+            if (parseResult.GetValue(json))
+            {
+                Json.Write(context.Output, ToJson(SimulationService.Run(options, catalog, cancellationToken: cancellationToken)));
+                return Task.FromResult(0);
+            }
+
+            SimulationResult? result = null;
+            context.Console.Progress().AutoClear(true).Start(progress =>
+            {
+                var task = progress.AddTask($"Simulating {options.Design}", maxValue: 1.0);
+                result = SimulationService.Run(options, catalog, new Progress(task), cancellationToken);
+            });
+            Render(context.Console, result!);
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    internal static object ToJson(SimulationResult r) => new
+    {
+        design = r.Design,
+        scheduler = r.Scheduler,
+        requests = r.Requests,
+        completed = r.Completed,
+        failed = r.Failed,
+        ttftSeconds = Latency(r.Ttft),
+        tbtSeconds = Latency(r.Tbt),
+        tpotSeconds = Latency(r.Tpot),
+        e2eSeconds = Latency(r.E2e),
+        queueingSeconds = Latency(r.Queueing),
+        kvTransferSeconds = Latency(r.KvTransfer),
+        sloAttainment = r.SloAttainment,
+        goodputRequestsPerSecond = r.GoodputRequestsPerSecond,
+        splitwiseSlo = new { met = r.MeetsSplitwiseSlo, checks = r.SplitwiseSlo.Select(c => new { metric = c.Metric, percentile = c.Percentile, slowdown = c.Slowdown, limit = c.Limit, met = c.Met }) },
+        throughputRequestsPerSecond = r.ThroughputRequestsPerSecond,
+        throughputTokensPerSecond = r.ThroughputTokensPerSecond,
+        machineUtilization = r.MachineUtilization,
+        machines = r.Machines,
+        costPerHour = r.CostPerHour,
+        powerWatts = r.PowerWatts,
+        simulatedSeconds = r.SimulatedSeconds,
+        iterations = r.Iterations,
+        preemptions = r.Preemptions,
+        kvBlocksInUseAtEnd = r.KvBlocksInUseAtEnd,
+        wallSeconds = r.WallSeconds,
+    };
+
+    private static object? Latency(LatencySummary s) =>
+        s.Count == 0 ? null : new { p50 = s.P50, p90 = s.P90, p99 = s.P99, mean = s.Mean, max = s.Max, count = s.Count, exact = s.Exact };
+
+    private static void Render(IAnsiConsole console, SimulationResult r)
+    {
+        var table = new Table().Border(TableBorder.Rounded)
+            .Title($"[bold]{Markup.Escape(r.Design)}[/] ({r.Machines} machines, {Markup.Escape(r.Scheduler)}): {r.Completed:N0} of {r.Requests:N0} requests completed")
+            .AddColumn("Latency").AddColumn(R("P50")).AddColumn(R("P90")).AddColumn(R("P99")).AddColumn(R("Mean"));
+        foreach (var (name, s) in new[] { ("TTFT", r.Ttft), ("TBT (every gap)", r.Tbt), ("TPOT (per request)", r.Tpot), ("E2E", r.E2e), ("Queueing", r.Queueing), ("KV transfer", r.KvTransfer) })
+        {
+            table.AddRow(name, Units.Seconds(s.P50), Units.Seconds(s.P90), Units.Seconds(s.P99), Units.Seconds(s.Mean));
+        }
+
+        console.Write(table);
+        var summary = new Table().Border(TableBorder.Rounded).AddColumn("Quantity").AddColumn(R("Value"));
+        summary.AddRow("SLO attainment (TTFT <= 2 s, TPOT <= 200 ms)", Units.Percent(r.SloAttainment * 100));
+        summary.AddRow("Goodput", Units.Rate(r.GoodputRequestsPerSecond, "requests"));
+        summary.AddRow("Splitwise SLOs (Table VI)", r.MeetsSplitwiseSlo ? "[green]all 9 met[/]" : $"[red]{r.SplitwiseSlo.Count(c => !c.Met)} of 9 missed[/]");
+        summary.AddRow("Throughput", $"{Units.Rate(r.ThroughputRequestsPerSecond, "requests")}, {Units.Rate(r.ThroughputTokensPerSecond, "tokens")}");
+        summary.AddRow("Machine utilisation", Units.Percent(r.MachineUtilization * 100));
+        summary.AddRow("Cost / power", $"${r.CostPerHour:F1}/h, {r.PowerWatts / 1000:F1} kW");
+        summary.AddRow("Preemptions", r.Preemptions.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        foreach (var (reason, count) in r.Failed)
+        {
+            summary.AddRow($"[red]Failed: {Markup.Escape(reason)}[/]", count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        summary.AddRow("Simulated / wall time", $"{r.SimulatedSeconds:F0} s / {r.WallSeconds:F2} s");
+        console.Write(summary);
+    }
+
+    private static TableColumn R(string header) => new TableColumn(header).RightAligned();
+
+    private sealed class Progress(ProgressTask task) : IProgress<double>
+    {
+        public void Report(double value) => task.Value = value;
+    }
+}

@@ -1,0 +1,114 @@
+using Strata.Core.Scenarios;
+using Strata.Core.Identity;
+using Strata.Core.Workload;
+
+namespace Strata.Simulation.Workloads;
+
+/// <summary>Turns <see cref="WorkloadOptions"/> into the requests of a run, in arrival order.</summary>
+/// <remarks>
+/// A trace keeps its own arrival pattern and lengths; rescaling multiplies every arrival time by
+/// <c>trace rate / target rate</c>, and a window longer than the rescaled trace repeats it, each copy starting one
+/// mean gap after the last. Synthetic arrivals draw gaps (exponential or Gamma) and lengths from a seeded
+/// <see cref="Random"/>; the same options give the same requests, bit for bit.
+/// </remarks>
+public static class WorkloadBuilder
+{
+    /// <summary>Builds the requests.</summary>
+    public static InferenceRequest[] Build(WorkloadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return options.Trace is { } name ? FromTrace(Trace.Load(name), options) : Synthetic(options);
+    }
+
+    private static InferenceRequest[] FromTrace(Trace trace, WorkloadOptions options)
+    {
+        var rows = trace.Rows;
+        var scale = options.RateRequestsPerSecond is { } rate && trace.RateRequestsPerSecond > 0 ? trace.RateRequestsPerSecond / rate : 1.0;
+        var span = rows[^1].ArrivalSeconds * scale;
+        var period = span + (rows.Count > 1 ? span / (rows.Count - 1) : 1.0);
+        var duration = options.DurationSeconds ?? (options.Requests is null ? span : double.PositiveInfinity);
+        var limit = options.Requests ?? int.MaxValue;
+        var requests = new List<InferenceRequest>();
+        for (var copy = 0; requests.Count < limit; copy++)
+        {
+            foreach (var row in rows)
+            {
+                var arrival = copy * period + row.ArrivalSeconds * scale;
+                if (arrival > duration || requests.Count >= limit)
+                {
+                    return requests.ToArray();
+                }
+
+                requests.Add(new InferenceRequest(new RequestId(requests.Count), arrival, row.PromptTokens, row.OutputTokens));
+            }
+        }
+
+        return requests.ToArray();
+    }
+
+    private static InferenceRequest[] Synthetic(WorkloadOptions options)
+    {
+        var random = new Random(options.Seed);
+        var conv = new Lazy<Trace>(() => Trace.Load("conv"));
+        var prompts = options.PromptTokens ?? new LengthDistribution.Empirical(conv.Value.Rows.Select(r => r.PromptTokens).ToArray(), "conv");
+        var outputs = options.OutputTokens ?? new LengthDistribution.Empirical(conv.Value.Rows.Select(r => r.OutputTokens).ToArray(), "conv");
+        var rate = options.RateRequestsPerSecond!.Value;
+        var duration = options.DurationSeconds ?? double.PositiveInfinity;
+        var limit = options.Requests ?? int.MaxValue;
+        var requests = new List<InferenceRequest>();
+        var time = 0.0;
+        while (requests.Count < limit)
+        {
+            time += options.Arrivals == ArrivalProcess.Poisson ? Exponential(random, rate) : GammaGap(random, rate, options.Burstiness);
+            if (time > duration)
+            {
+                break;
+            }
+
+            requests.Add(new InferenceRequest(new RequestId(requests.Count), time, prompts.Sample(random), outputs.Sample(random)));
+        }
+
+        return requests.ToArray();
+    }
+
+    private static double Exponential(Random random, double rate) => -Math.Log(1.0 - random.NextDouble()) / rate;
+
+    // Gamma with mean 1/rate and squared coefficient of variation cv2: shape k = 1/cv2, scale = cv2/rate.
+    private static double GammaGap(Random random, double rate, double cv2)
+    {
+        var shape = 1.0 / cv2;
+        return SampleGamma(random, shape) * cv2 / rate;
+    }
+
+    // Marsaglia and Tsang (2000); shape < 1 boosted by U^(1/shape).
+    private static double SampleGamma(Random random, double shape)
+    {
+        if (shape < 1)
+        {
+            return SampleGamma(random, shape + 1) * Math.Pow(1.0 - random.NextDouble(), 1.0 / shape);
+        }
+
+        var d = shape - 1.0 / 3.0;
+        var c = 1.0 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double x, v;
+            do
+            {
+                var u1 = 1.0 - random.NextDouble();
+                var u2 = random.NextDouble();
+                x = Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+                v = 1 + c * x;
+            }
+            while (v <= 0);
+
+            v = v * v * v;
+            var u = 1.0 - random.NextDouble();
+            if (Math.Log(u) < 0.5 * x * x + d - d * v + d * Math.Log(v))
+            {
+                return d * v;
+            }
+        }
+    }
+}

@@ -61,6 +61,7 @@ public static class StrataApp
         root.Subcommands.Add(CalibrateCommand.Create(context));
         root.Subcommands.Add(ScenarioCommand.Create(context));
         root.Subcommands.Add(SimulateCommand.Create(context));
+        root.Subcommands.Add(ProvisionCommand.Create(context));
         return root;
     }
 

@@ -29,7 +29,7 @@ internal static class SimulateCommand
         var routing = new Option<string?>("--routing") { Description = "Routing of a baseline design: shortest-queue (default), round-robin, least-loaded.", HelpName = "name" };
         var prompt = new Option<int?>("--prompt") { Description = "Synthetic workload: fixed prompt tokens (default: sampled from the conv trace).", HelpName = "tokens" };
         var output = new Option<int?>("--output") { Description = "Synthetic workload: fixed output tokens (default: sampled from the conv trace).", HelpName = "tokens" };
-        var arrivals = new Option<string>("--arrivals") { Description = "Synthetic arrivals: poisson or gamma.", DefaultValueFactory = _ => "poisson", HelpName = "kind" };
+        var arrivals = new Option<string?>("--arrivals") { Description = "Arrival process: poisson or gamma. With --trace, the trace then only lends its (prompt, output) pairs; default: the trace's recorded arrivals, or poisson without one.", HelpName = "kind" };
         arrivals.AcceptOnlyFromAmong("poisson", "gamma");
         var burstiness = new Option<double>("--burstiness") { Description = "Gamma arrivals: squared coefficient of variation of the gaps (1 = Poisson).", DefaultValueFactory = _ => 1.0, HelpName = "cv2" };
         var profile = new Option<string>("--profile") { Description = "Performance model of the machines: roofline (calibrated) or measured.", DefaultValueFactory = _ => "roofline", HelpName = "kind" };
@@ -57,7 +57,7 @@ internal static class SimulateCommand
                     RateRequestsPerSecond = parseResult.GetValue(rate),
                     DurationSeconds = parseResult.GetValue(duration),
                     Requests = parseResult.GetValue(requests),
-                    Arrivals = parseResult.GetValue(arrivals) == "gamma" ? ArrivalProcess.Gamma : ArrivalProcess.Poisson,
+                    Arrivals = parseResult.GetValue(arrivals) switch { "gamma" => ArrivalProcess.Gamma, "poisson" => ArrivalProcess.Poisson, _ => null },
                     Burstiness = parseResult.GetValue(burstiness),
                     PromptTokens = parseResult.GetValue(prompt) is { } p ? new LengthDistribution.Fixed(p) : null,
                     OutputTokens = parseResult.GetValue(output) is { } o ? new LengthDistribution.Fixed(o) : null,

@@ -6,9 +6,10 @@ namespace Strata.Simulation.Workloads;
 
 /// <summary>Turns <see cref="WorkloadOptions"/> into the requests of a run, in arrival order.</summary>
 /// <remarks>
-/// A trace keeps its own arrival pattern and lengths; rescaling multiplies every arrival time by
+/// A trace without <see cref="WorkloadOptions.Arrivals"/> keeps its own arrival pattern and lengths; rescaling multiplies every arrival time by
 /// <c>trace rate / target rate</c>, and a window longer than the rescaled trace repeats it, each copy starting one
-/// mean gap after the last. Synthetic arrivals draw gaps (exponential or Gamma) and lengths from a seeded
+/// mean gap after the last. With <see cref="WorkloadOptions.Arrivals"/> set, a trace only lends its (prompt, output)
+/// pairs, drawn jointly at random (as SplitwiseSim builds its traces). Synthetic arrivals draw gaps (exponential or Gamma) and lengths from a seeded
 /// <see cref="Random"/>; the same options give the same requests, bit for bit.
 /// </remarks>
 public static class WorkloadBuilder
@@ -18,7 +19,7 @@ public static class WorkloadBuilder
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return options.Trace is { } name ? FromTrace(Trace.Load(name), options) : Synthetic(options);
+        return options.Trace is { } name && options.Arrivals is null ? FromTrace(Trace.Load(name), options) : Synthetic(options);
     }
 
     private static InferenceRequest[] FromTrace(Trace trace, WorkloadOptions options)
@@ -50,9 +51,10 @@ public static class WorkloadBuilder
     private static InferenceRequest[] Synthetic(WorkloadOptions options)
     {
         var random = new Random(options.Seed);
-        var conv = new Lazy<Trace>(() => Trace.Load("conv"));
-        var prompts = options.PromptTokens ?? new LengthDistribution.Empirical(conv.Value.Rows.Select(r => r.PromptTokens).ToArray(), "conv");
-        var outputs = options.OutputTokens ?? new LengthDistribution.Empirical(conv.Value.Rows.Select(r => r.OutputTokens).ToArray(), "conv");
+        var source = new Lazy<Trace>(() => Trace.Load(options.Trace ?? "conv"));
+        var pairs = options.PromptTokens is null && options.OutputTokens is null ? source.Value.Rows : null;
+        var prompts = options.PromptTokens ?? new LengthDistribution.Empirical(source.Value.Rows.Select(r => r.PromptTokens).ToArray(), source.Value.Name);
+        var outputs = options.OutputTokens ?? new LengthDistribution.Empirical(source.Value.Rows.Select(r => r.OutputTokens).ToArray(), source.Value.Name);
         var rate = options.RateRequestsPerSecond!.Value;
         var duration = options.DurationSeconds ?? double.PositiveInfinity;
         var limit = options.Requests ?? int.MaxValue;
@@ -60,13 +62,22 @@ public static class WorkloadBuilder
         var time = 0.0;
         while (requests.Count < limit)
         {
-            time += options.Arrivals == ArrivalProcess.Poisson ? Exponential(random, rate) : GammaGap(random, rate, options.Burstiness);
+            time += options.Arrivals == ArrivalProcess.Gamma ? GammaGap(random, rate, options.Burstiness) : Exponential(random, rate);
             if (time > duration)
             {
                 break;
             }
 
-            requests.Add(new InferenceRequest(new RequestId(requests.Count), time, prompts.Sample(random), outputs.Sample(random)));
+            if (pairs is not null)
+            {
+                // Joint draw keeps the trace's correlation between prompt and output lengths.
+                var row = pairs[random.Next(pairs.Count)];
+                requests.Add(new InferenceRequest(new RequestId(requests.Count), time, row.PromptTokens, row.OutputTokens));
+            }
+            else
+            {
+                requests.Add(new InferenceRequest(new RequestId(requests.Count), time, prompts.Sample(random), outputs.Sample(random)));
+            }
         }
 
         return requests.ToArray();

@@ -7,7 +7,7 @@ namespace Strata.Simulation.Workloads;
 /// <summary>What requests a simulation runs: a rescaled trace, or synthetic arrivals and lengths.</summary>
 public sealed record WorkloadOptions
 {
-    /// <summary>Trace name (<c>code</c>, <c>conv</c>) or CSV path; null for a synthetic workload.</summary>
+    /// <summary>Trace name (<c>code</c>, <c>conv</c>) or CSV path: its lengths, and its arrival pattern unless <see cref="Arrivals"/> is set. Null for a synthetic workload.</summary>
     public string? Trace { get; init; }
 
     /// <summary>Target arrival rate. A trace is compressed or stretched in time to it (default: the trace's own); required for synthetic.</summary>
@@ -19,8 +19,8 @@ public sealed record WorkloadOptions
     /// <summary>Stop after this many requests.</summary>
     public int? Requests { get; init; }
 
-    /// <summary>Synthetic arrivals: Poisson (default) or Gamma.</summary>
-    public ArrivalProcess Arrivals { get; init; } = ArrivalProcess.Poisson;
+    /// <summary>Synthetic arrivals, Poisson or Gamma; null keeps a trace's recorded arrivals (and means Poisson without a trace). With a trace, each request draws its (prompt, output) pair from the trace's rows.</summary>
+    public ArrivalProcess? Arrivals { get; init; }
 
     /// <summary>Squared coefficient of variation of Gamma gaps (> 0; 1 is Poisson).</summary>
     public double Burstiness { get; init; } = 1;
@@ -53,7 +53,7 @@ public sealed record WorkloadOptions
             throw new StrataException($"--requests is {Requests}; expected a positive number.");
         }
 
-        if (Trace is null)
+        if (Trace is null || Arrivals is not null)
         {
             if (RateRequestsPerSecond is null)
             {

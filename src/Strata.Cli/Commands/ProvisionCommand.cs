@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Strata.Cli.Output;
+using Strata.Performance.Estimation;
+using Strata.Planning.Pools;
+using Strata.Simulation.Provisioning;
+using Strata.Simulation.Runs;
+using Strata.Simulation.Workloads;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata provision</c>: search pool splits of a design by simulation.</summary>
+internal static class ProvisionCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var design = new Option<string>("--design") { Description = $"Cluster design: {string.Join(", ", ClusterDesigns.Names)}.", Required = true, HelpName = "name" };
+        design.AcceptOnlyFromAmong([.. ClusterDesigns.Names]);
+        var goal = new Option<string>("--goal") { Description = "min-cost or min-power (at --rate), max-rate-cost or max-rate-power (within --budget).", DefaultValueFactory = _ => "min-cost", HelpName = "goal" };
+        goal.AcceptOnlyFromAmong("min-cost", "min-power", "max-rate-cost", "max-rate-power");
+        var rate = new Option<double?>("--rate") { Description = "Target rate (requests per second) for min-cost and min-power.", HelpName = "rps" };
+        var budget = new Option<double?>("--budget") { Description = "Budget for max-rate goals: USD per hour (max-rate-cost) or watts (max-rate-power).", HelpName = "amount" };
+        var trace = new Option<string>("--trace") { Description = "Workload shape: code, conv or a CSV path; rescaled to each rate tried.", DefaultValueFactory = _ => "conv", HelpName = "name" };
+        var arrivals = new Option<string>("--arrivals") { Description = "Arrival process of each simulation: poisson (default, with the trace's lengths, as SplitwiseSim), gamma, or trace (the recorded pattern, rescaled).", DefaultValueFactory = _ => "poisson", HelpName = "kind" };
+        arrivals.AcceptOnlyFromAmong("poisson", "gamma", "trace");
+        var duration = new Option<double>("--duration") { Description = "Arrival window of each simulation, seconds.", DefaultValueFactory = _ => 120, HelpName = "seconds" };
+        var maxMachines = new Option<int>("--max-machines") { Description = "Most machines per pool considered.", DefaultValueFactory = _ => 60, HelpName = "n" };
+        var slo = new Option<string>("--slo") { Description = "SLO each candidate must meet: splitwise (all nine Table VI slowdown checks) or mlperf (99% of requests within TTFT 2 s and TPOT 200 ms).", DefaultValueFactory = _ => "splitwise", HelpName = "rule" };
+        slo.AcceptOnlyFromAmong("splitwise", "mlperf");
+        var model = new Option<string>("--model") { Description = "Model: catalog id or config.json path.", DefaultValueFactory = _ => "llama-2-70b", HelpName = "id" };
+        var profile = new Option<string>("--profile") { Description = "Performance model: roofline (calibrated) or measured.", DefaultValueFactory = _ => "roofline", HelpName = "kind" };
+        profile.AcceptOnlyFromAmong("roofline", "measured");
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
+        var command = new Command("provision", "Find the cheapest or lowest-power pool split that serves a rate, or the highest rate a cost or power budget serves, by simulating candidates on all cores.")
+        {
+            design, goal, rate, budget, trace, arrivals, duration, maxMachines, slo, model, profile, json,
+        };
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            var options = new ProvisioningOptions
+            {
+                Simulation = new SimulateOptions
+                {
+                    Design = parseResult.GetValue(design)!,
+                    Model = parseResult.GetValue(model)!,
+                    Profile = parseResult.GetValue(profile) == "measured" ? PerformanceProfile.Measured : PerformanceProfile.Roofline,
+                    Workload = new WorkloadOptions
+                    {
+                        Trace = parseResult.GetValue(trace),
+                        DurationSeconds = parseResult.GetValue(duration),
+                        Arrivals = parseResult.GetValue(arrivals) switch { "gamma" => Core.Scenarios.ArrivalProcess.Gamma, "trace" => null, _ => Core.Scenarios.ArrivalProcess.Poisson },
+                    },
+                },
+                Goal = parseResult.GetValue(goal) switch
+                {
+                    "min-power" => ProvisioningGoal.MinPower,
+                    "max-rate-cost" => ProvisioningGoal.MaxRateForCost,
+                    "max-rate-power" => ProvisioningGoal.MaxRateForPower,
+                    _ => ProvisioningGoal.MinCost,
+                },
+                TargetRateRequestsPerSecond = parseResult.GetValue(rate),
+                Budget = parseResult.GetValue(budget),
+                MaxMachinesPerPool = parseResult.GetValue(maxMachines),
+                UseSplitwiseSlo = parseResult.GetValue(slo) == "splitwise",
+            };
+            var catalog = context.Catalog(parseResult);
+            ProvisioningResult? result = null;
+            if (parseResult.GetValue(json))
+            {
+                result = ProvisioningSearch.Run(options, catalog, cancellationToken: cancellationToken);
+                Json.Write(context.Output, result);
+                return Task.FromResult(0);
+            }
+
+            context.Console.Progress().AutoClear(true).Start(progress =>
+            {
+                var task = progress.AddTask($"Searching {options.Simulation.Design} pool splits", maxValue: 1.0);
+                result = ProvisioningSearch.Run(options, catalog, new Progress(task), cancellationToken);
+            });
+            Render(context.Console, result!);
+            return Task.FromResult(0);
+        });
+        return command;
+    }
+
+    private static void Render(IAnsiConsole console, ProvisioningResult result)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(result.Design)}[/]: {result.Candidates.Count} candidates, {result.Simulations} simulations in {result.WallSeconds:F1} s")
+            .AddColumn(R("Prompt")).AddColumn(R("Token")).AddColumn(R("Machines")).AddColumn(R("$/hour")).AddColumn(R("kW")).AddColumn(R("Rate (req/s)")).AddColumn("Meets SLO");
+        foreach (var c in result.Candidates.Where(c => c.MeetsSlo).OrderBy(c => c.CostPerHour).Take(15))
+        {
+            var mark = ReferenceEquals(c, result.Best) ? "[green]best[/]" : "yes";
+            table.AddRow(I(c.PromptMachines), I(c.TokenMachines), I(c.Machines), c.CostPerHour.ToString("F1", CultureInfo.InvariantCulture),
+                (c.PowerWatts / 1000).ToString("F1", CultureInfo.InvariantCulture), c.RateRequestsPerSecond.ToString("F2", CultureInfo.InvariantCulture), mark);
+        }
+
+        console.Write(table);
+        console.MarkupLine(result.Best is { } best
+            ? $"Best: [bold]{best.PromptMachines} prompt + {best.TokenMachines} token[/] ({best.Machines} machines), ${best.CostPerHour:F1}/h, {best.PowerWatts / 1000:F1} kW, {best.RateRequestsPerSecond:F2} req/s."
+            : "[red]No candidate met the SLO.[/] Raise --max-machines or lower the rate.");
+    }
+
+    private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static TableColumn R(string header) => new TableColumn(header).RightAligned();
+
+    private sealed class Progress(ProgressTask task) : IProgress<double>
+    {
+        public void Report(double value) => task.Value = value;
+    }
+}

@@ -36,10 +36,18 @@ internal static class SimulateCommand
         profile.AcceptOnlyFromAmong("roofline", "measured");
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 0, HelpName = "n" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
+        var scenario = new Option<string?>("--scenario") { Description = "Run a scenario file instead of flags: each design it names (or its own machine pools) on its workload.", HelpName = "file" };
         var command = new Command("simulate", "Simulate a workload on a cluster design (Splitwise phase splitting or baselines) and report latency percentiles, SLO attainment, throughput, cost and power.")
         {
-            trace, rate, duration, requests, model, design, machines, promptMachines, tokenMachines, routing, prompt, output, arrivals, burstiness, profile, seed, json,
+            scenario, trace, rate, duration, requests, model, design, machines, promptMachines, tokenMachines, routing, prompt, output, arrivals, burstiness, profile, seed, json,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(scenario) is not null && new Option[] { trace, rate, duration, requests, design, machines, promptMachines, tokenMachines }.Any(o => result.GetResult(o) is { Implicit: false }))
+            {
+                result.AddError("--scenario takes the workload and designs from the file; drop --trace, --rate, --duration, --requests, --design and the machine counts, or drop --scenario");
+            }
+        });
         command.SetAction((parseResult, cancellationToken) =>
         {
             var options = new SimulateOptions
@@ -65,19 +73,35 @@ internal static class SimulateCommand
                 },
             };
             var catalog = context.Catalog(parseResult);
+            var scenarioPath = parseResult.GetValue(scenario);
+            Scenario? loaded = scenarioPath is null ? null : ScenarioLoader.Load(scenarioPath, catalog);
+            var runs = loaded is null ? [(options.Design, options)] : ScenarioSimulation.Plan(loaded);
+            catalog = loaded?.Catalog ?? catalog;
+            var results = new List<(string Label, SimulationResult Result)>();
             if (parseResult.GetValue(json))
             {
-                Json.Write(context.Output, ToJson(SimulationService.Run(options, catalog, cancellationToken: cancellationToken)));
+                foreach (var (label, run) in runs)
+                {
+                    results.Add((label, SimulationService.Run(run, catalog, cancellationToken: cancellationToken)));
+                }
+
+                Json.Write(context.Output, loaded is null ? ToJson(results[0].Result) : new { scenario = loaded.Name, results = results.Select(r => ToJson(r.Result)) });
                 return Task.FromResult(0);
             }
 
-            SimulationResult? result = null;
             context.Console.Progress().AutoClear(true).Start(progress =>
             {
-                var task = progress.AddTask($"Simulating {options.Design}", maxValue: 1.0);
-                result = SimulationService.Run(options, catalog, new Progress(task), cancellationToken);
+                foreach (var (label, run) in runs)
+                {
+                    var task = progress.AddTask($"Simulating {label}", maxValue: 1.0);
+                    results.Add((label, SimulationService.Run(run, catalog, new Progress(task), cancellationToken)));
+                }
             });
-            Render(context.Console, result!);
+            foreach (var (_, result) in results)
+            {
+                Render(context.Console, result);
+            }
+
             return Task.FromResult(0);
         });
         return command;

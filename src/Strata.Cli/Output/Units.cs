@@ -7,6 +7,7 @@ internal static class Units
 {
     public static string Seconds(double seconds) => seconds switch
     {
+        double.NaN => "-",
         0 => "0",
         < 1e-3 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e6:F0} µs"),
         < 1 => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1e3:F1} ms"),
@@ -36,5 +37,5 @@ internal static class Units
         _ => value.ToString(CultureInfo.InvariantCulture),
     };
 
-    public static string Percent(double percent) => string.Create(CultureInfo.InvariantCulture, $"{percent:F1}%");
+    public static string Percent(double percent) => double.IsNaN(percent) ? "-" : string.Create(CultureInfo.InvariantCulture, $"{percent:F1}%");
 }

@@ -1,4 +1,6 @@
 using Strata.Core;
+using Strata.Core.Models;
+using Strata.Planning.Pools;
 using Strata.Core.Workload;
 using Strata.Performance.Estimation;
 using Strata.Simulation.Cluster;
@@ -14,6 +16,12 @@ public sealed record SimulateOptions
 
     /// <summary>Catalog model id or config.json path; default Llama-2-70B (the Splitwise model).</summary>
     public string Model { get; init; } = "llama-2-70b";
+
+    /// <summary>The model itself, when it does not come from the catalog (a scenario's inline config); overrides <see cref="Model"/>.</summary>
+    public ModelArchitecture? Architecture { get; init; }
+
+    /// <summary>A custom cluster (a scenario's machine pools); overrides <see cref="Design"/> and the pool sizes.</summary>
+    public ClusterDesign? CustomDesign { get; init; }
 
     /// <summary>Design name (<c>baseline-h100</c>, <c>splitwise-ha</c>, ...).</summary>
     public string Design { get; init; } = "baseline-h100";

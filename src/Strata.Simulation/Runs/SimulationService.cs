@@ -27,9 +27,20 @@ public static class SimulationService
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(catalog);
-        var design = ClusterDesigns.Create(options.Design, catalog, options.Machines, options.PromptMachines, options.TokenMachines, options.Routing);
+        var design = options.CustomDesign ?? ClusterDesigns.Create(options.Design, catalog, options.Machines, options.PromptMachines, options.TokenMachines, options.Routing);
         var simulator = CreateSimulator(design, options, catalog);
         return simulator.Run(requests, ClusterDesigns.CreateScheduler(design), options.Slo, progress, cancellationToken);
+    }
+
+    /// <summary>What slowdowns are measured against: the request alone on a DGX-A100 (Splitwise Table VI), or on as many A100-80GBs as divide the model's heads.</summary>
+    public static Deployment ReferenceDeployment(Core.Models.ModelArchitecture model, Catalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var dgx = catalog.Machine("dgx-a100");
+        var devices = new[] { 8, 4, 2, 1 }.First(count => model.AttentionHeadCount % count == 0);
+        var machine = devices == dgx.DeviceCount ? dgx : Core.Hardware.MachineSpec.Of(dgx.Device, devices) with { Interconnect = dgx.Interconnect };
+        return new Deployment(model, machine, model.NativePrecision);
     }
 
     /// <summary>A simulator of <paramref name="design"/> with the options' model and performance profile.</summary>
@@ -37,8 +48,8 @@ public static class SimulationService
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(catalog);
-        var model = catalog.Model(options.Model);
-        var reference = new Deployment(model, catalog.Machine("dgx-a100"), model.NativePrecision);
+        var model = options.Architecture ?? catalog.Model(options.Model);
+        var reference = ReferenceDeployment(model, catalog);
         return new ClusterSimulator(
             design,
             model,

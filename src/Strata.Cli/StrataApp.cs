@@ -62,6 +62,7 @@ public static class StrataApp
         root.Subcommands.Add(ScenarioCommand.Create(context));
         root.Subcommands.Add(SimulateCommand.Create(context));
         root.Subcommands.Add(ProvisionCommand.Create(context));
+        root.Subcommands.Add(SplitCommand.Create(context));
         return root;
     }
 

@@ -1,0 +1,142 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using Strata.Cli.Output;
+using Strata.Core;
+using Strata.Core.Models;
+using Strata.Core.Network;
+using Strata.Planning.Split;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata split</c>: which layers a client should run and which the server, to least load the server within a latency SLA.</summary>
+internal static class SplitCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var instance = new Option<string?>("--instance") { Description = "A split instance JSON file with per-layer costs (docs/split.md). Instead of the model/device/link flags.", HelpName = "file" };
+        var algorithm = new Option<string>("--algorithm") { Description = $"Planner: {string.Join(", ", SplitPlanners.Names)}, or all to compare them.", DefaultValueFactory = _ => "dp", HelpName = "name" };
+        algorithm.AcceptOnlyFromAmong([.. SplitPlanners.Names, "all"]);
+        var model = new Option<string?>("--model") { Description = "Model (catalog id or config.json path), to derive the costs from the performance model.", HelpName = "id" };
+        var client = new Option<string?>("--client-device") { Description = "Client device id (snapdragon-8-gen-3, laptop-core-i7-13700h, jetson-agx-orin-64gb, ...).", HelpName = "id" };
+        var server = new Option<string?>("--server-device") { Description = "Server device id.", DefaultValueFactory = _ => "a100-80gb", HelpName = "id" };
+        var bandwidth = new Option<double>("--bandwidth-mbps") { Description = "Link bandwidth between client and server, Mbit/s.", DefaultValueFactory = _ => 100, HelpName = "mbps" };
+        var rtt = new Option<double>("--rtt-ms") { Description = "Round-trip time between client and server, ms (each transfer pays half).", DefaultValueFactory = _ => 40, HelpName = "ms" };
+        var prompt = new Option<int>("--prompt") { Description = "Prompt tokens of the request.", DefaultValueFactory = _ => 512, HelpName = "tokens" };
+        var output = new Option<int>("--output") { Description = "Output tokens of the request.", DefaultValueFactory = _ => 128, HelpName = "tokens" };
+        var sla = new Option<double>("--sla") { Description = "Latency SLA of the whole request, seconds.", DefaultValueFactory = _ => 30, HelpName = "seconds" };
+        var memory = new Option<double?>("--client-memory-gib") { Description = "Client memory available for layers (weights + KV), GiB. Default: none beyond the device's.", HelpName = "gib" };
+        var precision = new Option<string?>("--precision") { Description = $"Weight precision on both sides: {PrecisionInfo.AcceptedNames}. Default fp16.", HelpName = "p" };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a table (an infeasible SLA is then feasible:false with exit code 0)." };
+        var command = new Command("split", "Plan a client-server split (SplitLLM): the least server load whose latency meets the SLA, exact by dynamic programming, beside its baselines.")
+        {
+            instance, algorithm, model, client, server, bandwidth, rtt, prompt, output, sla, memory, precision, json,
+        };
+        command.SetAction(parseResult =>
+        {
+            var catalog = context.Catalog(parseResult);
+            SplitInstance problem;
+            if (parseResult.GetValue(instance) is { } path)
+            {
+                problem = SplitInstanceJson.Load(path);
+            }
+            else
+            {
+                var modelId = parseResult.GetValue(model) ?? throw new StrataException("Give --instance FILE.json, or --model and --client-device to derive the costs.");
+                var clientId = parseResult.GetValue(client) ?? throw new StrataException("--client-device is required with --model (see 'strata catalog devices').");
+                var clientDevice = catalog.Device(clientId);
+                var memoryGib = parseResult.GetValue(memory);
+                problem = SplitCostBuilder.Build(new SplitCostRequest
+                {
+                    Model = catalog.Model(modelId),
+                    ClientDevice = clientDevice,
+                    ServerDevice = catalog.Device(parseResult.GetValue(server)!),
+                    Link = new LinkSpec(parseResult.GetValue(rtt) / 2000.0, parseResult.GetValue(bandwidth) * 1e6 / 8, "client link").Validate("--rtt-ms/--bandwidth-mbps"),
+                    PromptTokens = parseResult.GetValue(prompt),
+                    OutputTokens = parseResult.GetValue(output),
+                    SlaSeconds = parseResult.GetValue(sla),
+                    ClientMemoryBudgetBytes = memoryGib is { } g ? g * (1L << 30) : clientDevice.MemoryBytes,
+                    Precision = parseResult.GetValue(precision) is { } p ? PrecisionInfo.Parse(p, "--precision") : Precision.Fp16,
+                });
+            }
+
+            var name = parseResult.GetValue(algorithm)!;
+            var planners = name == "all" ? SplitPlanners.All.Where(p => p is not ExhaustiveSplitPlanner || problem.LayerCount <= ExhaustiveSplitPlanner.MaxLayers).ToArray() : [SplitPlanners.ByName(name)];
+            var plans = planners.Select(planner =>
+            {
+                var started = Stopwatch.GetTimestamp();
+                var plan = planner.Plan(problem);
+                return (planner.Name, Plan: plan, PlanSeconds: Stopwatch.GetElapsedTime(started).TotalSeconds);
+            }).ToArray();
+
+            if (parseResult.GetValue(json))
+            {
+                var objects = plans.Select(p => ToJson(p.Name, p.Plan, p.PlanSeconds, problem)).ToArray();
+                Json.Write(context.Output, objects.Length == 1 ? objects[0] : objects);
+                return 0;
+            }
+
+            Render(context.Console, problem, plans);
+            var first = plans[0].Plan;
+            if (!first.Feasible)
+            {
+                context.Error.WriteLine($"error: no split meets the SLA of {problem.SlaSeconds.ToString("G4", CultureInfo.InvariantCulture)} s{(first.FitsClientMemory ? "" : " within the client's memory")}; the fastest takes {first.LatencySeconds.ToString("G4", CultureInfo.InvariantCulture)} s.");
+                return 1;
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static object ToJson(string algorithm, SplitPlan plan, double planSeconds, SplitInstance problem) => new
+    {
+        algorithm,
+        feasible = plan.Feasible,
+        meetsSla = plan.MeetsSla,
+        fitsClientMemory = plan.FitsClientMemory,
+        assignment = plan.Assignment.Select(side => side == SplitSide.Client ? "client" : "server"),
+        clientLayers = plan.ClientLayerCount,
+        serverLoad = plan.ServerLoad,
+        latencySeconds = plan.LatencySeconds,
+        slaSeconds = problem.SlaSeconds,
+        clientMemoryBytes = plan.ClientMemoryBytes,
+        planSeconds,
+    };
+
+    private static void Render(IAnsiConsole console, SplitInstance problem, IReadOnlyList<(string Name, SplitPlan Plan, double PlanSeconds)> plans)
+    {
+        var allServer = problem.Evaluate(Enumerable.Repeat(SplitSide.Server, problem.LayerCount).ToArray()).ServerLoad;
+        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]Split of {problem.LayerCount} layers[/], SLA {Units.Seconds(problem.SlaSeconds)}")
+            .AddColumn("Planner").AddColumn("Feasible").AddColumn(new TableColumn("Server load").RightAligned()).AddColumn(new TableColumn("vs all-on-server").RightAligned())
+            .AddColumn(new TableColumn("Latency").RightAligned()).AddColumn(new TableColumn("Client layers").RightAligned()).AddColumn("Assignment (C client, S server)").AddColumn(new TableColumn("Plan time").RightAligned());
+        foreach (var (name, plan, seconds) in plans)
+        {
+            table.AddRow(name, plan.Feasible ? "[green]yes[/]" : "[red]no[/]", plan.ServerLoad.ToString("G4", CultureInfo.InvariantCulture),
+                allServer > 0 ? Units.Percent(plan.ServerLoad / allServer * 100) : "-", Units.Seconds(plan.LatencySeconds),
+                plan.ClientLayerCount.ToString(CultureInfo.InvariantCulture), Runs(plan.AssignmentText), Units.Seconds(seconds));
+        }
+
+        console.Write(table);
+    }
+
+    // "CCCSSS" -> "C x3, S x3": readable for 80 layers.
+    private static string Runs(string assignment)
+    {
+        var parts = new List<string>();
+        for (var i = 0; i < assignment.Length;)
+        {
+            var j = i;
+            while (j < assignment.Length && assignment[j] == assignment[i])
+            {
+                j++;
+            }
+
+            parts.Add(j - i == 1 ? $"{assignment[i]}" : $"{assignment[i]}x{j - i}");
+            i = j;
+        }
+
+        return string.Join(' ', parts);
+    }
+}

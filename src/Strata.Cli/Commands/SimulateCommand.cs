@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Spectre.Console;
 using Strata.Cli.Output;
+using Strata.Cli.Reports;
+using Strata.Core;
 using Strata.Core.Scenarios;
 using Strata.Performance.Estimation;
 using Strata.Planning.Pools;
@@ -37,9 +39,11 @@ internal static class SimulateCommand
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 0, HelpName = "n" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
         var scenario = new Option<string?>("--scenario") { Description = "Run a scenario file instead of flags: each design it names (or its own machine pools) on its workload.", HelpName = "file" };
+        var report = new Option<string?>("--report") { Description = "Write PNG charts (TTFT and E2E CDFs, throughput and latency against offered rate) and summary.md into this folder.", HelpName = "dir" };
+        var sweep = new Option<string>("--sweep") { Description = "With --report: multiples of the offered rate to sweep for the rate charts (empty for none).", DefaultValueFactory = _ => "0.5,0.75,1,1.25,1.5", HelpName = "factors" };
         var command = new Command("simulate", "Simulate a workload on a cluster design (Splitwise phase splitting or baselines) and report latency percentiles, SLO attainment, throughput, cost and power.")
         {
-            scenario, trace, rate, duration, requests, model, design, machines, promptMachines, tokenMachines, routing, prompt, output, arrivals, burstiness, profile, seed, json,
+            scenario, trace, rate, duration, requests, model, design, machines, promptMachines, tokenMachines, routing, prompt, output, arrivals, burstiness, profile, seed, json, report, sweep,
         };
         command.Validators.Add(result =>
         {
@@ -72,39 +76,120 @@ internal static class SimulateCommand
                     Seed = parseResult.GetValue(seed),
                 },
             };
+            var reportDirectory = parseResult.GetValue(report);
+            var sweepFactors = reportDirectory is null ? [] : ParseFactors(parseResult.GetValue(sweep)!);
+            if (reportDirectory is not null)
+            {
+                options = options with { Cluster = options.Cluster with { KeepRequestOutcomes = true } };
+            }
+
             var catalog = context.Catalog(parseResult);
             var scenarioPath = parseResult.GetValue(scenario);
             Scenario? loaded = scenarioPath is null ? null : ScenarioLoader.Load(scenarioPath, catalog);
             var runs = loaded is null ? [(options.Design, options)] : ScenarioSimulation.Plan(loaded);
+            if (reportDirectory is not null)
+            {
+                runs = [.. runs.Select(r => (r.Label, r.Options with { Cluster = r.Options.Cluster with { KeepRequestOutcomes = true } }))];
+            }
+
             catalog = loaded?.Catalog ?? catalog;
             var results = new List<(string Label, SimulationResult Result)>();
-            if (parseResult.GetValue(json))
+            var sweepPoints = new List<RateSweepPoint>();
+            var sweepRuns = reportDirectory is null ? [] : SweepRuns(runs, sweepFactors);
+            var asJson = parseResult.GetValue(json);
+            if (asJson)
             {
                 foreach (var (label, run) in runs)
                 {
                     results.Add((label, SimulationService.Run(run, catalog, cancellationToken: cancellationToken)));
                 }
 
-                Json.Write(context.Output, loaded is null ? ToJson(results[0].Result) : new { scenario = loaded.Name, results = results.Select(r => ToJson(r.Result)) });
+                foreach (var (label, rateRps, run) in sweepRuns)
+                {
+                    sweepPoints.Add(new RateSweepPoint(label, rateRps, SimulationService.Run(run, catalog, cancellationToken: cancellationToken)));
+                }
+            }
+            else
+            {
+                context.Console.Progress().AutoClear(true).Start(progress =>
+                {
+                    foreach (var (label, run) in runs)
+                    {
+                        var task = progress.AddTask($"Simulating {label}", maxValue: 1.0);
+                        results.Add((label, SimulationService.Run(run, catalog, new Progress(task), cancellationToken)));
+                    }
+
+                    foreach (var (label, rateRps, run) in sweepRuns)
+                    {
+                        var task = progress.AddTask($"Sweep {label} at {rateRps:G4} req/s", maxValue: 1.0);
+                        sweepPoints.Add(new RateSweepPoint(label, rateRps, SimulationService.Run(run, catalog, new Progress(task), cancellationToken)));
+                    }
+                });
+            }
+
+            IReadOnlyList<string> written = reportDirectory is null
+                ? []
+                : SimulationReport.Write(reportDirectory, [.. results.Select(r => new ReportRun(r.Label, r.Result))], sweepPoints);
+            if (asJson)
+            {
+                var payload = loaded is null ? ToJson(results[0].Result) : new { scenario = loaded.Name, results = results.Select(r => ToJson(r.Result)) };
+                Json.Write(context.Output, reportDirectory is null ? payload : new { result = payload, report = written });
                 return Task.FromResult(0);
             }
 
-            context.Console.Progress().AutoClear(true).Start(progress =>
-            {
-                foreach (var (label, run) in runs)
-                {
-                    var task = progress.AddTask($"Simulating {label}", maxValue: 1.0);
-                    results.Add((label, SimulationService.Run(run, catalog, new Progress(task), cancellationToken)));
-                }
-            });
             foreach (var (_, result) in results)
             {
                 Render(context.Console, result);
             }
 
+            foreach (var path in written)
+            {
+                context.Console.MarkupLine($"Wrote [blue]{Markup.Escape(path)}[/]");
+            }
+
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    private static double[] ParseFactors(string text)
+    {
+        var factors = new List<double>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var factor) || !(factor > 0) || double.IsInfinity(factor))
+            {
+                throw new StrataException($"--sweep: '{part}' is not a positive number; expected multiples of the offered rate such as 0.5,1,1.5.");
+            }
+
+            factors.Add(factor);
+        }
+
+        return [.. factors.Distinct().Order()];
+    }
+
+    private static List<(string Label, double RateRps, SimulateOptions Options)> SweepRuns(IReadOnlyList<(string Label, SimulateOptions Options)> runs, double[] factors)
+    {
+        var sweepRuns = new List<(string, double, SimulateOptions)>();
+        foreach (var (label, run) in runs)
+        {
+            if (run.Workload.RateRequestsPerSecond is not { } rateRps)
+            {
+                continue; // recorded arrivals at their own rate: nothing to scale
+            }
+
+            foreach (var factor in factors)
+            {
+                var scaled = run with
+                {
+                    Workload = run.Workload with { RateRequestsPerSecond = rateRps * factor },
+                    Cluster = run.Cluster with { KeepRequestOutcomes = false },
+                };
+                sweepRuns.Add((label, rateRps * factor, scaled));
+            }
+        }
+
+        return sweepRuns;
     }
 
     internal static object ToJson(SimulationResult r) => new

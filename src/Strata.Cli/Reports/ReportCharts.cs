@@ -73,21 +73,21 @@ internal static class ReportCharts
         return Png(plot);
     }
 
-    /// <summary>Achieved against offered throughput, one line per design, over a dashed achieved = offered line.</summary>
-    public static byte[] ThroughputVersusRate(IReadOnlyList<(string Design, RateSweepPoint[] Points)> designs)
+    /// <summary>Goodput (SLO-meeting requests per second of the arrival window) against offered rate, one line per design, over the dashed line where every request is on time.</summary>
+    public static byte[] GoodputVersusRate(IReadOnlyList<(string Design, RateSweepPoint[] Points)> designs)
     {
-        using var plot = NewPlot("Throughput vs offered rate");
+        using var plot = NewPlot("Goodput vs offered rate");
         var top = 0.0;
         for (var i = 0; i < designs.Count; i++)
         {
-            var points = designs[i].Points.Where(p => double.IsFinite(p.Result.ThroughputRequestsPerSecond)).ToArray();
+            var points = designs[i].Points.Where(p => double.IsFinite(p.Result.GoodputRequestsPerSecond)).ToArray();
             if (points.Length == 0)
             {
                 continue;
             }
 
-            AddLine(plot, designs[i].Design, Palette.GetColor(i), points.Select(p => p.OfferedRateRequestsPerSecond), points.Select(p => p.Result.ThroughputRequestsPerSecond));
-            top = Math.Max(top, points.Max(p => Math.Max(p.OfferedRateRequestsPerSecond, p.Result.ThroughputRequestsPerSecond)));
+            AddLine(plot, designs[i].Design, Palette.GetColor(i), points.Select(p => p.OfferedRateRequestsPerSecond), points.Select(p => p.Result.GoodputRequestsPerSecond));
+            top = Math.Max(top, points.Max(p => Math.Max(p.OfferedRateRequestsPerSecond, p.Result.GoodputRequestsPerSecond)));
         }
 
         top = top > 0 ? top * 1.05 : 1;
@@ -95,10 +95,10 @@ internal static class ReportCharts
         ideal.LinePattern = LinePattern.Dashed;
         ideal.LineWidth = LineWidthPixels;
         ideal.Color = Colors.Gray;
-        ideal.LegendText = "achieved = offered";
+        ideal.LegendText = "every request on time";
 
         Label(plot.Axes.Bottom, "Offered rate (requests/s)");
-        Label(plot.Axes.Left, "Achieved throughput (requests/s)");
+        Label(plot.Axes.Left, "Goodput: requests/s meeting the SLO");
         plot.Axes.SetLimits(0, top, 0, top);
         plot.ShowLegend(Alignment.UpperLeft);
         return Png(plot);

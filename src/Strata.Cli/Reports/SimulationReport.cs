@@ -17,8 +17,8 @@ internal static class SimulationReport
     /// <summary>CDF of end-to-end latency of each run.</summary>
     public const string E2eCdfFile = "e2e-cdf.png";
 
-    /// <summary>Achieved against offered throughput per design (only with a sweep).</summary>
-    public const string ThroughputFile = "throughput-vs-rate.png";
+    /// <summary>Goodput against offered rate per design (only with a sweep).</summary>
+    public const string ThroughputFile = "goodput-vs-rate.png";
 
     /// <summary>P99 TTFT and P50 TPOT against offered rate per design (only with a sweep).</summary>
     public const string LatencyFile = "latency-vs-rate.png";
@@ -62,8 +62,8 @@ internal static class SimulationReport
             .ToArray();
         if (designs.Length > 0)
         {
-            Save(folder, ThroughputFile, ReportCharts.ThroughputVersusRate(designs), written);
-            charts.Add((ThroughputFile, "Achieved throughput vs offered rate"));
+            Save(folder, ThroughputFile, ReportCharts.GoodputVersusRate(designs), written);
+            charts.Add((ThroughputFile, "Goodput (requests/s meeting the SLO) vs offered rate"));
             Save(folder, LatencyFile, ReportCharts.LatencyVersusRate(designs), written);
             charts.Add((LatencyFile, "P99 TTFT and P50 TPOT vs offered rate"));
         }

@@ -6,9 +6,11 @@ namespace Strata.Simulation.Workloads;
 
 /// <summary>Turns <see cref="WorkloadOptions"/> into the requests of a run, in arrival order.</summary>
 /// <remarks>
-/// A trace without <see cref="WorkloadOptions.Arrivals"/> keeps its own arrival pattern and lengths; rescaling multiplies every arrival time by
-/// <c>trace rate / target rate</c>, and a window longer than the rescaled trace repeats it, each copy starting one
-/// mean gap after the last. With <see cref="WorkloadOptions.Arrivals"/> set, a trace only lends its (prompt, output)
+/// A trace without <see cref="WorkloadOptions.Arrivals"/> keeps its own arrival pattern and lengths. Given a rate and a
+/// window, the run takes exactly <c>round(rate x window)</c> rows from the start of the trace (repeating it, each copy
+/// starting one mean gap after the last) and stretches their arrival pattern to fill the window, so the offered rate is
+/// the one asked for even where the trace's own rate drifts over time. Given only a rate, every arrival time is
+/// multiplied by <c>trace rate / target rate</c>. With <see cref="WorkloadOptions.Arrivals"/> set, a trace only lends its (prompt, output)
 /// pairs, drawn jointly at random (as SplitwiseSim builds its traces). Synthetic arrivals draw gaps (exponential or Gamma) and lengths from a seeded
 /// <see cref="Random"/>; the same options give the same requests, bit for bit.
 /// </remarks>
@@ -25,27 +27,48 @@ public static class WorkloadBuilder
     private static InferenceRequest[] FromTrace(Trace trace, WorkloadOptions options)
     {
         var rows = trace.Rows;
-        var scale = options.RateRequestsPerSecond is { } rate && trace.RateRequestsPerSecond > 0 ? trace.RateRequestsPerSecond / rate : 1.0;
-        var span = rows[^1].ArrivalSeconds * scale;
+        var first = rows[0].ArrivalSeconds;
+        var span = rows[^1].ArrivalSeconds - first;
         var period = span + (rows.Count > 1 ? span / (rows.Count - 1) : 1.0);
-        var duration = options.DurationSeconds ?? (options.Requests is null ? span : double.PositiveInfinity);
-        var limit = options.Requests ?? int.MaxValue;
-        var requests = new List<InferenceRequest>();
-        for (var copy = 0; requests.Count < limit; copy++)
-        {
-            foreach (var row in rows)
-            {
-                var arrival = copy * period + row.ArrivalSeconds * scale;
-                if (arrival > duration || requests.Count >= limit)
-                {
-                    return requests.ToArray();
-                }
+        double Arrival(long index) => (index / rows.Count * period) + rows[(int)(index % rows.Count)].ArrivalSeconds - first;
 
-                requests.Add(new InferenceRequest(new RequestId(requests.Count), arrival, row.PromptTokens, row.OutputTokens));
+        if (options.RateRequestsPerSecond is { } rate && options.DurationSeconds is { } window)
+        {
+            var count = (long)Math.Round(rate * window);
+            if (options.Requests is { } most)
+            {
+                count = Math.Min(count, most);
             }
+
+            // Row `count` would open the next window: mapping it to `window` keeps the mean gap exactly 1 / rate.
+            var stretch = window / Arrival((long)Math.Round(rate * window));
+            var exact = new InferenceRequest[count];
+            for (var i = 0L; i < count; i++)
+            {
+                var row = rows[(int)(i % rows.Count)];
+                exact[i] = new InferenceRequest(new RequestId((int)i), Arrival(i) * stretch, row.PromptTokens, row.OutputTokens);
+            }
+
+            return exact;
         }
 
-        return requests.ToArray();
+        var scale = options.RateRequestsPerSecond is { } target && trace.RateRequestsPerSecond > 0 ? trace.RateRequestsPerSecond / target : 1.0;
+        var duration = options.DurationSeconds ?? (options.Requests is null ? span * scale : double.PositiveInfinity);
+        var limit = options.Requests ?? int.MaxValue;
+        var requests = new List<InferenceRequest>();
+        for (var i = 0L; requests.Count < limit; i++)
+        {
+            var arrival = Arrival(i) * scale;
+            if (arrival > duration)
+            {
+                break;
+            }
+
+            var row = rows[(int)(i % rows.Count)];
+            requests.Add(new InferenceRequest(new RequestId(requests.Count), arrival, row.PromptTokens, row.OutputTokens));
+        }
+
+        return [.. requests];
     }
 
     private static InferenceRequest[] Synthetic(WorkloadOptions options)

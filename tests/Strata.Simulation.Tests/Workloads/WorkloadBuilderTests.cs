@@ -25,6 +25,19 @@ public sealed class WorkloadBuilderTests
         Assert.All(requests.Zip(requests.Skip(1)), pair => Assert.True(pair.First.ArrivalSeconds <= pair.Second.ArrivalSeconds));
     }
 
+    [Theory]
+    [InlineData("conv", 5, 30)]
+    [InlineData("conv", 20, 60)]
+    [InlineData("code", 3, 7000)]
+    public void A_short_or_long_window_gets_exactly_rate_times_window_requests(string trace, double rateRps, double windowSeconds)
+    {
+        var requests = WorkloadBuilder.Build(new WorkloadOptions { Trace = trace, RateRequestsPerSecond = rateRps, DurationSeconds = windowSeconds });
+        Assert.Equal((int)Math.Round(rateRps * windowSeconds), requests.Length);
+        Assert.InRange(requests[^1].ArrivalSeconds, 0, windowSeconds);
+        Assert.Equal(0, requests[0].ArrivalSeconds);
+        Assert.All(requests.Zip(requests.Skip(1)), pair => Assert.True(pair.First.ArrivalSeconds <= pair.Second.ArrivalSeconds));
+    }
+
     [Fact]
     public void Poisson_arrivals_have_the_requested_rate_and_are_reproducible()
     {

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Strata.Cli.Tests.Reports;
+
+namespace Strata.Cli.Tests.Commands;
+
+public sealed class SimulateCommandTests
+{
+    private static readonly string[] Small = ["simulate", "--trace", "conv", "--rate", "4", "--duration", "30", "--design", "splitwise-hh", "--prompt-machines", "1", "--token-machines", "1", "--seed", "3", "--json"];
+
+    [Fact]
+    public void Json_has_the_fields_scripts_rely_on_and_every_request_is_accounted_for()
+    {
+        var json = CliRun.Of(Small).ShouldSucceed().Json();
+        Assert.Equal(120, json.GetProperty("requests").GetInt64());
+        Assert.Equal(json.GetProperty("requests").GetInt64(), json.GetProperty("completed").GetInt64());
+        foreach (var metric in new[] { "ttftSeconds", "tbtSeconds", "e2eSeconds" })
+        {
+            var summary = json.GetProperty(metric);
+            var (p50, p90, p99) = (summary.GetProperty("p50").GetDouble(), summary.GetProperty("p90").GetDouble(), summary.GetProperty("p99").GetDouble());
+            Assert.True(0 < p50 && p50 <= p90 && p90 <= p99, $"{metric}: {summary}");
+            Assert.True(summary.GetProperty("mean").GetDouble() > 0);
+        }
+
+        Assert.True(json.GetProperty("ttftSeconds").GetProperty("p99").GetDouble() <= json.GetProperty("e2eSeconds").GetProperty("p99").GetDouble());
+        Assert.InRange(json.GetProperty("sloAttainment").GetDouble(), 0, 1);
+        Assert.True(json.GetProperty("throughputRequestsPerSecond").GetDouble() > 0);
+        Assert.True(json.GetProperty("wallSeconds").GetDouble() >= 0);
+        Assert.Equal(0, json.GetProperty("kvBlocksInUseAtEnd").GetInt64());
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_json_apart_from_wall_time()
+    {
+        static string WithoutWall(JsonElement json) =>
+            JsonSerializer.Serialize(json.EnumerateObject().Where(p => p.Name != "wallSeconds").ToDictionary(p => p.Name, p => p.Value));
+
+        Assert.Equal(WithoutWall(CliRun.Of(Small).ShouldSucceed().Json()), WithoutWall(CliRun.Of(Small).ShouldSucceed().Json()));
+    }
+
+    [Fact]
+    public void Report_writes_charts_a_summary_and_a_rate_sweep()
+    {
+        using var folder = new TempFolder();
+        var json = CliRun.Of([.. Small, "--report", folder.Path, "--sweep", "0.5,1"]).ShouldSucceed().Json();
+        var written = json.GetProperty("report").EnumerateArray().Select(e => Path.GetFileName(e.GetString()!)).ToArray();
+        Assert.Equal(["ttft-cdf.png", "e2e-cdf.png", "goodput-vs-rate.png", "latency-vs-rate.png", "summary.md"], written);
+        var summary = File.ReadAllText(Path.Combine(folder.Path, "summary.md"));
+        Assert.Contains("| splitwise-hh | 2 |", summary, StringComparison.Ordinal);
+        Assert.Contains("| splitwise-hh | 4 |", summary, StringComparison.Ordinal);
+        Assert.Equal(120, json.GetProperty("result").GetProperty("requests").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("--rate", "0", "rate")]
+    [InlineData("--machines", "0", "machines")]
+    public void Bad_workload_or_cluster_numbers_fail_cleanly(string option, string value, string mention)
+    {
+        CliRun.Of("simulate", "--trace", "conv", "--duration", "10", "--design", "baseline-h100", option, value, "--json").ShouldFailCleanly(mention);
+    }
+
+    [Fact]
+    public void A_bad_sweep_factor_fails_cleanly()
+    {
+        using var folder = new TempFolder();
+        CliRun.Of([.. Small, "--report", folder.Path, "--sweep", "0.5,zero"]).ShouldFailCleanly("--sweep", "zero");
+    }
+}

@@ -33,6 +33,7 @@ internal static class SplitCommand
         {
             instance, algorithm, model, client, server, bandwidth, rtt, prompt, output, sla, memory, precision, json,
         };
+        command.Subcommands.Add(SplitStudyCommand.Create(context));
         command.SetAction(parseResult =>
         {
             var catalog = context.Catalog(parseResult);

@@ -149,6 +149,43 @@ internal static class ReportCharts
         return image.GetImageBytes(ImageFormat.Png, 100);
     }
 
+    /// <summary>Grouped bars: one group per category, one coloured bar per series in each group.</summary>
+    /// <param name="title">Chart title.</param>
+    /// <param name="valueLabel">Label of the value axis.</param>
+    /// <param name="categories">Group names along the bottom axis.</param>
+    /// <param name="series">Each series' values, one per category (NaN or infinity leaves the bar out).</param>
+    public static byte[] GroupedBars(string title, string valueLabel, IReadOnlyList<string> categories, IReadOnlyList<(string Series, double[] Values)> series)
+    {
+        using var plot = NewPlot(title);
+        var width = 0.8 / Math.Max(1, series.Count);
+        var top = 0.0;
+        for (var s = 0; s < series.Count; s++)
+        {
+            var bars = new List<Bar>();
+            for (var c = 0; c < categories.Count; c++)
+            {
+                var value = series[s].Values[c];
+                if (!double.IsFinite(value))
+                {
+                    continue;
+                }
+
+                top = Math.Max(top, value);
+                var x = c - 0.4 + (width * (s + 0.5));
+                bars.Add(new Bar { Position = x, Value = value, Size = width * 0.9, FillColor = Palette.GetColor(s) });
+            }
+
+            var added = plot.Add.Bars(bars);
+            added.LegendText = series[s].Series;
+        }
+
+        plot.Axes.Bottom.SetTicks([.. Enumerable.Range(0, categories.Count).Select(c => (double)c)], [.. categories]);
+        Label(plot.Axes.Left, valueLabel);
+        plot.Axes.SetLimits(-0.6, categories.Count - 0.4, 0, top > 0 ? top * 1.15 : 1);
+        plot.ShowLegend(Alignment.UpperRight);
+        return Png(plot);
+    }
+
     private static string? FirstInstalled(params string[] families)
     {
         var installed = new HashSet<string>(SkiaSharp.SKFontManager.Default.FontFamilies, StringComparer.OrdinalIgnoreCase);

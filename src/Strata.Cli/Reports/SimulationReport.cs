@@ -76,7 +76,7 @@ internal static class SimulationReport
     private static double[] Completed(ReportRun run, Func<RequestOutcome, double> seconds) =>
         [.. run.Result.Outcomes!.Where(outcome => outcome.Completed).Select(seconds)];
 
-    private static string CreateFolder(string directory)
+    internal static string CreateFolder(string directory)
     {
         var path = directory;
         try
@@ -91,7 +91,7 @@ internal static class SimulationReport
         }
     }
 
-    private static void Save(string folder, string fileName, byte[] contents, List<string> written)
+    internal static void Save(string folder, string fileName, byte[] contents, List<string> written)
     {
         var path = Path.Combine(folder, fileName);
         try

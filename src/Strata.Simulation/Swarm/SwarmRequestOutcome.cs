@@ -10,6 +10,7 @@ namespace Strata.Simulation.Swarm;
 /// <param name="OutputTokens">Output tokens, the first included.</param>
 /// <param name="Retries">Times its path broke and it re-routed.</param>
 /// <param name="FailureReason">Why it failed; null when it completed.</param>
+/// <param name="FirstRouteCostSeconds">The routing policy's cost of the first path it chose (WS-RR: expected waits plus request time); NaN if never routed.</param>
 public sealed record SwarmRequestOutcome(
     int Request,
     int Client,
@@ -19,7 +20,8 @@ public sealed record SwarmRequestOutcome(
     double CompletionSeconds,
     int OutputTokens,
     int Retries,
-    string? FailureReason)
+    string? FailureReason,
+    double FirstRouteCostSeconds = double.NaN)
 {
     /// <summary>Whether it completed.</summary>
     public bool Completed => FailureReason is null;

@@ -45,6 +45,9 @@ internal sealed class SwarmSession
 
     public string? FailureReason { get; set; }
 
+    /// <summary>The routing policy's cost of the first path it chose (NaN until routed).</summary>
+    public double FirstRouteCostSeconds { get; set; } = double.NaN;
+
     /// <summary>Expected time its slots free (for WS-RR's waits).</summary>
     public double ExpectedReleaseSeconds { get; set; }
 

@@ -139,7 +139,7 @@ public sealed partial class SwarmSimulator
 
         var outcomes = _sessions.Select(s => new SwarmRequestOutcome(
             s.Request, s.Client, s.ArrivalSeconds, s.FirstStartSeconds, s.FirstTokenSeconds, s.CompletionSeconds,
-            _instance.OutputTokens, s.Retries, s.FailureReason)).ToArray();
+            _instance.OutputTokens, s.Retries, s.FailureReason, s.FirstRouteCostSeconds)).ToArray();
         return new SwarmSimulationResult(outcomes, held, _replans);
     }
 
@@ -203,6 +203,11 @@ public sealed partial class SwarmSimulator
         {
             BackOff(session, route is null ? $"no live server path covers blocks {firstBlock}..{_instance.LayerCount - 1}" : "the path needs more cache slots than a server has");
             return;
+        }
+
+        if (double.IsNaN(session.FirstRouteCostSeconds))
+        {
+            session.FirstRouteCostSeconds = route.CostSeconds;
         }
 
         session.Hops = [.. session.Hops.Take(session.HeldHops), .. route.Hops];

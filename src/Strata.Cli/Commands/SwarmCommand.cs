@@ -31,7 +31,7 @@ internal static class SwarmCommand
     private static int RunStudy(CliContext context, SwarmOptions o, ParseResult parseResult)
     {
         var (instance, placements, routings, options) = o.Read(context, parseResult);
-        var rows = SwarmStudy.Run(instance, placements, routings, options, parseResult.GetValue(o.MilpTimeLimit));
+        var rows = SwarmStudy.Run(instance, placements, routings, options, parseResult.GetValue(o.MilpTimeLimit), parseResult.GetValue(o.MilpSessions), parseResult.GetValue(o.MilpWorkers));
         if (parseResult.GetValue(o.Report) is { } directory)
         {
             SwarmReport.Write(directory, instance, rows);
@@ -101,7 +101,7 @@ internal static class SwarmCommand
         var (instance, placements, _, options) = o.Read(context, parseResult);
         var plans = placements.Select(name =>
         {
-            var (plan, seconds) = SwarmStudy.Plan(instance, PlacementPolicies.Create(name, parseResult.GetValue(o.MilpTimeLimit)), options.RateRequestsPerSecond);
+            var (plan, seconds) = SwarmStudy.Plan(instance, PlacementPolicies.Create(name, parseResult.GetValue(o.MilpTimeLimit), parseResult.GetValue(o.MilpSessions), parseResult.GetValue(o.MilpWorkers)), options.RateRequestsPerSecond);
             return (Name: name, Plan: plan, Seconds: seconds);
         }).ToArray();
         if (parseResult.GetValue(o.Report) is { } directory)
@@ -184,6 +184,8 @@ internal static class SwarmCommand
         public Option<string> Forwarding { get; } = new("--forwarding") { Description = "hub (PETALS: the client relays every hop) or direct (server to server).", DefaultValueFactory = _ => "hub", HelpName = "mode", Recursive = true };
         public Option<double> Overhead { get; } = new("--overhead-ms") { Description = "Software overhead per hop per token, ms, added to the RTT.", DefaultValueFactory = _ => SwarmCostPresets.DefaultPerTokenOverheadSeconds * 1000, HelpName = "ms", Recursive = true };
         public Option<double> MilpTimeLimit { get; } = new("--milp-time-limit") { Description = "Time limit of the exact placement (MILP), seconds.", DefaultValueFactory = _ => 60, HelpName = "seconds", Recursive = true };
+        public Option<int?> MilpSessions { get; } = new("--milp-sessions") { Description = "Concurrent sessions the MILP plans for (default: R from the load, as CG-BP).", HelpName = "n", Recursive = true };
+        public Option<int> MilpWorkers { get; } = new("--milp-workers") { Description = "CP-SAT worker threads of the MILP (1 is deterministic when it proves optimality).", DefaultValueFactory = _ => 1, HelpName = "n", Recursive = true };
         public Option<double> FailRate { get; } = new("--fail-rate") { Description = "Churn: server failures per second over the swarm (0: none).", DefaultValueFactory = _ => 0, HelpName = "per-second", Recursive = true };
         public Option<double?> RejoinAfter { get; } = new("--rejoin-after") { Description = "Churn: seconds after a random failure that the server rejoins (default: never).", HelpName = "seconds", Recursive = true };
         public Option<string[]> Churn { get; } = new("--churn") { Description = "Churn at given times: TIME:SERVER:fail|leave|join, comma-separated (e.g. 300:0:fail,900:0:join).", HelpName = "list", Recursive = true, AllowMultipleArgumentsPerToken = true };
@@ -193,7 +195,7 @@ internal static class SwarmCommand
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Scenario, Topology, Servers, Fraction, Devices, Clients, Rate, Requests, Prompt, Output, Placement, Routing, Costs, Model, Precision, FastDevice, SlowDevice, Forwarding, Overhead, MilpTimeLimit, FailRate, RejoinAfter, Churn, Seed, Report, Json })
+            foreach (var option in new Option[] { Scenario, Topology, Servers, Fraction, Devices, Clients, Rate, Requests, Prompt, Output, Placement, Routing, Costs, Model, Precision, FastDevice, SlowDevice, Forwarding, Overhead, MilpTimeLimit, MilpSessions, MilpWorkers, FailRate, RejoinAfter, Churn, Seed, Report, Json })
             {
                 command.Options.Add(option);
             }

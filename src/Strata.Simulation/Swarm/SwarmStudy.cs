@@ -15,7 +15,9 @@ public static class SwarmStudy
         IReadOnlyList<string> placements,
         IReadOnlyList<string> routings,
         SwarmSimulationOptions options,
-        double milpTimeLimitSeconds = 60)
+        double milpTimeLimitSeconds = 60,
+        int? milpSessions = null,
+        int milpWorkers = 1)
     {
         ArgumentNullException.ThrowIfNull(instance);
         ArgumentNullException.ThrowIfNull(placements);
@@ -25,7 +27,7 @@ public static class SwarmStudy
         var rows = new List<SwarmStudyRow>();
         foreach (var placementName in placements)
         {
-            var policy = PlacementPolicies.Create(placementName, milpTimeLimitSeconds);
+            var policy = PlacementPolicies.Create(placementName, milpTimeLimitSeconds, milpSessions, milpWorkers);
             var (plan, seconds) = Plan(instance, policy, options.RateRequestsPerSecond);
             foreach (var routingName in routings)
             {

@@ -6,8 +6,10 @@ namespace Strata.Planning.Tests.Swarm;
 
 public sealed class MilpPlacementTests
 {
-    [Fact]
-    public void Milp_optimum_equals_exhaustive_search_on_random_tiny_instances()
+    [Theory]
+    [InlineData(ForwardingMode.HubAndSpoke)]
+    [InlineData(ForwardingMode.Direct)]
+    public void Milp_optimum_equals_exhaustive_search_on_random_tiny_instances(ForwardingMode forwarding)
     {
         var solved = 0;
         for (var seed = 0; seed < 12; seed++)
@@ -16,7 +18,7 @@ public sealed class MilpPlacementTests
             var servers = random.Next(2, 4);
             var layers = random.Next(2, 5);
             var clients = random.Next(1, 3);
-            var instance = TinySwarms.Random(seed, servers, layers, clients);
+            var instance = TinySwarms.Random(seed, servers, layers, clients, forwarding);
             var sessions = Enumerable.Range(0, random.Next(1, 4)).Select(s => s % clients).ToArray();
             var exhaustive = Exhaustive(instance, sessions);
             if (double.IsPositiveInfinity(exhaustive))

@@ -8,7 +8,8 @@ namespace Strata.Planning.Routing;
 /// reached strictly grows along a path, so the graph is acyclic: relaxing servers in order of their end block is
 /// Dijkstra's algorithm without the heap, exact for any non-negative (indeed any) edge costs. Servers are indexed by
 /// end block and each server's predecessors (ends in <c>[a_j, end_j)</c>) are one contiguous run of that order, found
-/// by binary search: O(V log V + E).
+/// by binary search: O(V log V + E). When the hop cost ignores the predecessor (hub-and-spoke), only the best path
+/// ending at each block matters and the search is O(V L).
 /// </remarks>
 public sealed class HopGraph
 {
@@ -41,6 +42,8 @@ public sealed class HopGraph
 
         Span<double> distance = n <= 2048 ? stackalloc double[n] : new double[n];
         Span<int> parent = n <= 2048 ? stackalloc int[n] : new int[n];
+        Span<int> bestAtEnd = _layerCount < 1024 ? stackalloc int[_layerCount + 1] : new int[_layerCount + 1];
+        bestAtEnd.Fill(-1);
         var bestCost = double.PositiveInfinity;
         var bestLast = -1;
         for (var position = 0; position < n; position++)
@@ -61,8 +64,33 @@ public sealed class HopGraph
                 parent[position] = -1;
             }
 
+            if (cost.IgnoresPrevious)
+            {
+                // The hop cost depends on the predecessor only through its end block: one candidate per end block.
+                for (var e = Math.Max(first, firstBlock + 1); e < end; e++)
+                {
+                    var p = bestAtEnd[e];
+                    if (p < 0)
+                    {
+                        continue;
+                    }
+
+                    var candidate = distance[p] + cost.Enter(_order[p], j, end - e);
+                    if (candidate < distance[position])
+                    {
+                        distance[position] = candidate;
+                        parent[position] = p;
+                    }
+                }
+
+                if (distance[position] < double.PositiveInfinity && (bestAtEnd[end] < 0 || distance[position] < distance[bestAtEnd[end]]))
+                {
+                    bestAtEnd[end] = position;
+                }
+            }
+
             // Predecessors: servers whose end lies in [max(first, firstBlock + 1), end).
-            var low = LowerBound(Math.Max(first, firstBlock + 1));
+            var low = cost.IgnoresPrevious ? n : LowerBound(Math.Max(first, firstBlock + 1));
             for (var p = low; p < n && _ends[p] < end; p++)
             {
                 if (double.IsPositiveInfinity(distance[p]))

@@ -30,6 +30,8 @@ public sealed class PetalsRouting : RoutingBase
 
     private readonly struct Cost(SwarmInstance instance, int client, ISwarmLoad load) : IHopCost
     {
+        public bool IgnoresPrevious => instance.Forwarding == ForwardingMode.HubAndSpoke;
+
         public double Enter(int previous, int server, int blockCount)
         {
             if (!load.IsAlive(server))

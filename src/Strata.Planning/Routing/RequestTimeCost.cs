@@ -20,6 +20,8 @@ internal readonly struct RequestTimeCost : IHopCost
         _withWait = withWait;
     }
 
+    public bool IgnoresPrevious => _instance.Forwarding == ForwardingMode.HubAndSpoke;
+
     public double Enter(int previous, int server, int blockCount)
     {
         if (!_load.IsAlive(server))

@@ -101,8 +101,9 @@ internal static class SwarmCommand
         var (instance, placements, _, options) = o.Read(context, parseResult);
         var plans = placements.Select(name =>
         {
-            var (plan, seconds) = SwarmStudy.Plan(instance, PlacementPolicies.Create(name, parseResult.GetValue(o.MilpTimeLimit), parseResult.GetValue(o.MilpSessions), parseResult.GetValue(o.MilpWorkers)), options.RateRequestsPerSecond);
-            return (Name: name, Plan: plan, Seconds: seconds);
+            var policy = PlacementPolicies.Create(name, parseResult.GetValue(o.MilpTimeLimit), parseResult.GetValue(o.MilpSessions), parseResult.GetValue(o.MilpWorkers));
+            var (plan, seconds) = SwarmStudy.Plan(instance, policy, options.RateRequestsPerSecond);
+            return (Name: name, Plan: plan, Seconds: seconds, Policy: policy);
         }).ToArray();
         if (parseResult.GetValue(o.Report) is { } directory)
         {
@@ -131,14 +132,14 @@ internal static class SwarmCommand
                         device = s.Costs.DeviceId,
                         firstBlock = p.Plan.Placement.FirstBlock(j),
                         blockCount = p.Plan.Placement.BlockCount(j),
-                        cacheSlots = instance.CacheSlots(j, p.Plan.Placement.BlockCount(j)),
+                        cacheSlots = p.Policy.CacheSlots(instance, j, p.Plan.Placement.BlockCount(j)),
                     }),
                 }),
             });
             return 0;
         }
 
-        foreach (var (name, plan, seconds) in plans)
+        foreach (var (name, plan, seconds, policy) in plans)
         {
             var table = new Table().Border(TableBorder.Rounded)
                 .Title($"[bold]{Markup.Escape(name)}[/] placement of {instance.LayerCount} blocks, planned in {Units.Seconds(seconds)}"
@@ -152,7 +153,7 @@ internal static class SwarmCommand
                 var s = instance.Servers[j];
                 table.AddRow(s.Name, Markup.Escape(instance.Network.NodeNames[s.Node]), s.Costs.DeviceId,
                     plan.Placement.FirstBlock(j).ToString(CultureInfo.InvariantCulture), plan.Placement.BlockCount(j).ToString(CultureInfo.InvariantCulture),
-                    instance.CacheSlots(j, plan.Placement.BlockCount(j)).ToString(CultureInfo.InvariantCulture));
+                    policy.CacheSlots(instance, j, plan.Placement.BlockCount(j)).ToString(CultureInfo.InvariantCulture));
             }
 
             context.Console.Write(table);

@@ -64,6 +64,24 @@ public sealed class PetalsPlacement : IPlacementPolicy
         return new PlacementResult(placement.Validate(instance), UseConservativeCounts ? r : null);
     }
 
+    /// <summary>
+    /// PETALS servers allocate a fixed attention cache of <see cref="CacheTokensPerBlock"/> tokens per hosted block and
+    /// leave the rest of memory unused; a session of <c>l_in + l_max</c> tokens takes that many tokens per block. With
+    /// CG-BP's block counts (the ablation) the cache is the memory CG-BP reserved, as for CG-BP.
+    /// </summary>
+    public int CacheSlots(SwarmInstance instance, int server, int blockCount)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        var memorySlots = instance.CacheSlots(server, blockCount);
+        if (UseConservativeCounts)
+        {
+            return memorySlots;
+        }
+
+        var fixedSlots = (long)CacheTokensPerBlock * blockCount / (instance.PromptTokens + instance.OutputTokens);
+        return (int)Math.Min(memorySlots, fixedSlots);
+    }
+
     /// <summary>PETALS' block counts: <c>min(floor(M_j / (s_m + 4096 tokens of cache)), L)</c>.</summary>
     public static int[] BlockCounts(SwarmInstance instance)
     {

@@ -341,7 +341,7 @@ public sealed partial class SwarmSimulator
         for (var j = 0; j < _capacity.Length; j++)
         {
             var held = _capacity[j] - _freeSlots[j];
-            _capacity[j] = _alive[j] ? _instance.CacheSlots(j, _placement.BlockCount(j)) : 0;
+            _capacity[j] = _alive[j] ? _placementPolicy.CacheSlots(_instance, j, _placement.BlockCount(j)) : 0;
             _freeSlots[j] = _capacity[j] - held;
         }
     }

@@ -114,4 +114,20 @@ public sealed class SwarmSimulatorTests
         Assert.All(result.Outcomes.Where(o => !o.Completed), o => Assert.Contains("retries", o.FailureReason!, StringComparison.Ordinal));
         Assert.Equal(0, result.SlotsInUseAtEnd);
     }
+
+    [Theory]
+    [InlineData("clustered", 9)]
+    [InlineData("gtsce", 26)]
+    public void Theorem_two_bound_holds_for_every_simulated_decode_step_when_the_load_is_within_r(string topology, int servers)
+    {
+        var instance = Paper(servers, 128, topology);
+        var plan = new ConservativeGreedyPlacement().Place(instance, 0.2);
+        var result = new SwarmSimulator(instance, plan.Placement, new ConservativeGreedyPlacement(), new WaitingShortestPathRouting(),
+            new SwarmSimulationOptions { RateRequestsPerSecond = 0.2, Requests = 100, Seed = 2 }).Run();
+        Assert.All(result.Outcomes, o =>
+        {
+            var decodeStepSeconds = (o.CompletionSeconds - o.FirstTokenSeconds) / (o.OutputTokens - 1);
+            Assert.True(decodeStepSeconds <= plan.BoundSecondsPerToken!.Value + 1e-9, $"request {o.Request}: {decodeStepSeconds} s per step, bound {plan.BoundSecondsPerToken}");
+        });
+    }
 }

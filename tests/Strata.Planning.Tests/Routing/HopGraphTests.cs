@@ -1,7 +1,8 @@
 using Strata.Planning.Routing;
 using Strata.Planning.Swarm;
+using Strata.Planning.Tests.Swarm;
 
-namespace Strata.Planning.Tests.Swarm;
+namespace Strata.Planning.Tests.Routing;
 
 public sealed class HopGraphTests
 {

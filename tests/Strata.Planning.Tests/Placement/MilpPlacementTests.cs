@@ -1,8 +1,9 @@
 using Strata.Core;
 using Strata.Planning.Placement;
 using Strata.Planning.Swarm;
+using Strata.Planning.Tests.Swarm;
 
-namespace Strata.Planning.Tests.Swarm;
+namespace Strata.Planning.Tests.Placement;
 
 public sealed class MilpPlacementTests
 {

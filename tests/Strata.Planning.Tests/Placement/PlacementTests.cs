@@ -2,8 +2,9 @@ using Strata.Core;
 using Strata.Planning.Placement;
 using Strata.Planning.Routing;
 using Strata.Planning.Swarm;
+using Strata.Planning.Tests.Swarm;
 
-namespace Strata.Planning.Tests.Swarm;
+namespace Strata.Planning.Tests.Placement;
 
 public sealed class PlacementTests
 {

@@ -63,6 +63,7 @@ public static class StrataApp
         root.Subcommands.Add(SimulateCommand.Create(context));
         root.Subcommands.Add(ProvisionCommand.Create(context));
         root.Subcommands.Add(SplitCommand.Create(context));
+        root.Subcommands.Add(SwarmCommand.Create(context));
         return root;
     }
 

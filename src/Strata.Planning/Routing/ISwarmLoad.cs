@@ -1,0 +1,15 @@
+namespace Strata.Planning.Routing;
+
+/// <summary>What a routing policy may know about the swarm's current load: free cache slots and when busy ones free up.</summary>
+/// <remarks>The simulator implements it over its live state; <see cref="IdleSwarmLoad"/> is an empty swarm.</remarks>
+public interface ISwarmLoad
+{
+    /// <summary>Whether <paramref name="server"/> is up.</summary>
+    bool IsAlive(int server);
+
+    /// <summary>Cache slots free at <paramref name="server"/> now.</summary>
+    int FreeSlots(int server);
+
+    /// <summary>Earliest time at which <paramref name="slots"/> slots are free at <paramref name="server"/>, releasing open sessions in order of expected completion (<c>t_w</c>); +infinity if never.</summary>
+    double SlotsFreeAtSeconds(int server, int slots, double nowSeconds);
+}

@@ -1,0 +1,101 @@
+using Strata.Core;
+using Strata.Core.Hardware;
+using Strata.Core.Models;
+using Strata.Performance;
+using Strata.Performance.Memory;
+using Strata.Performance.Roofline;
+
+namespace Strata.Planning.Swarm;
+
+/// <summary>Where a swarm's costs come from: the paper's calibrated BLOOM-176B constants, or the roofline model.</summary>
+public static class SwarmCostPresets
+{
+    /// <summary>Name of the calibrated preset.</summary>
+    public const string PaperPresetName = "bloom-176b-paper";
+
+    /// <summary>Default software overhead per hop per decode step, added to the RTT (the paper's setups: 50-100 ms).</summary>
+    public const double DefaultPerTokenOverheadSeconds = 0.075;
+
+    /// <summary>The fast device of the paper's experiments.</summary>
+    public const string A100 = "a100-80gb";
+
+    /// <summary>The slow device of the paper's experiments (one MIG 1g.10gb slice of an A100).</summary>
+    public const string Mig = "a100-mig-1g.10gb";
+
+    /// <summary>
+    /// Sun et al.'s constants for BLOOM-176B in NF4 on PETALS: L = 70, 1.32 GB per block, 2 x 14336 x 2 bytes of cache
+    /// per token per block; decode 3.22 ms (A100) and 16.25 ms (MIG 1g) per block per token; prefill per block
+    /// 0.0743 l + 32.99 ms and 0.1041 l + 206.35 ms; prompt overhead 0.7049 l + 67 ms per hop (transfer included).
+    /// </summary>
+    /// <param name="a100MemoryBytes">Usable memory of an A100-80GB (default: 90% of 80 GiB).</param>
+    /// <param name="migMemoryBytes">Usable memory of a MIG 1g.10gb slice (default: 90% of 10 GiB).</param>
+    /// <param name="perTokenOverheadSeconds">Software overhead per hop per decode step.</param>
+    public static SwarmCosts Bloom176bPaper(
+        double a100MemoryBytes = 0.9 * 80 * (1L << 30),
+        double migMemoryBytes = 0.9 * 10 * (1L << 30),
+        double perTokenOverheadSeconds = DefaultPerTokenOverheadSeconds)
+    {
+        var devices = new Dictionary<string, SwarmDeviceCosts>(StringComparer.Ordinal)
+        {
+            [A100] = new(A100, a100MemoryBytes, 3.22e-3, 32.99e-3, 0.0743e-3),
+            [Mig] = new(Mig, migMemoryBytes, 16.25e-3, 206.35e-3, 0.1041e-3),
+        };
+        return new SwarmCosts(PaperPresetName, 70, 1.32e9, 2.0 * 14336 * 2, perTokenOverheadSeconds, 67e-3, 0.7049e-3, 0, devices);
+    }
+
+    /// <summary>Costs of <paramref name="model"/> at <paramref name="precision"/> on each of <paramref name="devices"/> from the roofline model.</summary>
+    /// <remarks>
+    /// One block's time is the model with two blocks minus the model with one (as the split planner): decode at the
+    /// mid-session context <c>prompt + output / 2</c>, prefill fitted as a line through 1 and 1,024 tokens. Memory is
+    /// 90% of the device's; block and cache bytes come from <see cref="MemoryModel"/>. Hidden states travel at 2 bytes
+    /// per value (4 at fp32).
+    /// </remarks>
+    /// <exception cref="StrataException">A device has no FLOP/s figure for the precision.</exception>
+    public static SwarmCosts FromRoofline(
+        ModelArchitecture model,
+        IEnumerable<DeviceSpec> devices,
+        Precision precision,
+        int promptTokens,
+        int outputTokens,
+        double perTokenOverheadSeconds = DefaultPerTokenOverheadSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(devices);
+        var byId = new Dictionary<string, SwarmDeviceCosts>(StringComparer.Ordinal);
+        MemoryModel? memory = null;
+        foreach (var device in devices)
+        {
+            if (byId.ContainsKey(device.Id.Value))
+            {
+                continue;
+            }
+
+            var machine = MachineSpec.Of(device);
+            memory ??= new MemoryModel(new Deployment(model, machine, precision));
+            var one = new RooflineModel(new Deployment(model with { LayerCount = 1 }, machine, precision), RooflineCalibration.Default);
+            var two = new RooflineModel(new Deployment(model with { LayerCount = 2 }, machine, precision), RooflineCalibration.Default);
+            double Block(in BatchShape shape) => Math.Max(0, two.Cost(shape).TotalSeconds - one.Cost(shape).TotalSeconds);
+            var decode = Block(BatchShape.Decode(1, promptTokens + Math.Max(1, outputTokens / 2)));
+            var prefill1 = Block(BatchShape.Prefill(1, 1));
+            var prefill1024 = Block(BatchShape.Prefill(1, 1024));
+            var perToken = Math.Max(0, (prefill1024 - prefill1) / 1023);
+            byId[device.Id.Value] = new SwarmDeviceCosts(device.Id.Value, device.MemoryBytes * MemoryModel.DefaultMemoryUtilization, decode, Math.Max(0, prefill1 - perToken), perToken);
+        }
+
+        if (memory is null)
+        {
+            throw new StrataException("The swarm lists no server devices; expected at least one.");
+        }
+
+        return new SwarmCosts(
+            $"roofline:{model.Id}/{PrecisionInfo.Name(precision)}",
+            model.LayerCount,
+            memory.WeightsBytesPerBlock,
+            memory.KvBytesPerTokenPerBlock,
+            perTokenOverheadSeconds,
+            perTokenOverheadSeconds,
+            0,
+            memory.ActivationBytesPerToken,
+            byId);
+    }
+}

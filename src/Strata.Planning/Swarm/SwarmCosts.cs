@@ -1,0 +1,30 @@
+namespace Strata.Planning.Swarm;
+
+/// <summary>The cost model of a swarm: block and cache sizes, software overheads and per-device block times.</summary>
+/// <param name="Name">Where the numbers come from (<c>bloom-176b-paper</c>, or <c>roofline:model/precision</c>).</param>
+/// <param name="LayerCount">Blocks of the model (<c>L</c>).</param>
+/// <param name="BlockBytes">Weights of one block (<c>s_m</c>).</param>
+/// <param name="CacheBytesPerBlockPerToken">Attention cache of one token in one block.</param>
+/// <param name="PerTokenOverheadSeconds">Software overhead of one hop per decode step, added to the RTT (<c>t_cj</c> = RTT + this).</param>
+/// <param name="PromptOverheadSecondsBase">Software overhead of one hop for the prefill, constant part.</param>
+/// <param name="PromptOverheadSecondsPerToken">Software overhead of one hop for the prefill, per prompt token.</param>
+/// <param name="ActivationBytesPerToken">Hidden-state bytes sent per token per hop (0 when the overheads already include transfer).</param>
+/// <param name="Devices">Per-device block costs, by device id.</param>
+public sealed record SwarmCosts(
+    string Name,
+    int LayerCount,
+    double BlockBytes,
+    double CacheBytesPerBlockPerToken,
+    double PerTokenOverheadSeconds,
+    double PromptOverheadSecondsBase,
+    double PromptOverheadSecondsPerToken,
+    double ActivationBytesPerToken,
+    IReadOnlyDictionary<string, SwarmDeviceCosts> Devices)
+{
+    /// <summary>The costs of <paramref name="deviceId"/>.</summary>
+    /// <exception cref="Core.StrataException">The cost model has no numbers for the device.</exception>
+    public SwarmDeviceCosts Device(string deviceId) =>
+        Devices.TryGetValue(deviceId, out var costs)
+            ? costs
+            : throw new Core.StrataException($"Cost model '{Name}' has no numbers for device '{deviceId}'; expected one of {string.Join(", ", Devices.Keys)}.");
+}

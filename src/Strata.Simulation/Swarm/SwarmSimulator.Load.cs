@@ -1,0 +1,54 @@
+using Strata.Planning.Routing;
+
+namespace Strata.Simulation.Swarm;
+
+/// <summary>The live load as routing policies see it.</summary>
+public sealed partial class SwarmSimulator
+{
+    private sealed class LoadView(SwarmSimulator simulator) : ISwarmLoad
+    {
+        private readonly List<(double Release, int Slots)> _scratch = [];
+
+        public bool IsAlive(int server) => simulator._alive[server];
+
+        public int FreeSlots(int server) => simulator._freeSlots[server];
+
+        public double SlotsFreeAtSeconds(int server, int slots, double nowSeconds)
+        {
+            var free = simulator._freeSlots[server];
+            if (free >= slots)
+            {
+                return nowSeconds;
+            }
+
+            if (simulator._capacity[server] < slots)
+            {
+                return double.PositiveInfinity;
+            }
+
+            _scratch.Clear();
+            foreach (var session in simulator._holders[server])
+            {
+                foreach (var hop in session.Hops)
+                {
+                    if (hop.Server == server)
+                    {
+                        _scratch.Add((session.Running ? session.ExpectedReleaseSeconds : double.PositiveInfinity, hop.BlockCount));
+                    }
+                }
+            }
+
+            _scratch.Sort(static (a, b) => a.Release.CompareTo(b.Release));
+            foreach (var (release, count) in _scratch)
+            {
+                free += count;
+                if (free >= slots)
+                {
+                    return Math.Max(nowSeconds, release);
+                }
+            }
+
+            return double.PositiveInfinity;
+        }
+    }
+}

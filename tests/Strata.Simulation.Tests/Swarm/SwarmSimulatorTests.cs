@@ -1,0 +1,133 @@
+using Strata.Core.Network;
+using Strata.Planning.Placement;
+using Strata.Planning.Routing;
+using Strata.Planning.Swarm;
+using Strata.Simulation.Swarm;
+
+namespace Strata.Simulation.Tests.Swarm;
+
+public sealed class SwarmSimulatorTests
+{
+    private static SwarmInstance Paper(int servers = 9, int output = 64, string topology = "clustered", int seed = 0)
+    {
+        var clustered = topology == "clustered";
+        var network = clustered ? ClusteredTopology.Create() : BuiltInTopologies.Load(topology).ShortestPathLatencies();
+        return SwarmLayout.Build(SwarmCostPresets.Bloom176bPaper(), network, clustered,
+            SwarmLayout.Mix(servers, 0.2, SwarmCostPresets.A100, SwarmCostPresets.Mig, seed), 2, 20, output, seed);
+    }
+
+    private static SwarmSimulationResult Run(SwarmInstance instance, string placement, string routing, SwarmSimulationOptions options)
+    {
+        var policy = PlacementPolicies.Create(placement);
+        var plan = policy.Place(instance, options.RateRequestsPerSecond);
+        return new SwarmSimulator(instance, plan.Placement, policy, RoutingPolicies.Create(routing), options).Run();
+    }
+
+    [Theory]
+    [InlineData("petals", "petals")]
+    [InlineData("cg-bp", "ws-rr")]
+    [InlineData("cg-bp", "shortest-path")]
+    public void Every_request_completes_or_fails_with_a_reason_and_no_slot_is_left_held_under_churn(string placement, string routing)
+    {
+        var instance = Paper();
+        var a100 = Enumerable.Range(0, instance.Servers.Count).First(j => instance.Servers[j].Costs.DeviceId == SwarmCostPresets.A100);
+        var options = new SwarmSimulationOptions
+        {
+            RateRequestsPerSecond = 0.5,
+            Requests = 80,
+            Seed = 3,
+            Churn = [new ChurnEvent(60, a100, ChurnKind.Fail), new ChurnEvent(100, 0, ChurnKind.Leave), new ChurnEvent(200, a100, ChurnKind.Join)],
+            FailureRatePerSecond = 0.01,
+            RejoinAfterSeconds = 30,
+        };
+        var result = Run(instance, placement, routing, options);
+        Assert.Equal(80, result.Outcomes.Count);
+        Assert.All(result.Outcomes, o => Assert.True(o.Completed ^ (o.FailureReason is not null)));
+        Assert.All(result.Outcomes.Where(o => o.Completed), o => Assert.True(o.CompletionSeconds >= o.FirstTokenSeconds && o.FirstTokenSeconds > o.ArrivalSeconds));
+        Assert.Equal(0, result.SlotsInUseAtEnd);
+        Assert.True(result.Outcomes.Any(o => o.Retries > 0), "the churn should have broken some sessions");
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_outcomes_bit_for_bit()
+    {
+        var options = new SwarmSimulationOptions { RateRequestsPerSecond = 0.5, Requests = 60, Seed = 11, FailureRatePerSecond = 0.005, RejoinAfterSeconds = 50 };
+        var a = Run(Paper(), "petals", "ws-rr", options);
+        var b = Run(Paper(), "petals", "ws-rr", options);
+        Assert.Equal(a.Outcomes, b.Outcomes);
+        Assert.Equal(a.MeanPerTokenSeconds, b.MeanPerTokenSeconds);
+    }
+
+    [Fact]
+    public void A_lone_request_takes_exactly_its_shortest_path_time()
+    {
+        var instance = Paper();
+        var result = Run(instance, "cg-bp", "shortest-path", new SwarmSimulationOptions { RateRequestsPerSecond = 0.01, Requests = 1 });
+        var outcome = Assert.Single(result.Outcomes);
+        Assert.Equal(outcome.FirstRouteCostSeconds, outcome.CompletionSeconds - outcome.ArrivalSeconds, 9);
+        Assert.Equal(0, outcome.WaitSeconds);
+    }
+
+    [Theory]
+    [InlineData(0.5, 128)]
+    [InlineData(2.0, 64)]
+    public void Ws_rr_path_cost_upper_bounds_the_simulated_completion_time(double rate, int output)
+    {
+        var instance = Paper(output: output);
+        // Within CG-BP's R (the paper's condition); on an overloaded PETALS placement queued sessions also take the freed slots.
+        foreach (var placement in new[] { "cg-bp" })
+        {
+            var result = Run(instance, placement, "ws-rr", new SwarmSimulationOptions { RateRequestsPerSecond = rate, Requests = 120, Seed = 5 });
+            Assert.All(result.Outcomes, o =>
+            {
+                Assert.True(o.Completed);
+                Assert.True(o.CompletionSeconds - o.ArrivalSeconds <= o.FirstRouteCostSeconds + 1e-6,
+                    $"{placement}: request {o.Request} took {o.CompletionSeconds - o.ArrivalSeconds} s, WS-RR expected at most {o.FirstRouteCostSeconds} s");
+            });
+        }
+    }
+
+    [Fact]
+    public void Sessions_wait_for_cache_slots_when_the_swarm_is_full()
+    {
+        // One A100 hosting every block, cache for few sessions: a burst must queue.
+        var instance = SwarmLayout.Build(SwarmCostPresets.Bloom176bPaper(a100MemoryBytes: 95e9), ClusteredTopology.Create(), true, [SwarmCostPresets.A100], 1, 20, 128, 0);
+        var placement = new SwarmPlacement([0], [70]);
+        var slots = instance.CacheSlots(0, 70);
+        var sessions = slots / 70;
+        Assert.InRange(sessions, 1, 20);
+        var result = new SwarmSimulator(instance, placement, new ConservativeGreedyPlacement(), new WaitingShortestPathRouting(),
+            new SwarmSimulationOptions { RateRequestsPerSecond = 5, Requests = 3 * sessions }).Run();
+        Assert.Equal(3 * sessions, result.Completed);
+        Assert.True(result.MeanWaitSeconds > 0);
+        Assert.Equal(0, result.SlotsInUseAtEnd);
+    }
+
+    [Fact]
+    public void Losing_every_server_fails_requests_with_a_reason_instead_of_losing_them()
+    {
+        var instance = Paper();
+        var churn = Enumerable.Range(0, instance.Servers.Count).Select(j => new ChurnEvent(1, j, ChurnKind.Fail)).ToArray();
+        var result = Run(instance, "cg-bp", "ws-rr", new SwarmSimulationOptions { RateRequestsPerSecond = 1, Requests = 10, Churn = churn, MaxRetries = 3 });
+        Assert.Equal(10, result.Outcomes.Count);
+        Assert.True(result.Failed > 0);
+        Assert.All(result.Outcomes.Where(o => !o.Completed), o => Assert.Contains("retries", o.FailureReason!, StringComparison.Ordinal));
+        Assert.Equal(0, result.SlotsInUseAtEnd);
+    }
+
+    [Theory]
+    [InlineData("clustered", 9)]
+    [InlineData("gtsce", 26)]
+    public void Theorem_two_bound_holds_for_every_simulated_decode_step_when_the_load_is_within_r(string topology, int servers)
+    {
+        var instance = Paper(servers, 128, topology);
+        var plan = new ConservativeGreedyPlacement().Place(instance, 0.2);
+        var result = new SwarmSimulator(instance, plan.Placement, new ConservativeGreedyPlacement(), new WaitingShortestPathRouting(),
+            new SwarmSimulationOptions { RateRequestsPerSecond = 0.2, Requests = 100, Seed = 2 }).Run();
+        Assert.All(result.Outcomes, o =>
+        {
+            var decodeStepSeconds = (o.CompletionSeconds - o.FirstTokenSeconds) / (o.OutputTokens - 1);
+            Assert.True(decodeStepSeconds <= plan.BoundSecondsPerToken!.Value + 1e-9, $"request {o.Request}: {decodeStepSeconds} s per step, bound {plan.BoundSecondsPerToken}");
+        });
+    }
+}

@@ -63,6 +63,8 @@ public static class StrataApp
         root.Subcommands.Add(SimulateCommand.Create(context));
         root.Subcommands.Add(ProvisionCommand.Create(context));
         root.Subcommands.Add(SplitCommand.Create(context));
+        root.Subcommands.Add(ModelCommand.Create(context));
+        root.Subcommands.Add(GenerateCommand.Create(context));
         return root;
     }
 

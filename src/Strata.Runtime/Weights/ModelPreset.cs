@@ -1,3 +1,4 @@
+using Strata.Core;
 using Strata.Core.Identity;
 using Strata.Core.Models;
 using Strata.Runtime.Engine;
@@ -26,6 +27,12 @@ public sealed record ModelPreset(
 
     /// <summary>The presets by name.</summary>
     public static IReadOnlyList<ModelPreset> All { get; } = [Tiny, Small];
+
+    /// <summary>The preset called <paramref name="name"/>.</summary>
+    /// <exception cref="StrataException">No preset has that name.</exception>
+    public static ModelPreset ByName(string name) =>
+        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new StrataException($"Preset '{name}' is unknown; expected one of {string.Join(", ", All.Select(p => p.Name))}.");
 
     /// <summary>The engine configuration of this preset.</summary>
     public LlamaConfig ToConfig() => new()

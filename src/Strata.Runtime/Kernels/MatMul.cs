@@ -1,12 +1,10 @@
-using System.Numerics.Tensors;
-
 namespace Strata.Runtime.Kernels;
 
 /// <summary>Dense products against a weight stored the Hugging Face way, <c>(out, in)</c> row-major: <c>y = x W^T</c>.</summary>
 /// <remarks>
-/// Every output element is one <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> of an
-/// input row and a weight row, computed by exactly one thread, so the result is the same bit for bit
-/// whatever the thread count or partition.
+/// Every output element is the dot product of an input row and a weight row, summed in one fixed order
+/// (see <see cref="DotKernel"/>) by exactly one thread, so the result is the same bit for bit whatever the
+/// thread count, the partition, or the number of rows batched together.
 /// </remarks>
 public static class MatMul
 {
@@ -38,15 +36,7 @@ public static class MatMul
         ThrowHelper.CheckLength(weight.Length, columns * inner, nameof(weight));
         ThrowHelper.CheckLength(output.Length, rows * columns, nameof(output));
 
-        // Column-outer: one weight row (inner floats) stays in L1 while every input row meets it.
-        for (var column = firstColumn; column < firstColumn + columnCount; column++)
-        {
-            var weightRow = weight.Slice(column * inner, inner);
-            for (var row = 0; row < rows; row++)
-            {
-                output[row * columns + column] = TensorPrimitives.Dot(input.Slice(row * inner, inner), weightRow);
-            }
-        }
+        DotKernel.Multiply(input, weight, output, rows, inner, columns, firstColumn, firstColumn + columnCount);
     }
 
     /// <summary>Computes <c>output = input W^T</c>, split over output columns across threads when the product is large.</summary>

@@ -9,7 +9,7 @@ public sealed class KernelTests
     public static TheoryData<int> Lengths()
     {
         var data = new TheoryData<int>();
-        for (var n = 0; n <= 64; n++)
+        for (var n = 0; n <= 256; n++)
         {
             data.Add(n);
         }
@@ -60,6 +60,22 @@ public sealed class KernelTests
         MatMul.MultiplyTransposed(input, weight, sequential, Rows, Inner, Columns, 0, Columns);
         MatMul.MultiplyTransposed(input.AsMemory(), weight.AsMemory(), parallel.AsMemory(), Rows, Inner, Columns);
         Assert.Equal(sequential, parallel);
+    }
+
+    [Fact]
+    public void A_row_gets_the_same_bits_alone_as_in_any_batch()
+    {
+        const int Inner = 77, Columns = 11;
+        var weight = TestData.Random(Columns * Inner, 3);
+        var input = TestData.Random(8 * Inner, 4);
+        var batched = new float[8 * Columns];
+        MatMul.MultiplyTransposed(input, weight, batched, 8, Inner, Columns, 0, Columns);
+        for (var row = 0; row < 8; row++)
+        {
+            var alone = new float[Columns];
+            MatMul.MultiplyTransposed(input.AsSpan(row * Inner, Inner), weight, alone, 1, Inner, Columns, 0, Columns);
+            Assert.Equal(batched.AsSpan(row * Columns, Columns).ToArray(), alone);
+        }
     }
 
     [Theory]

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Strata.Runtime.Kernels;
 
@@ -20,6 +21,7 @@ public static class CausalAttention
     /// <param name="kvHead">Which KV head to read.</param>
     /// <param name="kvHeads">KV heads per cache row.</param>
     /// <param name="visibleTokens">Cache rows this query sees (its position plus one).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ComputeHead(
         ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         Span<float> scores, int kvHead, int kvHeads, int visibleTokens)

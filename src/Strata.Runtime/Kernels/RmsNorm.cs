@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Strata.Runtime.Kernels;
 
@@ -11,6 +12,7 @@ public static class RmsNorm
     /// <param name="output">Rows, <c>(rows, width)</c>.</param>
     /// <param name="rows">Number of rows.</param>
     /// <param name="epsilon">Added to the mean square before the square root (<c>rms_norm_eps</c>).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(ReadOnlySpan<float> input, ReadOnlySpan<float> weight, Span<float> output, int rows, float epsilon)
     {
         var width = weight.Length;

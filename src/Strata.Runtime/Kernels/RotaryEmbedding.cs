@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Strata.Runtime.Kernels;
 
 /// <summary>Rotary position embeddings the Hugging Face Llama way (<c>rotate_half</c>): channel <c>i</c> pairs with <c>i + d/2</c>.</summary>
@@ -39,6 +41,7 @@ public sealed class RotaryEmbedding
     /// <param name="tokens">Number of rows (tokens).</param>
     /// <param name="heads">Heads per row.</param>
     /// <param name="firstPosition">Absolute position of the first row.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(Span<float> rows, int tokens, int heads, int firstPosition)
     {
         var d = HeadDimension;

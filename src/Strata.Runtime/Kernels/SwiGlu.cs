@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Strata.Runtime.Kernels;
 
@@ -12,6 +13,7 @@ public static class SwiGlu
     /// <param name="gate">Gate projection, <c>(n)</c>.</param>
     /// <param name="up">Up projection, <c>(n)</c>.</param>
     /// <param name="output">Result, <c>(n)</c>.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Apply(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> output)
     {
         ThrowHelper.CheckLength(up.Length, gate.Length, nameof(up));

@@ -12,12 +12,16 @@ public sealed record BlockServerLimits
     /// <summary>Most sessions held at once; a new one beyond it is refused with RESOURCE_EXHAUSTED. Default 256.</summary>
     public int MaxSessions { get; init; } = 256;
 
+    /// <summary>A session unused for this long is dropped and its KV memory freed. Default 5 minutes.</summary>
+    public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Checks the ranges.</summary>
     public BlockServerLimits Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 1 << 16);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxTokensPerCall);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSessions);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SessionIdleTimeout, TimeSpan.Zero);
         return this;
     }
 }

@@ -10,12 +10,40 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
 {
     private readonly LlamaModel _model;
     private readonly BlockServerLimits _limits;
+    private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ServerSession> _sessions = new(StringComparer.Ordinal);
 
-    public BlockServerService(LlamaModel model, BlockServerLimits limits)
+    public BlockServerService(LlamaModel model, BlockServerLimits limits, TimeProvider time)
     {
         _model = model;
         _limits = limits;
+        _time = time;
+    }
+
+    /// <summary>Drops sessions idle for longer than the limit (skipping any in the middle of a call); returns how many.</summary>
+    public int EvictIdleSessions()
+    {
+        var evicted = 0;
+        foreach (var (id, session) in _sessions)
+        {
+            if (_time.GetElapsedTime(Volatile.Read(ref session.LastUsedTimestamp)) > _limits.SessionIdleTimeout
+                && session.Lock.Wait(0))
+            {
+                try
+                {
+                    if (_time.GetElapsedTime(Volatile.Read(ref session.LastUsedTimestamp)) > _limits.SessionIdleTimeout && _sessions.TryRemove(id, out _))
+                    {
+                        evicted++;
+                    }
+                }
+                finally
+                {
+                    session.Lock.Release();
+                }
+            }
+        }
+
+        return evicted;
     }
 
     private int FirstBlock => _model.Weights.FirstBlock;
@@ -77,8 +105,10 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
         CheckRange(request.FirstBlock, request.BlockCount);
         if (!_sessions.TryGetValue(request.SessionId, out var session))
         {
-            throw new RpcException(new Status(StatusCode.NotFound, $"Session '{request.SessionId}' is not held by this server."));
+            throw new RpcException(new Status(StatusCode.NotFound, $"Session '{request.SessionId}' is not held by this server (closed, timed out, or never opened)."));
         }
+
+        Volatile.Write(ref session.LastUsedTimestamp, _time.GetTimestamp());
 
         for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
         {
@@ -159,6 +189,7 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
 
         if (_sessions.TryGetValue(sessionId, out var existing))
         {
+            Volatile.Write(ref existing.LastUsedTimestamp, _time.GetTimestamp());
             return existing;
         }
 
@@ -167,11 +198,14 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"This server holds its limit of {_limits.MaxSessions} sessions; try another server or later."));
         }
 
-        return _sessions.GetOrAdd(sessionId, _ => new ServerSession(_model.CreateSession()));
+        return _sessions.GetOrAdd(sessionId, _ => new ServerSession(_model.CreateSession(), _time.GetTimestamp()));
     }
 
-    private sealed class ServerSession(InferenceSession session)
+    private sealed class ServerSession(InferenceSession session, long createdTimestamp)
     {
+        // Read and written with Volatile: calls touch it while the eviction timer reads it.
+        public long LastUsedTimestamp = createdTimestamp;
+
         public InferenceSession Session { get; } = session;
 
         public SemaphoreSlim Lock { get; } = new(1, 1);

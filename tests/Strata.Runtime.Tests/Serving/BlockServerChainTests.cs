@@ -126,6 +126,27 @@ public sealed class BlockServerChainTests
     }
 
     [Fact]
+    public async Task Idle_sessions_time_out_and_free_their_kv_memory()
+    {
+        var clock = new ManualTimeProvider();
+        await using var server = await BlockServerHost.StartAsync(Load(0, 4, head: false),
+            limits: new BlockServerLimits { SessionIdleTimeout = TimeSpan.FromMinutes(1) }, timeProvider: clock);
+        using var client = new BlockServerClient(server.Address);
+        var model = Load(0, 0, head: true);
+        await client.ForwardAsync("old", 0, 4, 0, model.Embed(Prompt), Prompt.Length, 64);
+        clock.Advance(TimeSpan.FromSeconds(50));
+        await client.ForwardAsync("new", 0, 4, 0, model.Embed(Prompt), Prompt.Length, 64);
+        Assert.True((await client.InfoAsync()).KvBytes > 0);
+        clock.Advance(TimeSpan.FromSeconds(20)); // "old" idle 70 s, "new" 20 s
+        Assert.Equal(1, server.EvictIdleSessions());
+        var info = await client.InfoAsync();
+        Assert.Equal(1, info.SessionCount);
+        var gone = await Assert.ThrowsAsync<RpcException>(() => client.ExportKvAsync("old", 0, 4));
+        Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(4, (await client.ExportKvAsync("new", 0, 4)).Count);
+    }
+
+    [Fact]
     public async Task A_full_server_refuses_new_sessions_with_resource_exhausted()
     {
         await using var server = await BlockServerHost.StartAsync(Load(0, 4, head: false), limits: new BlockServerLimits { MaxSessions = 1 });

@@ -22,7 +22,14 @@ public sealed class BlockServerClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(address);
         Address = address;
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = maxMessageBytes, MaxSendMessageSize = maxMessageBytes });
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = maxMessageBytes,
+            MaxSendMessageSize = maxMessageBytes,
+            // A large receive window: KV exports are megabytes (the default starts at 64 KiB and grows slowly).
+            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 16 << 20, EnableMultipleHttp2Connections = true },
+            DisposeHttpClient = true,
+        });
         _client = new BlockServer.BlockServerClient(_channel);
         _deadline = deadline ?? TimeSpan.FromSeconds(60);
         _time = timeProvider ?? TimeProvider.System;

@@ -56,6 +56,11 @@ public sealed class BlockServerHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = limits.MaxMessageBytes;
+            // Large HTTP/2 windows and frames: KV caches are megabytes, and the defaults (768 KiB window,
+            // 16 KiB frames) turn a loopback transfer into hundreds of flow-control round trips.
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
+            kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
             kestrel.Listen(listenAddress ?? IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
         });
         builder.Services.AddGrpc(grpc =>

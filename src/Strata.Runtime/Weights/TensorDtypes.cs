@@ -108,6 +108,12 @@ public static class TensorDtypes
             throw new ArgumentException($"Destination holds {destination.Length} bytes; {source.Length * size} needed.", nameof(destination));
         }
 
+        if (dtype == TensorDtype.F32 && BitConverter.IsLittleEndian)
+        {
+            MemoryMarshal.AsBytes(source).CopyTo(destination);
+            return;
+        }
+
         for (var i = 0; i < source.Length; i++)
         {
             var slot = destination[(i * size)..];

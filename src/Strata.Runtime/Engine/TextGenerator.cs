@@ -16,7 +16,17 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
 
     /// <summary>Generates up to <see cref="GenerationOptions.MaxNewTokens"/> tokens after <paramref name="prompt"/>.</summary>
     /// <exception cref="StrataException">The prompt is empty or the options are out of range.</exception>
-    public async Task<GenerationResult> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default)
+    public Task<GenerationResult> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default) =>
+        GenerateAsync(prompt, options, onToken: null, cancellationToken);
+
+    /// <summary>Generates like <see cref="GenerateAsync(IReadOnlyList{int}, GenerationOptions, CancellationToken)"/>, handing each token to <paramref name="onToken"/> as soon as it is sampled.</summary>
+    /// <param name="prompt">The prompt's token ids.</param>
+    /// <param name="options">How many tokens and how to sample them.</param>
+    /// <param name="onToken">Called with each generated token id, in order, before the next step runs (null: no callback).</param>
+    /// <param name="cancellationToken">Cancels the generation.</param>
+    /// <exception cref="StrataException">The prompt is empty or the options are out of range.</exception>
+    public async Task<GenerationResult> GenerateAsync(
+        IReadOnlyList<int> prompt, GenerationOptions options, Func<int, CancellationToken, ValueTask>? onToken, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
@@ -37,12 +47,21 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
             var next = sampler.Sample(_model.ComputeLastLogits(hidden, prompt.Count));
             tokens.Add(next);
             ttftSeconds = _time.GetElapsedTime(started).TotalSeconds;
+            if (onToken is not null)
+            {
+                await onToken(next, cancellationToken).ConfigureAwait(false);
+            }
+
             while (tokens.Count < options.MaxNewTokens && next != options.StopTokenId)
             {
                 hidden = _model.Embed([next]); // (1, hidden)
                 await session.ForwardAsync(hidden, 1, cancellationToken).ConfigureAwait(false);
                 next = sampler.Sample(_model.ComputeLastLogits(hidden, 1));
                 tokens.Add(next);
+                if (onToken is not null)
+                {
+                    await onToken(next, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
 

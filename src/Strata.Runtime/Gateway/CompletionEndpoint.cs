@@ -15,6 +15,7 @@ internal sealed class CompletionEndpoint : IDisposable
     private readonly GatewayOptions _options;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _admission;
+    private readonly CancellationTokenSource _stopping = new();
 
     public CompletionEndpoint(IReadOnlyList<ICompletionBackend> backends, GatewayOptions options, TimeProvider time)
     {
@@ -73,7 +74,14 @@ internal sealed class CompletionEndpoint : IDisposable
         }
     }
 
-    public void Dispose() => _admission.Dispose();
+    /// <summary>Cancels every generation in flight (the host is stopping); their clients get 503 or a stream error event.</summary>
+    public void CancelAll() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _admission.Dispose();
+        _stopping.Dispose();
+    }
 
     private async Task<ReadOnlyMemory<byte>> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -101,7 +109,7 @@ internal sealed class CompletionEndpoint : IDisposable
     private async Task GenerateAsync(HttpContext context, CompletionRequest request, IReadOnlyList<int> promptTokens)
     {
         using var deadline = new CancellationTokenSource(_options.RequestDeadline, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, deadline.Token, _stopping.Token);
         var cancellationToken = linked.Token;
         var backend = request.Backend;
         var id = (request.IsChat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
@@ -167,22 +175,36 @@ internal sealed class CompletionEndpoint : IDisposable
             response.ContentType = "application/json";
             await JsonSerializer.SerializeAsync(response.Body, payload, JsonOptions, cancellationToken).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            var error = new GatewayRequestException(
+            throw; // the client left; HandleAsync drops the request
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            await FailAsync(response, new GatewayRequestException(
                 $"The request ran past the gateway's deadline of {_options.RequestDeadline.TotalSeconds:0.###} s after {completionTokens} tokens; ask for fewer tokens or retry.",
-                null, "deadline_exceeded", StatusCodes.Status504GatewayTimeout, "timeout");
-            if (response.HasStarted)
-            {
-                // A stream already sent 200: end it with an error event (and no [DONE]).
-                await WriteEventAsync(response, ErrorPayload(error), CancellationToken.None).ConfigureAwait(false);
-            }
-            else
-            {
-                await WriteErrorAsync(response, error, CancellationToken.None).ConfigureAwait(false);
-            }
+                null, "deadline_exceeded", StatusCodes.Status504GatewayTimeout, "timeout")).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            await FailAsync(response, new GatewayRequestException(
+                "The gateway is shutting down; retry on another gateway or later.", null, "shutting_down", StatusCodes.Status503ServiceUnavailable, "server_error"))
+                .ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // A failure along the chain (a block server gone, a tensor refused): the client gets the reason, not a bare 500.
+            await FailAsync(response, new GatewayRequestException(
+                $"The generation failed after {completionTokens} tokens: {exception.Message}", null, "generation_failed", StatusCodes.Status500InternalServerError, "server_error"))
+                .ConfigureAwait(false);
         }
     }
+
+    // A stream that already sent 200 ends with an error event (and no [DONE]); otherwise the status and error object.
+    private static Task FailAsync(HttpResponse response, GatewayRequestException error) =>
+        response.HasStarted
+            ? WriteEventAsync(response, ErrorPayload(error), CancellationToken.None)
+            : WriteErrorAsync(response, error, CancellationToken.None);
 
     private static object Chunk(CompletionRequest request, string id, long created, string? text, string? finishReason) =>
         request.IsChat

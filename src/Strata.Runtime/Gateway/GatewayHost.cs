@@ -125,9 +125,10 @@ public sealed class GatewayHost : IAsyncDisposable
         return new UriBuilder(Uri.UriSchemeHttp, host, endPoint.Port).Uri;
     }
 
-    /// <summary>Stops accepting requests and waits for those in flight (cancelled when the host's shutdown time-out passes).</summary>
+    /// <summary>Cancels the generations in flight (their clients get 503 or a stream error event), then stops Kestrel.</summary>
     public async ValueTask DisposeAsync()
     {
+        _endpoint.CancelAll();
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         _endpoint.Dispose();

@@ -5,8 +5,8 @@ using Strata.Runtime.Tokenization;
 
 namespace Strata.Runtime.Tests.Gateway;
 
-/// <summary>A backend that yields one token ('A') and then waits until cancelled: for admission, deadline and disconnect tests.</summary>
-internal sealed class BlockingBackend : ICompletionBackend
+/// <summary>A backend that yields one token ('A') and then waits until cancelled (or fails at once): for admission, deadline, disconnect and failure tests.</summary>
+internal sealed class BlockingBackend(bool failAfterFirstToken = false) : ICompletionBackend
 {
     private int _running;
     private int _cancelled;
@@ -29,6 +29,11 @@ internal sealed class BlockingBackend : ICompletionBackend
         try
         {
             yield return 'A';
+            if (failAfterFirstToken)
+            {
+                throw new InvalidOperationException("Block server 127.0.0.1:1 is gone.");
+            }
+
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);

@@ -59,6 +59,37 @@ public sealed class GatewayAdmissionTests
         GatewayHttp.AssertError(JsonDocument.Parse(events[^1]).RootElement, null, "deadline_exceeded", "timeout");
     }
 
+    [Fact]
+    public async Task A_failure_along_the_chain_gets_500_with_the_reason_or_a_stream_error_event()
+    {
+        await using var host = await GatewayHost.StartAsync([new BlockingBackend(failAfterFirstToken: true)]);
+        using var client = GatewayHttp.Client(host.Address);
+
+        var (status, error) = await GatewayHttp.PostAsync(client, "/v1/completions", """{"prompt": "hi", "max_tokens": 8}""");
+        var events = await GatewayHttp.StreamAsync(client, "/v1/completions", StreamRequest);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, status);
+        GatewayHttp.AssertError(error, null, "generation_failed", "server_error");
+        Assert.Contains("is gone", error.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", events);
+        GatewayHttp.AssertError(JsonDocument.Parse(events[^1]).RootElement, null, "generation_failed", "server_error");
+    }
+
+    [Fact]
+    public async Task Stopping_the_gateway_ends_streams_in_flight_with_an_error_event()
+    {
+        var backend = new BlockingBackend();
+        var host = await GatewayHost.StartAsync([backend]);
+        using var client = GatewayHttp.Client(host.Address);
+        using var stream = await OpenStreamAsync(client);
+
+        await host.DisposeAsync();
+        var events = await GatewayHttp.ReadEventsAsync(stream);
+
+        Assert.Equal(1, backend.Cancelled);
+        GatewayHttp.AssertError(JsonDocument.Parse(events[^1]).RootElement, null, "shutting_down", "server_error");
+    }
+
     private static async Task<HttpResponseMessage> OpenStreamAsync(HttpClient client)
     {
         using var content = new StringContent(StreamRequest, Encoding.UTF8, "application/json");

@@ -118,6 +118,27 @@ public sealed class GatewayCompletionTests(TinyGatewayFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Concurrent_requests_up_to_the_limit_all_equal_their_local_generation()
+    {
+        using var client = GatewayHttp.Client(fixture.Host.Address);
+        var prompts = Enumerable.Range(0, TinyGatewayFixture.Options.MaxConcurrentRequests).Select(i => $"Request {i}:").ToArray();
+
+        var answers = await Task.WhenAll(prompts.Select((prompt, i) => GatewayHttp.PostAsync(client, "/v1/completions",
+            $$"""{"prompt": "{{prompt}}", "max_tokens": 8, "temperature": 0.8, "seed": {{i}}}""")));
+
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, answers[i].Status);
+            var expected = await fixture.LocalTextAsync(prompts[i], new GenerationOptions
+            {
+                MaxNewTokens = 8,
+                Sampling = new SamplingOptions { Temperature = 0.8, Seed = (ulong)i },
+            });
+            Assert.Equal(expected, answers[i].Body.GetProperty("choices")[0].GetProperty("text").GetString());
+        }
+    }
+
+    [Fact]
     public async Task Models_lists_the_served_model()
     {
         using var client = GatewayHttp.Client(fixture.Host.Address);

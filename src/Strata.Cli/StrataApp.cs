@@ -64,6 +64,8 @@ public static class StrataApp
         root.Subcommands.Add(ProvisionCommand.Create(context));
         root.Subcommands.Add(SplitCommand.Create(context));
         root.Subcommands.Add(SwarmCommand.Create(context));
+        root.Subcommands.Add(ModelCommand.Create(context));
+        root.Subcommands.Add(GenerateCommand.Create(context));
         return root;
     }
 

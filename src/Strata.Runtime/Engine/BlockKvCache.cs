@@ -1,0 +1,104 @@
+namespace Strata.Runtime.Engine;
+
+/// <summary>One block's keys and values for one session, growing by whole tokens.</summary>
+/// <remarks>Not thread-safe: a session runs one forward pass at a time.</remarks>
+public sealed class BlockKvCache
+{
+    private float[] _keys = [];   // (capacityTokens, kvHeads, headDim)
+    private float[] _values = []; // (capacityTokens, kvHeads, headDim)
+
+    /// <summary>Creates an empty cache for block <paramref name="blockIndex"/> with rows of <paramref name="keyValueDimension"/> floats.</summary>
+    public BlockKvCache(int blockIndex, int keyValueDimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(blockIndex);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keyValueDimension);
+        BlockIndex = blockIndex;
+        KeyValueDimension = keyValueDimension;
+    }
+
+    /// <summary>The block this cache belongs to.</summary>
+    public int BlockIndex { get; }
+
+    /// <summary>Width of one token's keys.</summary>
+    public int KeyValueDimension { get; }
+
+    /// <summary>Tokens cached so far; the next token sits at this position.</summary>
+    public int TokenCount { get; private set; }
+
+    /// <summary>Bytes held by the cached tokens (fp32 keys and values).</summary>
+    public long SizeBytes => 2L * TokenCount * KeyValueDimension * sizeof(float);
+
+    /// <summary>The cached keys, <c>(tokens, kvHeads, headDim)</c>.</summary>
+    public ReadOnlyMemory<float> Keys => _keys.AsMemory(0, TokenCount * KeyValueDimension);
+
+    /// <summary>The cached values, <c>(tokens, kvHeads, headDim)</c>.</summary>
+    public ReadOnlyMemory<float> Values => _values.AsMemory(0, TokenCount * KeyValueDimension);
+
+    /// <summary>Appends the keys and values of <paramref name="tokens"/> new tokens.</summary>
+    /// <param name="keys">New keys, <c>(tokens, kvHeads, headDim)</c>.</param>
+    /// <param name="values">New values, <c>(tokens, kvHeads, headDim)</c>.</param>
+    /// <param name="tokens">Number of new tokens.</param>
+    public void Append(ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        var length = tokens * KeyValueDimension;
+        if (keys.Length < length || values.Length < length)
+        {
+            throw new ArgumentException($"Appending {tokens} tokens needs {length} keys and values; got {keys.Length} and {values.Length}.", nameof(keys));
+        }
+
+        EnsureCapacity(TokenCount + tokens);
+        keys[..length].CopyTo(_keys.AsSpan(TokenCount * KeyValueDimension));
+        values[..length].CopyTo(_values.AsSpan(TokenCount * KeyValueDimension));
+        TokenCount += tokens;
+    }
+
+    /// <summary>Forgets every token from position <paramref name="tokenCount"/> on (to roll back or replay).</summary>
+    public void Truncate(int tokenCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokenCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(tokenCount, TokenCount);
+        TokenCount = tokenCount;
+    }
+
+    /// <summary>Copies the cache out.</summary>
+    public KvCacheSnapshot Export() =>
+        new(BlockIndex, TokenCount, KeyValueDimension, Keys.ToArray(), Values.ToArray());
+
+    /// <summary>Replaces the cache with <paramref name="snapshot"/>.</summary>
+    /// <exception cref="ArgumentException">The snapshot is for another block or another width, or its arrays are short.</exception>
+    public void Import(KvCacheSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        if (snapshot.BlockIndex != BlockIndex || snapshot.KeyValueDimension != KeyValueDimension)
+        {
+            throw new ArgumentException(
+                $"KV snapshot of block {snapshot.BlockIndex} with width {snapshot.KeyValueDimension} does not fit block {BlockIndex} with width {KeyValueDimension}.",
+                nameof(snapshot));
+        }
+
+        var length = snapshot.TokenCount * KeyValueDimension;
+        if (snapshot.TokenCount < 0 || snapshot.Keys.Length != length || snapshot.Values.Length != length)
+        {
+            throw new ArgumentException(
+                $"KV snapshot of block {BlockIndex} claims {snapshot.TokenCount} tokens ({length} floats) but holds {snapshot.Keys.Length} keys and {snapshot.Values.Length} values.",
+                nameof(snapshot));
+        }
+
+        TokenCount = 0;
+        Append(snapshot.Keys, snapshot.Values, snapshot.TokenCount);
+    }
+
+    private void EnsureCapacity(int tokens)
+    {
+        var needed = tokens * KeyValueDimension;
+        if (needed <= _keys.Length)
+        {
+            return;
+        }
+
+        var capacity = Math.Max(needed, Math.Max(16 * KeyValueDimension, _keys.Length * 2));
+        Array.Resize(ref _keys, capacity);
+        Array.Resize(ref _values, capacity);
+    }
+}

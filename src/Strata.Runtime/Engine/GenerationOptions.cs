@@ -1,0 +1,30 @@
+using Strata.Core;
+using Strata.Runtime.Sampling;
+
+namespace Strata.Runtime.Engine;
+
+/// <summary>What one generation should produce.</summary>
+public sealed record GenerationOptions
+{
+    /// <summary>Most tokens to generate after the prompt. Range: at least 1.</summary>
+    public int MaxNewTokens { get; init; } = 32;
+
+    /// <summary>How each token is chosen (default greedy).</summary>
+    public SamplingOptions Sampling { get; init; } = SamplingOptions.Greedy;
+
+    /// <summary>Token that ends the generation when sampled (it is kept in the output); null to always run to <see cref="MaxNewTokens"/>.</summary>
+    public int? StopTokenId { get; init; }
+
+    /// <summary>Checks the ranges.</summary>
+    /// <exception cref="StrataException">A value is out of range.</exception>
+    public GenerationOptions Validate()
+    {
+        if (MaxNewTokens < 1)
+        {
+            throw new StrataException($"--max-tokens is {MaxNewTokens}; expected at least 1.");
+        }
+
+        Sampling.Validate();
+        return this;
+    }
+}

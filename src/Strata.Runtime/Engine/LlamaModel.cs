@@ -1,0 +1,172 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using Strata.Runtime.Kernels;
+using Strata.Runtime.Weights;
+
+namespace Strata.Runtime.Engine;
+
+/// <summary>A Llama-architecture decoder in fp32, run in separable steps: embed, any contiguous block range, LM head.</summary>
+/// <remarks>
+/// The steps are what block servers, split clients and phase-split prefill call: a client embeds, each
+/// server runs its range on the hidden states of a session, the client applies the head. Running
+/// <c>[0, k)</c> then <c>[k, L)</c> gives the same bits as running <c>[0, L)</c> at once, and a decode step
+/// against the KV cache gives the same bits as recomputing the whole sequence. Thread-safe for distinct
+/// sessions; one session runs one step at a time.
+/// </remarks>
+public sealed class LlamaModel
+{
+    private readonly RotaryEmbedding _rotary;
+    private readonly float _epsilon;
+
+    /// <summary>Creates a model from its configuration and the weights this process holds.</summary>
+    public LlamaModel(LlamaConfig config, LlamaWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.FirstBlock + weights.BlockCount > config.LayerCount)
+        {
+            throw new ArgumentException(
+                $"Weights hold blocks [{weights.FirstBlock}, {weights.FirstBlock + weights.BlockCount}) but the model has {config.LayerCount}.", nameof(weights));
+        }
+
+        Config = config;
+        Weights = weights;
+        _rotary = new RotaryEmbedding(config.HeadDimension, config.RopeTheta);
+        _epsilon = (float)config.RmsNormEpsilon;
+    }
+
+    /// <summary>The model's configuration.</summary>
+    public LlamaConfig Config { get; }
+
+    /// <summary>The weights this process holds.</summary>
+    public LlamaWeights Weights { get; }
+
+    /// <summary>Starts a session with empty KV caches.</summary>
+    public InferenceSession CreateSession() => new(Config);
+
+    /// <summary>Looks up the embeddings of <paramref name="tokens"/>.</summary>
+    /// <param name="tokens">Token ids, <c>(tokens)</c>.</param>
+    /// <param name="hidden">Hidden states, <c>(tokens, hidden)</c>.</param>
+    public void Embed(ReadOnlySpan<int> tokens, Span<float> hidden)
+    {
+        var embedding = Weights.Embedding ?? throw new InvalidOperationException("The token embedding is not loaded in this process.");
+        var h = Config.HiddenSize;
+        ThrowHelper.CheckLength(hidden.Length, tokens.Length * h, nameof(hidden));
+        for (var t = 0; t < tokens.Length; t++)
+        {
+            var token = tokens[t];
+            if ((uint)token >= (uint)Config.VocabularySize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"Token id {token} is outside the vocabulary [0, {Config.VocabularySize}).");
+            }
+
+            embedding.AsSpan(token * h, h).CopyTo(hidden.Slice(t * h, h));
+        }
+    }
+
+    /// <summary>Looks up the embeddings of <paramref name="tokens"/> into a new array, <c>(tokens, hidden)</c>.</summary>
+    public float[] Embed(ReadOnlySpan<int> tokens)
+    {
+        var hidden = new float[tokens.Length * Config.HiddenSize];
+        Embed(tokens, hidden);
+        return hidden;
+    }
+
+    /// <summary>Runs blocks <c>[firstBlock, firstBlock + blockCount)</c> on the hidden states of new tokens of a session, in place.</summary>
+    /// <param name="session">The session; each block appends the new tokens to its KV cache.</param>
+    /// <param name="firstBlock">First block to run.</param>
+    /// <param name="blockCount">Number of blocks to run.</param>
+    /// <param name="hidden">Hidden states of the new tokens, <c>(tokens, hidden)</c>; overwritten with the range's output.</param>
+    /// <param name="tokens">Number of new tokens; they sit at the positions after those already cached.</param>
+    /// <exception cref="InvalidOperationException">The blocks of the range have cached different numbers of tokens.</exception>
+    public void ForwardBlocks(InferenceSession session, int firstBlock, int blockCount, Memory<float> hidden, int tokens)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstBlock);
+        ArgumentOutOfRangeException.ThrowIfNegative(blockCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBlock + blockCount, Config.LayerCount, nameof(blockCount));
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        ThrowHelper.CheckLength(hidden.Length, tokens * Config.HiddenSize, nameof(hidden));
+        if (tokens == 0 || blockCount == 0)
+        {
+            return;
+        }
+
+        var position = session.TokenCount(firstBlock);
+        for (var block = firstBlock + 1; block < firstBlock + blockCount; block++)
+        {
+            if (session.TokenCount(block) != position)
+            {
+                throw new InvalidOperationException(
+                    $"Block {block} of the session has cached {session.TokenCount(block)} tokens but block {firstBlock} has {position}; truncate or replay before running the range.");
+            }
+        }
+
+        using var scratch = new ForwardScratch(Config, tokens);
+        for (var block = firstBlock; block < firstBlock + blockCount; block++)
+        {
+            ForwardBlock(Weights.Block(block), session.Cache(block), hidden[..(tokens * Config.HiddenSize)], tokens, position, scratch);
+        }
+    }
+
+    /// <summary>Applies the final RMSNorm and the LM head to hidden states.</summary>
+    /// <param name="hidden">Hidden states after the last block, <c>(tokens, hidden)</c>; left unchanged.</param>
+    /// <param name="logits">Logits, <c>(tokens, vocab)</c>.</param>
+    /// <param name="tokens">Number of rows.</param>
+    public void ComputeLogits(ReadOnlyMemory<float> hidden, Memory<float> logits, int tokens)
+    {
+        var head = Weights.LmHead ?? throw new InvalidOperationException("The LM head is not loaded in this process.");
+        var norm = Weights.FinalNorm ?? throw new InvalidOperationException("The final norm is not loaded in this process.");
+        var h = Config.HiddenSize;
+        ThrowHelper.CheckLength(hidden.Length, tokens * h, nameof(hidden));
+        ThrowHelper.CheckLength(logits.Length, tokens * Config.VocabularySize, nameof(logits));
+        var normed = ArrayPool<float>.Shared.Rent(Math.Max(1, tokens * h)); // (tokens, hidden)
+        try
+        {
+            RmsNorm.Apply(hidden.Span, norm, normed, tokens, _epsilon);
+            MatMul.MultiplyTransposed(normed.AsMemory(0, tokens * h), head, logits, tokens, h, Config.VocabularySize);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(normed);
+        }
+    }
+
+    /// <summary>The logits of the last of <paramref name="tokens"/> rows, <c>(vocab)</c>: all sampling needs.</summary>
+    public float[] ComputeLastLogits(ReadOnlyMemory<float> hidden, int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokens);
+        var h = Config.HiddenSize;
+        var logits = new float[Config.VocabularySize];
+        ComputeLogits(hidden.Slice((tokens - 1) * h, h), logits, 1);
+        return logits;
+    }
+
+    private void ForwardBlock(BlockWeights w, BlockKvCache cache, Memory<float> hidden, int tokens, int position, ForwardScratch s)
+    {
+        var c = Config;
+        var h = c.HiddenSize;
+        var kv = c.KeyValueDimension;
+        var inter = c.IntermediateSize;
+
+        // Attention: x += o_proj(attn(rope(q), rope(k), v)) of the normed x.
+        RmsNorm.Apply(hidden.Span, w.InputNorm, s.Normed.Span, tokens, _epsilon);
+        MatMul.MultiplyTransposed(s.Normed, w.QueryProjection, s.Query, tokens, h, h);
+        MatMul.MultiplyTransposed(s.Normed, w.KeyProjection, s.Key, tokens, h, kv);
+        MatMul.MultiplyTransposed(s.Normed, w.ValueProjection, s.Value, tokens, h, kv);
+        _rotary.Apply(s.Query.Span, tokens, c.HeadCount, position);
+        _rotary.Apply(s.Key.Span, tokens, c.KeyValueHeadCount, position);
+        cache.Append(s.Key.Span, s.Value.Span, tokens);
+        CausalAttention.Compute(s.Query, cache.Keys, cache.Values, s.Attended, tokens, c.HeadCount, c.KeyValueHeadCount, c.HeadDimension, position);
+        MatMul.MultiplyTransposed(s.Attended, w.OutputProjection, s.Projected, tokens, h, h);
+        TensorPrimitives.Add(hidden.Span, s.Projected.Span, hidden.Span);
+
+        // MLP: x += down(silu(gate(n)) * up(n)) of the normed x.
+        RmsNorm.Apply(hidden.Span, w.PostAttentionNorm, s.Normed.Span, tokens, _epsilon);
+        MatMul.MultiplyTransposed(s.Normed, w.GateProjection, s.Gate, tokens, h, inter);
+        MatMul.MultiplyTransposed(s.Normed, w.UpProjection, s.Up, tokens, h, inter);
+        SwiGlu.Apply(s.Gate.Span, s.Up.Span, s.Gate.Span);
+        MatMul.MultiplyTransposed(s.Gate, w.DownProjection, s.Projected, tokens, inter, h);
+        TensorPrimitives.Add(hidden.Span, s.Projected.Span, hidden.Span);
+    }
+}

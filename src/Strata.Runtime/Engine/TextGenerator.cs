@@ -1,0 +1,79 @@
+using Strata.Core;
+using Strata.Runtime.Sampling;
+
+namespace Strata.Runtime.Engine;
+
+/// <summary>Autoregressive generation: embed, run the chain, apply the head, sample, repeat with the KV caches.</summary>
+/// <remarks>The embedding and the head run in this process (<paramref name="model"/>); the blocks run wherever the chain says.</remarks>
+/// <param name="model">The model holding the embedding, final norm and LM head.</param>
+/// <param name="chain">Runs the blocks.</param>
+/// <param name="timeProvider">Clock for TTFT and TPOT (the system clock by default).</param>
+public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvider? timeProvider = null)
+{
+    private readonly LlamaModel _model = model ?? throw new ArgumentNullException(nameof(model));
+    private readonly IBlockChain _chain = chain ?? throw new ArgumentNullException(nameof(chain));
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
+
+    /// <summary>Generates up to <see cref="GenerationOptions.MaxNewTokens"/> tokens after <paramref name="prompt"/>.</summary>
+    /// <exception cref="StrataException">The prompt is empty or the options are out of range.</exception>
+    public Task<GenerationResult> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions options, CancellationToken cancellationToken = default) =>
+        GenerateAsync(prompt, options, onToken: null, cancellationToken);
+
+    /// <summary>Generates like <see cref="GenerateAsync(IReadOnlyList{int}, GenerationOptions, CancellationToken)"/>, handing each token to <paramref name="onToken"/> as soon as it is sampled.</summary>
+    /// <param name="prompt">The prompt's token ids.</param>
+    /// <param name="options">How many tokens and how to sample them.</param>
+    /// <param name="onToken">Called with each generated token id, in order, before the next step runs (null: no callback).</param>
+    /// <param name="cancellationToken">Cancels the generation.</param>
+    /// <exception cref="StrataException">The prompt is empty or the options are out of range.</exception>
+    public async Task<GenerationResult> GenerateAsync(
+        IReadOnlyList<int> prompt, GenerationOptions options, Func<int, CancellationToken, ValueTask>? onToken, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (prompt.Count == 0)
+        {
+            throw new StrataException("The prompt is empty; give at least one token of text.");
+        }
+
+        var sampler = new TokenSampler(options.Sampling);
+        var tokens = new List<int>(options.MaxNewTokens);
+        var started = _time.GetTimestamp();
+        double ttftSeconds;
+        using (var session = _chain.OpenSession())
+        {
+            var hidden = _model.Embed([.. prompt]); // (promptTokens, hidden)
+            await session.ForwardAsync(hidden, prompt.Count, cancellationToken).ConfigureAwait(false);
+            var next = sampler.Sample(_model.ComputeLastLogits(hidden, prompt.Count));
+            tokens.Add(next);
+            ttftSeconds = _time.GetElapsedTime(started).TotalSeconds;
+            if (onToken is not null)
+            {
+                await onToken(next, cancellationToken).ConfigureAwait(false);
+            }
+
+            while (tokens.Count < options.MaxNewTokens && next != options.StopTokenId)
+            {
+                hidden = _model.Embed([next]); // (1, hidden)
+                await session.ForwardAsync(hidden, 1, cancellationToken).ConfigureAwait(false);
+                next = sampler.Sample(_model.ComputeLastLogits(hidden, 1));
+                tokens.Add(next);
+                if (onToken is not null)
+                {
+                    await onToken(next, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        var totalSeconds = _time.GetElapsedTime(started).TotalSeconds;
+        return new GenerationResult
+        {
+            PromptTokens = [.. prompt],
+            Tokens = tokens,
+            TtftSeconds = ttftSeconds,
+            TpotSeconds = tokens.Count > 1 ? (totalSeconds - ttftSeconds) / (tokens.Count - 1) : 0,
+            TotalSeconds = totalSeconds,
+            Route = _chain.Route,
+        };
+    }
+}

@@ -1,0 +1,115 @@
+using System.Buffers;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace Strata.Runtime.Kernels;
+
+/// <summary>Scaled dot-product attention with a causal mask and grouped-query heads, against a KV cache.</summary>
+/// <remarks>
+/// Query head <c>h</c> reads KV head <c>h / (heads / kvHeads)</c>. Query row <c>t</c> sits at absolute
+/// position <c>firstPosition + t</c> and sees cache rows <c>0..firstPosition + t</c> inclusive. Each
+/// (token, head) output is computed by one thread in a fixed order, so results do not depend on threading.
+/// </remarks>
+public static class CausalAttention
+{
+    /// <summary>Computes one query head of one token.</summary>
+    /// <param name="query">The query, <c>(headDim)</c>, already rotated.</param>
+    /// <param name="keys">Key cache, <c>(contextTokens, kvHeads, headDim)</c>, already rotated.</param>
+    /// <param name="values">Value cache, <c>(contextTokens, kvHeads, headDim)</c>.</param>
+    /// <param name="output">The attended value, <c>(headDim)</c>.</param>
+    /// <param name="scores">Scratch, at least <paramref name="visibleTokens"/> long.</param>
+    /// <param name="kvHead">Which KV head to read.</param>
+    /// <param name="kvHeads">KV heads per cache row.</param>
+    /// <param name="visibleTokens">Cache rows this query sees (its position plus one).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void ComputeHead(
+        ReadOnlySpan<float> query, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
+        Span<float> scores, int kvHead, int kvHeads, int visibleTokens)
+    {
+        var d = query.Length;
+        var rowWidth = kvHeads * d;
+        ThrowHelper.CheckLength(keys.Length, visibleTokens * rowWidth, nameof(keys));
+        ThrowHelper.CheckLength(values.Length, visibleTokens * rowWidth, nameof(values));
+        ThrowHelper.CheckLength(output.Length, d, nameof(output));
+        ThrowHelper.CheckLength(scores.Length, visibleTokens, nameof(scores));
+        var scale = 1f / MathF.Sqrt(d);
+        var s = scores[..visibleTokens];
+        for (var j = 0; j < visibleTokens; j++)
+        {
+            s[j] = TensorPrimitives.Dot(query, keys.Slice(j * rowWidth + kvHead * d, d)) * scale;
+        }
+
+        var o = output[..d];
+        o.Clear();
+        if (visibleTokens == 0)
+        {
+            return;
+        }
+
+        TensorPrimitives.SoftMax(s, s);
+        for (var j = 0; j < visibleTokens; j++)
+        {
+            TensorPrimitives.MultiplyAdd(values.Slice(j * rowWidth + kvHead * d, d), s[j], o, o);
+        }
+    }
+
+    /// <summary>Computes every head of every query row, in parallel over (token, head) pairs when the work is large.</summary>
+    /// <param name="queries">Queries, <c>(tokens, heads, headDim)</c>, already rotated.</param>
+    /// <param name="keys">Key cache, <c>(contextTokens, kvHeads, headDim)</c>, holding at least <c>firstPosition + tokens</c> rows.</param>
+    /// <param name="values">Value cache, same shape as <paramref name="keys"/>.</param>
+    /// <param name="output">Attended values, <c>(tokens, heads, headDim)</c>.</param>
+    /// <param name="tokens">Query rows.</param>
+    /// <param name="heads">Query heads.</param>
+    /// <param name="kvHeads">KV heads (divides <paramref name="heads"/>).</param>
+    /// <param name="headDimension">Width of one head.</param>
+    /// <param name="firstPosition">Absolute position of the first query row.</param>
+    public static void Compute(
+        ReadOnlyMemory<float> queries, ReadOnlyMemory<float> keys, ReadOnlyMemory<float> values, Memory<float> output,
+        int tokens, int heads, int kvHeads, int headDimension, int firstPosition)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
+        if (heads % kvHeads != 0)
+        {
+            throw new ArgumentException($"{heads} query heads are not a multiple of {kvHeads} KV heads.", nameof(kvHeads));
+        }
+
+        var width = heads * headDimension;
+        ThrowHelper.CheckLength(queries.Length, tokens * width, nameof(queries));
+        ThrowHelper.CheckLength(output.Length, tokens * width, nameof(output));
+        var group = heads / kvHeads;
+        var pairs = tokens * heads;
+        var work = (long)pairs * (firstPosition + tokens) * headDimension * 2;
+
+        void Pair(int pair, Span<float> scores)
+        {
+            var t = pair / heads;
+            var h = pair % heads;
+            var offset = t * width + h * headDimension;
+            ComputeHead(queries.Span.Slice(offset, headDimension), keys.Span, values.Span, output.Span.Slice(offset, headDimension),
+                scores, h / group, kvHeads, firstPosition + t + 1);
+        }
+
+        var contextTokens = firstPosition + tokens;
+        if (work < MatMul.ParallelThresholdMultiplyAdds || pairs < 2 || Environment.ProcessorCount < 2)
+        {
+            var rented = ArrayPool<float>.Shared.Rent(Math.Max(1, contextTokens));
+            for (var pair = 0; pair < pairs; pair++)
+            {
+                Pair(pair, rented);
+            }
+
+            ArrayPool<float>.Shared.Return(rented);
+            return;
+        }
+
+        Parallel.For(0, pairs,
+            () => ArrayPool<float>.Shared.Rent(Math.Max(1, contextTokens)),
+            (pair, _, scores) =>
+            {
+                Pair(pair, scores);
+                return scores;
+            },
+            scores => ArrayPool<float>.Shared.Return(scores));
+    }
+}

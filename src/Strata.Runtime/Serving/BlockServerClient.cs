@@ -1,0 +1,120 @@
+using Grpc.Core;
+using Grpc.Net.Client;
+using Strata.Runtime.Engine;
+using Strata.Runtime.Protocol;
+
+namespace Strata.Runtime.Serving;
+
+/// <summary>A client of one block server: forward steps, KV export and import, session close, each under a deadline.</summary>
+public sealed class BlockServerClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly BlockServer.BlockServerClient _client;
+    private readonly TimeSpan _deadline;
+    private readonly TimeProvider _time;
+
+    /// <summary>Connects (lazily) to the server at <paramref name="address"/>.</summary>
+    /// <param name="address">The server, for example <c>http://127.0.0.1:50123</c>.</param>
+    /// <param name="maxMessageBytes">Largest message sent or received.</param>
+    /// <param name="deadline">Deadline of each call (default 60 s).</param>
+    /// <param name="timeProvider">Clock the deadlines are set from (the system clock by default).</param>
+    public BlockServerClient(Uri address, int maxMessageBytes = 64 << 20, TimeSpan? deadline = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        Address = address;
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = maxMessageBytes,
+            MaxSendMessageSize = maxMessageBytes,
+            // A large receive window: KV exports are megabytes (the default starts at 64 KiB and grows slowly).
+            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 16 << 20, EnableMultipleHttp2Connections = true },
+            DisposeHttpClient = true,
+        });
+        _client = new BlockServer.BlockServerClient(_channel);
+        _deadline = deadline ?? TimeSpan.FromSeconds(60);
+        _time = timeProvider ?? TimeProvider.System;
+    }
+
+    /// <summary>The server's address.</summary>
+    public Uri Address { get; }
+
+    /// <summary>What the server hosts.</summary>
+    public async Task<InfoReply> InfoAsync(CancellationToken cancellationToken = default) =>
+        await _client.InfoAsync(new InfoRequest(), deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Runs blocks <c>[firstBlock, firstBlock + blockCount)</c> of a session on <paramref name="hidden"/>, <c>(tokens, hidden)</c>, in place.</summary>
+    /// <param name="sessionId">The session.</param>
+    /// <param name="firstBlock">First block of the range.</param>
+    /// <param name="blockCount">Blocks of the range.</param>
+    /// <param name="startPosition">Position of the first new token (lower than what the server cached replays from there).</param>
+    /// <param name="hidden">Hidden states, <c>(tokens, hidden)</c>.</param>
+    /// <param name="tokens">Number of new tokens.</param>
+    /// <param name="hiddenSize">Width of a hidden state.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task ForwardAsync(string sessionId, int firstBlock, int blockCount, int startPosition, Memory<float> hidden, int tokens, int hiddenSize, CancellationToken cancellationToken = default)
+    {
+        var request = new ForwardRequest
+        {
+            SessionId = sessionId,
+            FirstBlock = firstBlock,
+            BlockCount = blockCount,
+            StartPosition = startPosition,
+            Hidden = TensorCodec.ToTensor(hidden.Span[..(tokens * hiddenSize)], tokens, hiddenSize),
+        };
+        var reply = await _client.ForwardAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        var output = TensorCodec.FromMatrix(reply.Hidden, hiddenSize, tokens, "reply hidden", out var rows);
+        if (rows != tokens)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} answered {rows} rows for {tokens} tokens."));
+        }
+
+        output.CopyTo(hidden.Span);
+    }
+
+    /// <summary>Copies a session's KV caches of a block range out of the server.</summary>
+    public async Task<IReadOnlyList<KvCacheSnapshot>> ExportKvAsync(string sessionId, int firstBlock, int blockCount, CancellationToken cancellationToken = default)
+    {
+        var snapshots = new List<KvCacheSnapshot>(blockCount);
+        using var call = _client.ExportKv(new ExportKvRequest { SessionId = sessionId, FirstBlock = firstBlock, BlockCount = blockCount }, deadline: Deadline(), cancellationToken: cancellationToken);
+        await foreach (var block in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var length = block.TokenCount * block.KeyValueDimension;
+            snapshots.Add(new KvCacheSnapshot(block.BlockIndex, block.TokenCount, block.KeyValueDimension,
+                TensorCodec.FromBytes(block.Keys, length, "keys"), TensorCodec.FromBytes(block.Values, length, "values")));
+        }
+
+        return snapshots;
+    }
+
+    /// <summary>Installs KV caches in a session on the server, one streamed message per block.</summary>
+    public async Task<ImportKvReply> ImportKvAsync(string sessionId, IEnumerable<KvCacheSnapshot> snapshots, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(snapshots);
+        using var call = _client.ImportKv(deadline: Deadline(), cancellationToken: cancellationToken);
+        foreach (var snapshot in snapshots)
+        {
+            await call.RequestStream.WriteAsync(new KvBlock
+            {
+                SessionId = sessionId,
+                BlockIndex = snapshot.BlockIndex,
+                TokenCount = snapshot.TokenCount,
+                KeyValueDimension = snapshot.KeyValueDimension,
+                Keys = TensorCodec.ToBytes(snapshot.Keys),
+                Values = TensorCodec.ToBytes(snapshot.Values),
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        await call.RequestStream.CompleteAsync().ConfigureAwait(false);
+        return await call.ResponseAsync.ConfigureAwait(false);
+    }
+
+    /// <summary>Frees a session on the server; true when it existed.</summary>
+    public async Task<bool> CloseSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        (await _client.CloseSessionAsync(new CloseSessionRequest { SessionId = sessionId }, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Existed;
+
+    /// <inheritdoc/>
+    public void Dispose() => _channel.Dispose();
+
+    // gRPC takes an absolute UTC deadline; it bounds a call and feeds no result.
+    private DateTime Deadline() => _time.GetUtcNow().UtcDateTime + _deadline;
+}

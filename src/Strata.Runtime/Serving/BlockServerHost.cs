@@ -1,0 +1,92 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Strata.Runtime.Engine;
+
+namespace Strata.Runtime.Serving;
+
+/// <summary>A running block server: Kestrel with HTTP/2 (cleartext) on a loopback or given address, serving one model's block range over gRPC.</summary>
+public sealed class BlockServerHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly BlockServerService _service;
+    private readonly ITimer _evictionTimer;
+
+    private BlockServerHost(WebApplication app, BlockServerService service, ITimer evictionTimer, Uri address, int firstBlock, int blockCount)
+    {
+        _app = app;
+        _service = service;
+        _evictionTimer = evictionTimer;
+        Address = address;
+        FirstBlock = firstBlock;
+        BlockCount = blockCount;
+    }
+
+    /// <summary>Where clients reach the server, for example <c>http://127.0.0.1:50123</c>.</summary>
+    public Uri Address { get; }
+
+    /// <summary>First block hosted.</summary>
+    public int FirstBlock { get; }
+
+    /// <summary>Blocks hosted.</summary>
+    public int BlockCount { get; }
+
+    /// <summary>Starts serving the blocks <paramref name="model"/> holds on <paramref name="listenAddress"/>:<paramref name="port"/> (0 picks a free port).</summary>
+    /// <param name="model">The model, holding the blocks to serve.</param>
+    /// <param name="port">TCP port; 0 picks a free one.</param>
+    /// <param name="listenAddress">Address to listen on (loopback by default).</param>
+    /// <param name="limits">Message, token, session and idle limits.</param>
+    /// <param name="timeProvider">Clock of the idle time-outs (the system clock by default).</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<BlockServerHost> StartAsync(
+        LlamaModel model, int port = 0, IPAddress? listenAddress = null, BlockServerLimits? limits = null,
+        TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        limits = (limits ?? new BlockServerLimits()).Validate();
+        var time = timeProvider ?? TimeProvider.System;
+        var service = new BlockServerService(model, limits, time);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = limits.MaxMessageBytes;
+            // Large HTTP/2 windows and frames: KV caches are megabytes, and the defaults (768 KiB window,
+            // 16 KiB frames) turn a loopback transfer into hundreds of flow-control round trips.
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
+            kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
+            kestrel.Listen(listenAddress ?? IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+        });
+        builder.Services.AddGrpc(grpc =>
+        {
+            grpc.MaxReceiveMessageSize = limits.MaxMessageBytes;
+            grpc.MaxSendMessageSize = limits.MaxMessageBytes;
+        });
+        builder.Services.AddSingleton(service);
+        var app = builder.Build();
+        app.MapGrpcService<BlockServerService>();
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("Kestrel started without reporting its address.");
+        var sweep = TimeSpan.FromTicks(Math.Clamp(limits.SessionIdleTimeout.Ticks / 4, TimeSpan.TicksPerSecond, 30 * TimeSpan.TicksPerSecond));
+        var timer = time.CreateTimer(_ => service.EvictIdleSessions(), null, sweep, sweep);
+        return new BlockServerHost(app, service, timer, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.FirstBlock, model.Weights.BlockCount);
+    }
+
+    /// <summary>Drops the sessions idle for longer than the limit now (a timer also does it every quarter of the limit); returns how many.</summary>
+    public int EvictIdleSessions() => _service.EvictIdleSessions();
+
+    /// <summary>Stops accepting calls and waits for those in flight.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _evictionTimer.DisposeAsync().ConfigureAwait(false);
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

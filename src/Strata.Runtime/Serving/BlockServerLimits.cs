@@ -1,0 +1,27 @@
+namespace Strata.Runtime.Serving;
+
+/// <summary>What one block server accepts: bounds that keep a bad or hostile client from exhausting it.</summary>
+public sealed record BlockServerLimits
+{
+    /// <summary>Largest gRPC message in either direction, bytes. Default 64 MiB (a 4,096-token prompt of width 4,096 in fp32).</summary>
+    public int MaxMessageBytes { get; init; } = 64 << 20;
+
+    /// <summary>Most tokens one forward call may carry. Default 4,096.</summary>
+    public int MaxTokensPerCall { get; init; } = 4096;
+
+    /// <summary>Most sessions held at once; a new one beyond it is refused with RESOURCE_EXHAUSTED. Default 256.</summary>
+    public int MaxSessions { get; init; } = 256;
+
+    /// <summary>A session unused for this long is dropped and its KV memory freed. Default 5 minutes.</summary>
+    public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Checks the ranges.</summary>
+    public BlockServerLimits Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 1 << 16);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxTokensPerCall);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSessions);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SessionIdleTimeout, TimeSpan.Zero);
+        return this;
+    }
+}

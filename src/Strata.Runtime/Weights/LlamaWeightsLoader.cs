@@ -1,0 +1,135 @@
+using Strata.Core;
+using Strata.Runtime.Engine;
+
+namespace Strata.Runtime.Weights;
+
+/// <summary>Loads fp32 weights of a Llama-architecture model from the safetensors files of a folder, by Hugging Face tensor names.</summary>
+public static class LlamaWeightsLoader
+{
+    /// <summary>The Hugging Face name of a block tensor, for example <c>model.layers.3.mlp.up_proj.weight</c>.</summary>
+    public static string BlockTensorName(int blockIndex, string suffix) => $"model.layers.{blockIndex}.{suffix}";
+
+    /// <summary>Name of the token embedding.</summary>
+    public const string EmbeddingName = "model.embed_tokens.weight";
+
+    /// <summary>Name of the final norm.</summary>
+    public const string FinalNormName = "model.norm.weight";
+
+    /// <summary>Name of the LM head (absent when tied to the embedding).</summary>
+    public const string LmHeadName = "lm_head.weight";
+
+    /// <summary>Every tensor of a block: its name suffix and shape for <paramref name="config"/>.</summary>
+    public static IReadOnlyList<(string Suffix, long[] Shape)> BlockTensors(LlamaConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        long h = config.HiddenSize, kv = config.KeyValueDimension, inter = config.IntermediateSize;
+        return
+        [
+            ("self_attn.q_proj.weight", [h, h]),
+            ("self_attn.k_proj.weight", [kv, h]),
+            ("self_attn.v_proj.weight", [kv, h]),
+            ("self_attn.o_proj.weight", [h, h]),
+            ("mlp.gate_proj.weight", [inter, h]),
+            ("mlp.up_proj.weight", [inter, h]),
+            ("mlp.down_proj.weight", [h, inter]),
+            ("input_layernorm.weight", [h]),
+            ("post_attention_layernorm.weight", [h]),
+        ];
+    }
+
+    /// <summary>Loads blocks <c>[firstBlock, firstBlock + blockCount)</c> plus, when asked, the embedding, final norm and LM head.</summary>
+    /// <param name="directory">The model folder (its <c>*.safetensors</c> files are read).</param>
+    /// <param name="config">The model's configuration.</param>
+    /// <param name="firstBlock">First block to load.</param>
+    /// <param name="blockCount">Number of blocks to load.</param>
+    /// <param name="includeEmbeddingAndHead">Whether to load the embedding, final norm and LM head (clients need them, block servers do not).</param>
+    /// <exception cref="StrataException">A file is bad, a tensor is missing, or a shape does not match <c>config.json</c>.</exception>
+    public static LlamaWeights Load(string directory, LlamaConfig config, int firstBlock, int blockCount, bool includeEmbeddingAndHead = true)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (firstBlock < 0 || blockCount < 0 || firstBlock + blockCount > config.LayerCount)
+        {
+            throw new StrataException($"Blocks [{firstBlock}, {firstBlock + blockCount}) are outside the model's {config.LayerCount} blocks.");
+        }
+
+        var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.safetensors").Order(StringComparer.Ordinal).ToArray() : [];
+        if (files.Length == 0)
+        {
+            throw new StrataException($"Model folder '{directory}' has no .safetensors file; expected model.safetensors (write one with 'strata model init').");
+        }
+
+        var readers = new List<SafetensorsReader>();
+        try
+        {
+            var owner = new Dictionary<string, SafetensorsReader>(StringComparer.Ordinal);
+            foreach (var file in files)
+            {
+                var reader = SafetensorsReader.Open(file);
+                readers.Add(reader);
+                foreach (var name in reader.Tensors.Keys)
+                {
+                    if (!owner.TryAdd(name, reader))
+                    {
+                        throw new StrataException($"Model folder '{directory}': tensor '{name}' is in both '{Path.GetFileName(owner[name].Path)}' and '{Path.GetFileName(file)}'.");
+                    }
+                }
+            }
+
+            float[] Tensor(string name, params long[] shape)
+            {
+                if (!owner.TryGetValue(name, out var reader))
+                {
+                    throw new StrataException($"Model folder '{directory}' has no tensor '{name}' (shape [{string.Join(", ", shape)}]) in its safetensors files.");
+                }
+
+                var info = reader.Tensors[name];
+                if (!info.Shape.SequenceEqual(shape))
+                {
+                    throw new StrataException($"Model folder '{directory}': tensor '{name}' has shape {info.ShapeText} but config.json needs [{string.Join(", ", shape)}].");
+                }
+
+                var values = new float[info.ElementCount];
+                reader.Read(info, values);
+                return values;
+            }
+
+            var blocks = new List<BlockWeights>(blockCount);
+            var specs = BlockTensors(config);
+            for (var block = firstBlock; block < firstBlock + blockCount; block++)
+            {
+                var t = specs.Select(spec => Tensor(BlockTensorName(block, spec.Suffix), spec.Shape)).ToArray();
+                blocks.Add(new BlockWeights
+                {
+                    QueryProjection = t[0],
+                    KeyProjection = t[1],
+                    ValueProjection = t[2],
+                    OutputProjection = t[3],
+                    GateProjection = t[4],
+                    UpProjection = t[5],
+                    DownProjection = t[6],
+                    InputNorm = t[7],
+                    PostAttentionNorm = t[8],
+                });
+            }
+
+            float[]? embedding = null, norm = null, head = null;
+            if (includeEmbeddingAndHead)
+            {
+                long v = config.VocabularySize, h = config.HiddenSize;
+                embedding = Tensor(EmbeddingName, v, h);
+                norm = Tensor(FinalNormName, h);
+                // Tied models may still ship lm_head.weight; Hugging Face ignores it then, and so do we.
+                head = config.Architecture.TiedEmbeddings ? embedding : Tensor(LmHeadName, v, h);
+            }
+
+            return new LlamaWeights(firstBlock, blocks, embedding, norm, head);
+        }
+        finally
+        {
+            foreach (var reader in readers)
+            {
+                reader.Dispose();
+            }
+        }
+    }
+}

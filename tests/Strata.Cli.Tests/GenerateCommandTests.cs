@@ -1,0 +1,79 @@
+namespace Strata.Cli.Tests;
+
+public sealed class GenerateCommandTests
+{
+    private static string NewDirectory() => Path.Combine(Path.GetTempPath(), $"strata-cli-test-model-{Guid.NewGuid():N}");
+
+    private static string TinyModel(int seed = 1)
+    {
+        var directory = NewDirectory();
+        CliRun.Of("model", "init", "--preset", "tiny", "--seed", $"{seed}", "--out", directory).ShouldSucceed();
+        return directory;
+    }
+
+    [Fact]
+    public void Model_init_writes_a_config_and_safetensors_and_reports_them_as_json()
+    {
+        var directory = NewDirectory();
+        var json = CliRun.Of("model", "init", "--preset", "tiny", "--seed", "4", "--out", directory, "--dtype", "bf16", "--json").ShouldSucceed().Json();
+        Assert.Equal("tiny", json.GetProperty("preset").GetString());
+        Assert.Equal("BF16", json.GetProperty("dtype").GetString());
+        Assert.True(File.Exists(Path.Combine(directory, "config.json")));
+        Assert.True(File.Exists(Path.Combine(directory, "model.safetensors")));
+        CliRun.Of("model", "init", "--preset", "tiny", "--out", directory).ShouldFailCleanly("already holds a model", "--force");
+        CliRun.Of("model", "init", "--preset", "tiny", "--out", directory, "--force").ShouldSucceed();
+    }
+
+    [Fact]
+    public void Local_greedy_generation_gives_the_same_tokens_on_every_run_with_a_local_route()
+    {
+        var directory = TinyModel();
+        string[] args = ["generate", "--local", "--model", directory, "--prompt", "Hello, world", "--max-tokens", "6", "--json"];
+        var first = CliRun.Of(args).ShouldSucceed().Json();
+        var second = CliRun.Of(args).ShouldSucceed().Json();
+        var tokens = first.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+        Assert.Equal(6, tokens.Length);
+        Assert.Equal(tokens, second.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
+        Assert.True(first.GetProperty("ttftSeconds").GetDouble() > 0);
+        Assert.True(first.GetProperty("tpotSeconds").GetDouble() > 0);
+        Assert.Equal(System.Text.Json.JsonValueKind.String, first.GetProperty("text").ValueKind);
+        var hop = Assert.Single(first.GetProperty("route").EnumerateArray());
+        Assert.Equal("local", hop.GetProperty("server").GetString());
+        Assert.Equal(0, hop.GetProperty("firstBlock").GetInt32());
+        Assert.Equal(4, hop.GetProperty("blockCount").GetInt32());
+    }
+
+    [Fact]
+    public void Sampled_generation_depends_only_on_the_seed()
+    {
+        var directory = TinyModel();
+        int[] Tokens(string seed) => [.. CliRun.Of("generate", "--local", "--model", directory, "--prompt", "abc", "--max-tokens", "16", "--temperature", "1.2", "--top-p", "0.95", "--seed", seed, "--json")
+            .ShouldSucceed().Json().GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32())];
+        Assert.Equal(Tokens("9"), Tokens("9"));
+        Assert.NotEqual(Tokens("9"), Tokens("10"));
+    }
+
+    [Fact]
+    public void Bad_model_folders_and_flags_fail_with_one_sentence_and_exit_code_2()
+    {
+        CliRun.Of("generate", "--local", "--model", NewDirectory(), "--prompt", "x").ShouldFailCleanly("does not exist");
+        var directory = TinyModel();
+        CliRun.Of("generate", "--model", directory, "--prompt", "x").ShouldFailCleanly("--local");
+        CliRun.Of("generate", "--local", "--model", directory, "--prompt", "x", "--top-p", "0").ShouldFailCleanly("top-p");
+        CliRun.Of("generate", "--local", "--model", directory, "--prompt", "", "--max-tokens", "2").ShouldFailCleanly("prompt is empty");
+        File.WriteAllBytes(Path.Combine(directory, "model.safetensors"), [9, 0, 0, 0, 0, 0, 0, 0, (byte)'{']);
+        CliRun.Of("generate", "--local", "--model", directory, "--prompt", "x").ShouldFailCleanly("model.safetensors", "truncated");
+    }
+
+    [Theory]
+    [InlineData("generate", new[] { "--local", "--model", "--prompt", "--max-tokens", "--seed", "--temperature", "--top-p", "--json" })]
+    [InlineData("model init", new[] { "--preset", "--seed", "--out", "--dtype", "--force", "--json" })]
+    public void Help_names_the_runtime_options(string path, string[] expected)
+    {
+        var run = CliRun.Of([.. path.Split(' '), "--help"]).ShouldSucceed();
+        foreach (var name in expected)
+        {
+            Assert.True(run.Output.Contains(name, StringComparison.Ordinal), $"help of '{path}' does not list {name}:\n{run.Output}");
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using System.Collections.Concurrent;
+using Strata.Runtime.Engine;
+using Strata.Runtime.Weights;
+
+namespace Strata.Runtime.Tests;
+
+/// <summary>Random models written to a temporary folder once per (preset, seed) and loaded through the real loader.</summary>
+internal static class TestModels
+{
+    private static readonly ConcurrentDictionary<(string, ulong), Lazy<(string Directory, LlamaModel Model)>> Cache = new();
+
+    public static LlamaModel Tiny(ulong seed = 1) => Get(ModelPreset.Tiny, seed).Model;
+
+    public static string TinyDirectory(ulong seed = 1) => Get(ModelPreset.Tiny, seed).Directory;
+
+    public static string NewDirectory()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "strata-runtime-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    private static (string Directory, LlamaModel Model) Get(ModelPreset preset, ulong seed) =>
+        Cache.GetOrAdd((preset.Name, seed), key => new Lazy<(string, LlamaModel)>(() =>
+        {
+            var directory = NewDirectory();
+            RandomModelWriter.Write(directory, preset.ToConfig(), seed);
+            return (directory, ModelFolder.LoadModel(directory));
+        })).Value;
+}

@@ -35,8 +35,16 @@ public class ServingBenchmarks
         {
             Architecture = new ModelArchitecture
             {
-                Id = new ModelId("bench-wide"), Name = "bench-wide", HiddenSize = 768, LayerCount = 12, AttentionHeadCount = 12,
-                KeyValueHeadCount = 4, IntermediateSize = 8, VocabularySize = 256, TiedEmbeddings = true, MaxContextTokens = 2048,
+                Id = new ModelId("bench-wide"),
+                Name = "bench-wide",
+                HiddenSize = 768,
+                LayerCount = 12,
+                AttentionHeadCount = 12,
+                KeyValueHeadCount = 4,
+                IntermediateSize = 8,
+                VocabularySize = 256,
+                TiedEmbeddings = true,
+                MaxContextTokens = 2048,
             }.Validate(),
         };
         _directory = Path.Combine(Path.GetTempPath(), $"strata-bench-wide-{Environment.ProcessId}");

@@ -185,8 +185,15 @@ public sealed class LlamaModelTests
         {
             Architecture = new ModelArchitecture
             {
-                Id = new ModelId("hand"), Name = "hand", HiddenSize = 4, LayerCount = 1, AttentionHeadCount = 2,
-                KeyValueHeadCount = 1, IntermediateSize = 2, VocabularySize = 3, TiedEmbeddings = true,
+                Id = new ModelId("hand"),
+                Name = "hand",
+                HiddenSize = 4,
+                LayerCount = 1,
+                AttentionHeadCount = 2,
+                KeyValueHeadCount = 1,
+                IntermediateSize = 2,
+                VocabularySize = 3,
+                TiedEmbeddings = true,
             },
             RmsNormEpsilon = Epsilon,
         };

@@ -112,26 +112,28 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
 
         for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
         {
-            KvCacheSnapshot snapshot;
+            KvBlock message;
             await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
             try
             {
-                snapshot = session.Session.Export(block);
+                // One copy, from the cache straight into the message's bytes.
+                var cache = session.Session.Cache(block);
+                message = new KvBlock
+                {
+                    SessionId = request.SessionId,
+                    BlockIndex = block,
+                    TokenCount = cache.TokenCount,
+                    KeyValueDimension = cache.KeyValueDimension,
+                    Keys = TensorCodec.ToBytes(cache.Keys.Span),
+                    Values = TensorCodec.ToBytes(cache.Values.Span),
+                };
             }
             finally
             {
                 session.Lock.Release();
             }
 
-            await responseStream.WriteAsync(new KvBlock
-            {
-                SessionId = request.SessionId,
-                BlockIndex = block,
-                TokenCount = snapshot.TokenCount,
-                KeyValueDimension = snapshot.KeyValueDimension,
-                Keys = TensorCodec.ToBytes(snapshot.Keys),
-                Values = TensorCodec.ToBytes(snapshot.Values),
-            }, context.CancellationToken).ConfigureAwait(false);
+            await responseStream.WriteAsync(message, context.CancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -148,13 +150,14 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             }
 
             var length = block.TokenCount * block.KeyValueDimension;
-            var snapshot = new KvCacheSnapshot(block.BlockIndex, block.TokenCount, block.KeyValueDimension,
-                TensorCodec.FromBytes(block.Keys, length, "keys"), TensorCodec.FromBytes(block.Values, length, "values"));
+            TensorCodec.CheckLength(block.Keys, length, "keys");
+            TensorCodec.CheckLength(block.Values, length, "values");
             var session = GetOrCreate(block.SessionId);
             await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
             try
             {
-                session.Session.Import(snapshot);
+                // One copy, from the message's bytes straight into the cache.
+                TensorCodec.LoadInto(session.Session.Cache(block.BlockIndex), block);
             }
             finally
             {
@@ -162,7 +165,7 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             }
 
             reply.BlockCount++;
-            reply.Bytes += snapshot.SizeBytes;
+            reply.Bytes += 2L * length * sizeof(float);
         }
 
         return reply;

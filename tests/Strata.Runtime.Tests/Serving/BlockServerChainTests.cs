@@ -66,8 +66,10 @@ public sealed class BlockServerChainTests
         }
     }
 
-    [Fact]
-    public async Task Kv_cache_moved_from_a_prefill_server_to_a_decode_server_continues_exactly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Kv_cache_moved_from_a_prefill_server_to_a_decode_server_continues_exactly(bool streamed)
     {
         await using var prefill = await BlockServerHost.StartAsync(Load(0, 4, head: false));
         await using var decode = await BlockServerHost.StartAsync(Load(0, 4, head: false));
@@ -79,9 +81,11 @@ public sealed class BlockServerChainTests
         var hidden = model.Embed(Prompt);
         await prefillClient.ForwardAsync("s", 0, layers, 0, hidden, Prompt.Length, h);
         var tokens = new List<int> { TokenSampler.ArgMax(model.ComputeLastLogits(hidden, Prompt.Length)) };
-        var snapshots = await prefillClient.ExportKvAsync("s", 0, layers);
-        var imported = await decodeClient.ImportKvAsync("s", snapshots);
+        var imported = streamed
+            ? await prefillClient.CopyKvToAsync("s", 0, layers, decodeClient, "s")
+            : await decodeClient.ImportKvAsync("s", await prefillClient.ExportKvAsync("s", 0, layers));
         Assert.Equal(layers, imported.BlockCount);
+        Assert.Equal(2L * layers * Prompt.Length * model.Config.KeyValueDimension * sizeof(float), imported.Bytes);
         Assert.True(await prefillClient.CloseSessionAsync("s"));
 
         for (var position = Prompt.Length; tokens.Count < 8; position++)

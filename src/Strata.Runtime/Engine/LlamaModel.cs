@@ -31,7 +31,7 @@ public sealed class LlamaModel
 
         Config = config;
         Weights = weights;
-        _rotary = new RotaryEmbedding(config.HeadDimension, config.RopeTheta);
+        _rotary = new RotaryEmbedding(config.HeadDimension, config.RopeTheta, config.RopeScaling is { } scaling ? scaling.Apply : null);
         _epsilon = (float)config.RmsNormEpsilon;
     }
 

@@ -37,7 +37,7 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
             var next = sampler.Sample(_model.ComputeLastLogits(hidden, prompt.Count));
             tokens.Add(next);
             ttftSeconds = _time.GetElapsedTime(started).TotalSeconds;
-            while (tokens.Count < options.MaxNewTokens && next != options.StopTokenId)
+            while (tokens.Count < options.MaxNewTokens && !options.StopTokenIds.Contains(next))
             {
                 hidden = _model.Embed([next]); // (1, hidden)
                 await session.ForwardAsync(hidden, 1, cancellationToken).ConfigureAwait(false);

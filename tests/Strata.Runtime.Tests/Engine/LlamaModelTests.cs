@@ -171,7 +171,7 @@ public sealed class LlamaModelTests
         var model = TestModels.Tiny();
         var generator = new TextGenerator(model, new LocalBlockChain(model));
         var free = await generator.GenerateAsync(Prompt, new GenerationOptions { MaxNewTokens = 8 });
-        var stopped = await generator.GenerateAsync(Prompt, new GenerationOptions { MaxNewTokens = 8, StopTokenId = free.Tokens[2] });
+        var stopped = await generator.GenerateAsync(Prompt, new GenerationOptions { MaxNewTokens = 8, StopTokenIds = [free.Tokens[2]] });
         Assert.Equal(free.Tokens.Take(free.Tokens.ToList().IndexOf(free.Tokens[2]) + 1), stopped.Tokens);
     }
 

@@ -66,6 +66,13 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
     {
         CheckRange(request.FirstBlock, request.BlockCount);
         var hidden = TensorCodec.FromMatrix(request.Hidden, _model.Config.HiddenSize, _limits.MaxTokensPerCall, "hidden", out var tokens);
+        var maxContext = _model.Config.Architecture.MaxContextTokens;
+        if (maxContext > 0 && (long)request.StartPosition + tokens > maxContext)
+        {
+            throw new RpcException(new Status(StatusCode.OutOfRange,
+                $"A step of {tokens} tokens from position {request.StartPosition} passes the model's context of {maxContext} tokens."));
+        }
+
         var session = GetOrCreate(request.SessionId);
         await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
         try

@@ -124,6 +124,8 @@ public sealed class BlockServerChainTests
         var outside = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("x", 0, 2, 0, new float[64], 1, 64));
         Assert.Equal(StatusCode.InvalidArgument, outside.StatusCode);
         Assert.Contains("hosts [1, 3)", outside.Status.Detail, StringComparison.Ordinal);
+        var tooLong = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("x", 1, 2, 510, new float[3 * 64], 3, 64));
+        Assert.Equal(StatusCode.OutOfRange, tooLong.StatusCode); // the tiny preset's context is 512 tokens
         var shape = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("x", 1, 2, 0, new float[48], 1, 48));
         Assert.Equal(StatusCode.InvalidArgument, shape.StatusCode);
         Assert.Contains("expected [tokens, 64]", shape.Status.Detail, StringComparison.Ordinal);

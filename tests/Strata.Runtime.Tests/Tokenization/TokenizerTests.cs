@@ -57,5 +57,8 @@ public sealed class TokenizerTests
         var ids = tokenizer.Encode("hello world");
         Assert.Equal([12, 11, 4, 5, 3, 6, 2, 7], ids);
         Assert.Equal("hello world", tokenizer.Decode(ids).Replace("<s>", "", StringComparison.Ordinal));
+
+        // A model's output may hold ids the tokenizer does not know (a vocabulary padded past it): no exception.
+        Assert.Equal("hello", tokenizer.Decode([11, 200]));
     }
 }

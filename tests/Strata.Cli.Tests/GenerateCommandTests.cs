@@ -63,8 +63,18 @@ public sealed class GenerateCommandTests
         File.WriteAllText(configPath, config.ToJsonString());
         var vocab = new Dictionary<string, int>
         {
-            ["h"] = 0, ["e"] = 1, ["l"] = 2, ["o"] = 3, ["Ġ"] = 4, ["w"] = 5, ["r"] = 6, ["d"] = 7,
-            ["he"] = 8, ["ll"] = 9, ["hell"] = 10, ["hello"] = 11,
+            ["h"] = 0,
+            ["e"] = 1,
+            ["l"] = 2,
+            ["o"] = 3,
+            ["Ġ"] = 4,
+            ["w"] = 5,
+            ["r"] = 6,
+            ["d"] = 7,
+            ["he"] = 8,
+            ["ll"] = 9,
+            ["hell"] = 10,
+            ["hello"] = 11,
         };
         File.WriteAllText(Path.Combine(directory, "tokenizer.json"), System.Text.Json.JsonSerializer.Serialize(new
         {

@@ -51,6 +51,7 @@ internal static class GenerateCommand
                     text = run.Text,
                     promptTokens = g.PromptTokens.Count,
                     ttftSeconds = g.TtftSeconds,
+                    prefillTokensPerSecond = g.TtftSeconds > 0 ? g.PromptTokens.Count / g.TtftSeconds : 0,
                     tpotSeconds = g.TpotSeconds,
                     decodeTokensPerSecond = g.DecodeTokensPerSecond,
                     totalSeconds = g.TotalSeconds,

@@ -46,6 +46,15 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
         return evicted;
     }
 
+    /// <summary>The limits this server enforces.</summary>
+    public BlockServerLimits Limits => _limits;
+
+    /// <summary>Sessions held now.</summary>
+    public int SessionCount => _sessions.Count;
+
+    /// <summary>KV-cache bytes held by every session now.</summary>
+    public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes);
+
     private int FirstBlock => _model.Weights.FirstBlock;
 
     private int BlockCount => _model.Weights.BlockCount;
@@ -59,7 +68,7 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
         BlockCount = BlockCount,
         KeyValueDimension = _model.Config.KeyValueDimension,
         SessionCount = _sessions.Count,
-        KvBytes = _sessions.Values.Sum(s => s.Session.KvSizeBytes),
+        KvBytes = KvBytes,
     });
 
     public override async Task<ForwardReply> Forward(ForwardRequest request, ServerCallContext context)
@@ -82,6 +91,17 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             {
                 throw new RpcException(new Status(StatusCode.FailedPrecondition,
                     $"Session '{request.SessionId}' has {cached} tokens cached in block {request.FirstBlock}; a step starting at position {request.StartPosition} would leave a gap. Replay from position {cached} or lower."));
+            }
+
+            // Admission: the step's new cache must fit the budget, counting what a replay frees first. Concurrent steps of
+            // other sessions may each pass the check at once, so the budget can be passed by at most one step per
+            // concurrent call (bounded by MaxSessions times MaxTokensPerCall rows).
+            var freed = 2L * Math.Max(0, cached - request.StartPosition) * request.BlockCount * _model.Config.KeyValueDimension * sizeof(float);
+            var needed = 2L * tokens * request.BlockCount * _model.Config.KeyValueDimension * sizeof(float);
+            if (KvBytes - freed + needed > _limits.MaxKvBytes)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"This server's KV budget of {_limits.MaxKvBytes} bytes is full ({KvBytes} held, this step needs {needed}); try another server or later."));
             }
 
             session.Session.Truncate(request.StartPosition); // replay: forget what the client is sending again
@@ -159,6 +179,12 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             var length = block.TokenCount * block.KeyValueDimension;
             TensorCodec.CheckLength(block.Keys, length, "keys");
             TensorCodec.CheckLength(block.Values, length, "values");
+            if (KvBytes + (2L * length * sizeof(float)) > _limits.MaxKvBytes)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"This server's KV budget of {_limits.MaxKvBytes} bytes cannot take block {block.BlockIndex} ({2L * length * sizeof(float)} bytes, {KvBytes} held); try another server or later."));
+            }
+
             var session = GetOrCreate(block.SessionId);
             await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
             try

@@ -66,6 +66,7 @@ public static class StrataApp
         root.Subcommands.Add(SwarmCommand.Create(context));
         root.Subcommands.Add(ModelCommand.Create(context));
         root.Subcommands.Add(GenerateCommand.Create(context));
+        root.Subcommands.Add(ServeCommand.Create(context));
         return root;
     }
 

@@ -54,6 +54,40 @@ public sealed class GenerateCommandTests
     }
 
     [Fact]
+    public void A_folder_with_a_tokenizer_json_and_a_bos_token_uses_them()
+    {
+        var directory = TinyModel();
+        var configPath = Path.Combine(directory, "config.json");
+        var config = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(configPath))!.AsObject();
+        config["bos_token_id"] = 12;
+        File.WriteAllText(configPath, config.ToJsonString());
+        var vocab = new Dictionary<string, int>
+        {
+            ["h"] = 0,
+            ["e"] = 1,
+            ["l"] = 2,
+            ["o"] = 3,
+            ["Ġ"] = 4,
+            ["w"] = 5,
+            ["r"] = 6,
+            ["d"] = 7,
+            ["he"] = 8,
+            ["ll"] = 9,
+            ["hell"] = 10,
+            ["hello"] = 11,
+        };
+        File.WriteAllText(Path.Combine(directory, "tokenizer.json"), System.Text.Json.JsonSerializer.Serialize(new
+        {
+            added_tokens = new[] { new { id = 12, content = "<s>", special = true } },
+            pre_tokenizer = new { type = "ByteLevel" },
+            model = new { type = "BPE", vocab, merges = new[] { "h e", "l l", "he ll", "hell o" } },
+        }));
+        var json = CliRun.Of("generate", "--local", "--model", directory, "--prompt", "hello world", "--max-tokens", "3", "--json").ShouldSucceed().Json();
+        Assert.Equal(8, json.GetProperty("promptTokens").GetInt32()); // <s> hello Ġ w o r l d
+        Assert.Equal("tokenizer.json (byte-level BPE)", json.GetProperty("tokenizer").GetString());
+    }
+
+    [Fact]
     public void Bad_model_folders_and_flags_fail_with_one_sentence_and_exit_code_2()
     {
         CliRun.Of("generate", "--local", "--model", NewDirectory(), "--prompt", "x").ShouldFailCleanly("does not exist");

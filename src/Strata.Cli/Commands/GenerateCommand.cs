@@ -2,12 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using Strata.Cli.Output;
 using Strata.Core;
+using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Sampling;
 
 namespace Strata.Cli.Commands;
 
-/// <summary><c>strata generate</c>: run one generation of a real model; <c>--local</c> runs every block in this process (the reference).</summary>
+/// <summary><c>strata generate</c>: run one generation of a real model; <c>--local</c> runs every block in this process (the reference), <c>--coordinator</c> through the swarm.</summary>
 internal static class GenerateCommand
 {
     public static Command Create(CliContext context)
@@ -20,15 +21,21 @@ internal static class GenerateCommand
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 is greedy.", DefaultValueFactory = _ => 0, HelpName = "t" };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling: keep the most likely tokens up to this probability mass, (0, 1].", DefaultValueFactory = _ => 1, HelpName = "p" };
         var json = new Option<bool>("--json") { Description = "Print JSON: tokens, text, ttftSeconds, tpotSeconds, route." };
+        var coordinator = new Option<string?>("--coordinator") { Description = "Run through the swarm of block servers this coordinator knows (its URL).", HelpName = "url" };
+        var split = new Option<string>("--split") { Description = "With --coordinator: dp runs the blocks SplitLLM's DP assigns to the client in this process; none runs none.", DefaultValueFactory = _ => "none", HelpName = "dp|none" };
+        split.AcceptOnlyFromAmong("dp", "none");
+        var clientMemory = new Option<long?>("--client-memory-bytes") { Description = "With --split dp: memory for the client's blocks (weights and KV); default half the model's blocks.", HelpName = "bytes" };
+        var phaseSplit = new Option<bool>("--phase-split") { Description = "With --coordinator: prefill on prefill-role servers, move the KV caches, decode on decode-role servers." };
         var command = new Command("generate", "Generate text with a Llama-architecture model from safetensors weights.")
         {
-            local, model, prompt, maxTokens, seed, temperature, topP, json,
+            local, coordinator, model, prompt, maxTokens, seed, temperature, topP, split, clientMemory, phaseSplit, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            if (!parseResult.GetValue(local))
+            var coordinatorText = parseResult.GetValue(coordinator);
+            if (parseResult.GetValue(local) == (coordinatorText is not null))
             {
-                throw new StrataException("Only --local generation is available yet; pass --local (generation through a coordinator and block servers is not built yet).");
+                throw new StrataException("Give exactly one of --local (every block in this process) and --coordinator URL (through the swarm).");
             }
 
             var options = new GenerationOptions
@@ -41,6 +48,13 @@ internal static class GenerateCommand
                     Seed = parseResult.GetValue(seed),
                 },
             }.Validate();
+            if (coordinatorText is not null)
+            {
+                return await RunCoordinatedAsync(context, ParseUrl(coordinatorText), options,
+                    parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, parseResult.GetValue(split) == "dp", parseResult.GetValue(clientMemory),
+                    parseResult.GetValue(phaseSplit), parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
+            }
+
             var run = await LocalGeneration.RunAsync(parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, options, cancellationToken).ConfigureAwait(false);
             var g = run.Generation;
             if (parseResult.GetValue(json))
@@ -51,6 +65,7 @@ internal static class GenerateCommand
                     text = run.Text,
                     promptTokens = g.PromptTokens.Count,
                     ttftSeconds = g.TtftSeconds,
+                    prefillTokensPerSecond = g.TtftSeconds > 0 ? g.PromptTokens.Count / g.TtftSeconds : 0,
                     tpotSeconds = g.TpotSeconds,
                     decodeTokensPerSecond = g.DecodeTokensPerSecond,
                     totalSeconds = g.TotalSeconds,
@@ -67,5 +82,67 @@ internal static class GenerateCommand
             return 0;
         });
         return command;
+    }
+
+    private static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? url
+            : throw new StrataException($"--coordinator is '{text}'; expected an http URL such as http://127.0.0.1:50100.");
+
+    private static async Task<int> RunCoordinatedAsync(
+        CliContext context, Uri coordinator, GenerationOptions options, string model, string prompt, bool splitDp, long? clientMemoryBytes,
+        bool phaseSplit, bool json, CancellationToken cancellationToken)
+    {
+        SplitPathOptions? split = null;
+        if (splitDp)
+        {
+            var config = Runtime.Weights.ModelFolder.LoadConfig(model);
+            var blockBytes = Runtime.Weights.LlamaWeightsLoader.BlockTensors(config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
+            var budget = clientMemoryBytes ?? (blockBytes * config.LayerCount / 2);
+            if (budget < 0)
+            {
+                throw new StrataException($"--client-memory-bytes is {budget}; expected at least 0.");
+            }
+
+            split = new SplitPathOptions { ClientMemoryBudgetBytes = budget };
+        }
+
+        CoordinatedGenerationResult run;
+        try
+        {
+            run = await CoordinatedGeneration.RunAsync(coordinator, model, prompt, options, new CoordinatedChainOptions { PhaseSplit = phaseSplit }, split, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Grpc.Core.RpcException exception)
+        {
+            throw new StrataException($"The swarm behind {coordinator} failed ({exception.StatusCode}): {exception.Status.Detail}");
+        }
+
+        var g = run.Generation;
+        if (json)
+        {
+            Json.Write(context.Output, new
+            {
+                tokens = g.Tokens,
+                text = run.Text,
+                promptTokens = g.PromptTokens.Count,
+                ttftSeconds = g.TtftSeconds,
+                prefillTokensPerSecond = g.TtftSeconds > 0 ? g.PromptTokens.Count / g.TtftSeconds : 0,
+                tpotSeconds = g.TpotSeconds,
+                decodeTokensPerSecond = g.DecodeTokensPerSecond,
+                totalSeconds = g.TotalSeconds,
+                route = g.Route.Select(hop => new { server = hop.Server, firstBlock = hop.FirstBlock, blockCount = hop.BlockCount }),
+                failovers = run.Failovers,
+                phaseSplit,
+                clientBlocks = run.ClientBlocks.Select(b => new { firstBlock = b.FirstBlock, blockCount = b.BlockCount }),
+                tokenizer = run.TokenizerName,
+            });
+            return 0;
+        }
+
+        context.Output.WriteLine(run.Text);
+        context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{g.Tokens.Count} tokens after a {g.PromptTokens.Count}-token prompt ({run.TokenizerName}); TTFT {Units.Seconds(g.TtftSeconds)}, TPOT {Units.Seconds(g.TpotSeconds)} ({g.DecodeTokensPerSecond:F1} tokens/s); route: {string.Join(" -> ", g.Route.Select(h => $"{h.Server} [{h.FirstBlock}, {h.FirstBlock + h.BlockCount})"))}; {run.Failovers} failover(s)."));
+        return 0;
     }
 }

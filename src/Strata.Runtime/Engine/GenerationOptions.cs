@@ -12,8 +12,8 @@ public sealed record GenerationOptions
     /// <summary>How each token is chosen (default greedy).</summary>
     public SamplingOptions Sampling { get; init; } = SamplingOptions.Greedy;
 
-    /// <summary>Token that ends the generation when sampled (it is kept in the output); null to always run to <see cref="MaxNewTokens"/>.</summary>
-    public int? StopTokenId { get; init; }
+    /// <summary>Tokens that end the generation when sampled (kept in the output); empty to always run to <see cref="MaxNewTokens"/>.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
 
     /// <summary>Checks the ranges.</summary>
     /// <exception cref="StrataException">A value is out of range.</exception>

@@ -11,14 +11,17 @@ public sealed record LlamaConfig
     /// <summary>Base of the rotary position frequencies, <c>rope_theta</c> (Hugging Face default 10000).</summary>
     public double RopeTheta { get; init; } = 10_000;
 
+    /// <summary>Rotary frequency scaling, <c>rope_scaling</c>; null for none.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+
     /// <summary>Epsilon added inside RMSNorm's square root, <c>rms_norm_eps</c> (Hugging Face default 1e-6).</summary>
     public double RmsNormEpsilon { get; init; } = 1e-6;
 
     /// <summary>Beginning-of-sequence token, <c>bos_token_id</c>, when the model has one.</summary>
     public int? BosTokenId { get; init; }
 
-    /// <summary>End-of-sequence token, <c>eos_token_id</c>; generation stops when it is sampled.</summary>
-    public int? EosTokenId { get; init; }
+    /// <summary>End-of-sequence tokens, <c>eos_token_id</c> (one id or a list); generation stops when one is sampled.</summary>
+    public IReadOnlyList<int> EosTokenIds { get; init; } = [];
 
     /// <summary>Residual stream width.</summary>
     public int HiddenSize => Architecture.HiddenSize;

@@ -31,7 +31,7 @@ public sealed class LlamaModel
 
         Config = config;
         Weights = weights;
-        _rotary = new RotaryEmbedding(config.HeadDimension, config.RopeTheta);
+        _rotary = new RotaryEmbedding(config.HeadDimension, config.RopeTheta, config.RopeScaling is { } scaling ? scaling.Apply : null);
         _epsilon = (float)config.RmsNormEpsilon;
     }
 
@@ -151,9 +151,7 @@ public sealed class LlamaModel
 
         // Attention: x += o_proj(attn(rope(q), rope(k), v)) of the normed x.
         RmsNorm.Apply(hidden.Span, w.InputNorm, s.Normed.Span, tokens, _epsilon);
-        MatMul.MultiplyTransposed(s.Normed, w.QueryProjection, s.Query, tokens, h, h);
-        MatMul.MultiplyTransposed(s.Normed, w.KeyProjection, s.Key, tokens, h, kv);
-        MatMul.MultiplyTransposed(s.Normed, w.ValueProjection, s.Value, tokens, h, kv);
+        MatMul.MultiplyTransposed(s.Normed, tokens, h, (w.QueryProjection, s.Query, h), (w.KeyProjection, s.Key, kv), (w.ValueProjection, s.Value, kv));
         _rotary.Apply(s.Query.Span, tokens, c.HeadCount, position);
         _rotary.Apply(s.Key.Span, tokens, c.KeyValueHeadCount, position);
         cache.Append(s.Key.Span, s.Value.Span, tokens);
@@ -163,8 +161,7 @@ public sealed class LlamaModel
 
         // MLP: x += down(silu(gate(n)) * up(n)) of the normed x.
         RmsNorm.Apply(hidden.Span, w.PostAttentionNorm, s.Normed.Span, tokens, _epsilon);
-        MatMul.MultiplyTransposed(s.Normed, w.GateProjection, s.Gate, tokens, h, inter);
-        MatMul.MultiplyTransposed(s.Normed, w.UpProjection, s.Up, tokens, h, inter);
+        MatMul.MultiplyTransposed(s.Normed, tokens, h, (w.GateProjection, s.Gate, inter), (w.UpProjection, s.Up, inter));
         SwiGlu.Apply(s.Gate.Span, s.Up.Span, s.Gate.Span);
         MatMul.MultiplyTransposed(s.Gate, w.DownProjection, s.Projected, tokens, inter, h);
         TensorPrimitives.Add(hidden.Span, s.Projected.Span, hidden.Span);

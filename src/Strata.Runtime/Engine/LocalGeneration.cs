@@ -6,7 +6,7 @@ namespace Strata.Runtime.Engine;
 /// <summary>The reference path of <c>strata generate --local</c>: load a model folder, tokenize, generate in-process, detokenize.</summary>
 public static class LocalGeneration
 {
-    /// <summary>Generates from <paramref name="prompt"/> with the model in <paramref name="modelDirectory"/>; stops at the model's EOS token.</summary>
+    /// <summary>Generates from <paramref name="prompt"/> with the model in <paramref name="modelDirectory"/>; stops at the model's EOS tokens.</summary>
     public static async Task<LocalGenerationResult> RunAsync(string modelDirectory, string prompt, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -16,7 +16,7 @@ public static class LocalGeneration
 
         // One untimed token first, in its own session, so TTFT measures the model and not the JIT.
         await generator.GenerateAsync([0], new GenerationOptions { MaxNewTokens = 1 }, cancellationToken).ConfigureAwait(false);
-        var result = await generator.GenerateAsync(tokenizer.Encode(prompt), options with { StopTokenId = options.StopTokenId ?? model.Config.EosTokenId }, cancellationToken)
+        var result = await generator.GenerateAsync(tokenizer.Encode(prompt), options with { StopTokenIds = [.. options.StopTokenIds, .. model.Config.EosTokenIds] }, cancellationToken)
             .ConfigureAwait(false);
         return new LocalGenerationResult(result, tokenizer.Decode(result.Tokens), tokenizer.Name, model.Config.Architecture.TotalParameters);
     }

@@ -52,7 +52,7 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
                 await onToken(next, cancellationToken).ConfigureAwait(false);
             }
 
-            while (tokens.Count < options.MaxNewTokens && next != options.StopTokenId)
+            while (tokens.Count < options.MaxNewTokens && !options.StopTokenIds.Contains(next))
             {
                 hidden = _model.Embed([next]); // (1, hidden)
                 await session.ForwardAsync(hidden, 1, cancellationToken).ConfigureAwait(false);

@@ -45,7 +45,7 @@ public sealed class ChainCompletionBackend : ICompletionBackend
     public ITextTokenizer Tokenizer { get; }
 
     /// <inheritdoc/>
-    public int? EndOfSequenceTokenId => _model.Config.EosTokenId;
+    public IReadOnlyList<int> EndOfSequenceTokenIds => _model.Config.EosTokenIds;
 
     /// <inheritdoc/>
     public async IAsyncEnumerable<int> GenerateAsync(

@@ -114,7 +114,7 @@ internal sealed class CompletionEndpoint : IDisposable
         var backend = request.Backend;
         var id = (request.IsChat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
         var created = _time.GetUtcNow().ToUnixTimeSeconds();
-        var options = new GenerationOptions { MaxNewTokens = request.MaxTokens, Sampling = request.Sampling, StopTokenId = backend.EndOfSequenceTokenId };
+        var options = new GenerationOptions { MaxNewTokens = request.MaxTokens, Sampling = request.Sampling, StopTokenIds = backend.EndOfSequenceTokenIds };
         var decoder = new StreamingTextDecoder(backend.Tokenizer, request.StopSequences);
         var response = context.Response;
         var completionTokens = 0;
@@ -136,7 +136,7 @@ internal sealed class CompletionEndpoint : IDisposable
             await foreach (var token in backend.GenerateAsync(promptTokens, options, cancellationToken).ConfigureAwait(false))
             {
                 completionTokens++;
-                if (token == backend.EndOfSequenceTokenId)
+                if (backend.EndOfSequenceTokenIds.Contains(token))
                 {
                     finishReason = "stop";
                     break;

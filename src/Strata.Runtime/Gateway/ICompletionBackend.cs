@@ -12,8 +12,8 @@ public interface ICompletionBackend
     /// <summary>Turns prompts into token ids and generated ids back into text.</summary>
     ITextTokenizer Tokenizer { get; }
 
-    /// <summary>The model's end-of-sequence token: generation stops there and it is left out of the text (null: none).</summary>
-    int? EndOfSequenceTokenId { get; }
+    /// <summary>The model's end-of-sequence tokens: generation stops at any of them and it is left out of the text (empty: none).</summary>
+    IReadOnlyList<int> EndOfSequenceTokenIds { get; }
 
     /// <summary>Generates after <paramref name="promptTokens"/>, yielding each token id as soon as it is sampled.</summary>
     /// <remarks>Stopping the enumeration early (or cancelling) ends the generation and frees what it held along the chain.</remarks>

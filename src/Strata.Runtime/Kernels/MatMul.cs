@@ -65,4 +65,50 @@ public static class MatMul
             MultiplyTransposed(input.Span, weight.Span, output.Span, rows, inner, columns, first, Math.Min(ColumnsPerTask, columns - first));
         });
     }
+
+    /// <summary>
+    /// Several products of one input, <c>output_j = input W_j^T</c>, in one parallel loop (Q, K and V; gate and up):
+    /// one fork per group instead of one per matrix. Each element gets the same bits as alone.
+    /// </summary>
+    /// <param name="input">Input rows, <c>(rows, inner)</c>.</param>
+    /// <param name="rows">Rows of the input.</param>
+    /// <param name="inner">Shared dimension.</param>
+    /// <param name="products">Each product's weight <c>(columns, inner)</c>, output <c>(rows, columns)</c> and column count.</param>
+    public static void MultiplyTransposed(ReadOnlyMemory<float> input, int rows, int inner, params (ReadOnlyMemory<float> Weight, Memory<float> Output, int Columns)[] products)
+    {
+        ArgumentNullException.ThrowIfNull(products);
+        var work = 0L;
+        var tasks = new List<(int Product, int FirstColumn)>();
+        for (var p = 0; p < products.Length; p++)
+        {
+            var (weight, output, columns) = products[p];
+            ThrowHelper.CheckLength(weight.Length, columns * inner, nameof(products));
+            ThrowHelper.CheckLength(output.Length, rows * columns, nameof(products));
+            work += (long)rows * inner * columns;
+            for (var first = 0; first < columns; first += ColumnsPerTask)
+            {
+                tasks.Add((p, first));
+            }
+        }
+
+        ThrowHelper.CheckLength(input.Length, rows * inner, nameof(input));
+        void Run(int task)
+        {
+            var (p, first) = tasks[task];
+            var (weight, output, columns) = products[p];
+            MultiplyTransposed(input.Span, weight.Span, output.Span, rows, inner, columns, first, Math.Min(ColumnsPerTask, columns - first));
+        }
+
+        if (work < ParallelThresholdMultiplyAdds || tasks.Count < 2 || Environment.ProcessorCount < 2)
+        {
+            for (var task = 0; task < tasks.Count; task++)
+            {
+                Run(task);
+            }
+
+            return;
+        }
+
+        Parallel.For(0, tasks.Count, Run);
+    }
 }

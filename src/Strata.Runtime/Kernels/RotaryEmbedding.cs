@@ -13,7 +13,10 @@ public sealed class RotaryEmbedding
     private readonly double[] _inverseFrequencies;
 
     /// <summary>Creates the rotation for heads of width <paramref name="headDimension"/> with base <paramref name="theta"/> (<c>rope_theta</c>).</summary>
-    public RotaryEmbedding(int headDimension, double theta)
+    /// <param name="headDimension">Width of one head (even).</param>
+    /// <param name="theta">Base of the frequencies.</param>
+    /// <param name="scaleInverseFrequency">Maps each inverse frequency to its scaled value (rope scaling); null for none.</param>
+    public RotaryEmbedding(int headDimension, double theta, Func<double, double>? scaleInverseFrequency = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(headDimension, 2);
         if (headDimension % 2 != 0)
@@ -26,7 +29,8 @@ public sealed class RotaryEmbedding
         _inverseFrequencies = new double[headDimension / 2];
         for (var i = 0; i < _inverseFrequencies.Length; i++)
         {
-            _inverseFrequencies[i] = 1.0 / Math.Pow(theta, 2.0 * i / headDimension);
+            var inverseFrequency = 1.0 / Math.Pow(theta, 2.0 * i / headDimension);
+            _inverseFrequencies[i] = scaleInverseFrequency is null ? inverseFrequency : scaleInverseFrequency(inverseFrequency);
         }
     }
 

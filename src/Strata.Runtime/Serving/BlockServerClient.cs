@@ -108,6 +108,26 @@ public sealed class BlockServerClient : IDisposable
         return await call.ResponseAsync.ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Moves a session's KV caches of a block range from this server to <paramref name="destination"/>, streaming:
+    /// each block is forwarded as it arrives, its bytes never decoded here (phase split: prefill to decode).
+    /// </summary>
+    /// <returns>The destination's count of blocks and bytes installed.</returns>
+    public async Task<ImportKvReply> CopyKvToAsync(string sessionId, int firstBlock, int blockCount, BlockServerClient destination, string destinationSessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        using var export = _client.ExportKv(new ExportKvRequest { SessionId = sessionId, FirstBlock = firstBlock, BlockCount = blockCount }, deadline: Deadline(), cancellationToken: cancellationToken);
+        using var import = destination._client.ImportKv(deadline: destination.Deadline(), cancellationToken: cancellationToken);
+        await foreach (var block in export.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            block.SessionId = destinationSessionId;
+            await import.RequestStream.WriteAsync(block, cancellationToken).ConfigureAwait(false);
+        }
+
+        await import.RequestStream.CompleteAsync().ConfigureAwait(false);
+        return await import.ResponseAsync.ConfigureAwait(false);
+    }
+
     /// <summary>Frees a session on the server; true when it existed.</summary>
     public async Task<bool> CloseSessionAsync(string sessionId, CancellationToken cancellationToken = default) =>
         (await _client.CloseSessionAsync(new CloseSessionRequest { SessionId = sessionId }, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Existed;

@@ -79,6 +79,15 @@ public sealed class BlockServerHost : IAsyncDisposable
         return new BlockServerHost(app, service, timer, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.FirstBlock, model.Weights.BlockCount);
     }
 
+    /// <summary>Sessions held now.</summary>
+    public int SessionCount => _service.SessionCount;
+
+    /// <summary>KV-cache bytes held by every session now.</summary>
+    public long KvBytes => _service.KvBytes;
+
+    /// <summary>The limits the server enforces.</summary>
+    public BlockServerLimits Limits => _service.Limits;
+
     /// <summary>Drops the sessions idle for longer than the limit now (a timer also does it every quarter of the limit); returns how many.</summary>
     public int EvictIdleSessions() => _service.EvictIdleSessions();
 

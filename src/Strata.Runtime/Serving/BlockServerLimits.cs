@@ -12,6 +12,9 @@ public sealed record BlockServerLimits
     /// <summary>Most sessions held at once; a new one beyond it is refused with RESOURCE_EXHAUSTED. Default 256.</summary>
     public int MaxSessions { get; init; } = 256;
 
+    /// <summary>Most KV-cache bytes held across all sessions; a step that would pass it is refused with RESOURCE_EXHAUSTED. Default 1 GiB.</summary>
+    public long MaxKvBytes { get; init; } = 1L << 30;
+
     /// <summary>A session unused for this long is dropped and its KV memory freed. Default 5 minutes.</summary>
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -21,6 +24,7 @@ public sealed record BlockServerLimits
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 1 << 16);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxTokensPerCall);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSessions);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxKvBytes);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SessionIdleTimeout, TimeSpan.Zero);
         return this;
     }

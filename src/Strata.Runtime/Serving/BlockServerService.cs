@@ -46,6 +46,15 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
         return evicted;
     }
 
+    /// <summary>The limits this server enforces.</summary>
+    public BlockServerLimits Limits => _limits;
+
+    /// <summary>Sessions held now.</summary>
+    public int SessionCount => _sessions.Count;
+
+    /// <summary>KV-cache bytes held by every session now.</summary>
+    public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes);
+
     private int FirstBlock => _model.Weights.FirstBlock;
 
     private int BlockCount => _model.Weights.BlockCount;
@@ -59,13 +68,20 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
         BlockCount = BlockCount,
         KeyValueDimension = _model.Config.KeyValueDimension,
         SessionCount = _sessions.Count,
-        KvBytes = _sessions.Values.Sum(s => s.Session.KvSizeBytes),
+        KvBytes = KvBytes,
     });
 
     public override async Task<ForwardReply> Forward(ForwardRequest request, ServerCallContext context)
     {
         CheckRange(request.FirstBlock, request.BlockCount);
         var hidden = TensorCodec.FromMatrix(request.Hidden, _model.Config.HiddenSize, _limits.MaxTokensPerCall, "hidden", out var tokens);
+        var maxContext = _model.Config.Architecture.MaxContextTokens;
+        if (maxContext > 0 && (long)request.StartPosition + tokens > maxContext)
+        {
+            throw new RpcException(new Status(StatusCode.OutOfRange,
+                $"A step of {tokens} tokens from position {request.StartPosition} passes the model's context of {maxContext} tokens."));
+        }
+
         var session = GetOrCreate(request.SessionId);
         await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
         try
@@ -75,6 +91,17 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             {
                 throw new RpcException(new Status(StatusCode.FailedPrecondition,
                     $"Session '{request.SessionId}' has {cached} tokens cached in block {request.FirstBlock}; a step starting at position {request.StartPosition} would leave a gap. Replay from position {cached} or lower."));
+            }
+
+            // Admission: the step's new cache must fit the budget, counting what a replay frees first. Concurrent steps of
+            // other sessions may each pass the check at once, so the budget can be passed by at most one step per
+            // concurrent call (bounded by MaxSessions times MaxTokensPerCall rows).
+            var freed = 2L * Math.Max(0, cached - request.StartPosition) * request.BlockCount * _model.Config.KeyValueDimension * sizeof(float);
+            var needed = 2L * tokens * request.BlockCount * _model.Config.KeyValueDimension * sizeof(float);
+            if (KvBytes - freed + needed > _limits.MaxKvBytes)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"This server's KV budget of {_limits.MaxKvBytes} bytes is full ({KvBytes} held, this step needs {needed}); try another server or later."));
             }
 
             session.Session.Truncate(request.StartPosition); // replay: forget what the client is sending again
@@ -112,26 +139,28 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
 
         for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
         {
-            KvCacheSnapshot snapshot;
+            KvBlock message;
             await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
             try
             {
-                snapshot = session.Session.Export(block);
+                // One copy, from the cache straight into the message's bytes.
+                var cache = session.Session.Cache(block);
+                message = new KvBlock
+                {
+                    SessionId = request.SessionId,
+                    BlockIndex = block,
+                    TokenCount = cache.TokenCount,
+                    KeyValueDimension = cache.KeyValueDimension,
+                    Keys = TensorCodec.ToBytes(cache.Keys.Span),
+                    Values = TensorCodec.ToBytes(cache.Values.Span),
+                };
             }
             finally
             {
                 session.Lock.Release();
             }
 
-            await responseStream.WriteAsync(new KvBlock
-            {
-                SessionId = request.SessionId,
-                BlockIndex = block,
-                TokenCount = snapshot.TokenCount,
-                KeyValueDimension = snapshot.KeyValueDimension,
-                Keys = TensorCodec.ToBytes(snapshot.Keys),
-                Values = TensorCodec.ToBytes(snapshot.Values),
-            }, context.CancellationToken).ConfigureAwait(false);
+            await responseStream.WriteAsync(message, context.CancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -148,13 +177,20 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             }
 
             var length = block.TokenCount * block.KeyValueDimension;
-            var snapshot = new KvCacheSnapshot(block.BlockIndex, block.TokenCount, block.KeyValueDimension,
-                TensorCodec.FromBytes(block.Keys, length, "keys"), TensorCodec.FromBytes(block.Values, length, "values"));
+            TensorCodec.CheckLength(block.Keys, length, "keys");
+            TensorCodec.CheckLength(block.Values, length, "values");
+            if (KvBytes + (2L * length * sizeof(float)) > _limits.MaxKvBytes)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"This server's KV budget of {_limits.MaxKvBytes} bytes cannot take block {block.BlockIndex} ({2L * length * sizeof(float)} bytes, {KvBytes} held); try another server or later."));
+            }
+
             var session = GetOrCreate(block.SessionId);
             await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
             try
             {
-                session.Session.Import(snapshot);
+                // One copy, from the message's bytes straight into the cache.
+                TensorCodec.LoadInto(session.Session.Cache(block.BlockIndex), block);
             }
             finally
             {
@@ -162,7 +198,7 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             }
 
             reply.BlockCount++;
-            reply.Bytes += snapshot.SizeBytes;
+            reply.Bytes += 2L * length * sizeof(float);
         }
 
         return reply;

@@ -1,5 +1,7 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
+using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Weights;
 
@@ -22,13 +24,34 @@ internal static class TensorCodec
         return tensor;
     }
 
-    /// <summary>Decodes fp32 bytes holding exactly <paramref name="expectedLength"/> floats, or fails with INVALID_ARGUMENT.</summary>
-    public static float[] FromBytes(ByteString bytes, int expectedLength, string what)
+    /// <summary>Fails with INVALID_ARGUMENT unless <paramref name="bytes"/> holds exactly <paramref name="expectedLength"/> fp32 values.</summary>
+    public static void CheckLength(ByteString bytes, int expectedLength, string what)
     {
         if (bytes.Length != (long)expectedLength * sizeof(float))
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, $"{what} holds {bytes.Length} bytes; its shape needs {(long)expectedLength * sizeof(float)} (fp32)."));
         }
+    }
+
+    /// <summary>Replaces a block's cache with the keys and values of a checked <see cref="KvBlock"/>.</summary>
+    public static void LoadInto(BlockKvCache cache, KvBlock block)
+    {
+        if (BitConverter.IsLittleEndian)
+        {
+            cache.Truncate(0);
+            cache.Append(MemoryMarshal.Cast<byte, float>(block.Keys.Span), MemoryMarshal.Cast<byte, float>(block.Values.Span), block.TokenCount);
+            return;
+        }
+
+        var length = block.TokenCount * block.KeyValueDimension;
+        cache.Import(new KvCacheSnapshot(block.BlockIndex, block.TokenCount, block.KeyValueDimension,
+            FromBytes(block.Keys, length, "keys"), FromBytes(block.Values, length, "values")));
+    }
+
+    /// <summary>Decodes fp32 bytes holding exactly <paramref name="expectedLength"/> floats, or fails with INVALID_ARGUMENT.</summary>
+    public static float[] FromBytes(ByteString bytes, int expectedLength, string what)
+    {
+        CheckLength(bytes, expectedLength, what);
 
         var values = new float[expectedLength];
         TensorDtypes.ToFloat32(bytes.Span, TensorDtype.F32, values);

@@ -9,8 +9,9 @@ namespace Strata.Runtime.Weights;
 /// <summary>Reads and writes the Hugging Face <c>config.json</c> of a Llama-architecture model.</summary>
 /// <remarks>
 /// The shape comes from <see cref="HuggingFaceConfig"/>; this adds the numbers the engine needs
-/// (<c>rope_theta</c>, <c>rms_norm_eps</c>, token ids) and refuses what the engine does not implement
-/// (biases, rope scaling, a head width other than hidden / heads, a non-SiLU activation).
+/// (<c>rope_theta</c>, <c>rope_scaling</c> of type linear or llama3, <c>rms_norm_eps</c>, token ids) and refuses
+/// what the engine does not implement (biases, other rope scalings, a head width other than hidden / heads, a
+/// non-SiLU activation).
 /// </remarks>
 public static class LlamaConfigFile
 {
@@ -43,10 +44,9 @@ public static class LlamaConfigFile
             }
         }
 
-        if (root.TryGetProperty("rope_scaling", out var scaling) && scaling.ValueKind != JsonValueKind.Null)
-        {
-            throw new StrataException($"{path}: rope_scaling {scaling.GetRawText()} is not supported yet; the runtime implements plain rotary embeddings (rope_scaling null).");
-        }
+        var ropeScaling = root.TryGetProperty("rope_scaling", out var scaling) && scaling.ValueKind != JsonValueKind.Null
+            ? ParseRopeScaling(scaling, path)
+            : null;
 
         if (Number(root, "head_dim", path) is { } headDim && (int)headDim != architecture.HeadDimension)
         {
@@ -80,9 +80,10 @@ public static class LlamaConfigFile
         {
             Architecture = architecture,
             RopeTheta = theta,
+            RopeScaling = ropeScaling,
             RmsNormEpsilon = epsilon,
-            BosTokenId = TokenId(root, "bos_token_id"),
-            EosTokenId = TokenId(root, "eos_token_id"),
+            BosTokenId = TokenIds(root, "bos_token_id") is [var bos, ..] ? bos : null,
+            EosTokenIds = TokenIds(root, "eos_token_id"),
         };
     }
 
@@ -105,7 +106,16 @@ public static class LlamaConfigFile
             ["hidden_act"] = "silu",
             ["rms_norm_eps"] = config.RmsNormEpsilon,
             ["rope_theta"] = config.RopeTheta,
-            ["rope_scaling"] = null,
+            ["rope_scaling"] = config.RopeScaling is { } scaling
+                ? new JsonObject
+                {
+                    ["rope_type"] = scaling.Type,
+                    ["factor"] = scaling.Factor,
+                    ["low_freq_factor"] = scaling.LowFrequencyFactor,
+                    ["high_freq_factor"] = scaling.HighFrequencyFactor,
+                    ["original_max_position_embeddings"] = scaling.OriginalMaxPositionEmbeddings,
+                }
+                : null,
             ["attention_bias"] = false,
             ["mlp_bias"] = false,
             ["tie_word_embeddings"] = a.TiedEmbeddings,
@@ -116,12 +126,45 @@ public static class LlamaConfigFile
             json["bos_token_id"] = bos;
         }
 
-        if (config.EosTokenId is { } eos)
+        if (config.EosTokenIds.Count > 0)
         {
-            json["eos_token_id"] = eos;
+            json["eos_token_id"] = config.EosTokenIds.Count == 1 ? config.EosTokenIds[0] : new JsonArray([.. config.EosTokenIds.Select(id => (JsonNode)id)]);
         }
 
         File.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    private static RopeScaling ParseRopeScaling(JsonElement scaling, string path)
+    {
+        var raw = scaling.GetRawText();
+        var type = scaling.ValueKind == JsonValueKind.Object ? String(scaling, "rope_type") ?? String(scaling, "type") : null;
+        if (type is not ("linear" or "llama3"))
+        {
+            throw new StrataException($"{path}: rope_scaling {raw} is not supported; the runtime implements rope_type linear and llama3 (or rope_scaling null).");
+        }
+
+        var factor = Number(scaling, "factor", path) ?? 0;
+        if (factor <= 0)
+        {
+            throw new StrataException($"{path}: rope_scaling factor in {raw} must be a positive number.");
+        }
+
+        var result = new RopeScaling(type, factor);
+        if (type == "llama3")
+        {
+            result = result with
+            {
+                LowFrequencyFactor = Number(scaling, "low_freq_factor", path) ?? 1,
+                HighFrequencyFactor = Number(scaling, "high_freq_factor", path) ?? 4,
+                OriginalMaxPositionEmbeddings = (int)(Number(scaling, "original_max_position_embeddings", path) ?? 8192),
+            };
+            if (result.HighFrequencyFactor <= result.LowFrequencyFactor || result.LowFrequencyFactor <= 0 || result.OriginalMaxPositionEmbeddings <= 0)
+            {
+                throw new StrataException($"{path}: rope_scaling {raw} needs 0 < low_freq_factor < high_freq_factor and a positive original_max_position_embeddings.");
+            }
+        }
+
+        return result;
     }
 
     private static string? String(JsonElement root, string name) =>
@@ -139,19 +182,15 @@ public static class LlamaConfigFile
             : throw new StrataException($"{path}: {name} is {value.GetRawText()}; expected a number.");
     }
 
-    // Some configs give a list of end tokens; the first is the one generation stops on here.
-    private static int? TokenId(JsonElement root, string name)
+    // A token id field may be one id or a list of them (Llama 3 lists several end-of-turn tokens).
+    private static int[] TokenIds(JsonElement root, string name)
     {
         if (!root.TryGetProperty(name, out var value))
         {
-            return null;
+            return [];
         }
 
-        if (value.ValueKind == JsonValueKind.Array && value.GetArrayLength() > 0)
-        {
-            value = value[0];
-        }
-
-        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var id) ? id : null;
+        var items = value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().ToArray() : [value];
+        return [.. items.Where(item => item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out _)).Select(item => item.GetInt32())];
     }
 }

@@ -171,7 +171,7 @@ public sealed class LlamaModelTests
         var model = TestModels.Tiny();
         var generator = new TextGenerator(model, new LocalBlockChain(model));
         var free = await generator.GenerateAsync(Prompt, new GenerationOptions { MaxNewTokens = 8 });
-        var stopped = await generator.GenerateAsync(Prompt, new GenerationOptions { MaxNewTokens = 8, StopTokenId = free.Tokens[2] });
+        var stopped = await generator.GenerateAsync(Prompt, new GenerationOptions { MaxNewTokens = 8, StopTokenIds = [free.Tokens[2]] });
         Assert.Equal(free.Tokens.Take(free.Tokens.ToList().IndexOf(free.Tokens[2]) + 1), stopped.Tokens);
     }
 
@@ -185,8 +185,15 @@ public sealed class LlamaModelTests
         {
             Architecture = new ModelArchitecture
             {
-                Id = new ModelId("hand"), Name = "hand", HiddenSize = 4, LayerCount = 1, AttentionHeadCount = 2,
-                KeyValueHeadCount = 1, IntermediateSize = 2, VocabularySize = 3, TiedEmbeddings = true,
+                Id = new ModelId("hand"),
+                Name = "hand",
+                HiddenSize = 4,
+                LayerCount = 1,
+                AttentionHeadCount = 2,
+                KeyValueHeadCount = 1,
+                IntermediateSize = 2,
+                VocabularySize = 3,
+                TiedEmbeddings = true,
             },
             RmsNormEpsilon = Epsilon,
         };

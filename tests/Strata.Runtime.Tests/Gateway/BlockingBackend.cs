@@ -15,7 +15,7 @@ internal sealed class BlockingBackend(bool failAfterFirstToken = false) : ICompl
 
     public ITextTokenizer Tokenizer { get; } = new ByteTokenizer();
 
-    public int? EndOfSequenceTokenId => null;
+    public IReadOnlyList<int> EndOfSequenceTokenIds => [];
 
     /// <summary>Generations running now.</summary>
     public int Running => Volatile.Read(ref _running);

@@ -63,6 +63,23 @@ public sealed class KernelTests
     }
 
     [Fact]
+    public void Grouped_products_equal_the_products_one_by_one()
+    {
+        const int Rows = 4, Inner = 200;
+        var input = TestData.Random(Rows * Inner, 5);
+        int[] widths = [300, 100, 7];
+        var weights = widths.Select((w, i) => TestData.Random(w * Inner, (ulong)(10 + i))).ToArray();
+        var grouped = widths.Select(w => new float[Rows * w]).ToArray();
+        MatMul.MultiplyTransposed(input, Rows, Inner, [.. widths.Select((w, i) => ((ReadOnlyMemory<float>)weights[i], (Memory<float>)grouped[i], w))]);
+        for (var i = 0; i < widths.Length; i++)
+        {
+            var alone = new float[Rows * widths[i]];
+            MatMul.MultiplyTransposed(input, weights[i], alone, Rows, Inner, widths[i], 0, widths[i]);
+            Assert.Equal(alone, grouped[i]);
+        }
+    }
+
+    [Fact]
     public void A_row_gets_the_same_bits_alone_as_in_any_batch()
     {
         const int Inner = 77, Columns = 11;

@@ -66,8 +66,10 @@ public sealed class BlockServerChainTests
         }
     }
 
-    [Fact]
-    public async Task Kv_cache_moved_from_a_prefill_server_to_a_decode_server_continues_exactly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Kv_cache_moved_from_a_prefill_server_to_a_decode_server_continues_exactly(bool streamed)
     {
         await using var prefill = await BlockServerHost.StartAsync(Load(0, 4, head: false));
         await using var decode = await BlockServerHost.StartAsync(Load(0, 4, head: false));
@@ -79,9 +81,11 @@ public sealed class BlockServerChainTests
         var hidden = model.Embed(Prompt);
         await prefillClient.ForwardAsync("s", 0, layers, 0, hidden, Prompt.Length, h);
         var tokens = new List<int> { TokenSampler.ArgMax(model.ComputeLastLogits(hidden, Prompt.Length)) };
-        var snapshots = await prefillClient.ExportKvAsync("s", 0, layers);
-        var imported = await decodeClient.ImportKvAsync("s", snapshots);
+        var imported = streamed
+            ? await prefillClient.CopyKvToAsync("s", 0, layers, decodeClient, "s")
+            : await decodeClient.ImportKvAsync("s", await prefillClient.ExportKvAsync("s", 0, layers));
         Assert.Equal(layers, imported.BlockCount);
+        Assert.Equal(2L * layers * Prompt.Length * model.Config.KeyValueDimension * sizeof(float), imported.Bytes);
         Assert.True(await prefillClient.CloseSessionAsync("s"));
 
         for (var position = Prompt.Length; tokens.Count < 8; position++)
@@ -120,6 +124,8 @@ public sealed class BlockServerChainTests
         var outside = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("x", 0, 2, 0, new float[64], 1, 64));
         Assert.Equal(StatusCode.InvalidArgument, outside.StatusCode);
         Assert.Contains("hosts [1, 3)", outside.Status.Detail, StringComparison.Ordinal);
+        var tooLong = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("x", 1, 2, 510, new float[3 * 64], 3, 64));
+        Assert.Equal(StatusCode.OutOfRange, tooLong.StatusCode); // the tiny preset's context is 512 tokens
         var shape = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("x", 1, 2, 0, new float[48], 1, 48));
         Assert.Equal(StatusCode.InvalidArgument, shape.StatusCode);
         Assert.Contains("expected [tokens, 64]", shape.Status.Detail, StringComparison.Ordinal);

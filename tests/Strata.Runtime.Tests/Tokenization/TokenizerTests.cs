@@ -30,8 +30,18 @@ public sealed class TokenizerTests
         // Byte-level alphabet for "hello world" (space is 'Ġ'), merges h+e, l+l, he+ll, hell+o.
         var vocab = new Dictionary<string, int>
         {
-            ["h"] = 0, ["e"] = 1, ["l"] = 2, ["o"] = 3, ["Ġ"] = 4, ["w"] = 5, ["r"] = 6, ["d"] = 7,
-            ["he"] = 8, ["ll"] = 9, ["hell"] = 10, ["hello"] = 11,
+            ["h"] = 0,
+            ["e"] = 1,
+            ["l"] = 2,
+            ["o"] = 3,
+            ["Ġ"] = 4,
+            ["w"] = 5,
+            ["r"] = 6,
+            ["d"] = 7,
+            ["he"] = 8,
+            ["ll"] = 9,
+            ["hell"] = 10,
+            ["hello"] = 11,
         };
         var json = System.Text.Json.JsonSerializer.Serialize(new
         {
@@ -47,5 +57,8 @@ public sealed class TokenizerTests
         var ids = tokenizer.Encode("hello world");
         Assert.Equal([12, 11, 4, 5, 3, 6, 2, 7], ids);
         Assert.Equal("hello world", tokenizer.Decode(ids).Replace("<s>", "", StringComparison.Ordinal));
+
+        // A model's output may hold ids the tokenizer does not know (a vocabulary padded past it): no exception.
+        Assert.Equal("hello", tokenizer.Decode([11, 200]));
     }
 }

@@ -111,7 +111,7 @@ public sealed class ModelFolderTests
 
     [Theory]
     [InlineData("\"model_type\": \"gpt2\"", "model_type 'gpt2'")]
-    [InlineData("\"rope_scaling\": {\"type\": \"linear\", \"factor\": 2}", "rope_scaling")]
+    [InlineData("\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 2}", "rope_type linear and llama3")]
     [InlineData("\"attention_bias\": true", "attention_bias")]
     [InlineData("\"hidden_act\": \"gelu\"", "hidden_act 'gelu'")]
     public void Configs_the_engine_cannot_run_are_refused_by_name(string field, string expected)

@@ -1,0 +1,125 @@
+using System.CommandLine;
+using System.Globalization;
+using Grpc.Core;
+using Strata.Core;
+using Strata.Runtime.Coordination;
+using Strata.Runtime.Engine;
+using Strata.Runtime.Protocol;
+using Strata.Runtime.Serving;
+using Strata.Runtime.Weights;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata serve block</c>: a block server that registers with a coordinator, heartbeats, and deregisters on shutdown.</summary>
+internal static class ServeBlockCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100.", Required = true, HelpName = "url" };
+        var model = new Option<string>("--model") { Description = "Model folder: config.json + *.safetensors.", Required = true, HelpName = "dir" };
+        var blocks = new Option<string?>("--blocks") { Description = "Blocks to host, FIRST:COUNT (for example 0:2).", HelpName = "first:count" };
+        var auto = new Option<bool>("--auto") { Description = "Let the coordinator choose the blocks (PETALS: raise the weakest block) for --memory-bytes." };
+        var memoryBytes = new Option<long?>("--memory-bytes") { Description = "With --auto: memory for weights; blocks = memory / bytes per block (default: the whole model).", HelpName = "bytes" };
+        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "q" };
+        var role = new Option<string>("--role") { Description = "prefill, decode or both.", DefaultValueFactory = _ => "both", HelpName = "role" };
+        role.AcceptOnlyFromAmong("prefill", "decode", "both");
+        var joinToken = new Option<string?>("--join-token") { Description = "The coordinator's shared join token.", HelpName = "token" };
+        var maxSessions = new Option<int>("--max-sessions") { Description = "Most sessions held at once.", DefaultValueFactory = _ => new BlockServerLimits().MaxSessions, HelpName = "n" };
+        var maxKvBytes = new Option<long>("--max-kv-bytes") { Description = "KV-cache budget over all sessions; a step past it answers RESOURCE_EXHAUSTED.", DefaultValueFactory = _ => new BlockServerLimits().MaxKvBytes, HelpName = "bytes" };
+        var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
+        {
+            coordinator, model, blocks, auto, memoryBytes, port, role, joinToken, maxSessions, maxKvBytes,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var directory = parseResult.GetValue(model)!;
+            var config = ModelFolder.LoadConfig(directory);
+            var coordinatorUrl = ParseUrl(parseResult.GetValue(coordinator)!);
+            var p = parseResult.GetValue(port);
+            if (p is < 0 or > 65535)
+            {
+                throw new StrataException($"--port is {p}; expected 0 (a free port) to 65535.");
+            }
+
+            var limits = new BlockServerLimits { MaxSessions = parseResult.GetValue(maxSessions), MaxKvBytes = parseResult.GetValue(maxKvBytes) };
+            if (limits.MaxSessions < 1 || limits.MaxKvBytes < 1)
+            {
+                throw new StrataException($"--max-sessions is {limits.MaxSessions} and --max-kv-bytes is {limits.MaxKvBytes}; both must be at least 1.");
+            }
+
+            using var client = new CoordinatorClient(coordinatorUrl);
+            var (first, count) = await ChooseBlocksAsync(parseResult.GetValue(blocks), parseResult.GetValue(auto), parseResult.GetValue(memoryBytes), config, client, cancellationToken)
+                .ConfigureAwait(false);
+            var served = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, first, count, includeEmbeddingAndHead: false));
+            await using var host = await BlockServerHost.StartAsync(served, p, limits: limits, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var agentOptions = new BlockServerAgentOptions
+            {
+                Role = parseResult.GetValue(role) switch { "prefill" => ServerRole.Prefill, "decode" => ServerRole.Decode, _ => ServerRole.Both },
+                JoinToken = parseResult.GetValue(joinToken),
+            };
+            BlockServerAgent agent;
+            try
+            {
+                agent = await BlockServerAgent.StartAsync(host, client, config.Architecture.Name, config.LayerCount, agentOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (RpcException exception)
+            {
+                throw new StrataException($"The coordinator at {coordinatorUrl} refused the registration ({exception.StatusCode}): {exception.Status.Detail}");
+            }
+
+            await using (agent.ConfigureAwait(false))
+            {
+                context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"registered as {agent.ServerId} with {coordinatorUrl.Authority}: blocks [{first}, {first + count}) of {config.LayerCount}, role {parseResult.GetValue(role)}"));
+                context.Output.Flush();
+                await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Uri ParseUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? url
+            : throw new StrataException($"--coordinator is '{text}'; expected an http URL such as http://127.0.0.1:50100.");
+
+    private static async Task<(int First, int Count)> ChooseBlocksAsync(string? blocks, bool auto, long? memoryBytes, LlamaConfig config, CoordinatorClient client, CancellationToken cancellationToken)
+    {
+        if (auto == (blocks is not null))
+        {
+            throw new StrataException("Give exactly one of --blocks FIRST:COUNT and --auto.");
+        }
+
+        if (blocks is not null)
+        {
+            var parts = blocks.Split(':');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var first)
+                || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) || count < 1 || (long)first + count > config.LayerCount)
+            {
+                throw new StrataException($"--blocks is '{blocks}'; expected FIRST:COUNT with COUNT >= 1 inside the model's {config.LayerCount} blocks (for example 0:{config.LayerCount}).");
+            }
+
+            return (first, count);
+        }
+
+        var blockBytes = LlamaWeightsLoader.BlockTensors(config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
+        var memory = memoryBytes ?? (blockBytes * config.LayerCount);
+        if (memory < blockBytes)
+        {
+            throw new StrataException($"--memory-bytes is {memory}; one block of this model needs {blockBytes} bytes.");
+        }
+
+        try
+        {
+            var place = await client.PlaceAsync(config.Architecture.Name, config.LayerCount, (int)Math.Min(config.LayerCount, memory / blockBytes), cancellationToken).ConfigureAwait(false);
+            return (place.FirstBlock, place.BlockCount);
+        }
+        catch (RpcException exception)
+        {
+            throw new StrataException($"The coordinator at {client.Address} could not place this server ({exception.StatusCode}): {exception.Status.Detail}");
+        }
+    }
+}

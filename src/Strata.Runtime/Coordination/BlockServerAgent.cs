@@ -1,0 +1,108 @@
+using Grpc.Core;
+using Strata.Runtime.Protocol;
+using Strata.Runtime.Serving;
+
+namespace Strata.Runtime.Coordination;
+
+/// <summary>Keeps a block server in the coordinator's registry: registers it, heartbeats its load, registers again when dropped, deregisters on disposal.</summary>
+public sealed class BlockServerAgent : IAsyncDisposable
+{
+    private readonly BlockServerHost _host;
+    private readonly CoordinatorClient _coordinator;
+    private readonly RegisterRequest _registration;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    private BlockServerAgent(BlockServerHost host, CoordinatorClient coordinator, RegisterRequest registration, TimeSpan interval, TimeProvider time)
+    {
+        _host = host;
+        _coordinator = coordinator;
+        _registration = registration;
+        _loop = HeartbeatLoopAsync(interval, time, _stop.Token);
+    }
+
+    /// <summary>The id the server registered under.</summary>
+    public string ServerId => _registration.ServerId;
+
+    /// <summary>Registers <paramref name="host"/> with the coordinator and starts heartbeating.</summary>
+    /// <exception cref="RpcException">The coordinator refused the registration (PERMISSION_DENIED for a wrong join token, INVALID_ARGUMENT for bad fields) or is unreachable.</exception>
+    public static async Task<BlockServerAgent> StartAsync(
+        BlockServerHost host, CoordinatorClient coordinator, string modelName, int layerCount, BlockServerAgentOptions? options = null,
+        TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(coordinator);
+        options ??= new BlockServerAgentOptions();
+        var registration = new RegisterRequest
+        {
+            ServerId = options.ServerId ?? host.Address.Authority,
+            Url = host.Address.ToString(),
+            ModelName = modelName,
+            LayerCount = layerCount,
+            FirstBlock = host.FirstBlock,
+            BlockCount = host.BlockCount,
+            Role = options.Role,
+            FreeKvBytes = Math.Max(0, host.Limits.MaxKvBytes - host.KvBytes),
+            JoinToken = options.JoinToken ?? string.Empty,
+            DecodeSecondsPerBlock = options.DecodeSecondsPerBlock,
+        };
+        var reply = await coordinator.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
+        var interval = TimeSpan.FromMilliseconds(Math.Max(10, reply.HeartbeatIntervalMs));
+        return new BlockServerAgent(host, coordinator, registration, interval, timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary>Stops heartbeating and deregisters (best effort: a coordinator that is gone drops the server anyway).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _coordinator.DeregisterAsync(ServerId, _registration.JoinToken, timeout.Token).ConfigureAwait(false);
+        }
+        catch (RpcException)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task HeartbeatLoopAsync(TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval, time);
+        while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                var free = Math.Max(0, _host.Limits.MaxKvBytes - _host.KvBytes);
+                var known = await _coordinator.HeartbeatAsync(new HeartbeatRequest
+                {
+                    ServerId = ServerId,
+                    Sessions = _host.SessionCount,
+                    FreeKvBytes = free,
+                    JoinToken = _registration.JoinToken,
+                }, cancellationToken).ConfigureAwait(false);
+                if (!known)
+                {
+                    _registration.FreeKvBytes = free;
+                    await _coordinator.RegisterAsync(_registration, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (RpcException)
+            {
+                // The coordinator is down or restarting: keep trying; it drops us if we stay silent.
+            }
+        }
+    }
+}

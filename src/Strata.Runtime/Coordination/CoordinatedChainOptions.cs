@@ -1,0 +1,39 @@
+namespace Strata.Runtime.Coordination;
+
+/// <summary>How a client routes its generations through the coordinator's swarm.</summary>
+public sealed record CoordinatedChainOptions
+{
+    /// <summary>Prefill on prefill-role servers, then move every block's KV cache to decode-role servers and decode there.</summary>
+    public bool PhaseSplit { get; init; }
+
+    /// <summary>Blocks the client runs itself between server hops (the split path), or null for none; the client's model must hold them.</summary>
+    public (int FirstBlock, int BlockCount)? ClientBlocks { get; init; }
+
+    /// <summary>Most failovers (re-routes after a dead or full server) per session before giving up. Default 8.</summary>
+    public int MaxFailovers { get; init; } = 8;
+
+    /// <summary>First wait when every route is full (RESOURCE_EXHAUSTED), doubled on each retry. Default 50 ms.</summary>
+    public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Longest wait between retries when every route is full. Default 2 s.</summary>
+    public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Deadline of each call to a block server. Default 60 s.</summary>
+    public TimeSpan CallDeadline { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Checks the ranges.</summary>
+    public CoordinatedChainOptions Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxFailovers);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(InitialBackoff, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBackoff, InitialBackoff);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CallDeadline, TimeSpan.Zero);
+        if (ClientBlocks is { } blocks)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(blocks.FirstBlock);
+            ArgumentOutOfRangeException.ThrowIfNegative(blocks.BlockCount);
+        }
+
+        return this;
+    }
+}

@@ -1,0 +1,12 @@
+using Strata.Runtime.Engine;
+
+namespace Strata.Runtime.Coordination;
+
+/// <summary>A generation run through the swarm, with its text and what the route went through.</summary>
+/// <param name="Generation">Token ids, timings and the final route.</param>
+/// <param name="Text">The generated tokens as text.</param>
+/// <param name="TokenizerName">Which tokenizer was used.</param>
+/// <param name="Failovers">Re-routes after dead or full servers.</param>
+/// <param name="ClientBlocks">Blocks the client ran itself (the split path), in order.</param>
+public sealed record CoordinatedGenerationResult(
+    GenerationResult Generation, string Text, string TokenizerName, int Failovers, IReadOnlyList<(int FirstBlock, int BlockCount)> ClientBlocks);

@@ -1,0 +1,369 @@
+using Grpc.Core;
+using Strata.Runtime.Engine;
+using Strata.Runtime.Protocol;
+
+namespace Strata.Runtime.Coordination;
+
+/// <summary>
+/// One generation along a <see cref="CoordinatedBlockChain"/>: keeps the hidden-state inputs of every hop's first block
+/// for every token (as PETALS clients do), so that when a hop fails its blocks can be re-routed and their KV caches
+/// rebuilt by replaying those inputs.
+/// </summary>
+internal sealed class CoordinatedSession : IBlockChainSession
+{
+    private const string LocalServer = "local";
+
+    private readonly CoordinatedBlockChain _chain;
+    private readonly string _id;
+    private readonly int _hiddenSize;
+    private readonly HashSet<string> _dead = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _busy = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, List<float[]>> _inputs = []; // block -> chunks of (tokens, hidden) inputs, in order
+    private List<SessionHop>? _hops;
+    private InferenceSession? _local;
+    private int _position;
+    private int _failovers;
+    private int _nextHop;
+    private bool _decoding;
+
+    public CoordinatedSession(CoordinatedBlockChain chain, string id)
+    {
+        _chain = chain;
+        _id = id;
+        _hiddenSize = chain.Model.Config.HiddenSize;
+    }
+
+    private ServerRole Role => !_chain.Options.PhaseSplit ? ServerRole.Both : _decoding ? ServerRole.Decode : ServerRole.Prefill;
+
+    public async ValueTask ForwardAsync(Memory<float> hidden, int tokens, CancellationToken cancellationToken)
+    {
+        var width = tokens * _hiddenSize;
+        _hops ??= await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
+        var stepInput = hidden[..width].ToArray(); // (tokens, hidden)
+        for (var i = 0; i < _hops.Count;)
+        {
+            var hop = _hops[i];
+            var input = hidden[..width].ToArray(); // (tokens, hidden)
+            try
+            {
+                await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
+                Record(hop.FirstBlock, input);
+                i++;
+            }
+            catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
+            {
+                await FailAsync(hop, exception).ConfigureAwait(false);
+                if (RecordedTokens(hop.FirstBlock) >= _position)
+                {
+                    i = await ReplaceHopAsync(i, input, hidden, tokens, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // No inputs recorded at this hop's first block (a phase-split decode hop starting mid-way through a
+                    // prefill hop): rebuild the whole chain from the embeddings and run the step again.
+                    await RebuildAllAsync(cancellationToken).ConfigureAwait(false);
+                    stepInput.CopyTo(hidden);
+                    i = 0;
+                }
+            }
+        }
+
+        _position += tokens;
+        if (_chain.Options.PhaseSplit && !_decoding)
+        {
+            await MoveToDecodeAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_hops is not null)
+        {
+            CloseAll(_hops);
+        }
+    }
+
+    private static bool IsRecoverable(StatusCode code) => code is StatusCode.Unavailable or StatusCode.ResourceExhausted or StatusCode.DeadlineExceeded
+        or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted;
+
+    private async Task RunAsync(SessionHop hop, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
+    {
+        if (hop.IsLocal)
+        {
+            _local ??= _chain.Model.CreateSession();
+            _local.Truncate(startPosition);
+            _chain.Model.ForwardBlocks(_local, hop.FirstBlock, hop.BlockCount, hidden, tokens);
+            return;
+        }
+
+        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    // The blocks of a failed hop go to a new route; the new servers replay every past input, then run this step.
+    private async Task<int> ReplaceHopAsync(int index, float[] input, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
+    {
+        var failed = _hops![index];
+        var past = Past(failed.FirstBlock); // (position, hidden)
+        var rows = _position + tokens;
+        while (true)
+        {
+            var replacement = await RouteAsync(failed.FirstBlock, failed.EndBlock, Role, cancellationToken).ConfigureAwait(false);
+            var combined = new float[rows * _hiddenSize]; // (position + tokens, hidden)
+            past.CopyTo(combined, 0);
+            input.CopyTo(combined, past.Length);
+            var recorded = new List<(int Block, float[] Input)>();
+            try
+            {
+                foreach (var hop in replacement)
+                {
+                    recorded.Add((hop.FirstBlock, (float[])combined.Clone()));
+                    await RunAsync(hop, 0, combined, rows, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
+            {
+                await FailAsync(replacement[recorded.Count - 1], exception).ConfigureAwait(false);
+                CloseAll(replacement.Take(recorded.Count - 1));
+                continue;
+            }
+
+            foreach (var (block, recordedInput) in recorded)
+            {
+                _inputs[block] = [recordedInput];
+            }
+
+            combined.AsSpan(_position * _hiddenSize, tokens * _hiddenSize).CopyTo(hidden.Span);
+            _hops.RemoveAt(index);
+            _hops.InsertRange(index, replacement);
+            Publish();
+            return index + replacement.Count;
+        }
+    }
+
+    // Re-plans every hop for the current role and replays every past token from the embeddings.
+    private async Task RebuildAllAsync(CancellationToken cancellationToken)
+    {
+        var past = Past(0); // (position, hidden)
+        while (true)
+        {
+            CloseAll(_hops!);
+            _hops = await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
+            _inputs.Clear();
+            if (_position == 0)
+            {
+                return;
+            }
+
+            var buffer = (float[])past.Clone();
+            var done = 0;
+            try
+            {
+                foreach (var hop in _hops)
+                {
+                    Record(hop.FirstBlock, (float[])buffer.Clone());
+                    await RunAsync(hop, 0, buffer, _position, cancellationToken).ConfigureAwait(false);
+                    done++;
+                }
+
+                return;
+            }
+            catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
+            {
+                await FailAsync(_hops[done], exception).ConfigureAwait(false);
+                _inputs.Clear();
+                _inputs[0] = [past];
+            }
+        }
+    }
+
+    // Phase split: every remote prefill hop's KV cache moves to decode-capable servers, block by block, streamed.
+    private async Task MoveToDecodeAsync(CancellationToken cancellationToken)
+    {
+        _decoding = true;
+        var prefill = _hops!;
+        var decode = new List<SessionHop>();
+        try
+        {
+            for (var i = 0; i < prefill.Count;)
+            {
+                if (prefill[i].IsLocal)
+                {
+                    decode.Add(prefill[i++]);
+                    continue;
+                }
+
+                var end = i;
+                while (end < prefill.Count && !prefill[end].IsLocal)
+                {
+                    end++;
+                }
+
+                var segment = prefill.GetRange(i, end - i);
+                foreach (var target in await RouteAsync(segment[0].FirstBlock, segment[^1].EndBlock, ServerRole.Decode, cancellationToken).ConfigureAwait(false))
+                {
+                    foreach (var source in segment.Where(s => s.FirstBlock < target.EndBlock && target.FirstBlock < s.EndBlock))
+                    {
+                        var first = Math.Max(source.FirstBlock, target.FirstBlock);
+                        var count = Math.Min(source.EndBlock, target.EndBlock) - first;
+                        await _chain.Server(source.Url!).CopyKvToAsync(source.SessionId, first, count, _chain.Server(target.Url!), target.SessionId, cancellationToken)
+                            .ConfigureAwait(false);
+                    }
+
+                    decode.Add(target);
+                }
+
+                i = end;
+            }
+        }
+        catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
+        {
+            // A server died during the move: rebuild the decode chain from the recorded inputs instead.
+            _chain.CountFailover();
+            _failovers++;
+            CloseAll(decode.Where(h => !h.IsLocal));
+            await RebuildAllAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        CloseAll(prefill.Where(h => !h.IsLocal));
+        _hops = decode;
+        Publish();
+    }
+
+    private async Task<List<SessionHop>> PlanAsync(ServerRole role, CancellationToken cancellationToken)
+    {
+        var layers = _chain.Model.Config.LayerCount;
+        var hops = new List<SessionHop>();
+        if (_chain.Options.ClientBlocks is { BlockCount: > 0 } local)
+        {
+            if (local.FirstBlock > 0)
+            {
+                hops.AddRange(await RouteAsync(0, local.FirstBlock, role, cancellationToken).ConfigureAwait(false));
+            }
+
+            hops.Add(new SessionHop(LocalServer, null, local.FirstBlock, local.BlockCount, _id));
+            if (local.FirstBlock + local.BlockCount < layers)
+            {
+                hops.AddRange(await RouteAsync(local.FirstBlock + local.BlockCount, layers, role, cancellationToken).ConfigureAwait(false));
+            }
+        }
+        else
+        {
+            hops.AddRange(await RouteAsync(0, layers, role, cancellationToken).ConfigureAwait(false));
+        }
+
+        _hops = hops;
+        Publish();
+        return hops;
+    }
+
+    private async Task<List<SessionHop>> RouteAsync(int firstBlock, int endBlock, ServerRole role, CancellationToken cancellationToken)
+    {
+        var config = _chain.Model.Config;
+        var backoff = _chain.Options.InitialBackoff;
+        while (true)
+        {
+            var request = new RouteRequest
+            {
+                ModelName = config.Architecture.Name,
+                LayerCount = config.LayerCount,
+                FirstBlock = firstBlock,
+                EndBlock = endBlock,
+                Role = role,
+                KvBytesPerBlock = 2L * Math.Max(1, _position) * config.KeyValueDimension * sizeof(float),
+            };
+            request.ExcludedServerIds.Add(_dead.Concat(_busy));
+            try
+            {
+                var reply = await _chain.Coordinator.RouteAsync(request, cancellationToken).ConfigureAwait(false);
+                return [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), h.FirstBlock, h.BlockCount, $"{_id}-{++_nextHop}"))];
+            }
+            catch (RpcException exception) when (exception.StatusCode == StatusCode.Unavailable && _busy.Count > 0 && !cancellationToken.IsCancellationRequested)
+            {
+                // Only full servers could serve: wait for them to free memory, then try them again.
+                await Task.Delay(backoff, _chain.TimeProvider, cancellationToken).ConfigureAwait(false);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _chain.Options.MaxBackoff.Ticks));
+                _busy.Clear();
+            }
+            catch (RpcException exception)
+            {
+                throw CoordinatedBlockChain.NoRoute($"the coordinator at {_chain.Coordinator.Address} answered {exception.StatusCode}: {exception.Status.Detail}");
+            }
+        }
+    }
+
+    private async Task FailAsync(SessionHop hop, RpcException exception)
+    {
+        _failovers++;
+        _chain.CountFailover();
+        if (_failovers > _chain.Options.MaxFailovers)
+        {
+            throw CoordinatedBlockChain.NoRoute(
+                $"gave up after {_failovers - 1} failovers; server {hop.ServerId} answered {exception.StatusCode}: {exception.Status.Detail}");
+        }
+
+        if (exception.StatusCode == StatusCode.ResourceExhausted)
+        {
+            _busy.Add(hop.ServerId);
+            // Free what the session holds there, so that the server's memory goes to others while we wait.
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _chain.Server(hop.Url!).CloseSessionAsync(hop.SessionId, timeout.Token).ConfigureAwait(false);
+            }
+            catch (RpcException)
+            {
+            }
+        }
+        else
+        {
+            _dead.Add(hop.ServerId);
+        }
+    }
+
+    private void Record(int block, float[] input)
+    {
+        if (!_inputs.TryGetValue(block, out var chunks))
+        {
+            _inputs[block] = chunks = [];
+        }
+
+        chunks.Add(input);
+    }
+
+    private int RecordedTokens(int block) => _inputs.TryGetValue(block, out var chunks) ? chunks.Sum(c => c.Length) / _hiddenSize : 0;
+
+    // The recorded inputs of block's first _position tokens, (position, hidden).
+    private float[] Past(int block)
+    {
+        var past = new float[_position * _hiddenSize];
+        var at = 0;
+        foreach (var chunk in _inputs.GetValueOrDefault(block) ?? [])
+        {
+            var take = Math.Min(chunk.Length, past.Length - at);
+            chunk.AsSpan(0, take).CopyTo(past.AsSpan(at));
+            at += take;
+        }
+
+        return past;
+    }
+
+    private void Publish() => _chain.Publish([.. _hops!.Select(h => new RouteHop(h.IsLocal ? LocalServer : h.Url!.ToString(), h.FirstBlock, h.BlockCount))]);
+
+    private void CloseAll(IEnumerable<SessionHop> hops)
+    {
+        // Best effort: a server that is gone has freed the session already.
+        foreach (var hop in hops.Where(h => !h.IsLocal && !_dead.Contains(h.ServerId)))
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                _chain.Server(hop.Url!).CloseSessionAsync(hop.SessionId, timeout.Token).GetAwaiter().GetResult();
+            }
+            catch (RpcException)
+            {
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace Strata.Runtime.Coordination;
+
+/// <summary>How a coordinator keeps its registry and prices routes.</summary>
+public sealed record CoordinatorOptions
+{
+    /// <summary>Shared secret a server must present to register, heartbeat or deregister; null or empty for none.</summary>
+    public string? JoinToken { get; init; }
+
+    /// <summary>How often servers are asked to heartbeat. Default 2 s; range 10 ms to 1 hour.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Heartbeats a server may miss before it is dropped. Default 3; range 1 to 100.</summary>
+    public int MissedHeartbeats { get; init; } = 3;
+
+    /// <summary>Fixed cost of entering one more server per decode step (network round trip plus software), seconds. Default 1 ms.</summary>
+    public double HopOverheadSeconds { get; init; } = 1e-3;
+
+    /// <summary>Decode seconds per block per token assumed for a server that did not report one. Default 1 ms.</summary>
+    public double DefaultDecodeSecondsPerBlock { get; init; } = 1e-3;
+
+    /// <summary>How long a server may stay silent before it is dropped.</summary>
+    public TimeSpan HeartbeatTimeout => HeartbeatInterval * MissedHeartbeats;
+
+    /// <summary>Checks the ranges.</summary>
+    public CoordinatorOptions Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(HeartbeatInterval, TimeSpan.FromMilliseconds(10));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(HeartbeatInterval, TimeSpan.FromHours(1));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MissedHeartbeats, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MissedHeartbeats, 100);
+        ArgumentOutOfRangeException.ThrowIfNegative(HopOverheadSeconds);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DefaultDecodeSecondsPerBlock);
+        return this;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Security.Cryptography;
+using System.Text;
+using Grpc.Core;
+using Strata.Runtime.Protocol;
+
+namespace Strata.Runtime.Coordination;
+
+/// <summary>The gRPC face of the coordinator: checks every field, the join token, then reads or updates the registry.</summary>
+internal sealed class CoordinatorService : Coordinator.CoordinatorBase
+{
+    private const int MaxIdLength = 128;
+    private const int MaxUrlLength = 2048;
+    private const int MaxLayers = 1 << 16;
+
+    private readonly ServerRegistry _registry;
+    private readonly CoordinatorOptions _options;
+    private readonly byte[]? _joinToken;
+
+    public CoordinatorService(ServerRegistry registry, CoordinatorOptions options)
+    {
+        _registry = registry;
+        _options = options;
+        _joinToken = string.IsNullOrEmpty(options.JoinToken) ? null : Encoding.UTF8.GetBytes(options.JoinToken);
+    }
+
+    public override Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
+    {
+        CheckToken(request.JoinToken);
+        CheckId(request.ServerId);
+        if (request.Url.Length > MaxUrlLength || !Uri.TryCreate(request.Url, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            throw Invalid($"url '{Shorten(request.Url)}' is not an absolute http or https URL.");
+        }
+
+        CheckModel(request.ModelName, request.LayerCount);
+        if (request.BlockCount < 1 || request.FirstBlock < 0 || (long)request.FirstBlock + request.BlockCount > request.LayerCount)
+        {
+            throw Invalid($"Blocks [{request.FirstBlock}, {(long)request.FirstBlock + request.BlockCount}) are not a non-empty range inside the model's [0, {request.LayerCount}).");
+        }
+
+        if (request.Role is not (ServerRole.Both or ServerRole.Prefill or ServerRole.Decode))
+        {
+            throw Invalid($"role {request.Role} is not one of BOTH, PREFILL, DECODE.");
+        }
+
+        if (request.FreeKvBytes < 0 || !double.IsFinite(request.DecodeSecondsPerBlock) || request.DecodeSecondsPerBlock < 0 || request.DecodeSecondsPerBlock > 3600)
+        {
+            throw Invalid($"free_kv_bytes {request.FreeKvBytes} and decode_seconds_per_block {request.DecodeSecondsPerBlock} must be >= 0 (and the latter finite, at most 3600).");
+        }
+
+        _registry.Register(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, request.FirstBlock, request.BlockCount,
+            request.Role, request.FreeKvBytes, 0, request.DecodeSecondsPerBlock, 0));
+        return Task.FromResult(new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds });
+    }
+
+    public override Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
+    {
+        CheckToken(request.JoinToken);
+        CheckId(request.ServerId);
+        if (request.Sessions < 0 || request.FreeKvBytes < 0)
+        {
+            throw Invalid($"sessions {request.Sessions} and free_kv_bytes {request.FreeKvBytes} must be >= 0.");
+        }
+
+        return Task.FromResult(new HeartbeatReply { Known = _registry.Heartbeat(request.ServerId, request.Sessions, request.FreeKvBytes) });
+    }
+
+    public override Task<DeregisterReply> Deregister(DeregisterRequest request, ServerCallContext context)
+    {
+        CheckToken(request.JoinToken);
+        CheckId(request.ServerId);
+        return Task.FromResult(new DeregisterReply { Existed = _registry.Remove(request.ServerId) });
+    }
+
+    public override Task<ListServersReply> ListServers(ListServersRequest request, ServerCallContext context)
+    {
+        var reply = new ListServersReply();
+        reply.Servers.Add(_registry.Live().Select(s => s.ToEntry()));
+        return Task.FromResult(reply);
+    }
+
+    public override Task<PlaceReply> Place(PlaceRequest request, ServerCallContext context)
+    {
+        CheckModel(request.ModelName, request.LayerCount);
+        if (request.MaxBlocks < 1)
+        {
+            throw Invalid($"max_blocks is {request.MaxBlocks}; a server must be able to hold at least one block.");
+        }
+
+        var (first, count) = PlacementAdvisor.Place(OfModel(request.ModelName, request.LayerCount), request.LayerCount, request.MaxBlocks, _options.DefaultDecodeSecondsPerBlock);
+        return Task.FromResult(new PlaceReply { FirstBlock = first, BlockCount = count });
+    }
+
+    public override Task<RouteReply> Route(RouteRequest request, ServerCallContext context)
+    {
+        CheckModel(request.ModelName, request.LayerCount);
+        var end = request.EndBlock == 0 ? request.LayerCount : request.EndBlock;
+        if (request.FirstBlock < 0 || end <= request.FirstBlock || end > request.LayerCount)
+        {
+            throw Invalid($"Blocks [{request.FirstBlock}, {end}) are not a non-empty range inside the model's [0, {request.LayerCount}).");
+        }
+
+        if (request.ExcludedServerIds.Count > 10_000 || request.KvBytesPerBlock < 0)
+        {
+            throw Invalid("excluded_server_ids holds at most 10,000 ids and kv_bytes_per_block must be >= 0.");
+        }
+
+        var excluded = request.ExcludedServerIds.ToHashSet(StringComparer.Ordinal);
+        var route = RoutePlanner.Route(OfModel(request.ModelName, request.LayerCount), request.FirstBlock, end, request.Role, excluded, request.KvBytesPerBlock, _options)
+            ?? throw new RpcException(new Status(StatusCode.Unavailable,
+                $"No chain of live {RoleName(request.Role)} servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)); start block servers for the missing blocks or wait for them to register."));
+        var reply = new RouteReply { EstimatedSecondsPerToken = route.SecondsPerToken };
+        reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.ServerId, Url = h.Server.Url.ToString(), FirstBlock = h.FirstBlock, BlockCount = h.BlockCount }));
+        return Task.FromResult(reply);
+    }
+
+    private static string RoleName(ServerRole role) => role switch
+    {
+        ServerRole.Prefill => "prefill-capable",
+        ServerRole.Decode => "decode-capable",
+        _ => string.Empty,
+    };
+
+    private IReadOnlyList<RegisteredServer> OfModel(string modelName, int layerCount) =>
+        [.. _registry.Live().Where(s => s.LayerCount == layerCount && string.Equals(s.ModelName, modelName, StringComparison.Ordinal))];
+
+    private void CheckToken(string presented)
+    {
+        if (_joinToken is null)
+        {
+            return;
+        }
+
+        if (!CryptographicOperations.FixedTimeEquals(_joinToken, Encoding.UTF8.GetBytes(presented ?? string.Empty)))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, "This coordinator requires a join token and the one given is missing or wrong; pass the coordinator's --join-token."));
+        }
+    }
+
+    private static void CheckId(string serverId)
+    {
+        if (string.IsNullOrEmpty(serverId) || serverId.Length > MaxIdLength)
+        {
+            throw Invalid($"server_id must be 1 to {MaxIdLength} characters.");
+        }
+    }
+
+    private static void CheckModel(string modelName, int layerCount)
+    {
+        if (modelName.Length > MaxIdLength)
+        {
+            throw Invalid($"model_name must be at most {MaxIdLength} characters.");
+        }
+
+        if (layerCount < 1 || layerCount > MaxLayers)
+        {
+            throw Invalid($"layer_count is {layerCount}; expected 1 to {MaxLayers}.");
+        }
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";
+
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}

@@ -29,7 +29,10 @@ public static class StrataApp
 
         try
         {
-            return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            // InvokeAsync, not Invoke: only the asynchronous path turns Ctrl+C and SIGTERM into cancellation of the action's token,
+            // which long-running commands (strata serve, strata demo) need to shut down cleanly.
+            var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
+            return parseResult.InvokeAsync(configuration).GetAwaiter().GetResult();
         }
         catch (StrataException exception)
         {

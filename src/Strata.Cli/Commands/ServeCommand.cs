@@ -6,10 +6,11 @@ namespace Strata.Cli.Commands;
 internal static class ServeCommand
 {
     public static Command Create(CliContext context) =>
-        new("serve", "Run a process of the distributed runtime until Ctrl+C or SIGTERM: a coordinator or a block server.")
+        new("serve", "Run a process of the distributed runtime until Ctrl+C or SIGTERM: a coordinator, a block server or the OpenAI-compatible gateway.")
         {
             ServeCoordinatorCommand.Create(context),
             ServeBlockCommand.Create(context),
+            ServeGatewayCommand.Create(context),
         };
 
     /// <summary>The line a parent process reads to learn the bound address.</summary>

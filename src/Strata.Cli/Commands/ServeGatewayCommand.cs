@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Strata.Core;
+using Strata.Runtime.Coordination;
+using Strata.Runtime.Engine;
+using Strata.Runtime.Gateway;
+using Strata.Runtime.Tokenization;
+using Strata.Runtime.Weights;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata serve gateway</c>: the OpenAI-compatible HTTP API in front of a coordinator's swarm.</summary>
+internal static class ServeGatewayCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100.", Required = true, HelpName = "url" };
+        var model = new Option<string>("--model") { Description = "Model folder: the gateway runs the embedding and LM head and tokenizes; the swarm runs the blocks.", Required = true, HelpName = "dir" };
+        var modelId = new Option<string?>("--model-id") { Description = "Name clients use in \"model\" (default: the folder's name).", HelpName = "id" };
+        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "r" };
+        var phaseSplit = new Option<bool>("--phase-split") { Description = "Prefill on prefill-role servers, decode on decode-role servers (KV cache moved between them)." };
+        var maxConcurrency = new Option<int>("--max-concurrency") { Description = "Requests served at once; more get 429.", DefaultValueFactory = _ => new GatewayOptions().MaxConcurrentRequests, HelpName = "n" };
+        var maxTokens = new Option<int>("--max-completion-tokens") { Description = "Largest max_tokens a request may ask for.", DefaultValueFactory = _ => new GatewayOptions().MaxCompletionTokens, HelpName = "n" };
+        var deadline = new Option<double>("--deadline-seconds") { Description = "Deadline of each request; past it the answer is 504 (or an error event in a stream).", DefaultValueFactory = _ => new GatewayOptions().RequestDeadline.TotalSeconds, HelpName = "s" };
+        var command = new Command("gateway", "Run the OpenAI-compatible gateway (/v1/models, /v1/completions, /v1/chat/completions, streaming) that routes every request through the swarm.")
+        {
+            coordinator, model, modelId, port, phaseSplit, maxConcurrency, maxTokens, deadline,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var text = parseResult.GetValue(coordinator)!;
+            if (!Uri.TryCreate(text, UriKind.Absolute, out var coordinatorUrl) || (coordinatorUrl.Scheme != Uri.UriSchemeHttp && coordinatorUrl.Scheme != Uri.UriSchemeHttps))
+            {
+                throw new StrataException($"--coordinator is '{text}'; expected an http:// or https:// URL such as http://127.0.0.1:50100.");
+            }
+
+            var p = parseResult.GetValue(port);
+            if (p is < 0 or > 65535)
+            {
+                throw new StrataException($"--port is {p}; expected 0 (a free port) to 65535.");
+            }
+
+            var seconds = parseResult.GetValue(deadline);
+            if (!(seconds > 0) || double.IsInfinity(seconds))
+            {
+                throw new StrataException($"--deadline-seconds is {seconds}; expected a positive number of seconds.");
+            }
+
+            var options = new GatewayOptions
+            {
+                MaxConcurrentRequests = parseResult.GetValue(maxConcurrency),
+                MaxCompletionTokens = parseResult.GetValue(maxTokens),
+                RequestDeadline = TimeSpan.FromSeconds(seconds),
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException exception)
+            {
+                throw new StrataException($"The gateway limits are out of range: {exception.Message}");
+            }
+
+            var directory = parseResult.GetValue(model)!;
+            var config = ModelFolder.LoadConfig(directory);
+            var head = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, 0));
+            var tokenizer = TokenizerLoader.Load(directory, config);
+            var id = parseResult.GetValue(modelId) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
+            using var client = new CoordinatorClient(coordinatorUrl);
+            var chainOptions = new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit) };
+            var backend = new ChainCompletionBackend(head, tokenizer, () => new CoordinatedBlockChain(client, head, chainOptions), id);
+            await using var host = await GatewayHost.StartAsync([backend], p, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
+            context.Output.WriteLine($"serving model '{id}' through the coordinator at {coordinatorUrl.Authority}");
+            context.Output.Flush();
+            await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+            return 0;
+        });
+        return command;
+    }
+}

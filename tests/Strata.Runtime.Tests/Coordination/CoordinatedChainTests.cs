@@ -76,7 +76,8 @@ public sealed class CoordinatedChainTests
     public async Task Phase_split_prefills_on_prefill_servers_then_decodes_on_decode_servers_with_the_same_tokens()
     {
         await using var swarm = await TestSwarm.StartAsync();
-        await swarm.AddServerAsync("p", 0, 4, ServerRole.Prefill);
+        var p1 = await swarm.AddServerAsync("p1", 0, 2, ServerRole.Prefill);
+        var p2 = await swarm.AddServerAsync("p2", 2, 2, ServerRole.Prefill);
         var d1 = await swarm.AddServerAsync("d1", 0, 1, ServerRole.Decode);
         var d2 = await swarm.AddServerAsync("d2", 1, 3, ServerRole.Decode);
         var client = TestSwarm.Load(0, 0, head: true);
@@ -84,6 +85,8 @@ public sealed class CoordinatedChainTests
         var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Sampled);
         Assert.Equal(await LocalTokens(Sampled), result.Tokens);
         Assert.Equal([d1.Address.ToString(), d2.Address.ToString()], result.Route.Select(h => h.Server));
+        Assert.Equal(0, p1.SessionCount + p2.SessionCount); // prefill sessions closed after the move
+        Assert.Equal(0, chain.Failovers);
     }
 
     [Fact]

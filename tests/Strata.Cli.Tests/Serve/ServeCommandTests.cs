@@ -50,6 +50,11 @@ public sealed class ServeCommandTests
         Assert.Equal(Tokens(CliRun.Of("generate", "--local", "--model", model, "--prompt", "Hello", "--max-tokens", "16", "--json")),
             json.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
         Assert.DoesNotContain(whole.Address.ToString(), json.GetProperty("route").EnumerateArray().Select(h => h.GetProperty("server").GetString()));
+
+        // SIGTERM: the server deregisters at once and exits 0 (the coordinator does not wait for missed heartbeats).
+        Assert.Contains((await client.ListServersAsync()).Select(s => s.Url), u => u == front.Address.ToString());
+        Assert.Equal(0, front.Terminate());
+        Assert.DoesNotContain((await client.ListServersAsync()).Select(s => s.Url), u => u == front.Address.ToString());
     }
 
     [Fact]

@@ -88,6 +88,17 @@ internal sealed class ServeProcess : IDisposable
         }
     }
 
+    /// <summary>Sends SIGTERM (a graceful stop) and returns the exit code, or null if it did not exit within 15 s.</summary>
+    public int? Terminate()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit(5_000);
+        }
+
+        return _process.WaitForExit(15_000) ? _process.ExitCode : null;
+    }
+
     /// <summary>Kills the process (SIGKILL: no deregistration) and waits for it to exit.</summary>
     public void Kill()
     {

@@ -41,6 +41,23 @@ public sealed class CoordinatedChainTests
     }
 
     [Fact]
+    public async Task Concurrent_generations_through_one_chain_each_give_the_local_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        await swarm.AddServerAsync("s1", 0, 3);
+        await swarm.AddServerAsync("s2", 3, 1);
+        await swarm.AddServerAsync("s3", 0, 4);
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client);
+        var options = Enumerable.Range(0, 8).Select(i => Sampled with { Sampling = Sampled.Sampling with { Seed = (ulong)i } }).ToArray();
+        var results = await Task.WhenAll(options.Select(o => Task.Run(() => new TextGenerator(client, chain).GenerateAsync(Prompt, o))));
+        for (var i = 0; i < options.Length; i++)
+        {
+            Assert.Equal(await LocalTokens(options[i]), results[i].Tokens);
+        }
+    }
+
+    [Fact]
     public async Task Killing_the_server_in_use_mid_generation_reroutes_replays_and_gives_the_same_tokens()
     {
         await using var swarm = await TestSwarm.StartAsync();

@@ -1,10 +1,25 @@
 namespace Strata.Cli.Tests;
 
-public sealed class GenerateCommandTests
+public sealed class GenerateCommandTests : IDisposable
 {
-    private static string NewDirectory() => Path.Combine(Path.GetTempPath(), $"strata-cli-test-model-{Guid.NewGuid():N}");
+    private readonly List<string> _directories = [];
 
-    private static string TinyModel(int seed = 1)
+    public void Dispose()
+    {
+        foreach (var directory in _directories.Where(Directory.Exists))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private string NewDirectory()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"strata-cli-test-model-{Guid.NewGuid():N}");
+        _directories.Add(directory);
+        return directory;
+    }
+
+    private string TinyModel(int seed = 1)
     {
         var directory = NewDirectory();
         CliRun.Of("model", "init", "--preset", "tiny", "--seed", $"{seed}", "--out", directory).ShouldSucceed();

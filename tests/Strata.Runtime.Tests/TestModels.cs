@@ -9,15 +9,36 @@ internal static class TestModels
 {
     private static readonly ConcurrentDictionary<(string, ulong), Lazy<(string Directory, LlamaModel Model)>> Cache = new();
 
+    // One folder per test process, removed when the process exits.
+    private static readonly string Root = CreateRoot();
+
     public static LlamaModel Tiny(ulong seed = 1) => Get(ModelPreset.Tiny, seed).Model;
 
     public static string TinyDirectory(ulong seed = 1) => Get(ModelPreset.Tiny, seed).Directory;
 
     public static string NewDirectory()
     {
-        var path = Path.Combine(Path.GetTempPath(), "strata-runtime-tests", Guid.NewGuid().ToString("N"));
+        var path = Path.Combine(Root, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(path);
         return path;
+    }
+
+    private static string CreateRoot()
+    {
+        var root = Path.Combine(Path.GetTempPath(), $"strata-runtime-tests-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Best effort: the temp folder is cleaned by the system eventually.
+            }
+        };
+        return root;
     }
 
     private static (string Directory, LlamaModel Model) Get(ModelPreset preset, ulong seed) =>

@@ -6,11 +6,22 @@ using Strata.Runtime.Weights;
 
 namespace Strata.Cli.Tests.Serve;
 
-public sealed class ServeCommandTests
+public sealed class ServeCommandTests : IDisposable
 {
-    private static string TinyModel()
+    private readonly List<string> _directories = [];
+
+    public void Dispose()
+    {
+        foreach (var directory in _directories.Where(Directory.Exists))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private string TinyModel()
     {
         var directory = Path.Combine(Path.GetTempPath(), $"strata-cli-serve-test-{Guid.NewGuid():N}");
+        _directories.Add(directory);
         CliRun.Of("model", "init", "--preset", "tiny", "--seed", "3", "--out", directory).ShouldSucceed();
         return directory;
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
 
 namespace Strata.Cli.Commands;
 
@@ -16,12 +17,22 @@ internal static class ServeCommand
     /// <summary>The line a parent process reads to learn the bound address.</summary>
     public static string ListeningLine(Uri address) => $"listening on {address.Scheme}://{address.Authority}";
 
-    /// <summary>Waits until the command is cancelled (Ctrl+C, SIGTERM).</summary>
+    /// <summary>Waits until the command is cancelled or the process gets SIGINT (Ctrl+C), SIGTERM or SIGQUIT, so that the caller can shut down cleanly.</summary>
     public static async Task WaitForShutdownAsync(CancellationToken cancellationToken)
     {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        void OnSignal(PosixSignalContext signal)
+        {
+            signal.Cancel = true; // no abrupt exit: deregister and stop first
+            stop.Cancel();
+        }
+
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {

@@ -19,7 +19,10 @@ internal sealed class CoordinatedSession : IBlockChainSession
     private readonly HashSet<string> _dead = new(StringComparer.Ordinal);
     private readonly HashSet<string> _busy = new(StringComparer.Ordinal);
     private readonly Dictionary<int, List<float[]>> _inputs = []; // block -> chunks of (tokens, hidden) inputs, in order
+    private readonly List<Task> _copies = [];
+    private readonly HashSet<SessionHop> _copied = [];
     private List<SessionHop>? _hops;
+    private List<SessionHop>? _decodeHops;
     private InferenceSession? _local;
     private int _position;
     private int _failovers;
@@ -38,7 +41,16 @@ internal sealed class CoordinatedSession : IBlockChainSession
     public async ValueTask ForwardAsync(Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
         var width = tokens * _hiddenSize;
-        _hops ??= await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
+        if (_hops is null)
+        {
+            _hops = await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
+            Publish();
+            if (_chain.Options.PhaseSplit)
+            {
+                _decodeHops = await PlanAsync(ServerRole.Decode, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
         var stepInput = hidden[..width].ToArray(); // (tokens, hidden)
         for (var i = 0; i < _hops.Count;)
         {
@@ -48,6 +60,11 @@ internal sealed class CoordinatedSession : IBlockChainSession
             {
                 await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
                 Record(hop.FirstBlock, input);
+                if (_chain.Options.PhaseSplit && !_decoding)
+                {
+                    StartCopies(hop, cancellationToken);
+                }
+
                 i++;
             }
             catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
@@ -81,10 +98,16 @@ internal sealed class CoordinatedSession : IBlockChainSession
         {
             CloseAll(_hops);
         }
+
+        if (_decodeHops is not null && !ReferenceEquals(_decodeHops, _hops))
+        {
+            CloseAll(_decodeHops);
+        }
     }
 
     private static bool IsRecoverable(StatusCode code) => code is StatusCode.Unavailable or StatusCode.ResourceExhausted or StatusCode.DeadlineExceeded
-        or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted;
+        or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted
+        or StatusCode.Cancelled; // only when our own token is not cancelled: a server that stopped mid-call
 
     private async Task RunAsync(SessionHop hop, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
@@ -149,6 +172,7 @@ internal sealed class CoordinatedSession : IBlockChainSession
         {
             CloseAll(_hops!);
             _hops = await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
+            Publish();
             _inputs.Clear();
             if (_position == 0)
             {
@@ -177,57 +201,53 @@ internal sealed class CoordinatedSession : IBlockChainSession
         }
     }
 
-    // Phase split: every remote prefill hop's KV cache moves to decode-capable servers, block by block, streamed.
+    // Phase split: starts moving a finished prefill hop's KV caches to the decode servers that will hold those blocks,
+    // while the next prefill hop runs (streamed: each block's message is forwarded as it arrives).
+    private void StartCopies(SessionHop source, CancellationToken cancellationToken)
+    {
+        if (source.IsLocal || _decodeHops is null || !_copied.Add(source))
+        {
+            return;
+        }
+
+        foreach (var target in _decodeHops.Where(t => !t.IsLocal && source.FirstBlock < t.EndBlock && t.FirstBlock < source.EndBlock))
+        {
+            var first = Math.Max(source.FirstBlock, target.FirstBlock);
+            var count = Math.Min(source.EndBlock, target.EndBlock) - first;
+            _copies.Add(_chain.Server(source.Url!).CopyKvToAsync(source.SessionId, first, count, _chain.Server(target.Url!), target.SessionId, cancellationToken));
+        }
+    }
+
+    // Phase split, after the prefill step: the remaining copies finish, the prefill sessions close, decoding continues on the decode servers.
     private async Task MoveToDecodeAsync(CancellationToken cancellationToken)
     {
         _decoding = true;
         var prefill = _hops!;
-        var decode = new List<SessionHop>();
+        foreach (var hop in prefill)
+        {
+            StartCopies(hop, cancellationToken);
+        }
+
         try
         {
-            for (var i = 0; i < prefill.Count;)
-            {
-                if (prefill[i].IsLocal)
-                {
-                    decode.Add(prefill[i++]);
-                    continue;
-                }
-
-                var end = i;
-                while (end < prefill.Count && !prefill[end].IsLocal)
-                {
-                    end++;
-                }
-
-                var segment = prefill.GetRange(i, end - i);
-                foreach (var target in await RouteAsync(segment[0].FirstBlock, segment[^1].EndBlock, ServerRole.Decode, cancellationToken).ConfigureAwait(false))
-                {
-                    foreach (var source in segment.Where(s => s.FirstBlock < target.EndBlock && target.FirstBlock < s.EndBlock))
-                    {
-                        var first = Math.Max(source.FirstBlock, target.FirstBlock);
-                        var count = Math.Min(source.EndBlock, target.EndBlock) - first;
-                        await _chain.Server(source.Url!).CopyKvToAsync(source.SessionId, first, count, _chain.Server(target.Url!), target.SessionId, cancellationToken)
-                            .ConfigureAwait(false);
-                    }
-
-                    decode.Add(target);
-                }
-
-                i = end;
-            }
+            await Task.WhenAll(_copies).ConfigureAwait(false);
         }
         catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
         {
             // A server died during the move: rebuild the decode chain from the recorded inputs instead.
-            _chain.CountFailover();
             _failovers++;
-            CloseAll(decode.Where(h => !h.IsLocal));
+            _chain.CountFailover();
+            CloseAll(_decodeHops!.Where(h => !h.IsLocal));
             await RebuildAllAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
+        finally
+        {
+            _copies.Clear();
+        }
 
         CloseAll(prefill.Where(h => !h.IsLocal));
-        _hops = decode;
+        _hops = _decodeHops!;
         Publish();
     }
 
@@ -253,8 +273,6 @@ internal sealed class CoordinatedSession : IBlockChainSession
             hops.AddRange(await RouteAsync(0, layers, role, cancellationToken).ConfigureAwait(false));
         }
 
-        _hops = hops;
-        Publish();
         return hops;
     }
 

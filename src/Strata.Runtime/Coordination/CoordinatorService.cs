@@ -108,7 +108,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         var excluded = request.ExcludedServerIds.ToHashSet(StringComparer.Ordinal);
         var route = RoutePlanner.Route(OfModel(request.ModelName, request.LayerCount), request.FirstBlock, end, request.Role, excluded, request.KvBytesPerBlock, _options)
             ?? throw new RpcException(new Status(StatusCode.Unavailable,
-                $"No chain of live {RoleName(request.Role)} servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)); start block servers for the missing blocks or wait for them to register."));
+                $"No chain of live {RoleName(request.Role)}servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)); start block servers for the missing blocks or wait for them to register."));
         var reply = new RouteReply { EstimatedSecondsPerToken = route.SecondsPerToken };
         reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.ServerId, Url = h.Server.Url.ToString(), FirstBlock = h.FirstBlock, BlockCount = h.BlockCount }));
         return Task.FromResult(reply);
@@ -116,8 +116,8 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
 
     private static string RoleName(ServerRole role) => role switch
     {
-        ServerRole.Prefill => "prefill-capable",
-        ServerRole.Decode => "decode-capable",
+        ServerRole.Prefill => "prefill-capable ",
+        ServerRole.Decode => "decode-capable ",
         _ => string.Empty,
     };
 

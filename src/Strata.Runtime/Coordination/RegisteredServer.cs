@@ -31,12 +31,18 @@ public sealed record RegisteredServer(
     public int EndBlock => FirstBlock + BlockCount;
 
     /// <summary>Whether the server may take part in a route asked for with <paramref name="role"/>.</summary>
+    /// <remarks>A whole-generation route (<see cref="ServerRole.Both"/>) prefers servers of role both: a prefill or decode
+    /// server was set aside for one phase. The route planner falls back to them only when servers of role both cannot
+    /// cover the blocks (see <see cref="ServesAsFallback"/>).</remarks>
     public bool Serves(ServerRole role) => role switch
     {
         ServerRole.Prefill => Role is ServerRole.Prefill or ServerRole.Both,
         ServerRole.Decode => Role is ServerRole.Decode or ServerRole.Both,
-        _ => true,
+        _ => Role is ServerRole.Both,
     };
+
+    /// <summary>Whether the server may serve a whole-generation route when servers of role both cannot cover it.</summary>
+    public static bool ServesAsFallback(ServerRole role) => role == ServerRole.Both;
 
     /// <summary>The registry entry on the wire.</summary>
     public ServerEntry ToEntry() => new()

@@ -32,6 +32,15 @@ public static class RoutePlanner
         IReadOnlyList<RegisteredServer> servers, int firstBlock, int endBlock, ServerRole role, IReadOnlySet<string> excluded,
         long kvBytesPerBlock, CoordinatorOptions options)
     {
+        // Whole-generation routes use servers of role both; prefill or decode servers only when those cannot cover the blocks.
+        return Route(servers, firstBlock, endBlock, excluded, kvBytesPerBlock, options, s => s.Serves(role))
+            ?? (RegisteredServer.ServesAsFallback(role) ? Route(servers, firstBlock, endBlock, excluded, kvBytesPerBlock, options, _ => true) : null);
+    }
+
+    private static (IReadOnlyList<(RegisteredServer Server, int FirstBlock, int BlockCount)> Hops, double SecondsPerToken)? Route(
+        IReadOnlyList<RegisteredServer> servers, int firstBlock, int endBlock, IReadOnlySet<string> excluded,
+        long kvBytesPerBlock, CoordinatorOptions options, Func<RegisteredServer, bool> eligibleForRole)
+    {
         ArgumentNullException.ThrowIfNull(servers);
         ArgumentNullException.ThrowIfNull(excluded);
         ArgumentNullException.ThrowIfNull(options);
@@ -43,7 +52,7 @@ public static class RoutePlanner
         var via = new (int Server, int From)[span + 1];
         Array.Fill(cost, double.PositiveInfinity);
         cost[0] = 0;
-        var eligible = servers.Where(s => s.Serves(role) && !excluded.Contains(s.ServerId)).ToArray();
+        var eligible = servers.Where(s => eligibleForRole(s) && !excluded.Contains(s.ServerId)).ToArray();
         for (var b = 0; b < span; b++)
         {
             if (double.IsPositiveInfinity(cost[b]))

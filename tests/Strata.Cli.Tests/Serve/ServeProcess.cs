@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Strata.Cli.Tests.Serve;
+
+/// <summary>A real <c>strata serve ...</c> child process (the built strata.dll beside the tests), killed on dispose whatever happened.</summary>
+internal sealed class ServeProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private ServeProcess(Process process, string[] arguments)
+    {
+        _process = process;
+        Arguments = arguments;
+    }
+
+    /// <summary>The address the process printed on its <c>listening on</c> line.</summary>
+    public Uri Address { get; private set; } = null!;
+
+    public string[] Arguments { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts <c>strata</c> with <paramref name="arguments"/> and waits (at most 30 s) for its <c>listening on URL</c> line.</summary>
+    public static ServeProcess Start(params string[] arguments)
+    {
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "strata.dll"));
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var serve = new ServeProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start."), arguments);
+        try
+        {
+            serve._process.ErrorDataReceived += (_, e) => serve.Append("stderr", e.Data);
+            serve._process.BeginErrorReadLine();
+            var listening = Task.Run(() =>
+            {
+                while (serve._process.StandardOutput.ReadLine() is { } line)
+                {
+                    serve.Append("stdout", line);
+                    if (line.StartsWith("listening on ", StringComparison.Ordinal))
+                    {
+                        return line["listening on ".Length..];
+                    }
+                }
+
+                return null;
+            });
+            if (!listening.Wait(TimeSpan.FromSeconds(30)) || listening.Result is null)
+            {
+                throw new TimeoutException($"strata {string.Join(' ', arguments)} printed no 'listening on' line within 30 s (exited: {serve._process.HasExited}):\n{serve.Log}");
+            }
+
+            serve.Address = new Uri(listening.Result);
+            _ = Task.Run(() =>
+            {
+                while (serve._process.StandardOutput.ReadLine() is { } line)
+                {
+                    serve.Append("stdout", line);
+                }
+            });
+            return serve;
+        }
+        catch
+        {
+            serve.Dispose();
+            throw;
+        }
+    }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>Sends SIGTERM (a graceful stop) and returns the exit code, or null if it did not exit within 15 s.</summary>
+    public int? Terminate()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit(5_000);
+        }
+
+        return _process.WaitForExit(15_000) ? _process.ExitCode : null;
+    }
+
+    /// <summary>Kills the process (SIGKILL: no deregistration) and waits for it to exit.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        _process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started or already reaped.
+        }
+
+        _process.Dispose();
+    }
+
+    private void Append(string stream, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_log)
+        {
+            _log.Append(stream).Append(": ").AppendLine(line);
+        }
+    }
+}

@@ -1,0 +1,196 @@
+using Grpc.Core;
+using Strata.Runtime.Coordination;
+using Strata.Runtime.Engine;
+using Strata.Runtime.Protocol;
+using Strata.Runtime.Sampling;
+using Strata.Runtime.Serving;
+
+namespace Strata.Runtime.Tests.Coordination;
+
+[Trait("Category", "Integration")]
+public sealed class CoordinatedChainTests
+{
+    private static readonly int[] Prompt = [84, 104, 101, 32, 113, 117, 105, 99, 107];
+
+    private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 12 };
+
+    private static readonly GenerationOptions Sampled = new() { MaxNewTokens = 12, Sampling = new SamplingOptions { Temperature = 1.3, TopP = 0.9, Seed = 5 } };
+
+    private static async Task<IReadOnlyList<int>> LocalTokens(GenerationOptions options)
+    {
+        var model = TestModels.Tiny();
+        return (await new TextGenerator(model, new LocalBlockChain(model)).GenerateAsync(Prompt, options)).Tokens;
+    }
+
+    [Fact]
+    public async Task Routed_generation_over_two_servers_gives_exactly_the_local_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var first = await swarm.AddServerAsync("s1", 0, 2);
+        var second = await swarm.AddServerAsync("s2", 2, 2);
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client);
+        foreach (var options in new[] { Greedy, Sampled })
+        {
+            var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, options);
+            Assert.Equal(await LocalTokens(options), result.Tokens);
+            Assert.Equal([first.Address.ToString(), second.Address.ToString()], result.Route.Select(h => h.Server));
+        }
+
+        Assert.Equal(0, chain.Failovers);
+    }
+
+    [Fact]
+    public async Task Concurrent_generations_through_one_chain_each_give_the_local_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        await swarm.AddServerAsync("s1", 0, 3);
+        await swarm.AddServerAsync("s2", 3, 1);
+        await swarm.AddServerAsync("s3", 0, 4);
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client);
+        var options = Enumerable.Range(0, 8).Select(i => Sampled with { Sampling = Sampled.Sampling with { Seed = (ulong)i } }).ToArray();
+        var results = await Task.WhenAll(options.Select(o => Task.Run(() => new TextGenerator(client, chain).GenerateAsync(Prompt, o))));
+        for (var i = 0; i < options.Length; i++)
+        {
+            Assert.Equal(await LocalTokens(options[i]), results[i].Tokens);
+        }
+    }
+
+    [Fact]
+    public async Task Killing_the_server_in_use_mid_generation_reroutes_replays_and_gives_the_same_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var whole = await swarm.AddServerAsync("a-whole", 0, 4);
+        var front = await swarm.AddServerAsync("b-front", 0, 2);
+        var back = await swarm.AddServerAsync("c-back", 2, 2);
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client);
+        var interrupted = new InterruptingChain(chain, 4, () => swarm.KillAsync(whole));
+        var result = await new TextGenerator(client, interrupted).GenerateAsync(Prompt, Sampled);
+        Assert.Equal(await LocalTokens(Sampled), result.Tokens);
+        Assert.True(chain.Failovers >= 1, $"expected a failover, got {chain.Failovers}");
+        Assert.Equal([front.Address.ToString(), back.Address.ToString()], chain.Route.Select(h => h.Server));
+    }
+
+    [Fact]
+    public async Task Killing_one_hop_of_two_reroutes_only_its_blocks()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var front = await swarm.AddServerAsync("a-front", 0, 2);
+        var back = await swarm.AddServerAsync("b-back", 2, 2);
+        var spare = await swarm.AddServerAsync("c-spare", 2, 2);
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client);
+        var interrupted = new InterruptingChain(chain, 6, () => swarm.KillAsync(back));
+        var result = await new TextGenerator(client, interrupted).GenerateAsync(Prompt, Greedy);
+        Assert.Equal(await LocalTokens(Greedy), result.Tokens);
+        Assert.Equal(1, chain.Failovers);
+        Assert.Equal([(front.Address.ToString(), 0, 2), (spare.Address.ToString(), 2, 2)], chain.Route.Select(h => (h.Server, h.FirstBlock, h.BlockCount)));
+    }
+
+    [Fact]
+    public async Task Phase_split_prefills_on_prefill_servers_then_decodes_on_decode_servers_with_the_same_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var p1 = await swarm.AddServerAsync("p1", 0, 2, ServerRole.Prefill);
+        var p2 = await swarm.AddServerAsync("p2", 2, 2, ServerRole.Prefill);
+        var d1 = await swarm.AddServerAsync("d1", 0, 1, ServerRole.Decode);
+        var d2 = await swarm.AddServerAsync("d2", 1, 3, ServerRole.Decode);
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { PhaseSplit = true });
+        var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Sampled);
+        Assert.Equal(await LocalTokens(Sampled), result.Tokens);
+        Assert.Equal([d1.Address.ToString(), d2.Address.ToString()], result.Route.Select(h => h.Server));
+        Assert.Equal(0, p1.SessionCount + p2.SessionCount); // prefill sessions closed after the move
+        Assert.Equal(0, chain.Failovers);
+    }
+
+    [Fact]
+    public async Task Phase_split_survives_a_decode_server_dying_by_rebuilding_from_the_embeddings()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        await swarm.AddServerAsync("p", 0, 4, ServerRole.Prefill);
+        await swarm.AddServerAsync("d1", 0, 1, ServerRole.Decode);
+        var d2 = await swarm.AddServerAsync("d2", 1, 3, ServerRole.Decode);
+        var spare = await swarm.AddServerAsync("d3", 1, 3, ServerRole.Decode); // ties with d2, which wins on its id
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { PhaseSplit = true });
+        var interrupted = new InterruptingChain(chain, 5, () => swarm.KillAsync(d2));
+        var result = await new TextGenerator(client, interrupted).GenerateAsync(Prompt, Greedy);
+        Assert.Equal(await LocalTokens(Greedy), result.Tokens);
+        Assert.True(chain.Failovers >= 1);
+        Assert.DoesNotContain(d2.Address.ToString(), chain.Route.Select(h => h.Server));
+        Assert.Contains(spare.Address.ToString(), chain.Route.Select(h => h.Server));
+    }
+
+    [Fact]
+    public async Task Split_path_runs_its_blocks_in_the_client_between_server_hops_with_the_same_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var server = await swarm.AddServerAsync("s", 0, 4);
+        var client = TestSwarm.Load(0, 4, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { ClientBlocks = (1, 2) });
+        var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Sampled);
+        Assert.Equal(await LocalTokens(Sampled), result.Tokens);
+        Assert.Equal([(server.Address.ToString(), 0, 1), ("local", 1, 2), (server.Address.ToString(), 3, 1)], result.Route.Select(h => (h.Server, h.FirstBlock, h.BlockCount)));
+    }
+
+    [Fact]
+    public async Task Split_dp_with_a_two_block_memory_budget_gives_the_client_two_blocks_and_the_same_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        await swarm.AddServerAsync("s", 0, 4);
+        var client = TestSwarm.Load(0, 4, head: true);
+        var blockBytes = Runtime.Weights.LlamaWeightsLoader.BlockTensors(client.Config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
+        var kvBytes = 2.0 * (Prompt.Length + 12) * client.Config.KeyValueDimension * sizeof(float);
+        var blocks = await SplitPathPlanner.PlanAsync(client, swarm.Client, Prompt.Length, 12, new SplitPathOptions { ClientMemoryBudgetBytes = 2 * (blockBytes + kvBytes), SlaFactor = 10 });
+        Assert.Equal(2, blocks.BlockCount);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { ClientBlocks = blocks });
+        var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);
+        Assert.Equal(await LocalTokens(Greedy), result.Tokens);
+        Assert.Contains(result.Route, h => h.Server == "local" && h.BlockCount == 2);
+    }
+
+    [Fact]
+    public async Task A_server_whose_kv_budget_fills_up_answers_resource_exhausted_and_the_client_reroutes()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        // 4 blocks x 2 (keys, values) x 32 floats x 4 bytes = 1 KiB per token: the 9-token prompt fits, 12 tokens do not.
+        await swarm.AddServerAsync("a-small", 0, 4, limits: new BlockServerLimits { MaxKvBytes = 12 << 10 });
+        var big = await swarm.AddServerAsync("b-big", 0, 4);
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client);
+        var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);
+        Assert.Equal(await LocalTokens(Greedy), result.Tokens);
+        Assert.Equal(1, chain.Failovers);
+        Assert.Equal(big.Address.ToString(), Assert.Single(chain.Route).Server);
+    }
+
+    [Fact]
+    public async Task A_full_only_server_is_retried_after_a_back_off_and_the_client_gives_up_after_its_failover_budget()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        await swarm.AddServerAsync("only", 0, 4, limits: new BlockServerLimits { MaxKvBytes = 4 << 10 });
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { MaxFailovers = 2, InitialBackoff = TimeSpan.FromMilliseconds(5) });
+        var error = await Assert.ThrowsAsync<Core.StrataException>(() => new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy));
+        Assert.Contains("gave up after 2 failovers", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ResourceExhausted", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Block_servers_refuse_a_step_past_their_kv_budget_with_resource_exhausted()
+    {
+        var model = TestSwarm.Load(0, 4, head: false);
+        await using var server = await BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxKvBytes = 8 << 10 });
+        using var client = new BlockServerClient(server.Address);
+        var head = TestSwarm.Load(0, 0, head: true);
+        await client.ForwardAsync("a", 0, 4, 0, head.Embed([1, 2, 3, 4, 5, 6, 7, 8]), 8, 64); // exactly 8 KiB
+        var full = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("b", 0, 4, 0, head.Embed([1]), 1, 64));
+        Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
+        await client.ForwardAsync("a", 0, 4, 4, head.Embed([1, 2]), 2, 64); // a replay frees what it recomputes
+        Assert.True(await client.CloseSessionAsync("a"));
+        await client.ForwardAsync("b", 0, 4, 0, head.Embed([1]), 1, 64);
+    }
+}

@@ -1,0 +1,161 @@
+using Grpc.Core;
+using Strata.Runtime.Coordination;
+using Strata.Runtime.Protocol;
+
+namespace Strata.Runtime.Tests.Coordination;
+
+[Trait("Category", "Integration")]
+public sealed class CoordinatorTests
+{
+    private static RegisterRequest Registration(string id, int first, int count, string token = "") => new()
+    {
+        ServerId = id,
+        Url = $"http://127.0.0.1:{50000 + first}",
+        ModelName = "tiny",
+        LayerCount = 4,
+        FirstBlock = first,
+        BlockCount = count,
+        Role = ServerRole.Both,
+        FreeKvBytes = 1 << 20,
+        JoinToken = token,
+    };
+
+    [Fact]
+    public async Task A_server_that_misses_its_heartbeats_is_dropped()
+    {
+        var clock = new ManualTimeProvider();
+        await using var coordinator = await CoordinatorHost.StartAsync(options: new CoordinatorOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), MissedHeartbeats = 3 }, timeProvider: clock);
+        using var client = new CoordinatorClient(coordinator.Address);
+        Assert.Equal(1000, (await client.RegisterAsync(Registration("quiet", 0, 4))).HeartbeatIntervalMs);
+        await client.RegisterAsync(Registration("alive", 0, 4));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "alive", Sessions = 2, FreeKvBytes = 5 }));
+        clock.Advance(TimeSpan.FromSeconds(2)); // quiet: 4 s silent > 3 s; alive: 2 s
+        var live = await client.ListServersAsync();
+        var entry = Assert.Single(live);
+        Assert.Equal("alive", entry.ServerId);
+        Assert.Equal(2, entry.Sessions);
+        Assert.False(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "quiet" })); // told to register again
+        Assert.True(await client.DeregisterAsync("alive", null));
+        Assert.Empty(await client.ListServersAsync());
+    }
+
+    [Fact]
+    public async Task With_a_join_token_servers_without_it_are_refused_with_permission_denied()
+    {
+        await using var coordinator = await CoordinatorHost.StartAsync(options: new CoordinatorOptions { JoinToken = "s3cret" });
+        using var client = new CoordinatorClient(coordinator.Address);
+        foreach (var token in new[] { "", "wrong" })
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => client.RegisterAsync(Registration("x", 0, 4, token)));
+            Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
+        }
+
+        await client.RegisterAsync(Registration("x", 0, 4, "s3cret"));
+        var heartbeat = await Assert.ThrowsAsync<RpcException>(() => client.HeartbeatAsync(new HeartbeatRequest { ServerId = "x" }));
+        Assert.Equal(StatusCode.PermissionDenied, heartbeat.StatusCode);
+        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "x", JoinToken = "s3cret" }));
+        Assert.Single(await client.ListServersAsync()); // clients need no token
+    }
+
+    [Theory]
+    [InlineData("", 0, 4, "http://127.0.0.1:1")]
+    [InlineData("x", 3, 2, "http://127.0.0.1:1")]
+    [InlineData("x", -1, 2, "http://127.0.0.1:1")]
+    [InlineData("x", 0, 0, "http://127.0.0.1:1")]
+    [InlineData("x", 0, 4, "ftp://127.0.0.1:1")]
+    [InlineData("x", 0, 4, "not a url")]
+    public async Task Registrations_with_bad_fields_are_invalid_arguments(string id, int first, int count, string url)
+    {
+        await using var coordinator = await CoordinatorHost.StartAsync();
+        using var client = new CoordinatorClient(coordinator.Address);
+        var request = Registration(id, 0, 4);
+        request.FirstBlock = first;
+        request.BlockCount = count;
+        request.Url = url;
+        var refused = await Assert.ThrowsAsync<RpcException>(() => client.RegisterAsync(request));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        var negative = Registration("y", 0, 4);
+        negative.FreeKvBytes = -1;
+        Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(() => client.RegisterAsync(negative))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Routes_cover_the_blocks_skip_excluded_servers_respect_roles_and_fail_when_there_is_a_gap()
+    {
+        await using var coordinator = await CoordinatorHost.StartAsync();
+        using var client = new CoordinatorClient(coordinator.Address);
+        await client.RegisterAsync(Registration("whole", 0, 4));
+        await client.RegisterAsync(Registration("front", 0, 2));
+        var back = Registration("back", 2, 2);
+        back.Role = ServerRole.Decode;
+        await client.RegisterAsync(back);
+        RouteRequest Request(ServerRole role, params string[] excluded)
+        {
+            var request = new RouteRequest { ModelName = "tiny", LayerCount = 4, Role = role };
+            request.ExcludedServerIds.Add(excluded);
+            return request;
+        }
+
+        Assert.Equal(["whole"], (await client.RouteAsync(Request(ServerRole.Both))).Hops.Select(h => h.ServerId));
+        Assert.Equal(["front", "back"], (await client.RouteAsync(Request(ServerRole.Both, "whole"))).Hops.Select(h => h.ServerId));
+        var gap = await Assert.ThrowsAsync<RpcException>(() => client.RouteAsync(Request(ServerRole.Prefill, "whole")));
+        Assert.Equal(StatusCode.Unavailable, gap.StatusCode);
+        var wrongModel = Request(ServerRole.Both);
+        wrongModel.ModelName = "other";
+        Assert.Equal(StatusCode.Unavailable, (await Assert.ThrowsAsync<RpcException>(() => client.RouteAsync(wrongModel))).StatusCode);
+        var outside = Request(ServerRole.Both);
+        outside.EndBlock = 5;
+        Assert.Equal(StatusCode.InvalidArgument, (await Assert.ThrowsAsync<RpcException>(() => client.RouteAsync(outside))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Placement_gives_a_joining_server_the_weakest_blocks()
+    {
+        await using var coordinator = await CoordinatorHost.StartAsync();
+        using var client = new CoordinatorClient(coordinator.Address);
+        Assert.Equal((0, 2), Pair(await client.PlaceAsync("tiny", 4, 2)));
+        await client.RegisterAsync(Registration("front", 0, 2));
+        Assert.Equal((2, 2), Pair(await client.PlaceAsync("tiny", 4, 2)));
+        await client.RegisterAsync(Registration("back", 2, 2));
+        await client.RegisterAsync(Registration("middle", 1, 2));
+        var third = await client.PlaceAsync("tiny", 4, 1);
+        Assert.True(third.FirstBlock is 0 or 3, $"expected an edge block, got {third.FirstBlock}");
+        Assert.Equal((0, 4), Pair(await client.PlaceAsync("tiny", 4, 9))); // never more than the model
+        static (int, int) Pair(PlaceReply reply) => (reply.FirstBlock, reply.BlockCount);
+    }
+
+    [Fact]
+    public void The_route_planner_prices_load_and_full_servers()
+    {
+        var options = new CoordinatorOptions();
+        RegisteredServer Server(string id, int first, int count, int sessions = 0, long freeKvBytes = 1 << 20) =>
+            new(id, new Uri($"http://127.0.0.1:{1000 + id.Length}"), "m", 4, first, count, ServerRole.Both, freeKvBytes, sessions, 0, 0);
+        var none = new HashSet<string>();
+        var busy = RoutePlanner.Route([Server("a", 0, 4, sessions: 9), Server("b", 0, 2), Server("c", 2, 2)], 0, 4, ServerRole.Both, none, 0, options)!.Value;
+        Assert.Equal(["b", "c"], busy.Hops.Select(h => h.Server.ServerId));
+        var full = RoutePlanner.Route([Server("a", 0, 4, freeKvBytes: 10), Server("b", 0, 4, sessions: 3)], 0, 4, ServerRole.Both, none, 1024, options)!.Value;
+        Assert.Equal("b", Assert.Single(full.Hops).Server.ServerId);
+        Assert.Null(RoutePlanner.Route([Server("a", 0, 2)], 0, 4, ServerRole.Both, none, 0, options));
+        var part = RoutePlanner.Route([Server("a", 0, 4)], 1, 3, ServerRole.Both, none, 0, options)!.Value;
+        Assert.Equal((1, 2), (Assert.Single(part.Hops).FirstBlock, part.Hops[0].BlockCount));
+    }
+
+    [Fact]
+    public void A_whole_generation_route_prefers_servers_of_role_both_and_falls_back_to_phase_servers()
+    {
+        var options = new CoordinatorOptions();
+        RegisteredServer Server(string id, int first, int count, ServerRole role) =>
+            new(id, new Uri($"http://127.0.0.1:{1000 + id.Length}"), "m", 4, first, count, role, 1 << 20, 0, 0, 0);
+        var none = new HashSet<string>();
+        ServerRole[] phases = [ServerRole.Prefill, ServerRole.Decode];
+        var servers = new[] { Server("a", 0, 2, ServerRole.Both), Server("bb", 2, 2, ServerRole.Both), Server("ccc", 0, 4, ServerRole.Prefill), Server("dddd", 0, 4, ServerRole.Decode) };
+
+        var whole = RoutePlanner.Route(servers, 0, 4, ServerRole.Both, none, 0, options)!.Value;
+        Assert.Equal(["a", "bb"], whole.Hops.Select(h => h.Server.ServerId));
+        var prefill = RoutePlanner.Route(servers, 0, 4, ServerRole.Prefill, none, 0, options)!.Value;
+        Assert.Equal("ccc", Assert.Single(prefill.Hops).Server.ServerId);
+        var fallback = RoutePlanner.Route(servers, 0, 4, ServerRole.Both, new HashSet<string> { "a" }, 0, options)!.Value;
+        Assert.Contains(fallback.Hops, h => phases.Contains(h.Server.Role));
+    }
+}

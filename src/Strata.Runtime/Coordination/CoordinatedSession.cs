@@ -9,7 +9,7 @@ namespace Strata.Runtime.Coordination;
 /// for every token (as PETALS clients do), so that when a hop fails its blocks can be re-routed and their KV caches
 /// rebuilt by replaying those inputs.
 /// </summary>
-internal sealed class CoordinatedSession : IBlockChainSession
+internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
 {
     private const string LocalServer = "local";
 
@@ -92,17 +92,13 @@ internal sealed class CoordinatedSession : IBlockChainSession
         }
     }
 
-    public void Dispose()
-    {
-        if (_hops is not null)
-        {
-            CloseAll(_hops);
-        }
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-        if (_decodeHops is not null && !ReferenceEquals(_decodeHops, _hops))
-        {
-            CloseAll(_decodeHops);
-        }
+    /// <summary>Closes the session on every server of its routes, all at once, each under a deadline.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        var hops = (_hops ?? []).Concat(_decodeHops is not null && !ReferenceEquals(_decodeHops, _hops) ? _decodeHops : []);
+        await CloseAllAsync(hops).ConfigureAwait(false);
     }
 
     private static bool IsRecoverable(StatusCode code) => code is StatusCode.Unavailable or StatusCode.ResourceExhausted or StatusCode.DeadlineExceeded
@@ -147,7 +143,7 @@ internal sealed class CoordinatedSession : IBlockChainSession
             catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
             {
                 await FailAsync(replacement[recorded.Count - 1], exception).ConfigureAwait(false);
-                CloseAll(replacement.Take(recorded.Count - 1));
+                await CloseAllAsync(replacement.Take(recorded.Count - 1)).ConfigureAwait(false);
                 continue;
             }
 
@@ -170,7 +166,7 @@ internal sealed class CoordinatedSession : IBlockChainSession
         var past = Past(0); // (position, hidden)
         while (true)
         {
-            CloseAll(_hops!);
+            await CloseAllAsync(_hops!).ConfigureAwait(false);
             _hops = await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
             Publish();
             _inputs.Clear();
@@ -237,7 +233,7 @@ internal sealed class CoordinatedSession : IBlockChainSession
             // A server died during the move: rebuild the decode chain from the recorded inputs instead.
             _failovers++;
             _chain.CountFailover();
-            CloseAll(_decodeHops!.Where(h => !h.IsLocal));
+            await CloseAllAsync(_decodeHops!.Where(h => !h.IsLocal)).ConfigureAwait(false);
             await RebuildAllAsync(cancellationToken).ConfigureAwait(false);
             return;
         }
@@ -246,7 +242,7 @@ internal sealed class CoordinatedSession : IBlockChainSession
             _copies.Clear();
         }
 
-        CloseAll(prefill.Where(h => !h.IsLocal));
+        await CloseAllAsync(prefill.Where(h => !h.IsLocal)).ConfigureAwait(false);
         _hops = _decodeHops!;
         Publish();
     }
@@ -369,19 +365,19 @@ internal sealed class CoordinatedSession : IBlockChainSession
 
     private void Publish() => _chain.Publish([.. _hops!.Select(h => new RouteHop(h.IsLocal ? LocalServer : h.Url!.ToString(), h.FirstBlock, h.BlockCount))]);
 
-    private void CloseAll(IEnumerable<SessionHop> hops)
+    private async Task CloseAllAsync(IEnumerable<SessionHop> hops)
     {
-        // Best effort: a server that is gone has freed the session already.
-        foreach (var hop in hops.Where(h => !h.IsLocal && !_dead.Contains(h.ServerId)))
+        // Best effort: a server that is gone has freed the session already; one that missed the close frees it when idle.
+        await Task.WhenAll(hops.Where(h => !h.IsLocal && !_dead.Contains(h.ServerId)).Select(async hop =>
         {
             try
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                _chain.Server(hop.Url!).CloseSessionAsync(hop.SessionId, timeout.Token).GetAwaiter().GetResult();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                await _chain.Server(hop.Url!).CloseSessionAsync(hop.SessionId, timeout.Token).ConfigureAwait(false);
             }
             catch (RpcException)
             {
             }
-        }
+        })).ConfigureAwait(false);
     }
 }

@@ -40,7 +40,8 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
         var tokens = new List<int>(options.MaxNewTokens);
         var started = _time.GetTimestamp();
         double ttftSeconds;
-        using (var session = _chain.OpenSession())
+        var session = _chain.OpenSession();
+        try
         {
             var hidden = _model.Embed([.. prompt]); // (promptTokens, hidden)
             await session.ForwardAsync(hidden, prompt.Count, cancellationToken).ConfigureAwait(false);
@@ -62,6 +63,18 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
                 {
                     await onToken(next, cancellationToken).ConfigureAwait(false);
                 }
+            }
+        }
+        finally
+        {
+            // A remote session closes its server-side state over the network: awaited, never blocking a thread.
+            if (session is IAsyncDisposable asyncSession)
+            {
+                await asyncSession.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                session.Dispose();
             }
         }
 

@@ -58,6 +58,44 @@ public sealed class CoordinatedChainTests
     }
 
     [Fact]
+    public async Task Thirty_two_concurrent_generations_through_a_three_server_swarm_finish_within_the_kv_budget_and_free_it()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var limits = new BlockServerLimits { MaxKvBytes = 4 << 20 };
+        BlockServerHost[] servers =
+        [
+            await swarm.AddServerAsync("s1", 0, 2, limits: limits),
+            await swarm.AddServerAsync("s2", 2, 1, limits: limits),
+            await swarm.AddServerAsync("s3", 3, 1, limits: limits),
+        ];
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client);
+        var peakKvBytes = 0L;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peakKvBytes = Math.Max(peakKvBytes, servers.Max(s => s.KvBytes));
+                await Task.Delay(1);
+            }
+        });
+        var options = Enumerable.Range(0, 32).Select(i => Sampled with { MaxNewTokens = 16, Sampling = Sampled.Sampling with { Seed = (ulong)i } }).ToArray();
+        var results = await Task.WhenAll(options.Select(o => Task.Run(() => new TextGenerator(client, chain).GenerateAsync(Prompt, o))));
+        await sampling.CancelAsync();
+        await sampler;
+
+        for (var i = 0; i < options.Length; i++)
+        {
+            Assert.Equal(await LocalTokens(options[i]), results[i].Tokens);
+        }
+
+        Assert.InRange(peakKvBytes, 1, limits.MaxKvBytes);
+        Assert.All(servers, s => Assert.Equal(0, s.SessionCount));
+        Assert.All(servers, s => Assert.Equal(0, s.KvBytes));
+    }
+
+    [Fact]
     public async Task Killing_the_server_in_use_mid_generation_reroutes_replays_and_gives_the_same_tokens()
     {
         await using var swarm = await TestSwarm.StartAsync();

@@ -66,6 +66,41 @@ public class RuntimeBenchmarks
         });
     }
 
+    /// <summary>Fused multiply-adds per lane of each accumulator in <see cref="FmaPeak"/>, per core.</summary>
+    public const int FmaIterations = 1 << 22;
+
+    /// <summary>
+    /// The FMA throughput limit: every core runs 8 independent 256-bit FMA chains (enough to cover the FMA latency on
+    /// current x86 cores), so FLOP/s = cores x 8 chains x 8 lanes x 2 x iterations / time. Returns a sum so nothing is
+    /// optimised away.
+    /// </summary>
+    [Benchmark]
+    public float FmaPeak()
+    {
+        var sums = new float[Environment.ProcessorCount];
+        Parallel.For(0, Environment.ProcessorCount, core =>
+        {
+            var a = System.Runtime.Intrinsics.Vector256.Create(1.0000001f);
+            var b = System.Runtime.Intrinsics.Vector256.Create(0.9999999f);
+            var x0 = System.Runtime.Intrinsics.Vector256.Create(core + 1f);
+            var (x1, x2, x3, x4, x5, x6, x7) = (x0 + a, x0 + b, x0 - a, x0 - b, x0 * a, x0 * b, x0 + a + b);
+            for (var i = 0; i < FmaIterations; i++)
+            {
+                x0 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x0, a, b);
+                x1 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x1, a, b);
+                x2 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x2, a, b);
+                x3 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x3, a, b);
+                x4 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x4, a, b);
+                x5 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x5, a, b);
+                x6 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x6, a, b);
+                x7 = System.Runtime.Intrinsics.Vector256.FusedMultiplyAdd(x7, a, b);
+            }
+
+            sums[core] = System.Runtime.Intrinsics.Vector256.Sum(x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7);
+        });
+        return sums.Sum();
+    }
+
     /// <summary>The same copy on one thread.</summary>
     [Benchmark]
     public void CopyBandwidthOneThread() => _source.AsSpan().CopyTo(_destination);

@@ -11,7 +11,7 @@ namespace Strata.Benchmarks.Runtime;
 
 /// <summary>
 /// Block servers on loopback: the cost of one gRPC hop for one token's hidden state, and moving the KV cache
-/// of a 1,000-token prompt from one server to another (phase split). The model has the small preset's
+/// of a 1,000-token prompt from one server to another (phase split), against raw loopback TCP. The model has the small preset's
 /// width, heads and 12 blocks but an 8-wide MLP, so compute stays out of the way.
 /// </summary>
 [MemoryDiagnoser]

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using BenchmarkDotNet.Attributes;
 using Strata.Core.Identity;
 using Strata.Core.Models;
@@ -9,7 +11,7 @@ namespace Strata.Benchmarks.Runtime;
 
 /// <summary>
 /// Block servers on loopback: the cost of one gRPC hop for one token's hidden state, and moving the KV cache
-/// of a 1,000-token prompt from one server to another (phase split). The model has the small preset's
+/// of a 1,000-token prompt from one server to another (phase split), against raw loopback TCP. The model has the small preset's
 /// width, heads and 12 blocks but an 8-wide MLP, so compute stays out of the way.
 /// </summary>
 [MemoryDiagnoser]
@@ -27,6 +29,11 @@ public class ServingBenchmarks
     private BlockServerClient _prefillClient = null!;
     private BlockServerClient _decodeClient = null!;
     private float[] _hidden = null!;
+    private IReadOnlyList<KvCacheSnapshot> _snapshots = null!;
+    private Socket _loopbackSender = null!;
+    private Socket _loopbackReceiver = null!;
+    private byte[] _loopbackPayload = null!;
+    private byte[] _loopbackSink = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -58,11 +65,28 @@ public class ServingBenchmarks
         var prompt = _model.Embed([.. Enumerable.Range(0, PromptTokens).Select(i => i % 256)]);
         _prefillClient.ForwardAsync("kv", 0, config.LayerCount, 0, prompt, PromptTokens, config.HiddenSize).GetAwaiter().GetResult();
         _hidden = _model.Embed([7]);
+        _snapshots = _prefillClient.ExportKvAsync("kv", 0, config.LayerCount).GetAwaiter().GetResult();
+
+        // A raw TCP connection on 127.0.0.1 for the loopback bandwidth the KV move is compared with.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        _loopbackSender = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _loopbackSender.Connect(listener.LocalEndPoint!);
+        _loopbackReceiver = listener.Accept();
+        _loopbackPayload = new byte[KvBytes];
+        Random.Shared.NextBytes(_loopbackPayload);
+        _loopbackSink = new byte[1 << 20];
     }
+
+    /// <summary>Bytes of the KV cache of the prompt: 12 blocks, keys and values, 1,000 tokens of width 256, fp32.</summary>
+    public const int KvBytes = 12 * 2 * PromptTokens * 256 * sizeof(float);
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        _loopbackSender.Dispose();
+        _loopbackReceiver.Dispose();
         _prefillClient.Dispose();
         _decodeClient.Dispose();
         _prefill.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -94,4 +118,34 @@ public class ServingBenchmarks
     [Benchmark]
     public async Task<long> KvTransfer1000TokensStreamed() =>
         (await _prefillClient.CopyKvToAsync("kv", 0, 12, _decodeClient, "streamed")).Bytes;
+
+    /// <summary>Half of <see cref="KvTransfer1000Tokens"/>: the export into snapshots alone.</summary>
+    [Benchmark]
+    public async Task<int> KvExport1000Tokens() => (await _prefillClient.ExportKvAsync("kv", 0, 12)).Count;
+
+    /// <summary>The other half: importing the snapshots alone.</summary>
+    [Benchmark]
+    public async Task<long> KvImport1000Tokens() => (await _decodeClient.ImportKvAsync("imported", _snapshots)).Bytes;
+
+    /// <summary>Loopback bandwidth: the same 24.6 MB sent over one raw TCP connection on 127.0.0.1 and received into a 1 MiB buffer.</summary>
+    [Benchmark]
+    public async Task<long> LoopbackTcp24MB()
+    {
+        var receive = Task.Run(async () =>
+        {
+            long received = 0;
+            while (received < KvBytes)
+            {
+                received += await _loopbackReceiver.ReceiveAsync(_loopbackSink.AsMemory(0, (int)Math.Min(_loopbackSink.Length, KvBytes - received)), SocketFlags.None);
+            }
+
+            return received;
+        });
+        for (var sent = 0; sent < KvBytes;)
+        {
+            sent += await _loopbackSender.SendAsync(_loopbackPayload.AsMemory(sent), SocketFlags.None);
+        }
+
+        return await receive;
+    }
 }

@@ -53,6 +53,23 @@ public sealed class BlockKvCache
         TokenCount += tokens;
     }
 
+    /// <summary>Makes room for <paramref name="tokens"/> tokens in all, so that appending up to that many reallocates nothing (an import knows the size up front).</summary>
+    public void Reserve(int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        if ((long)tokens * KeyValueDimension > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"{tokens} tokens of width {KeyValueDimension} do not fit one array.");
+        }
+
+        var needed = tokens * KeyValueDimension;
+        if (needed > _keys.Length)
+        {
+            Array.Resize(ref _keys, needed);
+            Array.Resize(ref _values, needed);
+        }
+    }
+
     /// <summary>Forgets every token from position <paramref name="tokenCount"/> on (to roll back or replay).</summary>
     public void Truncate(int tokenCount)
     {

@@ -1,7 +1,9 @@
+using System.Buffers;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
+using Strata.Runtime.Weights;
 
 namespace Strata.Runtime.Serving;
 
@@ -12,6 +14,7 @@ public sealed class BlockServerClient : IDisposable
     private readonly BlockServer.BlockServerClient _client;
     private readonly TimeSpan _deadline;
     private readonly TimeProvider _time;
+    private readonly int _kvChunkBytes;
 
     /// <summary>Connects (lazily) to the server at <paramref name="address"/>.</summary>
     /// <param name="address">The server, for example <c>http://127.0.0.1:50123</c>.</param>
@@ -33,6 +36,7 @@ public sealed class BlockServerClient : IDisposable
         _client = new BlockServer.BlockServerClient(_channel);
         _deadline = deadline ?? TimeSpan.FromSeconds(60);
         _time = timeProvider ?? TimeProvider.System;
+        _kvChunkBytes = Math.Clamp(maxMessageBytes - 4096, 4096, 128 << 10);
     }
 
     /// <summary>The server's address.</summary>
@@ -71,37 +75,69 @@ public sealed class BlockServerClient : IDisposable
         output.CopyTo(hidden.Span);
     }
 
-    /// <summary>Copies a session's KV caches of a block range out of the server.</summary>
+    /// <summary>Copies a session's KV caches of a block range out of the server, reassembling each block's chunks (every chunk checked).</summary>
     public async Task<IReadOnlyList<KvCacheSnapshot>> ExportKvAsync(string sessionId, int firstBlock, int blockCount, CancellationToken cancellationToken = default)
     {
         var snapshots = new List<KvCacheSnapshot>(blockCount);
+        var reader = new KvChunkReader(0, 0, StatusCode.Internal);
+        float[] keys = [];
+        float[] values = [];
         using var call = _client.ExportKv(new ExportKvRequest { SessionId = sessionId, FirstBlock = firstBlock, BlockCount = blockCount }, deadline: Deadline(), cancellationToken: cancellationToken);
-        await foreach (var block in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            var length = block.TokenCount * block.KeyValueDimension;
-            snapshots.Add(new KvCacheSnapshot(block.BlockIndex, block.TokenCount, block.KeyValueDimension,
-                TensorCodec.FromBytes(block.Keys, length, "keys"), TensorCodec.FromBytes(block.Values, length, "values")));
+            var dimension = reader.KeyValueDimension;
+            if (reader.Accept(chunk))
+            {
+                dimension = reader.KeyValueDimension;
+                if ((long)reader.BlockTokens * dimension > Array.MaxLength)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} announced a KV block of {reader.BlockTokens} tokens of width {dimension}: too large."));
+                }
+
+                keys = new float[reader.BlockTokens * dimension];
+                values = new float[reader.BlockTokens * dimension];
+            }
+
+            var length = chunk.TokenCount * dimension;
+            TensorDtypes.ToFloat32(chunk.Keys.Span, TensorDtype.F32, keys.AsSpan(chunk.FirstToken * dimension, length));
+            TensorDtypes.ToFloat32(chunk.Values.Span, TensorDtype.F32, values.AsSpan(chunk.FirstToken * dimension, length));
+            if (reader.BlockComplete)
+            {
+                snapshots.Add(new KvCacheSnapshot(chunk.BlockIndex, reader.BlockTokens, dimension, keys, values));
+            }
         }
 
+        reader.Finish();
         return snapshots;
     }
 
-    /// <summary>Installs KV caches in a session on the server, one streamed message per block.</summary>
+    /// <summary>Installs KV caches in a session on the server, streaming each block in chunks of about 1 MiB; blocks must come in increasing block order.</summary>
     public async Task<ImportKvReply> ImportKvAsync(string sessionId, IEnumerable<KvCacheSnapshot> snapshots, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(snapshots);
         using var call = _client.ImportKv(deadline: Deadline(), cancellationToken: cancellationToken);
         foreach (var snapshot in snapshots)
         {
-            await call.RequestStream.WriteAsync(new KvBlock
+            var length = snapshot.TokenCount * snapshot.KeyValueDimension;
+            if (snapshot.TokenCount < 0 || snapshot.Keys.Length < length || snapshot.Values.Length < length)
             {
-                SessionId = sessionId,
-                BlockIndex = snapshot.BlockIndex,
-                TokenCount = snapshot.TokenCount,
-                KeyValueDimension = snapshot.KeyValueDimension,
-                Keys = TensorCodec.ToBytes(snapshot.Keys),
-                Values = TensorCodec.ToBytes(snapshot.Values),
-            }, cancellationToken).ConfigureAwait(false);
+                throw new ArgumentException($"KV snapshot of block {snapshot.BlockIndex} claims {snapshot.TokenCount} tokens but holds {snapshot.Keys.Length} keys and {snapshot.Values.Length} values.", nameof(snapshots));
+            }
+
+            // The chunks wrap this buffer; it goes back to the pool once every chunk has been serialized.
+            var bytes = length * sizeof(float);
+            var buffer = ArrayPool<byte>.Shared.Rent(checked(2 * bytes));
+            try
+            {
+                TensorCodec.WriteFloats(snapshot.Keys.AsSpan(0, length), buffer.AsSpan(0, bytes));
+                TensorCodec.WriteFloats(snapshot.Values.AsSpan(0, length), buffer.AsSpan(bytes, bytes));
+                await TensorCodec.WriteKvChunksAsync(call.RequestStream, sessionId, snapshot.BlockIndex, snapshot.TokenCount, snapshot.KeyValueDimension,
+                    buffer.AsMemory(0, bytes), buffer.AsMemory(bytes, bytes), _kvChunkBytes, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
 
         await call.RequestStream.CompleteAsync().ConfigureAwait(false);
@@ -110,7 +146,8 @@ public sealed class BlockServerClient : IDisposable
 
     /// <summary>
     /// Moves a session's KV caches of a block range from this server to <paramref name="destination"/>, streaming:
-    /// each block is forwarded as it arrives, its bytes never decoded here (phase split: prefill to decode).
+    /// each chunk is forwarded as it arrives, its bytes never decoded here (phase split: prefill to decode). The
+    /// destination checks the chunk sequence.
     /// </summary>
     /// <returns>The destination's count of blocks and bytes installed.</returns>
     public async Task<ImportKvReply> CopyKvToAsync(string sessionId, int firstBlock, int blockCount, BlockServerClient destination, string destinationSessionId, CancellationToken cancellationToken = default)

@@ -55,7 +55,8 @@ public sealed class BlockServerHost : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            kestrel.Limits.MaxRequestBodySize = limits.MaxMessageBytes;
+            // A KV import is one request streaming many messages: bound it by the KV budget, not by one message.
+            kestrel.Limits.MaxRequestBodySize = limits.MaxKvBytes + limits.MaxMessageBytes;
             // Large HTTP/2 windows and frames: KV caches are megabytes, and the defaults (768 KiB window,
             // 16 KiB frames) turn a loopback transfer into hundreds of flow-control round trips.
             kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;

@@ -6,6 +6,13 @@ public sealed record BlockServerLimits
     /// <summary>Largest gRPC message in either direction, bytes. Default 64 MiB (a 4,096-token prompt of width 4,096 in fp32).</summary>
     public int MaxMessageBytes { get; init; } = 64 << 20;
 
+    /// <summary>
+    /// Largest chunk of a KV export, bytes of keys and values together (a block's cache is sent as whole tokens in
+    /// chunks of at most this size, at least one token each). Default 1 MiB: small enough for HTTP/2 flow control to
+    /// pipeline the move, large enough that per-message costs vanish. Capped at <see cref="MaxMessageBytes"/> less 4 KiB.
+    /// </summary>
+    public int KvChunkBytes { get; init; } = 128 << 10;
+
     /// <summary>Most tokens one forward call may carry. Default 4,096.</summary>
     public int MaxTokensPerCall { get; init; } = 4096;
 
@@ -22,6 +29,7 @@ public sealed record BlockServerLimits
     public BlockServerLimits Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 1 << 16);
+        ArgumentOutOfRangeException.ThrowIfLessThan(KvChunkBytes, 1 << 12);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxTokensPerCall);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSessions);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxKvBytes);

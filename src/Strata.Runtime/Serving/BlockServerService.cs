@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using Grpc.Core;
 using Strata.Runtime.Engine;
@@ -54,6 +55,9 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
 
     /// <summary>KV-cache bytes held by every session now.</summary>
     public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes);
+
+    // Chunks of a KV export: the configured size, leaving room in a message for its other fields.
+    private int KvChunkBytes => Math.Min(_limits.KvChunkBytes, _limits.MaxMessageBytes - 4096);
 
     private int FirstBlock => _model.Weights.FirstBlock;
 
@@ -136,69 +140,109 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
         }
 
         Volatile.Write(ref session.LastUsedTimestamp, _time.GetTimestamp());
-
+        var dimension = _model.Config.KeyValueDimension;
         for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
         {
-            KvBlock message;
+            // Invariant: the chunks wrap this buffer, not the cache. The block is copied into it under the session's lock,
+            // so a forward step running meanwhile cannot tear the block, and the buffer is ours until every chunk of the
+            // block has been serialized (each write awaited); only then does it go back to the pool.
+            byte[] buffer;
+            int tokens;
             await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
             try
             {
-                // One copy, from the cache straight into the message's bytes.
                 var cache = session.Session.Cache(block);
-                message = new KvBlock
-                {
-                    SessionId = request.SessionId,
-                    BlockIndex = block,
-                    TokenCount = cache.TokenCount,
-                    KeyValueDimension = cache.KeyValueDimension,
-                    Keys = TensorCodec.ToBytes(cache.Keys.Span),
-                    Values = TensorCodec.ToBytes(cache.Values.Span),
-                };
+                tokens = cache.TokenCount;
+                buffer = ArrayPool<byte>.Shared.Rent(checked(2 * tokens * dimension * sizeof(float)));
+                TensorCodec.WriteFloats(cache.Keys.Span, buffer.AsSpan(0, tokens * dimension * sizeof(float)));
+                TensorCodec.WriteFloats(cache.Values.Span, buffer.AsSpan(tokens * dimension * sizeof(float)));
             }
             finally
             {
                 session.Lock.Release();
             }
 
-            await responseStream.WriteAsync(message, context.CancellationToken).ConfigureAwait(false);
+            try
+            {
+                var bytes = tokens * dimension * sizeof(float);
+                await TensorCodec.WriteKvChunksAsync(responseStream, request.SessionId, block, tokens, dimension,
+                    buffer.AsMemory(0, bytes), buffer.AsMemory(bytes, bytes), KvChunkBytes, context.CancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
     public override async Task<ImportKvReply> ImportKv(IAsyncStreamReader<KvBlock> requestStream, ServerCallContext context)
     {
         var reply = new ImportKvReply();
-        await foreach (var block in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
+        var dimension = _model.Config.KeyValueDimension;
+        var reader = new KvChunkReader(dimension, _model.Config.Architecture.MaxContextTokens, StatusCode.InvalidArgument);
+        ServerSession? session = null;
+        BlockKvCache? cache = null;
+        try
         {
-            CheckRange(block.BlockIndex, 1);
-            if (block.KeyValueDimension != _model.Config.KeyValueDimension || block.TokenCount < 0 || (_model.Config.Architecture.MaxContextTokens > 0 && block.TokenCount > _model.Config.Architecture.MaxContextTokens))
+            await foreach (var chunk in requestStream.ReadAllAsync(context.CancellationToken).ConfigureAwait(false))
             {
-                throw new RpcException(new Status(StatusCode.InvalidArgument,
-                    $"KV block {block.BlockIndex} has width {block.KeyValueDimension} and {block.TokenCount} tokens; this model needs width {_model.Config.KeyValueDimension} and at most {_model.Config.Architecture.MaxContextTokens} tokens."));
+                // Every chunk is checked (session, block order, token range, width, byte sizes) before a byte of it is used.
+                var starts = reader.Accept(chunk);
+                if (starts)
+                {
+                    CheckRange(chunk.BlockIndex, 1);
+                    var blockBytes = 2L * reader.BlockTokens * dimension * sizeof(float);
+                    if (KvBytes + blockBytes > _limits.MaxKvBytes)
+                    {
+                        throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                            $"This server's KV budget of {_limits.MaxKvBytes} bytes cannot take block {chunk.BlockIndex} ({blockBytes} bytes, {KvBytes} held); try another server or later."));
+                    }
+
+                    session ??= GetOrCreate(chunk.SessionId);
+                }
+
+                await session!.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (starts)
+                    {
+                        // The block's cache is sized once, then each chunk is copied from the message straight into it.
+                        cache = session.Session.Cache(chunk.BlockIndex);
+                        cache.Truncate(0);
+                        cache.Reserve(reader.BlockTokens);
+                    }
+
+                    TensorCodec.AppendChunk(cache!, chunk);
+                }
+                finally
+                {
+                    session.Lock.Release();
+                }
+
+                reply.Bytes += 2L * chunk.TokenCount * dimension * sizeof(float);
+                if (reader.BlockComplete)
+                {
+                    reply.BlockCount++;
+                    cache = null;
+                }
             }
 
-            var length = block.TokenCount * block.KeyValueDimension;
-            TensorCodec.CheckLength(block.Keys, length, "keys");
-            TensorCodec.CheckLength(block.Values, length, "values");
-            if (KvBytes + (2L * length * sizeof(float)) > _limits.MaxKvBytes)
-            {
-                throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                    $"This server's KV budget of {_limits.MaxKvBytes} bytes cannot take block {block.BlockIndex} ({2L * length * sizeof(float)} bytes, {KvBytes} held); try another server or later."));
-            }
-
-            var session = GetOrCreate(block.SessionId);
-            await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+            reader.Finish();
+        }
+        catch when (session is not null && cache is not null)
+        {
+            // A stream that fails inside a block leaves that block empty rather than half imported.
+            await session.Lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
-                // One copy, from the message's bytes straight into the cache.
-                TensorCodec.LoadInto(session.Session.Cache(block.BlockIndex), block);
+                cache.Truncate(0);
             }
             finally
             {
                 session.Lock.Release();
             }
 
-            reply.BlockCount++;
-            reply.Bytes += 2L * length * sizeof(float);
+            throw;
         }
 
         return reply;

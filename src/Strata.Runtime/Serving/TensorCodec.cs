@@ -33,19 +33,57 @@ internal static class TensorCodec
         }
     }
 
-    /// <summary>Replaces a block's cache with the keys and values of a checked <see cref="KvBlock"/>.</summary>
-    public static void LoadInto(BlockKvCache cache, KvBlock block)
+    /// <summary>Appends the keys and values of a checked chunk (see <see cref="KvChunkReader"/>) to a block's cache: one copy, from the message's bytes into the cache.</summary>
+    public static void AppendChunk(BlockKvCache cache, KvBlock chunk)
     {
         if (BitConverter.IsLittleEndian)
         {
-            cache.Truncate(0);
-            cache.Append(MemoryMarshal.Cast<byte, float>(block.Keys.Span), MemoryMarshal.Cast<byte, float>(block.Values.Span), block.TokenCount);
+            cache.Append(MemoryMarshal.Cast<byte, float>(chunk.Keys.Span), MemoryMarshal.Cast<byte, float>(chunk.Values.Span), chunk.TokenCount);
             return;
         }
 
-        var length = block.TokenCount * block.KeyValueDimension;
-        cache.Import(new KvCacheSnapshot(block.BlockIndex, block.TokenCount, block.KeyValueDimension,
-            FromBytes(block.Keys, length, "keys"), FromBytes(block.Values, length, "values")));
+        var length = chunk.TokenCount * chunk.KeyValueDimension;
+        cache.Append(FromBytes(chunk.Keys, length, "keys"), FromBytes(chunk.Values, length, "values"), chunk.TokenCount);
+    }
+
+    /// <summary>Writes fp32 values as little-endian bytes (a plain copy on little-endian machines).</summary>
+    public static void WriteFloats(ReadOnlySpan<float> values, Span<byte> destination) =>
+        TensorDtypes.FromFloat32(values, TensorDtype.F32, destination);
+
+    /// <summary>
+    /// Sends one block's keys and values (little-endian fp32 bytes, <paramref name="tokens"/> rows each) as chunks of
+    /// whole tokens of at most <paramref name="chunkBytes"/> (keys and values together, at least one token).
+    /// </summary>
+    /// <remarks>
+    /// The messages wrap <paramref name="keys"/> and <paramref name="values"/> without copying them. That is safe
+    /// because gRPC serializes a message into its output buffer before <c>WriteAsync</c> completes, and each
+    /// write is awaited: the caller may reuse or return the memory once this method has completed, and must not
+    /// change it before.
+    /// </remarks>
+    public static async Task WriteKvChunksAsync(
+        IAsyncStreamWriter<KvBlock> writer, string sessionId, int blockIndex, int tokens, int keyValueDimension,
+        ReadOnlyMemory<byte> keys, ReadOnlyMemory<byte> values, int chunkBytes, CancellationToken cancellationToken)
+    {
+        var rowBytes = keyValueDimension * sizeof(float);
+        var perChunk = Math.Max(1, chunkBytes / (2 * rowBytes));
+        var first = 0;
+        do
+        {
+            var count = Math.Min(perChunk, tokens - first);
+            await writer.WriteAsync(new KvBlock
+            {
+                SessionId = sessionId,
+                BlockIndex = blockIndex,
+                FirstToken = first,
+                TokenCount = count,
+                BlockTokenCount = tokens,
+                KeyValueDimension = keyValueDimension,
+                Keys = UnsafeByteOperations.UnsafeWrap(keys.Slice(first * rowBytes, count * rowBytes)),
+                Values = UnsafeByteOperations.UnsafeWrap(values.Slice(first * rowBytes, count * rowBytes)),
+            }, cancellationToken).ConfigureAwait(false);
+            first += count;
+        }
+        while (first < tokens);
     }
 
     /// <summary>Decodes fp32 bytes holding exactly <paramref name="expectedLength"/> floats, or fails with INVALID_ARGUMENT.</summary>

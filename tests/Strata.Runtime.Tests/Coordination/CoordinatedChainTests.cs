@@ -182,7 +182,7 @@ public sealed class CoordinatedChainTests
         var client = TestSwarm.Load(0, 4, head: true);
         var blockBytes = Runtime.Weights.LlamaWeightsLoader.BlockTensors(client.Config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
         var kvBytes = 2.0 * (Prompt.Length + 12) * client.Config.KeyValueDimension * sizeof(float);
-        var blocks = await SplitPathPlanner.PlanAsync(client, swarm.Client, Prompt.Length, 12, new SplitPathOptions { ClientMemoryBudgetBytes = 2 * (blockBytes + kvBytes), SlaFactor = 10 });
+        var blocks = await SplitPathPlanner.PlanAsync(client, swarm.Client, Prompt.Length, 12, new SplitPathOptions { ClientMemoryBudgetBytes = 2 * (blockBytes + kvBytes), SlaFactor = 1e6 });
         Assert.Equal(2, blocks.BlockCount);
         using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { ClientBlocks = blocks });
         var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);

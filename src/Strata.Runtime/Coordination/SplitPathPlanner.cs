@@ -38,7 +38,21 @@ public static class SplitPathPlanner
         var reported = servers.Where(s => s.DecodeSecondsPerBlock > 0).Select(s => s.DecodeSecondsPerBlock).ToArray();
         var serverSeconds = reported.Length > 0 ? reported.Average() : clientSeconds;
         var instance = BuildInstance(model.Config, promptTokens, outputTokens, clientSeconds, serverSeconds, hopSeconds, options);
-        return LongestClientRun(new ParetoDpSplitPlanner().Plan(instance).Assignment);
+        return LongestClientRun(Contiguous(instance, new ParetoDpSplitPlanner().Plan(instance)));
+    }
+
+    /// <summary>
+    /// The plan as one contiguous run of client blocks, which is what the chain can run: every block here has the same
+    /// costs, so the first <c>k</c> blocks on the client load the server exactly as any <c>k</c> do, and plans that tie
+    /// (two transfers either way, such as client-server-server-client against client-client-server-server) are
+    /// otherwise decided by the rounding of measured times.
+    /// </summary>
+    internal static IReadOnlyList<SplitSide> Contiguous(SplitInstance instance, SplitPlan plan)
+    {
+        var count = plan.ClientLayerCount;
+        var prefix = Enumerable.Range(0, instance.LayerCount).Select(i => i < count ? SplitSide.Client : SplitSide.Server).ToArray();
+        var candidate = instance.Evaluate(prefix);
+        return candidate.Feasible && candidate.ServerLoad <= plan.ServerLoad * (1 + 1e-12) ? prefix : plan.Assignment;
     }
 
     /// <summary>The split instance of a request over a model from per-block-step costs (see the type's remarks).</summary>

@@ -50,7 +50,7 @@ internal static class GenerateCommand
             }.Validate();
             if (coordinatorText is not null)
             {
-                return await RunCoordinatedAsync(context, ParseUrl(coordinatorText), options,
+                return await RunCoordinatedAsync(context, ServeCommand.CoordinatorUrl(coordinatorText), options,
                     parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, parseResult.GetValue(split) == "dp", parseResult.GetValue(clientMemory),
                     parseResult.GetValue(phaseSplit), parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
@@ -59,35 +59,18 @@ internal static class GenerateCommand
             var g = run.Generation;
             if (parseResult.GetValue(json))
             {
-                Json.Write(context.Output, new
-                {
-                    tokens = g.Tokens,
-                    text = run.Text,
-                    promptTokens = g.PromptTokens.Count,
-                    ttftSeconds = g.TtftSeconds,
-                    prefillTokensPerSecond = g.TtftSeconds > 0 ? g.PromptTokens.Count / g.TtftSeconds : 0,
-                    tpotSeconds = g.TpotSeconds,
-                    decodeTokensPerSecond = g.DecodeTokensPerSecond,
-                    totalSeconds = g.TotalSeconds,
-                    route = g.Route.Select(hop => new { server = hop.Server, firstBlock = hop.FirstBlock, blockCount = hop.BlockCount }),
-                    tokenizer = run.TokenizerName,
-                    parameters = run.ParameterCount,
-                });
+                var fields = GenerationJson(g, run.Text, run.TokenizerName);
+                fields["parameters"] = run.ParameterCount;
+                Json.Write(context.Output, fields);
                 return 0;
             }
 
             context.Output.WriteLine(run.Text);
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{g.Tokens.Count} tokens after a {g.PromptTokens.Count}-token prompt ({run.TokenizerName}); TTFT {Units.Seconds(g.TtftSeconds)}, TPOT {Units.Seconds(g.TpotSeconds)} ({g.DecodeTokensPerSecond:F1} tokens/s); route: {string.Join(" -> ", g.Route.Select(h => $"{h.Server} [{h.FirstBlock}, {h.FirstBlock + h.BlockCount})"))}."));
+            context.Output.WriteLine(Summary(g, run.TokenizerName) + ".");
             return 0;
         });
         return command;
     }
-
-    private static Uri ParseUrl(string text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
-            ? url
-            : throw new StrataException($"--coordinator is '{text}'; expected an http URL such as http://127.0.0.1:50100.");
 
     private static async Task<int> RunCoordinatedAsync(
         CliContext context, Uri coordinator, GenerationOptions options, string model, string prompt, bool splitDp, long? clientMemoryBytes,
@@ -97,7 +80,7 @@ internal static class GenerateCommand
         if (splitDp)
         {
             var config = Runtime.Weights.ModelFolder.LoadConfig(model);
-            var blockBytes = Runtime.Weights.LlamaWeightsLoader.BlockTensors(config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
+            var blockBytes = Runtime.Weights.LlamaWeightsLoader.BlockBytes(config);
             var budget = clientMemoryBytes ?? (blockBytes * config.LayerCount / 2);
             if (budget < 0)
             {
@@ -121,28 +104,35 @@ internal static class GenerateCommand
         var g = run.Generation;
         if (json)
         {
-            Json.Write(context.Output, new
-            {
-                tokens = g.Tokens,
-                text = run.Text,
-                promptTokens = g.PromptTokens.Count,
-                ttftSeconds = g.TtftSeconds,
-                prefillTokensPerSecond = g.TtftSeconds > 0 ? g.PromptTokens.Count / g.TtftSeconds : 0,
-                tpotSeconds = g.TpotSeconds,
-                decodeTokensPerSecond = g.DecodeTokensPerSecond,
-                totalSeconds = g.TotalSeconds,
-                route = g.Route.Select(hop => new { server = hop.Server, firstBlock = hop.FirstBlock, blockCount = hop.BlockCount }),
-                failovers = run.Failovers,
-                phaseSplit,
-                clientBlocks = run.ClientBlocks.Select(b => new { firstBlock = b.FirstBlock, blockCount = b.BlockCount }),
-                tokenizer = run.TokenizerName,
-            });
+            var fields = GenerationJson(g, run.Text, run.TokenizerName);
+            fields["failovers"] = run.Failovers;
+            fields["phaseSplit"] = phaseSplit;
+            fields["clientBlocks"] = run.ClientBlocks.Select(b => new { firstBlock = b.FirstBlock, blockCount = b.BlockCount });
+            Json.Write(context.Output, fields);
             return 0;
         }
 
         context.Output.WriteLine(run.Text);
-        context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{g.Tokens.Count} tokens after a {g.PromptTokens.Count}-token prompt ({run.TokenizerName}); TTFT {Units.Seconds(g.TtftSeconds)}, TPOT {Units.Seconds(g.TpotSeconds)} ({g.DecodeTokensPerSecond:F1} tokens/s); route: {string.Join(" -> ", g.Route.Select(h => $"{h.Server} [{h.FirstBlock}, {h.FirstBlock + h.BlockCount})"))}; {run.Failovers} failover(s)."));
+        context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Summary(g, run.TokenizerName)}; {run.Failovers} failover(s)."));
         return 0;
     }
+
+    /// <summary>The JSON fields every generation path reports; callers add their own.</summary>
+    private static Dictionary<string, object?> GenerationJson(GenerationResult g, string text, string tokenizer) => new()
+    {
+        ["tokens"] = g.Tokens,
+        ["text"] = text,
+        ["promptTokens"] = g.PromptTokens.Count,
+        ["ttftSeconds"] = g.TtftSeconds,
+        ["prefillTokensPerSecond"] = g.TtftSeconds > 0 ? g.PromptTokens.Count / g.TtftSeconds : 0,
+        ["tpotSeconds"] = g.TpotSeconds,
+        ["decodeTokensPerSecond"] = g.DecodeTokensPerSecond,
+        ["totalSeconds"] = g.TotalSeconds,
+        ["route"] = g.Route.Select(hop => new { server = hop.Server, firstBlock = hop.FirstBlock, blockCount = hop.BlockCount }),
+        ["tokenizer"] = tokenizer,
+    };
+
+    /// <summary>The one-line human summary of a generation.</summary>
+    private static string Summary(GenerationResult g, string tokenizer) => string.Create(CultureInfo.InvariantCulture,
+        $"{g.Tokens.Count} tokens after a {g.PromptTokens.Count}-token prompt ({tokenizer}); TTFT {Units.Seconds(g.TtftSeconds)}, TPOT {Units.Seconds(g.TpotSeconds)} ({g.DecodeTokensPerSecond:F1} tokens/s); route: {string.Join(" -> ", g.Route.Select(h => $"{h.Server} [{h.FirstBlock}, {h.FirstBlock + h.BlockCount})"))}");
 }

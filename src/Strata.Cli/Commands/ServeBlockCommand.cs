@@ -34,12 +34,8 @@ internal static class ServeBlockCommand
         {
             var directory = parseResult.GetValue(model)!;
             var config = ModelFolder.LoadConfig(directory);
-            var coordinatorUrl = ParseUrl(parseResult.GetValue(coordinator)!);
-            var p = parseResult.GetValue(port);
-            if (p is < 0 or > 65535)
-            {
-                throw new StrataException($"--port is {p}; expected 0 (a free port) to 65535.");
-            }
+            var coordinatorUrl = ServeCommand.CoordinatorUrl(parseResult.GetValue(coordinator)!);
+            var p = ServeCommand.Port(parseResult.GetValue(port));
 
             var limits = new BlockServerLimits { MaxSessions = parseResult.GetValue(maxSessions), MaxKvBytes = parseResult.GetValue(maxKvBytes) };
             if (limits.MaxSessions < 1 || limits.MaxKvBytes < 1)
@@ -81,11 +77,6 @@ internal static class ServeBlockCommand
         return command;
     }
 
-    private static Uri ParseUrl(string text) =>
-        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
-            ? url
-            : throw new StrataException($"--coordinator is '{text}'; expected an http URL such as http://127.0.0.1:50100.");
-
     private static async Task<(int First, int Count)> ChooseBlocksAsync(string? blocks, bool auto, long? memoryBytes, LlamaConfig config, CoordinatorClient client, CancellationToken cancellationToken)
     {
         if (auto == (blocks is not null))
@@ -105,7 +96,7 @@ internal static class ServeBlockCommand
             return (first, count);
         }
 
-        var blockBytes = LlamaWeightsLoader.BlockTensors(config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
+        var blockBytes = LlamaWeightsLoader.BlockBytes(config);
         var memory = memoryBytes ?? (blockBytes * config.LayerCount);
         if (memory < blockBytes)
         {

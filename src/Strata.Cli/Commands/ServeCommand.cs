@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Strata.Core;
 
 namespace Strata.Cli.Commands;
 
@@ -13,6 +14,18 @@ internal static class ServeCommand
             ServeBlockCommand.Create(context),
             ServeGatewayCommand.Create(context),
         };
+
+    /// <summary>The <c>--coordinator</c> URL of a serve or generate command.</summary>
+    /// <exception cref="StrataException">It is not an absolute http or https URL.</exception>
+    public static Uri CoordinatorUrl(string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? url
+            : throw new StrataException($"--coordinator is '{text}'; expected an http URL such as http://127.0.0.1:50100.");
+
+    /// <summary>The <c>--port</c> of a serve command: 0 (a free port) to 65535.</summary>
+    /// <exception cref="StrataException">It is out of range.</exception>
+    public static int Port(int port) =>
+        port is >= 0 and <= 65535 ? port : throw new StrataException($"--port is {port}; expected 0 (a free port) to 65535.");
 
     /// <summary>The line a parent process reads to learn the bound address.</summary>
     public static string ListeningLine(Uri address) => $"listening on {address.Scheme}://{address.Authority}";

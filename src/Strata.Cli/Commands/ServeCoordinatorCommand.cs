@@ -18,11 +18,7 @@ internal static class ServeCoordinatorCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var p = parseResult.GetValue(port);
-            if (p is < 0 or > 65535)
-            {
-                throw new StrataException($"--port is {p}; expected 0 (a free port) to 65535.");
-            }
+            var p = ServeCommand.Port(parseResult.GetValue(port));
 
             var interval = parseResult.GetValue(heartbeatMs);
             if (interval is < 10 or > 3_600_000)

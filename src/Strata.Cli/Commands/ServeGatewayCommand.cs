@@ -27,17 +27,8 @@ internal static class ServeGatewayCommand
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var text = parseResult.GetValue(coordinator)!;
-            if (!Uri.TryCreate(text, UriKind.Absolute, out var coordinatorUrl) || (coordinatorUrl.Scheme != Uri.UriSchemeHttp && coordinatorUrl.Scheme != Uri.UriSchemeHttps))
-            {
-                throw new StrataException($"--coordinator is '{text}'; expected an http:// or https:// URL such as http://127.0.0.1:50100.");
-            }
-
-            var p = parseResult.GetValue(port);
-            if (p is < 0 or > 65535)
-            {
-                throw new StrataException($"--port is {p}; expected 0 (a free port) to 65535.");
-            }
+            var coordinatorUrl = ServeCommand.CoordinatorUrl(parseResult.GetValue(coordinator)!);
+            var p = ServeCommand.Port(parseResult.GetValue(port));
 
             var seconds = parseResult.GetValue(deadline);
             if (!(seconds > 0) || double.IsInfinity(seconds))

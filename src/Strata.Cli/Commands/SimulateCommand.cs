@@ -78,11 +78,6 @@ internal static class SimulateCommand
             };
             var reportDirectory = parseResult.GetValue(report);
             var sweepFactors = reportDirectory is null ? [] : ParseFactors(parseResult.GetValue(sweep)!);
-            if (reportDirectory is not null)
-            {
-                options = options with { Cluster = options.Cluster with { KeepRequestOutcomes = true } };
-            }
-
             var catalog = context.Catalog(parseResult);
             var scenarioPath = parseResult.GetValue(scenario);
             Scenario? loaded = scenarioPath is null ? null : ScenarioLoader.Load(scenarioPath, catalog);

@@ -212,7 +212,7 @@ internal static class RuntimeDemo
     /// <summary>Client memory for the weights and KV cache of half the blocks, so the split path really splits.</summary>
     private static double HalfTheBlocksBytes(LlamaConfig config, int maxTokens)
     {
-        var blockBytes = LlamaWeightsLoader.BlockTensors(config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * (double)sizeof(float);
+        var blockBytes = (double)LlamaWeightsLoader.BlockBytes(config);
         var kvBytes = 2.0 * (128 + maxTokens) * config.KeyValueDimension * sizeof(float);
         return config.LayerCount / 2 * (blockBytes + kvBytes);
     }

@@ -55,7 +55,7 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
         for (var i = 0; i < _hops.Count;)
         {
             var hop = _hops[i];
-            var input = hidden[..width].ToArray(); // (tokens, hidden)
+            var input = i == 0 ? stepInput : hidden[..width].ToArray(); // (tokens, hidden); the step's embeddings at the first hop, never written
             try
             {
                 await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);

@@ -65,7 +65,7 @@ public static class SplitPathPlanner
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputTokens);
         var tokens = promptTokens + outputTokens;
         var transfer = outputTokens * hopSeconds / 2;
-        var blockBytes = LlamaWeightsLoader.BlockTensors(config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * (double)sizeof(float);
+        var blockBytes = (double)LlamaWeightsLoader.BlockBytes(config);
         var kvBytes = 2.0 * tokens * config.KeyValueDimension * sizeof(float);
         var layer = new SplitLayer(tokens * clientSecondsPerBlockStep, tokens * serverSecondsPerBlockStep, transfer, transfer, tokens * serverSecondsPerBlockStep, blockBytes + kvBytes);
         var layers = Enumerable.Repeat(layer, config.LayerCount).ToArray();

@@ -18,6 +18,10 @@ public static class LlamaWeightsLoader
     /// <summary>Name of the LM head (absent when tied to the embedding).</summary>
     public const string LmHeadName = "lm_head.weight";
 
+    /// <summary>Bytes of one block's weights in memory (fp32) for <paramref name="config"/>.</summary>
+    public static long BlockBytes(LlamaConfig config) =>
+        BlockTensors(config).Sum(tensor => tensor.Shape.Aggregate(1L, (product, dimension) => product * dimension)) * sizeof(float);
+
     /// <summary>Every tensor of a block: its name suffix and shape for <paramref name="config"/>.</summary>
     public static IReadOnlyList<(string Suffix, long[] Shape)> BlockTensors(LlamaConfig config)
     {

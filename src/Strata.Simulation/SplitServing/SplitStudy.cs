@@ -127,7 +127,7 @@ public static class SplitStudy
             ServerLoadVsAllServer = allServerFlops > 0 ? flops / allServerFlops : double.NaN,
             SlaAttainment = attainment,
             E2e = e2e.Summary(),
-            MaxRateRequestsPerSecond = MaxRate(planned, options, baseRate),
+            MaxRateRequestsPerSecond = MaxRate(planned, serverSeconds / n, options, baseRate),
             InfeasiblePlans = infeasible,
             Clients = [.. options.Clients.Select((client, c) => new SplitClientOutcome(
                 client.Id,
@@ -175,12 +175,11 @@ public static class SplitStudy
         return new PlannedRequest(arrivalSeconds, [.. local], [.. server], instance.SlaSeconds);
     }
 
-    private static double MaxRate(PlannedRequest[] planned, SplitStudyOptions options, double baseRate)
+    private static double MaxRate(PlannedRequest[] planned, double meanServerSeconds, SplitStudyOptions options, double baseRate)
     {
         bool Sustains(double rate) => ProcessorSharingServer.Run(planned, baseRate / rate, options.ServerConcurrency).Attainment >= options.TargetAttainment;
 
         // Above concurrency / mean server seconds the server's queue grows without bound, however well a finite run fares.
-        var meanServerSeconds = planned.Sum(request => request.ServerSeconds.Sum()) / Math.Max(1, planned.Length);
         if (meanServerSeconds <= 0)
         {
             return double.PositiveInfinity;

@@ -180,7 +180,7 @@ public sealed class CoordinatedChainTests
         await using var swarm = await TestSwarm.StartAsync();
         await swarm.AddServerAsync("s", 0, 4);
         var client = TestSwarm.Load(0, 4, head: true);
-        var blockBytes = Runtime.Weights.LlamaWeightsLoader.BlockTensors(client.Config).Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)) * sizeof(float);
+        var blockBytes = Runtime.Weights.LlamaWeightsLoader.BlockBytes(client.Config);
         var kvBytes = 2.0 * (Prompt.Length + 12) * client.Config.KeyValueDimension * sizeof(float);
         var blocks = await SplitPathPlanner.PlanAsync(client, swarm.Client, Prompt.Length, 12, new SplitPathOptions { ClientMemoryBudgetBytes = 2 * (blockBytes + kvBytes), SlaFactor = 1e6 });
         Assert.Equal(2, blocks.BlockCount);

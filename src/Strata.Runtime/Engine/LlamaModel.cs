@@ -49,7 +49,11 @@ public sealed class LlamaModel
     /// <param name="hidden">Hidden states, <c>(tokens, hidden)</c>.</param>
     public void Embed(ReadOnlySpan<int> tokens, Span<float> hidden)
     {
-        var embedding = Weights.Embedding ?? throw new InvalidOperationException("The token embedding is not loaded in this process.");
+        if (!Weights.HoldsEmbedding)
+        {
+            throw new InvalidOperationException("The token embedding is not loaded in this process.");
+        }
+
         var h = Config.HiddenSize;
         ThrowHelper.CheckLength(hidden.Length, tokens.Length * h, nameof(hidden));
         for (var t = 0; t < tokens.Length; t++)
@@ -60,7 +64,7 @@ public sealed class LlamaModel
                 throw new ArgumentOutOfRangeException(nameof(tokens), token, $"Token id {token} is outside the vocabulary [0, {Config.VocabularySize}).");
             }
 
-            embedding.AsSpan(token * h, h).CopyTo(hidden.Slice(t * h, h));
+            Weights.CopyEmbedding(token, hidden.Slice(t * h, h));
         }
     }
 
@@ -124,7 +128,7 @@ public sealed class LlamaModel
         try
         {
             RmsNorm.Apply(hidden.Span, norm, normed, tokens, _epsilon);
-            MatMul.MultiplyTransposed(normed.AsMemory(0, tokens * h), head, logits, tokens, h, Config.VocabularySize);
+            MatMul.MultiplyTransposed(normed.AsMemory(0, tokens * h), head, logits, tokens);
         }
         finally
         {
@@ -145,25 +149,22 @@ public sealed class LlamaModel
     private void ForwardBlock(BlockWeights w, BlockKvCache cache, Memory<float> hidden, int tokens, int position, ForwardScratch s)
     {
         var c = Config;
-        var h = c.HiddenSize;
-        var kv = c.KeyValueDimension;
-        var inter = c.IntermediateSize;
 
         // Attention: x += o_proj(attn(rope(q), rope(k), v)) of the normed x.
         RmsNorm.Apply(hidden.Span, w.InputNorm, s.Normed.Span, tokens, _epsilon);
-        MatMul.MultiplyTransposed(s.Normed, tokens, h, (w.QueryProjection, s.Query, h), (w.KeyProjection, s.Key, kv), (w.ValueProjection, s.Value, kv));
+        MatMul.MultiplyTransposed(s.Normed, tokens, (w.QueryProjection, s.Query), (w.KeyProjection, s.Key), (w.ValueProjection, s.Value));
         _rotary.Apply(s.Query.Span, tokens, c.HeadCount, position);
         _rotary.Apply(s.Key.Span, tokens, c.KeyValueHeadCount, position);
         cache.Append(s.Key.Span, s.Value.Span, tokens);
         CausalAttention.Compute(s.Query, cache.Keys, cache.Values, s.Attended, tokens, c.HeadCount, c.KeyValueHeadCount, c.HeadDimension, position);
-        MatMul.MultiplyTransposed(s.Attended, w.OutputProjection, s.Projected, tokens, h, h);
+        MatMul.MultiplyTransposed(s.Attended, w.OutputProjection, s.Projected, tokens);
         TensorPrimitives.Add(hidden.Span, s.Projected.Span, hidden.Span);
 
         // MLP: x += down(silu(gate(n)) * up(n)) of the normed x.
         RmsNorm.Apply(hidden.Span, w.PostAttentionNorm, s.Normed.Span, tokens, _epsilon);
-        MatMul.MultiplyTransposed(s.Normed, tokens, h, (w.GateProjection, s.Gate, inter), (w.UpProjection, s.Up, inter));
+        MatMul.MultiplyTransposed(s.Normed, tokens, (w.GateProjection, s.Gate), (w.UpProjection, s.Up));
         SwiGlu.Apply(s.Gate.Span, s.Up.Span, s.Gate.Span);
-        MatMul.MultiplyTransposed(s.Gate, w.DownProjection, s.Projected, tokens, inter, h);
+        MatMul.MultiplyTransposed(s.Gate, w.DownProjection, s.Projected, tokens);
         TensorPrimitives.Add(hidden.Span, s.Projected.Span, hidden.Span);
     }
 }

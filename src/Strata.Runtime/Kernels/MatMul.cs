@@ -1,70 +1,31 @@
 namespace Strata.Runtime.Kernels;
 
-/// <summary>Dense products against a weight stored the Hugging Face way, <c>(out, in)</c> row-major: <c>y = x W^T</c>.</summary>
+/// <summary>Dense products against a packed weight of Hugging Face shape <c>(out, in)</c>: <c>y = x W^T</c>.</summary>
 /// <remarks>
-/// Every output element is the dot product of an input row and a weight row, summed in one fixed order
-/// (see <see cref="DotKernel"/>) by exactly one thread, so the result is the same bit for bit whatever the
-/// thread count, the partition, or the number of rows batched together.
+/// Every output element is one chain of fused multiply-adds over the inner index in order (see
+/// <see cref="PanelKernel"/>), computed by exactly one thread, so the result is the same bit for bit whatever the
+/// thread count, the partition, the vector width, or the number of rows batched together.
 /// </remarks>
 public static class MatMul
 {
     /// <summary>Below this many multiply-adds a product runs on the calling thread: a fork costs more than it saves.</summary>
     public const long ParallelThresholdMultiplyAdds = 1 << 16;
 
-    // Columns handed to one task; large enough to amortise scheduling, small enough to balance two to 64 cores.
-    private const int ColumnsPerTask = 64;
-
-    /// <summary>Computes columns <c>[firstColumn, firstColumn + columnCount)</c> of <c>output = input W^T</c> on the calling thread.</summary>
-    /// <param name="input">Input rows, <c>(rows, inner)</c>.</param>
-    /// <param name="weight">Weight, <c>(columns, inner)</c>.</param>
-    /// <param name="output">Output, <c>(rows, columns)</c>.</param>
+    /// <summary>Computes <c>output = input W^T</c> on the calling thread.</summary>
+    /// <param name="input">Input rows, <c>(rows, weight.Inner)</c>.</param>
+    /// <param name="weight">The packed weight, <c>(columns, inner)</c>.</param>
+    /// <param name="output">Output, <c>(rows, weight.Columns)</c>.</param>
     /// <param name="rows">Rows of the input and the output (tokens).</param>
-    /// <param name="inner">Shared dimension.</param>
-    /// <param name="columns">Output width (weight rows).</param>
-    /// <param name="firstColumn">First output column to compute.</param>
-    /// <param name="columnCount">Number of output columns to compute.</param>
-    public static void MultiplyTransposed(
-        ReadOnlySpan<float> input, ReadOnlySpan<float> weight, Span<float> output,
-        int rows, int inner, int columns, int firstColumn, int columnCount)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(rows);
-        ArgumentOutOfRangeException.ThrowIfNegative(inner);
-        ArgumentOutOfRangeException.ThrowIfNegative(columns);
-        ArgumentOutOfRangeException.ThrowIfNegative(firstColumn);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstColumn + columnCount, columns, nameof(columnCount));
-        ThrowHelper.CheckLength(input.Length, rows * inner, nameof(input));
-        ThrowHelper.CheckLength(weight.Length, columns * inner, nameof(weight));
-        ThrowHelper.CheckLength(output.Length, rows * columns, nameof(output));
+    public static void MultiplyTransposed(ReadOnlySpan<float> input, PackedMatrix weight, Span<float> output, int rows) =>
+        MultiplyTransposed(input, weight, output, rows, PanelKernel.Vector512ByDefault);
 
-        DotKernel.Multiply(input, weight, output, rows, inner, columns, firstColumn, firstColumn + columnCount);
-    }
-
-    /// <summary>Computes <c>output = input W^T</c>, split over output columns across threads when the product is large.</summary>
-    /// <param name="input">Input rows, <c>(rows, inner)</c>.</param>
-    /// <param name="weight">Weight, <c>(columns, inner)</c>.</param>
-    /// <param name="output">Output, <c>(rows, columns)</c>.</param>
+    /// <summary>Computes <c>output = input W^T</c>, split over groups of 64 output columns across threads when the product is large.</summary>
+    /// <param name="input">Input rows, <c>(rows, weight.Inner)</c>.</param>
+    /// <param name="weight">The packed weight, <c>(columns, inner)</c>.</param>
+    /// <param name="output">Output, <c>(rows, weight.Columns)</c>.</param>
     /// <param name="rows">Rows of the input and the output (tokens).</param>
-    /// <param name="inner">Shared dimension.</param>
-    /// <param name="columns">Output width (weight rows).</param>
-    public static void MultiplyTransposed(ReadOnlyMemory<float> input, ReadOnlyMemory<float> weight, Memory<float> output, int rows, int inner, int columns)
-    {
-        var work = (long)rows * inner * columns;
-        var tasks = (columns + ColumnsPerTask - 1) / ColumnsPerTask;
-        if (work < ParallelThresholdMultiplyAdds || tasks < 2 || Environment.ProcessorCount < 2)
-        {
-            MultiplyTransposed(input.Span, weight.Span, output.Span, rows, inner, columns, 0, columns);
-            return;
-        }
-
-        ThrowHelper.CheckLength(input.Length, rows * inner, nameof(input));
-        ThrowHelper.CheckLength(weight.Length, columns * inner, nameof(weight));
-        ThrowHelper.CheckLength(output.Length, rows * columns, nameof(output));
-        Parallel.For(0, tasks, task =>
-        {
-            var first = task * ColumnsPerTask;
-            MultiplyTransposed(input.Span, weight.Span, output.Span, rows, inner, columns, first, Math.Min(ColumnsPerTask, columns - first));
-        });
-    }
+    public static void MultiplyTransposed(ReadOnlyMemory<float> input, PackedMatrix weight, Memory<float> output, int rows) =>
+        MultiplyTransposed(input, rows, (weight, output));
 
     /// <summary>
     /// Several products of one input, <c>output_j = input W_j^T</c>, in one parallel loop (Q, K and V; gate and up):
@@ -72,31 +33,30 @@ public static class MatMul
     /// </summary>
     /// <param name="input">Input rows, <c>(rows, inner)</c>.</param>
     /// <param name="rows">Rows of the input.</param>
-    /// <param name="inner">Shared dimension.</param>
-    /// <param name="products">Each product's weight <c>(columns, inner)</c>, output <c>(rows, columns)</c> and column count.</param>
-    public static void MultiplyTransposed(ReadOnlyMemory<float> input, int rows, int inner, params (ReadOnlyMemory<float> Weight, Memory<float> Output, int Columns)[] products)
+    /// <param name="products">Each product's packed weight and its output <c>(rows, columns)</c>.</param>
+    public static void MultiplyTransposed(ReadOnlyMemory<float> input, int rows, params (PackedMatrix Weight, Memory<float> Output)[] products)
     {
         ArgumentNullException.ThrowIfNull(products);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
         var work = 0L;
-        var tasks = new List<(int Product, int FirstColumn)>();
+        var tasks = new List<(int Product, int Group)>();
         for (var p = 0; p < products.Length; p++)
         {
-            var (weight, output, columns) = products[p];
-            ThrowHelper.CheckLength(weight.Length, columns * inner, nameof(products));
-            ThrowHelper.CheckLength(output.Length, rows * columns, nameof(products));
-            work += (long)rows * inner * columns;
-            for (var first = 0; first < columns; first += ColumnsPerTask)
+            var (weight, output) = products[p];
+            Check(input.Length, weight, output.Length, rows, nameof(products));
+            work += (long)rows * weight.Inner * weight.Columns;
+            for (var group = 0; group < weight.PanelCount / PackedMatrix.PanelsPerGroup; group++)
             {
-                tasks.Add((p, first));
+                tasks.Add((p, group));
             }
         }
 
-        ThrowHelper.CheckLength(input.Length, rows * inner, nameof(input));
+        var vector512 = PanelKernel.Vector512ByDefault;
         void Run(int task)
         {
-            var (p, first) = tasks[task];
-            var (weight, output, columns) = products[p];
-            MultiplyTransposed(input.Span, weight.Span, output.Span, rows, inner, columns, first, Math.Min(ColumnsPerTask, columns - first));
+            var (p, group) = tasks[task];
+            var (weight, output) = products[p];
+            PanelKernel.MultiplyGroup(input.Span, weight, output.Span, rows, group, vector512);
         }
 
         if (work < ParallelThresholdMultiplyAdds || tasks.Count < 2 || Environment.ProcessorCount < 2)
@@ -110,5 +70,24 @@ public static class MatMul
         }
 
         Parallel.For(0, tasks.Count, Run);
+    }
+
+    /// <summary>The sequential product with the vector width chosen (tests compare the widths bit for bit).</summary>
+    internal static void MultiplyTransposed(ReadOnlySpan<float> input, PackedMatrix weight, Span<float> output, int rows, bool vector512)
+    {
+        ArgumentNullException.ThrowIfNull(weight);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        Check(input.Length, weight, output.Length, rows, nameof(weight));
+        for (var group = 0; group < weight.PanelCount / PackedMatrix.PanelsPerGroup; group++)
+        {
+            PanelKernel.MultiplyGroup(input, weight, output, rows, group, vector512);
+        }
+    }
+
+    private static void Check(int inputLength, PackedMatrix weight, int outputLength, int rows, string name)
+    {
+        ArgumentNullException.ThrowIfNull(weight, name);
+        ThrowHelper.CheckLength(inputLength, rows * weight.Inner, "input");
+        ThrowHelper.CheckLength(outputLength, rows * weight.Columns, "output");
     }
 }

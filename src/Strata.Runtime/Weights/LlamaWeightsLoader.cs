@@ -1,5 +1,6 @@
 using Strata.Core;
 using Strata.Runtime.Engine;
+using Strata.Runtime.Kernels;
 
 namespace Strata.Runtime.Weights;
 
@@ -102,31 +103,36 @@ public static class LlamaWeightsLoader
             for (var block = firstBlock; block < firstBlock + blockCount; block++)
             {
                 var t = specs.Select(spec => Tensor(BlockTensorName(block, spec.Suffix), spec.Shape)).ToArray();
+                PackedMatrix Projection(int index) => PackedMatrix.Pack(t[index], (int)specs[index].Shape[0], (int)specs[index].Shape[1]);
                 blocks.Add(new BlockWeights
                 {
-                    QueryProjection = t[0],
-                    KeyProjection = t[1],
-                    ValueProjection = t[2],
-                    OutputProjection = t[3],
-                    GateProjection = t[4],
-                    UpProjection = t[5],
-                    DownProjection = t[6],
+                    QueryProjection = Projection(0),
+                    KeyProjection = Projection(1),
+                    ValueProjection = Projection(2),
+                    OutputProjection = Projection(3),
+                    GateProjection = Projection(4),
+                    UpProjection = Projection(5),
+                    DownProjection = Projection(6),
                     InputNorm = t[7],
                     PostAttentionNorm = t[8],
                 });
             }
 
-            float[]? embedding = null, norm = null, head = null;
+            float[]? embedding = null, norm = null;
+            PackedMatrix? head = null;
+            var tied = includeEmbeddingAndHead && config.Architecture.TiedEmbeddings;
             if (includeEmbeddingAndHead)
             {
-                long v = config.VocabularySize, h = config.HiddenSize;
+                int v = config.VocabularySize, h = config.HiddenSize;
                 embedding = Tensor(EmbeddingName, v, h);
                 norm = Tensor(FinalNormName, h);
-                // Tied models may still ship lm_head.weight; Hugging Face ignores it then, and so do we.
-                head = config.Architecture.TiedEmbeddings ? embedding : Tensor(LmHeadName, v, h);
+                // Tied models may still ship lm_head.weight; Hugging Face ignores it then, and so do we. A tied
+                // embedding is held once, packed as the head, and looked up from there.
+                head = PackedMatrix.Pack(tied ? embedding : Tensor(LmHeadName, v, h), v, h);
+                embedding = tied ? null : embedding;
             }
 
-            return new LlamaWeights(firstBlock, blocks, embedding, norm, head);
+            return new LlamaWeights(firstBlock, blocks, embedding, norm, head, tied);
         }
         finally
         {

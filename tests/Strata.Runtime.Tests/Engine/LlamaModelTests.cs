@@ -1,6 +1,7 @@
 using Strata.Core.Identity;
 using Strata.Core.Models;
 using Strata.Runtime.Engine;
+using Strata.Runtime.Kernels;
 using Strata.Runtime.Sampling;
 using Strata.Runtime.Weights;
 
@@ -201,17 +202,17 @@ public sealed class LlamaModelTests
         float[] identity = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1];
         var block = new BlockWeights
         {
-            QueryProjection = TestData.Random(16, 1),
-            KeyProjection = TestData.Random(8, 2),
-            ValueProjection = [1, 0, 0, 0, 0, 0, 0, 1],   // v = (n0, n3)
-            OutputProjection = identity,
-            GateProjection = new float[8],
-            UpProjection = new float[8],
-            DownProjection = new float[8],
+            QueryProjection = PackedMatrix.Pack(TestData.Random(16, 1), 4, 4),
+            KeyProjection = PackedMatrix.Pack(TestData.Random(8, 2), 2, 4),
+            ValueProjection = PackedMatrix.Pack([1, 0, 0, 0, 0, 0, 0, 1], 2, 4),   // v = (n0, n3)
+            OutputProjection = PackedMatrix.Pack(identity, 4, 4),
+            GateProjection = PackedMatrix.Pack(new float[8], 2, 4),
+            UpProjection = PackedMatrix.Pack(new float[8], 2, 4),
+            DownProjection = PackedMatrix.Pack(new float[8], 4, 2),
             InputNorm = [1, 1, 1, 1],
             PostAttentionNorm = [1, 1, 1, 1],
         };
-        var model = new LlamaModel(config, new LlamaWeights(0, [block], embedding, [1, 1, 1, 1], embedding));
+        var model = new LlamaModel(config, new LlamaWeights(0, [block], null, [1, 1, 1, 1], PackedMatrix.Pack(embedding, 3, 4), embeddingIsHead: true));
         var hidden = model.Embed([0]);
         model.ForwardBlocks(model.CreateSession(), 0, 1, hidden, 1);
 

@@ -1,4 +1,5 @@
 using Strata.Runtime.Engine;
+using Strata.Runtime.Kernels;
 
 namespace Strata.Runtime.Tests.Engine;
 
@@ -12,13 +13,11 @@ internal static class NaiveLlama
         var w = model.Weights;
         int n = tokens.Length, h = c.HiddenSize, d = c.HeadDimension, heads = c.HeadCount, kvHeads = c.KeyValueHeadCount;
         var x = new double[n][];
+        var row = new float[h];
         for (var t = 0; t < n; t++)
         {
-            x[t] = new double[h];
-            for (var i = 0; i < h; i++)
-            {
-                x[t][i] = w.Embedding![tokens[t] * h + i];
-            }
+            w.CopyEmbedding(tokens[t], row);
+            x[t] = [.. row.Select(value => (double)value)];
         }
 
         for (var layer = 0; layer < c.LayerCount; layer++)
@@ -93,15 +92,15 @@ internal static class NaiveLlama
         return x.Select((v, i) => v / rms * weight[i]).ToArray();
     }
 
-    // weight is (outputs, inputs) row-major, as Hugging Face stores it.
-    private static double[] Linear(double[] x, float[] weight, int outputs)
+    // weight is (outputs, inputs), as Hugging Face stores it; read back element by element from its packed form.
+    private static double[] Linear(double[] x, PackedMatrix weight, int outputs)
     {
         var y = new double[outputs];
         for (var o = 0; o < outputs; o++)
         {
             for (var i = 0; i < x.Length; i++)
             {
-                y[o] += x[i] * weight[o * x.Length + i];
+                y[o] += x[i] * weight[o, i];
             }
         }
 

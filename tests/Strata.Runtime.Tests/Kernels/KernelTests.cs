@@ -21,31 +21,40 @@ public sealed class KernelTests
     [MemberData(nameof(Lengths))]
     public void MatMul_matches_a_scalar_triple_loop(int inner)
     {
-        foreach (var (rows, columns) in new[] { (1, 3), (3, 70), (5, 130) })
+        foreach (var (rows, columns) in new[] { (1, 3), (3, 70), (5, 130), (8, 16), (13, 65) })
         {
             var input = TestData.Random(rows * inner, (ulong)(inner * 31 + rows));
-            var weight = TestData.Random(columns * inner, (ulong)(inner * 17 + columns));
+            var raw = TestData.Random(columns * inner, (ulong)(inner * 17 + columns));
+            var weight = PackedMatrix.Pack(raw, columns, inner);
             var expected = new float[rows * columns];
+            var chain = new float[rows * columns];
             for (var r = 0; r < rows; r++)
             {
                 for (var c = 0; c < columns; c++)
                 {
                     double sum = 0;
+                    var fused = 0f;
                     for (var k = 0; k < inner; k++)
                     {
-                        sum += (double)input[r * inner + k] * weight[c * inner + k];
+                        sum += (double)input[r * inner + k] * raw[c * inner + k];
+                        fused = MathF.FusedMultiplyAdd(input[r * inner + k], raw[c * inner + k], fused);
                     }
 
                     expected[r * columns + c] = (float)sum;
+                    chain[r * columns + c] = fused;
                 }
             }
 
-            var sequential = new float[rows * columns];
-            MatMul.MultiplyTransposed(input, weight, sequential, rows, inner, columns, 0, columns);
+            var wide = new float[rows * columns];
+            MatMul.MultiplyTransposed(input, weight, wide, rows, vector512: true);
+            var narrow = new float[rows * columns];
+            MatMul.MultiplyTransposed(input, weight, narrow, rows, vector512: false);
             var parallel = new float[rows * columns];
-            MatMul.MultiplyTransposed(input.AsMemory(), weight.AsMemory(), parallel.AsMemory(), rows, inner, columns);
-            TestData.AssertClose(expected, sequential, 1e-4, $"matmul rows {rows} inner {inner} columns {columns}");
-            Assert.Equal(sequential, parallel); // one thread per element: bit-identical whatever the partition
+            MatMul.MultiplyTransposed(input.AsMemory(), weight, parallel.AsMemory(), rows);
+            TestData.AssertClose(expected, wide, 1e-4, $"matmul rows {rows} inner {inner} columns {columns}");
+            Assert.Equal(chain, wide);   // one fused multiply-add chain in order per element, exactly
+            Assert.Equal(chain, narrow); // whatever the vector width
+            Assert.Equal(chain, parallel);
         }
     }
 
@@ -54,11 +63,11 @@ public sealed class KernelTests
     {
         const int Rows = 7, Inner = 300, Columns = 1000;
         var input = TestData.Random(Rows * Inner, 1);
-        var weight = TestData.Random(Columns * Inner, 2);
+        var weight = PackedMatrix.Pack(TestData.Random(Columns * Inner, 2), Columns, Inner);
         var sequential = new float[Rows * Columns];
         var parallel = new float[Rows * Columns];
-        MatMul.MultiplyTransposed(input, weight, sequential, Rows, Inner, Columns, 0, Columns);
-        MatMul.MultiplyTransposed(input.AsMemory(), weight.AsMemory(), parallel.AsMemory(), Rows, Inner, Columns);
+        MatMul.MultiplyTransposed(input, weight, sequential, Rows);
+        MatMul.MultiplyTransposed(input.AsMemory(), weight, parallel.AsMemory(), Rows);
         Assert.Equal(sequential, parallel);
     }
 
@@ -68,13 +77,13 @@ public sealed class KernelTests
         const int Rows = 4, Inner = 200;
         var input = TestData.Random(Rows * Inner, 5);
         int[] widths = [300, 100, 7];
-        var weights = widths.Select((w, i) => TestData.Random(w * Inner, (ulong)(10 + i))).ToArray();
+        var weights = widths.Select((w, i) => PackedMatrix.Pack(TestData.Random(w * Inner, (ulong)(10 + i)), w, Inner)).ToArray();
         var grouped = widths.Select(w => new float[Rows * w]).ToArray();
-        MatMul.MultiplyTransposed(input, Rows, Inner, [.. widths.Select((w, i) => ((ReadOnlyMemory<float>)weights[i], (Memory<float>)grouped[i], w))]);
+        MatMul.MultiplyTransposed(input, Rows, [.. widths.Select((w, i) => (weights[i], (Memory<float>)grouped[i]))]);
         for (var i = 0; i < widths.Length; i++)
         {
             var alone = new float[Rows * widths[i]];
-            MatMul.MultiplyTransposed(input, weights[i], alone, Rows, Inner, widths[i], 0, widths[i]);
+            MatMul.MultiplyTransposed(input, weights[i], alone, Rows);
             Assert.Equal(alone, grouped[i]);
         }
     }
@@ -83,16 +92,37 @@ public sealed class KernelTests
     public void A_row_gets_the_same_bits_alone_as_in_any_batch()
     {
         const int Inner = 77, Columns = 11;
-        var weight = TestData.Random(Columns * Inner, 3);
+        var weight = PackedMatrix.Pack(TestData.Random(Columns * Inner, 3), Columns, Inner);
         var input = TestData.Random(8 * Inner, 4);
         var batched = new float[8 * Columns];
-        MatMul.MultiplyTransposed(input, weight, batched, 8, Inner, Columns, 0, Columns);
+        MatMul.MultiplyTransposed(input, weight, batched, 8);
         for (var row = 0; row < 8; row++)
         {
             var alone = new float[Columns];
-            MatMul.MultiplyTransposed(input.AsSpan(row * Inner, Inner), weight, alone, 1, Inner, Columns, 0, Columns);
+            MatMul.MultiplyTransposed(input.AsSpan(row * Inner, Inner), weight, alone, 1);
             Assert.Equal(batched.AsSpan(row * Columns, Columns).ToArray(), alone);
         }
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(17, 5)]
+    [InlineData(64, 3)]
+    [InlineData(130, 9)]
+    public void Packing_keeps_every_weight_and_pads_to_whole_panel_groups(int columns, int inner)
+    {
+        var raw = TestData.Random(columns * inner, (ulong)(columns + inner));
+        var packed = PackedMatrix.Pack(raw, columns, inner);
+        Assert.Equal(raw, packed.ToRowMajor());
+        Assert.Equal(raw[(columns - 1) * inner + inner - 1], packed[columns - 1, inner - 1]);
+        Assert.Equal(0, packed.PanelCount % PackedMatrix.PanelsPerGroup);
+        Assert.True(packed.PanelCount * PackedMatrix.PanelWidth >= columns);
+        Assert.True((packed.PanelCount - PackedMatrix.PanelsPerGroup) * PackedMatrix.PanelWidth < columns);
+        var row = new float[inner];
+        packed.CopyRow(columns / 2, row);
+        Assert.Equal(raw.AsSpan(columns / 2 * inner, inner).ToArray(), row);
+        Assert.Throws<ArgumentException>(() => PackedMatrix.Pack(raw, columns + 1, inner));
+        Assert.Throws<ArgumentOutOfRangeException>(() => packed[columns, 0]);
     }
 
     [Theory]

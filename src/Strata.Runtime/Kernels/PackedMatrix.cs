@@ -1,0 +1,138 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Strata.Runtime.Kernels;
+
+/// <summary>
+/// A weight matrix of a linear layer, <c>(columns, inner)</c> in the Hugging Face <c>(out, in)</c> sense, stored in panels
+/// for <see cref="MatMul"/>: each panel holds <see cref="PanelWidth"/> output columns, and for every inner index their
+/// weights side by side, so a product streams each panel front to back and one vector load gives one inner index
+/// of <see cref="PanelWidth"/> columns.
+/// </summary>
+/// <remarks>
+/// Panels come in groups of <see cref="PanelsPerGroup"/> (one task of a parallel product); columns past
+/// <see cref="Columns"/> are zero and never written out. The storage starts on a 64-byte boundary in memory that
+/// the garbage collector does not move, so no vector load of a panel straddles two cache lines.
+/// </remarks>
+public sealed class PackedMatrix
+{
+    /// <summary>Output columns per panel: one 512-bit vector, one cache line.</summary>
+    public const int PanelWidth = 16;
+
+    /// <summary>Panels per group; the panel count is always a multiple of it.</summary>
+    public const int PanelsPerGroup = 4;
+
+    private const int AlignmentFloats = 64 / sizeof(float);
+
+    private readonly float[] _storage;
+    private readonly int _offset;
+
+    private PackedMatrix(int columns, int inner)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        ArgumentOutOfRangeException.ThrowIfNegative(inner);
+        Columns = columns;
+        Inner = inner;
+        var groups = (columns + (PanelWidth * PanelsPerGroup) - 1) / (PanelWidth * PanelsPerGroup);
+        PanelCount = groups * PanelsPerGroup;
+        var length = (long)PanelCount * inner * PanelWidth;
+        if (length + AlignmentFloats > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(columns), $"A {columns} x {inner} matrix does not fit one array.");
+        }
+
+        _storage = GC.AllocateArray<float>((int)length + AlignmentFloats, pinned: true);
+        _offset = AlignedOffset(_storage);
+    }
+
+    /// <summary>Output columns (rows of the Hugging Face weight).</summary>
+    public int Columns { get; }
+
+    /// <summary>Shared dimension (columns of the Hugging Face weight).</summary>
+    public int Inner { get; }
+
+    /// <summary>Panels, padding included: a multiple of <see cref="PanelsPerGroup"/>.</summary>
+    public int PanelCount { get; }
+
+    /// <summary>Bytes of the packed storage, padding included.</summary>
+    public long SizeBytes => (long)_storage.Length * sizeof(float);
+
+    /// <summary>Weight of output column <paramref name="column"/> at inner index <paramref name="k"/>: <c>W[column, k]</c>.</summary>
+    public float this[int column, int k]
+    {
+        get
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(column);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(column, Columns);
+            ArgumentOutOfRangeException.ThrowIfNegative(k);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, Inner);
+            return _storage[_offset + Index(column, k)];
+        }
+    }
+
+    /// <summary>Packs a row-major <c>(columns, inner)</c> weight.</summary>
+    /// <exception cref="ArgumentException"><paramref name="rowMajor"/> does not hold <c>columns * inner</c> values.</exception>
+    public static PackedMatrix Pack(ReadOnlySpan<float> rowMajor, int columns, int inner)
+    {
+        var matrix = new PackedMatrix(columns, inner);
+        if (rowMajor.Length != (long)columns * inner)
+        {
+            throw new ArgumentException($"A {columns} x {inner} weight needs {(long)columns * inner} values; got {rowMajor.Length}.", nameof(rowMajor));
+        }
+
+        var data = matrix.Data;
+        for (var column = 0; column < columns; column++)
+        {
+            var source = rowMajor.Slice(column * inner, inner);
+            var index = matrix.Index(column, 0);
+            for (var k = 0; k < inner; k++, index += PanelWidth)
+            {
+                data[index] = source[k];
+            }
+        }
+
+        return matrix;
+    }
+
+    /// <summary>Copies weight row <paramref name="column"/> (all its inner values) into <paramref name="destination"/>: an embedding lookup on a tied head.</summary>
+    public void CopyRow(int column, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(column);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(column, Columns);
+        ThrowHelper.CheckLength(destination.Length, Inner, nameof(destination));
+        ReadOnlySpan<float> data = Data;
+        var index = Index(column, 0);
+        for (var k = 0; k < Inner; k++, index += PanelWidth)
+        {
+            destination[k] = data[index];
+        }
+    }
+
+    /// <summary>The weight back in row-major <c>(columns, inner)</c> order.</summary>
+    public float[] ToRowMajor()
+    {
+        var result = new float[(long)Columns * Inner];
+        for (var column = 0; column < Columns; column++)
+        {
+            CopyRow(column, result.AsSpan(column * Inner, Inner));
+        }
+
+        return result;
+    }
+
+    /// <summary>The panels, <c>(panels, inner, PanelWidth)</c>, starting on a 64-byte boundary.</summary>
+    internal Span<float> Data => _storage.AsSpan(_offset, PanelCount * Inner * PanelWidth);
+
+    /// <summary>A reference to the first weight of panel <paramref name="panel"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ref float Panel(int panel) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_storage), _offset + (panel * Inner * PanelWidth));
+
+    private static int AlignedOffset(float[] pinned)
+    {
+        var address = (ulong)Marshal.UnsafeAddrOfPinnedArrayElement(pinned, 0);
+        var misalignment = (int)(address % 64) / sizeof(float);
+        return (AlignmentFloats - misalignment) % AlignmentFloats;
+    }
+
+    private int Index(int column, int k) => (((column / PanelWidth) * Inner) + k) * PanelWidth + (column % PanelWidth);
+}

@@ -74,21 +74,32 @@ public sealed class PackedMatrix
     /// <exception cref="ArgumentException"><paramref name="rowMajor"/> does not hold <c>columns * inner</c> values.</exception>
     public static PackedMatrix Pack(ReadOnlySpan<float> rowMajor, int columns, int inner)
     {
-        var matrix = new PackedMatrix(columns, inner);
         if (rowMajor.Length != (long)columns * inner)
         {
             throw new ArgumentException($"A {columns} x {inner} weight needs {(long)columns * inner} values; got {rowMajor.Length}.", nameof(rowMajor));
         }
 
-        var data = matrix.Data;
-        for (var column = 0; column < columns; column++)
+        var matrix = new PackedMatrix(columns, inner);
+        matrix.SetRows(0, rowMajor);
+        return matrix;
+    }
+
+    /// <summary>Packs a <c>(columns, inner)</c> weight read in pieces: <paramref name="readRows"/> fills a buffer with weight rows <c>[first, first + count)</c>, row-major.</summary>
+    /// <param name="columns">Output columns.</param>
+    /// <param name="inner">Shared dimension.</param>
+    /// <param name="readRows">Called with the first row, the row count and a buffer of <c>count * inner</c> floats, in order, a panel group at a time.</param>
+    public static PackedMatrix Pack(int columns, int inner, Action<int, int, Span<float>> readRows)
+    {
+        ArgumentNullException.ThrowIfNull(readRows);
+        var matrix = new PackedMatrix(columns, inner);
+        const int RowsPerRead = PanelWidth * PanelsPerGroup;
+        var buffer = new float[Math.Min(columns, RowsPerRead) * inner];
+        for (var first = 0; first < columns; first += RowsPerRead)
         {
-            var source = rowMajor.Slice(column * inner, inner);
-            var index = matrix.Index(column, 0);
-            for (var k = 0; k < inner; k++, index += PanelWidth)
-            {
-                data[index] = source[k];
-            }
+            var count = Math.Min(RowsPerRead, columns - first);
+            var rows = buffer.AsSpan(0, count * inner);
+            readRows(first, count, rows);
+            matrix.SetRows(first, rows);
         }
 
         return matrix;
@@ -118,6 +129,31 @@ public sealed class PackedMatrix
         }
 
         return result;
+    }
+
+    // Writes weight rows [firstColumn, firstColumn + rows) a panel at a time, writing each panel front to back.
+    private void SetRows(int firstColumn, ReadOnlySpan<float> rowMajor)
+    {
+        var data = Data;
+        var count = Inner == 0 ? 0 : rowMajor.Length / Inner;
+        for (var row = 0; row < count;)
+        {
+            var column = firstColumn + row;
+            var lane = column % PanelWidth;
+            var lanes = Math.Min(PanelWidth - lane, count - row);
+            var panel = data.Slice(column / PanelWidth * Inner * PanelWidth, Inner * PanelWidth);
+            var source = rowMajor.Slice(row * Inner, lanes * Inner);
+            for (var k = 0; k < Inner; k++)
+            {
+                var target = panel.Slice((k * PanelWidth) + lane, lanes);
+                for (var j = 0; j < lanes; j++)
+                {
+                    target[j] = source[(j * Inner) + k];
+                }
+            }
+
+            row += lanes;
+        }
     }
 
     /// <summary>The panels, <c>(panels, inner, PanelWidth)</c>, starting on a 64-byte boundary.</summary>

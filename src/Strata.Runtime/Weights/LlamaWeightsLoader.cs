@@ -80,7 +80,7 @@ public static class LlamaWeightsLoader
                 }
             }
 
-            float[] Tensor(string name, params long[] shape)
+            (SafetensorsReader Reader, SafetensorsTensorInfo Info) Find(string name, long[] shape)
             {
                 if (!owner.TryGetValue(name, out var reader))
                 {
@@ -93,17 +93,32 @@ public static class LlamaWeightsLoader
                     throw new StrataException($"Model folder '{directory}': tensor '{name}' has shape {info.ShapeText} but config.json needs [{string.Join(", ", shape)}].");
                 }
 
+                return (reader, info);
+            }
+
+            float[] Tensor(string name, params long[] shape)
+            {
+                var (reader, info) = Find(name, shape);
                 var values = new float[info.ElementCount];
                 reader.Read(info, values);
                 return values;
+            }
+
+            // An (out, in) weight is read a panel group (64 rows) at a time straight into its packed form, so loading
+            // never holds a row-major copy of a whole tensor.
+            PackedMatrix Packed(string name, long[] shape)
+            {
+                var (reader, info) = Find(name, shape);
+                var inner = (int)shape[1];
+                return PackedMatrix.Pack((int)shape[0], inner, (first, count, rows) => reader.Read(info, (long)first * inner, rows));
             }
 
             var blocks = new List<BlockWeights>(blockCount);
             var specs = BlockTensors(config);
             for (var block = firstBlock; block < firstBlock + blockCount; block++)
             {
-                var t = specs.Select(spec => Tensor(BlockTensorName(block, spec.Suffix), spec.Shape)).ToArray();
-                PackedMatrix Projection(int index) => PackedMatrix.Pack(t[index], (int)specs[index].Shape[0], (int)specs[index].Shape[1]);
+                PackedMatrix Projection(int index) => Packed(BlockTensorName(block, specs[index].Suffix), specs[index].Shape);
+                float[] Vector(int index) => Tensor(BlockTensorName(block, specs[index].Suffix), specs[index].Shape);
                 blocks.Add(new BlockWeights
                 {
                     QueryProjection = Projection(0),
@@ -113,8 +128,8 @@ public static class LlamaWeightsLoader
                     GateProjection = Projection(4),
                     UpProjection = Projection(5),
                     DownProjection = Projection(6),
-                    InputNorm = t[7],
-                    PostAttentionNorm = t[8],
+                    InputNorm = Vector(7),
+                    PostAttentionNorm = Vector(8),
                 });
             }
 
@@ -123,13 +138,12 @@ public static class LlamaWeightsLoader
             var tied = includeEmbeddingAndHead && config.Architecture.TiedEmbeddings;
             if (includeEmbeddingAndHead)
             {
-                int v = config.VocabularySize, h = config.HiddenSize;
-                embedding = Tensor(EmbeddingName, v, h);
+                long v = config.VocabularySize, h = config.HiddenSize;
                 norm = Tensor(FinalNormName, h);
                 // Tied models may still ship lm_head.weight; Hugging Face ignores it then, and so do we. A tied
                 // embedding is held once, packed as the head, and looked up from there.
-                head = PackedMatrix.Pack(tied ? embedding : Tensor(LmHeadName, v, h), v, h);
-                embedding = tied ? null : embedding;
+                head = Packed(tied ? EmbeddingName : LmHeadName, [v, h]);
+                embedding = tied ? null : Tensor(EmbeddingName, v, h);
             }
 
             return new LlamaWeights(firstBlock, blocks, embedding, norm, head, tied);

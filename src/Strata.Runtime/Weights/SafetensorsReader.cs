@@ -94,14 +94,24 @@ public sealed class SafetensorsReader : IDisposable
     public void Read(SafetensorsTensorInfo info, Span<float> destination)
     {
         ArgumentNullException.ThrowIfNull(info);
+        Read(info, 0, destination[..checked((int)info.ElementCount)]);
+    }
+
+    /// <summary>Reads elements <c>[firstElement, firstElement + destination.Length)</c> of the tensor of <paramref name="info"/>, converted to fp32.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The range runs past the tensor.</exception>
+    public void Read(SafetensorsTensorInfo info, long firstElement, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstElement);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstElement + destination.Length, info.ElementCount, nameof(destination));
         var size = TensorDtypes.SizeBytes(info.Dtype);
         const int ChunkElements = 1 << 18;
-        var buffer = new byte[Math.Min(info.ElementCount, ChunkElements) * size];
-        for (long done = 0; done < info.ElementCount;)
+        var buffer = new byte[Math.Min(destination.Length, ChunkElements) * size];
+        for (long done = 0; done < destination.Length;)
         {
-            var count = (int)Math.Min(ChunkElements, info.ElementCount - done);
+            var count = (int)Math.Min(ChunkElements, destination.Length - done);
             var bytes = buffer.AsSpan(0, count * size);
-            var offset = _dataStartBytes + info.DataStartBytes + done * size;
+            var offset = _dataStartBytes + info.DataStartBytes + (firstElement + done) * size;
             var read = 0;
             while (read < bytes.Length)
             {

@@ -126,6 +126,24 @@ public sealed class KernelTests
     }
 
     [Theory]
+    [InlineData(1, 4)]
+    [InlineData(64, 3)]
+    [InlineData(130, 7)]
+    public void Packing_in_pieces_equals_packing_at_once(int columns, int inner)
+    {
+        var raw = TestData.Random(columns * inner, (ulong)(columns * inner));
+        var reads = new List<(int First, int Count)>();
+        var pieces = PackedMatrix.Pack(columns, inner, (first, count, rows) =>
+        {
+            reads.Add((first, count));
+            raw.AsSpan(first * inner, count * inner).CopyTo(rows);
+        });
+        Assert.Equal(raw, pieces.ToRowMajor());
+        Assert.Equal(columns, reads.Sum(read => read.Count));
+        Assert.All(reads, read => Assert.True(read.Count <= PackedMatrix.PanelWidth * PackedMatrix.PanelsPerGroup));
+    }
+
+    [Theory]
     [MemberData(nameof(Lengths))]
     public void RmsNorm_matches_the_formula(int width)
     {

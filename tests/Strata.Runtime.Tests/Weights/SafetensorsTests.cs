@@ -38,6 +38,26 @@ public sealed class SafetensorsTests
         Assert.Empty(reader.ReadFloat32("empty"));
     }
 
+    [Theory]
+    [InlineData(TensorDtype.F32)]
+    [InlineData(TensorDtype.BF16)]
+    public void A_range_read_equals_the_same_slice_of_a_whole_read(TensorDtype dtype)
+    {
+        var path = TempFile();
+        SafetensorsWriter.Write(path, [new("w", dtype, [130, 9], TestData.Random(130 * 9, 4))]);
+        using var reader = SafetensorsReader.Open(path);
+        var whole = reader.ReadFloat32("w");
+        var info = reader.Info("w");
+        foreach (var (first, count) in new[] { (0, 9), (64 * 9, 64 * 9), (129 * 9, 9), (5, 0) })
+        {
+            var part = new float[count];
+            reader.Read(info, first, part);
+            Assert.Equal(whole.AsSpan(first, count).ToArray(), part);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => reader.Read(info, 129 * 9 + 1, new float[9]));
+    }
+
     [Fact]
     public void Bfloat16_rounds_to_nearest_even_and_keeps_nan()
     {

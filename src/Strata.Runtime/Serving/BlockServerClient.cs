@@ -150,7 +150,8 @@ public sealed class BlockServerClient : IDisposable
     /// <summary>
     /// Moves a session's KV caches of a block range from this server to <paramref name="destination"/> (phase split:
     /// prefill to decode). When both servers have the bulk path, the destination pulls the raw bytes from this server
-    /// over TCP (<c>OfferKv</c> here, <c>PullKv</c> there); otherwise the caches are streamed through this client,
+    /// over TCP (<c>OfferKv</c> here, <c>PullKv</c> there); otherwise (either server without it, or a destination
+    /// that may not connect to this source) the caches are streamed through this client,
     /// each chunk forwarded as it arrives, its bytes never decoded here. The destination checks what it receives.
     /// </summary>
     /// <returns>The destination's count of blocks and bytes installed.</returns>
@@ -219,6 +220,12 @@ public sealed class BlockServerClient : IDisposable
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
         {
             destination._noBulkKv = true;
+            return null;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.PermissionDenied)
+        {
+            // The destination may not connect to this source (not loopback, not among its trusted KV sources): a policy,
+            // not a failure, so the move goes through this client instead.
             return null;
         }
     }

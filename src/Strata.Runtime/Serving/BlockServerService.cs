@@ -15,7 +15,8 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     private readonly ConcurrentDictionary<string, ServerSession> _sessions = new(StringComparer.Ordinal);
     private readonly KvBulkListener? _bulk;
 
-    // KV bytes reserved by bulk pulls in flight and not yet counted by their sessions (admission counts them).
+    // KV bytes reserved by bulk pulls in flight (admission counts them). A block being received counts here and in its
+    // session until its pull ends: for those milliseconds the server looks fuller than it is, never emptier.
     private long _pendingKvBytes;
 
     public BlockServerService(LlamaModel model, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk)
@@ -58,7 +59,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     /// <summary>Sessions held now.</summary>
     public int SessionCount => _sessions.Count;
 
-    /// <summary>KV-cache bytes held by every session now.</summary>
+    /// <summary>KV-cache bytes held by every session now, and reserved by bulk pulls in flight.</summary>
     public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes) + Interlocked.Read(ref _pendingKvBytes);
 
     // Chunks of a KV export: the configured size, leaving room in a message for its other fields.

@@ -44,7 +44,8 @@ internal sealed class KvBulkListener : IDisposable
         _limits = limits;
         _time = time;
         Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        var sweep = TimeSpan.FromTicks(Math.Clamp(limits.KvOfferLifetime.Ticks / 2, TimeSpan.TicksPerSecond / 10, 10 * TimeSpan.TicksPerSecond));
+        // Frequent and cheap (at most MaxKvOffers entries): an expired ticket holds its session for at most one period more.
+        var sweep = TimeSpan.FromTicks(Math.Clamp(limits.KvOfferLifetime.Ticks / 10, TimeSpan.TicksPerSecond / 10, TimeSpan.TicksPerSecond));
         _sweepTimer = time.CreateTimer(_ => SweepExpired(), null, sweep, sweep);
         _ = Task.Run(AcceptLoopAsync);
     }
@@ -87,7 +88,7 @@ internal sealed class KvBulkListener : IDisposable
         return ticket;
     }
 
-    /// <summary>Drops expired tickets (a timer also does it every half lifetime, at most every 10 s); returns how many.</summary>
+    /// <summary>Drops expired tickets (a timer also does it every tenth of the lifetime, at least every second); returns how many.</summary>
     public int SweepExpired()
     {
         var swept = 0;

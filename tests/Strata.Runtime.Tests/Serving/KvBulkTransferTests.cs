@@ -121,6 +121,7 @@ public sealed class KvBulkTransferTests
         var pulledLate = await Grpc(prefill).OfferKvAsync(request);
         var neverPulled = await Grpc(prefill).OfferKvAsync(request);
         Assert.Equal((int)prefill.Limits.KvOfferLifetime.TotalMilliseconds, neverPulled.ExpiresInMs);
+        Assert.Equal(2, prefill.PendingKvOffers);
 
         clock.Advance(prefill.Limits.KvOfferLifetime);
         var refused = await Assert.ThrowsAsync<RpcException>(() => Grpc(decode).PullKvAsync(
@@ -128,7 +129,7 @@ public sealed class KvBulkTransferTests
 
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
         Assert.Equal((0, 0L), (decode.SessionCount, decode.KvBytes));
-        Assert.Equal(1, prefill.SweepKvOffers());
+        prefill.SweepKvOffers(); // the sweep timer may have dropped the unclaimed ticket already
         Assert.Equal(0, prefill.PendingKvOffers);
     }
 

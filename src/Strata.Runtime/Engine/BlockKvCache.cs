@@ -70,6 +70,36 @@ public sealed class BlockKvCache
         }
     }
 
+    /// <summary>
+    /// Replaces the cache with <paramref name="tokens"/> tokens whose keys and values the caller writes into
+    /// <paramref name="keys"/> and <paramref name="values"/>, <c>(tokens, kvHeads, headDim)</c> each (a bulk import
+    /// receiving the bytes straight into the cache, with no copy in between).
+    /// </summary>
+    /// <remarks>
+    /// The cache counts the tokens as soon as this returns, holding whatever its memory held before (zeros when
+    /// fresh): the caller must fill both spans, or <see cref="Truncate"/> to 0 if it cannot.
+    /// </remarks>
+    public void Overwrite(int tokens, out Span<float> keys, out Span<float> values)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        if ((long)tokens * KeyValueDimension > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(tokens), $"{tokens} tokens of width {KeyValueDimension} do not fit one array.");
+        }
+
+        // Every float is about to be overwritten: fresh arrays need neither the old contents copied nor zeroing.
+        var needed = tokens * KeyValueDimension;
+        if (needed > _keys.Length)
+        {
+            _keys = GC.AllocateUninitializedArray<float>(needed);
+            _values = GC.AllocateUninitializedArray<float>(needed);
+        }
+
+        TokenCount = tokens;
+        keys = _keys.AsSpan(0, tokens * KeyValueDimension);
+        values = _values.AsSpan(0, tokens * KeyValueDimension);
+    }
+
     /// <summary>Forgets every token from position <paramref name="tokenCount"/> on (to roll back or replay).</summary>
     public void Truncate(int tokenCount)
     {

@@ -16,6 +16,9 @@ public sealed class BlockServerClient : IDisposable
     private readonly TimeProvider _time;
     private readonly int _kvChunkBytes;
 
+    // Set once the server answered OfferKv or PullKv UNIMPLEMENTED: later moves go straight to the streamed path.
+    private volatile bool _noBulkKv;
+
     /// <summary>Connects (lazily) to the server at <paramref name="address"/>.</summary>
     /// <param name="address">The server, for example <c>http://127.0.0.1:50123</c>.</param>
     /// <param name="maxMessageBytes">Largest message sent or received.</param>
@@ -145,12 +148,34 @@ public sealed class BlockServerClient : IDisposable
     }
 
     /// <summary>
-    /// Moves a session's KV caches of a block range from this server to <paramref name="destination"/>, streaming:
-    /// each chunk is forwarded as it arrives, its bytes never decoded here (phase split: prefill to decode). The
-    /// destination checks the chunk sequence.
+    /// Moves a session's KV caches of a block range from this server to <paramref name="destination"/> (phase split:
+    /// prefill to decode). When both servers have the bulk path, the destination pulls the raw bytes from this server
+    /// over TCP (<c>OfferKv</c> here, <c>PullKv</c> there); otherwise (either server without it, or a destination
+    /// that may not connect to this source) the caches are streamed through this client,
+    /// each chunk forwarded as it arrives, its bytes never decoded here. The destination checks what it receives.
     /// </summary>
     /// <returns>The destination's count of blocks and bytes installed.</returns>
     public async Task<ImportKvReply> CopyKvToAsync(string sessionId, int firstBlock, int blockCount, BlockServerClient destination, string destinationSessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (!_noBulkKv && !destination._noBulkKv)
+        {
+            var moved = await TryBulkCopyAsync(sessionId, firstBlock, blockCount, destination, destinationSessionId, cancellationToken).ConfigureAwait(false);
+            if (moved is not null)
+            {
+                return moved;
+            }
+        }
+
+        return await StreamKvToAsync(sessionId, firstBlock, blockCount, destination, destinationSessionId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The streamed move on its own: <c>ExportKv</c> from this server forwarded chunk by chunk into <c>ImportKv</c> on
+    /// <paramref name="destination"/>, whatever paths the servers have.
+    /// </summary>
+    /// <returns>The destination's count of blocks and bytes installed.</returns>
+    public async Task<ImportKvReply> StreamKvToAsync(string sessionId, int firstBlock, int blockCount, BlockServerClient destination, string destinationSessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
         using var export = _client.ExportKv(new ExportKvRequest { SessionId = sessionId, FirstBlock = firstBlock, BlockCount = blockCount }, deadline: Deadline(), cancellationToken: cancellationToken);
@@ -163,6 +188,46 @@ public sealed class BlockServerClient : IDisposable
 
         await import.RequestStream.CompleteAsync().ConfigureAwait(false);
         return await import.ResponseAsync.ConfigureAwait(false);
+    }
+
+    // The bulk move; null when either server has no bulk path (the caller streams instead). An offer the destination
+    // cannot use expires on the source by itself.
+    private async Task<ImportKvReply?> TryBulkCopyAsync(string sessionId, int firstBlock, int blockCount, BlockServerClient destination, string destinationSessionId, CancellationToken cancellationToken)
+    {
+        OfferKvReply offer;
+        try
+        {
+            offer = await _client.OfferKvAsync(new OfferKvRequest { SessionId = sessionId, FirstBlock = firstBlock, BlockCount = blockCount },
+                deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            _noBulkKv = true;
+            return null;
+        }
+
+        if (offer.BulkPort == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            // The source's host as this client reaches it: the destination connects to it (loopback or a trusted peer).
+            var request = new PullKvRequest { DestinationSessionId = destinationSessionId, SourceHost = Address.IdnHost, Offer = offer };
+            return await destination._client.PullKvAsync(request, deadline: destination.Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            destination._noBulkKv = true;
+            return null;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.PermissionDenied)
+        {
+            // The destination may not connect to this source (not loopback, not among its trusted KV sources): a policy,
+            // not a failure, so the move goes through this client instead.
+            return null;
+        }
     }
 
     /// <summary>Frees a session on the server; true when it existed.</summary>

@@ -10,18 +10,20 @@ using Strata.Runtime.Engine;
 
 namespace Strata.Runtime.Serving;
 
-/// <summary>A running block server: Kestrel with HTTP/2 (cleartext) on a loopback or given address, serving one model's block range over gRPC.</summary>
+/// <summary>A running block server: Kestrel with HTTP/2 (cleartext) on a loopback or given address, serving one model's block range over gRPC, with a raw-TCP bulk KV path beside it.</summary>
 public sealed class BlockServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly BlockServerService _service;
     private readonly ITimer _evictionTimer;
+    private readonly KvBulkListener? _bulk;
 
-    private BlockServerHost(WebApplication app, BlockServerService service, ITimer evictionTimer, Uri address, int firstBlock, int blockCount)
+    private BlockServerHost(WebApplication app, BlockServerService service, ITimer evictionTimer, KvBulkListener? bulk, Uri address, int firstBlock, int blockCount)
     {
         _app = app;
         _service = service;
         _evictionTimer = evictionTimer;
+        _bulk = bulk;
         Address = address;
         FirstBlock = firstBlock;
         BlockCount = blockCount;
@@ -50,7 +52,25 @@ public sealed class BlockServerHost : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(model);
         limits = (limits ?? new BlockServerLimits()).Validate();
         var time = timeProvider ?? TimeProvider.System;
-        var service = new BlockServerService(model, limits, time);
+        listenAddress ??= IPAddress.Loopback;
+
+        // The bulk path sends the cache's memory as it is, little-endian fp32; a big-endian machine keeps to gRPC.
+        var bulk = limits.BulkKvEnabled && BitConverter.IsLittleEndian ? KvBulkListener.Start(listenAddress, limits, time) : null;
+        try
+        {
+            return await StartAsync(model, port, listenAddress, limits, time, bulk, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            bulk?.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<BlockServerHost> StartAsync(
+        LlamaModel model, int port, IPAddress listenAddress, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk, CancellationToken cancellationToken)
+    {
+        var service = new BlockServerService(model, limits, time, bulk);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -62,7 +82,7 @@ public sealed class BlockServerHost : IAsyncDisposable
             kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
             kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
             kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
-            kestrel.Listen(listenAddress ?? IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(listenAddress, port, listen => listen.Protocols = HttpProtocols.Http2);
         });
         builder.Services.AddGrpc(grpc =>
         {
@@ -77,8 +97,17 @@ public sealed class BlockServerHost : IAsyncDisposable
             ?? throw new InvalidOperationException("Kestrel started without reporting its address.");
         var sweep = TimeSpan.FromTicks(Math.Clamp(limits.SessionIdleTimeout.Ticks / 4, TimeSpan.TicksPerSecond, 30 * TimeSpan.TicksPerSecond));
         var timer = time.CreateTimer(_ => service.EvictIdleSessions(), null, sweep, sweep);
-        return new BlockServerHost(app, service, timer, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.FirstBlock, model.Weights.BlockCount);
+        return new BlockServerHost(app, service, timer, bulk, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.FirstBlock, model.Weights.BlockCount);
     }
+
+    /// <summary>TCP port of the bulk KV path on the server's address (0 when it has none, see <see cref="BlockServerLimits.BulkKvEnabled"/>).</summary>
+    public int BulkPort => _bulk?.Port ?? 0;
+
+    /// <summary>Bulk KV tickets issued and not yet claimed or swept.</summary>
+    internal int PendingKvOffers => _service.PendingKvOffers;
+
+    /// <summary>Drops expired bulk KV tickets now (a timer also does it); returns how many.</summary>
+    internal int SweepKvOffers() => _service.SweepKvOffers();
 
     /// <summary>Sessions held now.</summary>
     public int SessionCount => _service.SessionCount;
@@ -92,10 +121,11 @@ public sealed class BlockServerHost : IAsyncDisposable
     /// <summary>Drops the sessions idle for longer than the limit now (a timer also does it every quarter of the limit); returns how many.</summary>
     public int EvictIdleSessions() => _service.EvictIdleSessions();
 
-    /// <summary>Stops accepting calls and waits for those in flight.</summary>
+    /// <summary>Stops accepting calls and waits for those in flight; closes the bulk KV path.</summary>
     public async ValueTask DisposeAsync()
     {
         await _evictionTimer.DisposeAsync().ConfigureAwait(false);
+        _bulk?.Dispose();
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }

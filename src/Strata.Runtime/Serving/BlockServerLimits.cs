@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Strata.Runtime.Serving;
 
 /// <summary>What one block server accepts: bounds that keep a bad or hostile client from exhausting it.</summary>
@@ -25,6 +27,33 @@ public sealed record BlockServerLimits
     /// <summary>A session unused for this long is dropped and its KV memory freed. Default 5 minutes.</summary>
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// Whether the server opens a raw-TCP bulk KV path beside gRPC (<c>OfferKv</c> / <c>PullKv</c>). Default true;
+    /// false answers both calls UNIMPLEMENTED, so clients fall back to <c>ExportKv</c> / <c>ImportKv</c>.
+    /// </summary>
+    public bool BulkKvEnabled { get; init; } = true;
+
+    /// <summary>How long a bulk KV ticket stays valid after <c>OfferKv</c>, and the longest a send under it may run. Default 30 s.</summary>
+    public TimeSpan KvOfferLifetime { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Most bulk KV tickets outstanding at once; an offer beyond it is refused with RESOURCE_EXHAUSTED. Default 64.</summary>
+    public int MaxKvOffers { get; init; } = 64;
+
+    /// <summary>Most bulk KV connections served at once; a connection beyond it is closed unanswered. Default 4.</summary>
+    public int MaxBulkKvConnections { get; init; } = 4;
+
+    /// <summary>
+    /// Longest a bulk KV connection may stall: the source's wait for the ticket after accepting, and any one send or
+    /// receive that makes no progress, on either side. Default 5 s.
+    /// </summary>
+    public TimeSpan BulkKvStallTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Non-loopback source addresses this server may pull KV caches from (loopback is always allowed). Default none:
+    /// a server on a shared network names its peers here so that <c>PullKv</c> cannot make it connect anywhere else.
+    /// </summary>
+    public IReadOnlyList<IPAddress> TrustedKvSources { get; init; } = [];
+
     /// <summary>Checks the ranges.</summary>
     public BlockServerLimits Validate()
     {
@@ -34,6 +63,13 @@ public sealed record BlockServerLimits
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSessions);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxKvBytes);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SessionIdleTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KvOfferLifetime, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(KvOfferLifetime, TimeSpan.FromDays(1));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxKvOffers);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxBulkKvConnections);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BulkKvStallTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BulkKvStallTimeout, TimeSpan.FromDays(1));
+        ArgumentNullException.ThrowIfNull(TrustedKvSources);
         return this;
     }
 }

@@ -7,18 +7,24 @@ using Strata.Runtime.Protocol;
 namespace Strata.Runtime.Serving;
 
 /// <summary>The gRPC face of a block server: checks every call, then runs the engine on the session's KV caches.</summary>
-internal sealed class BlockServerService : BlockServer.BlockServerBase
+internal sealed partial class BlockServerService : BlockServer.BlockServerBase
 {
     private readonly LlamaModel _model;
     private readonly BlockServerLimits _limits;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ServerSession> _sessions = new(StringComparer.Ordinal);
+    private readonly KvBulkListener? _bulk;
 
-    public BlockServerService(LlamaModel model, BlockServerLimits limits, TimeProvider time)
+    // KV bytes reserved by bulk pulls in flight (admission counts them). A block being received counts here and in its
+    // session until its pull ends: for those milliseconds the server looks fuller than it is, never emptier.
+    private long _pendingKvBytes;
+
+    public BlockServerService(LlamaModel model, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk)
     {
         _model = model;
         _limits = limits;
         _time = time;
+        _bulk = bulk;
     }
 
     /// <summary>Drops sessions idle for longer than the limit (skipping any in the middle of a call); returns how many.</summary>
@@ -53,8 +59,8 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
     /// <summary>Sessions held now.</summary>
     public int SessionCount => _sessions.Count;
 
-    /// <summary>KV-cache bytes held by every session now.</summary>
-    public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes);
+    /// <summary>KV-cache bytes held by every session now, and reserved by bulk pulls in flight.</summary>
+    public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes) + Interlocked.Read(ref _pendingKvBytes);
 
     // Chunks of a KV export: the configured size, leaving room in a message for its other fields.
     private int KvChunkBytes => Math.Min(_limits.KvChunkBytes, _limits.MaxMessageBytes - 4096);
@@ -73,6 +79,7 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
         KeyValueDimension = _model.Config.KeyValueDimension,
         SessionCount = _sessions.Count,
         KvBytes = KvBytes,
+        BulkPort = _bulk?.Port ?? 0,
     });
 
     public override async Task<ForwardReply> Forward(ForwardRequest request, ServerCallContext context)
@@ -260,8 +267,11 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
         }
     }
 
-    private ServerSession GetOrCreate(string sessionId)
+    private ServerSession GetOrCreate(string sessionId) => GetOrCreate(sessionId, out _);
+
+    private ServerSession GetOrCreate(string sessionId, out bool created)
     {
+        created = false;
         if (string.IsNullOrEmpty(sessionId) || sessionId.Length > 128)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument, "session_id must be 1 to 128 characters."));
@@ -278,16 +288,9 @@ internal sealed class BlockServerService : BlockServer.BlockServerBase
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"This server holds its limit of {_limits.MaxSessions} sessions; try another server or later."));
         }
 
-        return _sessions.GetOrAdd(sessionId, _ => new ServerSession(_model.CreateSession(), _time.GetTimestamp()));
-    }
-
-    private sealed class ServerSession(InferenceSession session, long createdTimestamp)
-    {
-        // Read and written with Volatile: calls touch it while the eviction timer reads it.
-        public long LastUsedTimestamp = createdTimestamp;
-
-        public InferenceSession Session { get; } = session;
-
-        public SemaphoreSlim Lock { get; } = new(1, 1);
+        var fresh = new ServerSession(_model.CreateSession(), _time.GetTimestamp());
+        var session = _sessions.GetOrAdd(sessionId, fresh);
+        created = ReferenceEquals(session, fresh);
+        return session;
     }
 }

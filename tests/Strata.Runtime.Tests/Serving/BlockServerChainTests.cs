@@ -67,9 +67,10 @@ public sealed class BlockServerChainTests
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Kv_cache_moved_from_a_prefill_server_to_a_decode_server_continues_exactly(bool streamed)
+    [InlineData("snapshots")]
+    [InlineData("streamed")]
+    [InlineData("bulk")]
+    public async Task Kv_cache_moved_from_a_prefill_server_to_a_decode_server_continues_exactly(string path)
     {
         await using var prefill = await BlockServerHost.StartAsync(Load(0, 4, head: false));
         await using var decode = await BlockServerHost.StartAsync(Load(0, 4, head: false));
@@ -81,9 +82,12 @@ public sealed class BlockServerChainTests
         var hidden = model.Embed(Prompt);
         await prefillClient.ForwardAsync("s", 0, layers, 0, hidden, Prompt.Length, h);
         var tokens = new List<int> { TokenSampler.ArgMax(model.ComputeLastLogits(hidden, Prompt.Length)) };
-        var imported = streamed
-            ? await prefillClient.CopyKvToAsync("s", 0, layers, decodeClient, "s")
-            : await decodeClient.ImportKvAsync("s", await prefillClient.ExportKvAsync("s", 0, layers));
+        var imported = path switch
+        {
+            "streamed" => await prefillClient.StreamKvToAsync("s", 0, layers, decodeClient, "s"),
+            "bulk" => await prefillClient.CopyKvToAsync("s", 0, layers, decodeClient, "s"),
+            _ => await decodeClient.ImportKvAsync("s", await prefillClient.ExportKvAsync("s", 0, layers)),
+        };
         Assert.Equal(layers, imported.BlockCount);
         Assert.Equal(2L * layers * Prompt.Length * model.Config.KeyValueDimension * sizeof(float), imported.Bytes);
         Assert.True(await prefillClient.CloseSessionAsync("s"));

@@ -60,7 +60,7 @@ public sealed class KvTransferTests
         Assert.Equal(2L * layers * Tokens * dimension * sizeof(float), (await decodeClient.ImportKvAsync("imported", exported)).Bytes);
         AssertSame(local, await decodeClient.ExportKvAsync("imported", 0, layers));
 
-        var copied = await prefillClient.CopyKvToAsync("s", 0, layers, decodeClient, "copied");
+        var copied = await prefillClient.StreamKvToAsync("s", 0, layers, decodeClient, "copied");
         Assert.Equal(layers, copied.BlockCount);
         AssertSame(local, await decodeClient.ExportKvAsync("copied", 0, layers));
     }

@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Google.Protobuf;
+using Grpc.Core;
+using Strata.Runtime.Protocol;
+
+namespace Strata.Runtime.Serving;
+
+/// <summary>The bulk KV path's gRPC half: <c>OfferKv</c> on the source, <c>PullKv</c> on the destination (see <see cref="KvBulkListener"/>).</summary>
+internal sealed partial class BlockServerService
+{
+    /// <summary>Bulk KV tickets issued and not yet claimed or swept (0 without a bulk path).</summary>
+    public int PendingKvOffers => _bulk?.PendingOffers ?? 0;
+
+    /// <summary>Drops expired bulk KV tickets now; returns how many.</summary>
+    public int SweepKvOffers() => _bulk?.SweepExpired() ?? 0;
+
+    public override async Task<OfferKvReply> OfferKv(OfferKvRequest request, ServerCallContext context)
+    {
+        var bulk = _bulk ?? throw NoBulkPath();
+        CheckRange(request.FirstBlock, request.BlockCount);
+        if (!_sessions.TryGetValue(request.SessionId, out var session))
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"Session '{request.SessionId}' is not held by this server (closed, timed out, or never opened)."));
+        }
+
+        var dimension = _model.Config.KeyValueDimension;
+        var blocks = new KvManifestEntry[request.BlockCount];
+        long totalBytes = 0;
+        await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        try
+        {
+            Volatile.Write(ref session.LastUsedTimestamp, _time.GetTimestamp());
+            for (var i = 0; i < blocks.Length; i++)
+            {
+                var tokens = session.Session.TokenCount(request.FirstBlock + i);
+                blocks[i] = new KvManifestEntry { BlockIndex = request.FirstBlock + i, TokenCount = tokens, KeyValueDimension = dimension };
+                totalBytes += 2L * tokens * dimension * sizeof(float);
+            }
+        }
+        finally
+        {
+            session.Lock.Release();
+        }
+
+        var reply = new OfferKvReply
+        {
+            BulkPort = bulk.Port,
+            Ticket = UnsafeByteOperations.UnsafeWrap(bulk.Register(session, blocks)),
+            TotalBytes = totalBytes,
+            ExpiresInMs = (int)_limits.KvOfferLifetime.TotalMilliseconds,
+        };
+        reply.Blocks.Add(blocks);
+        return reply;
+    }
+
+    public override async Task<ImportKvReply> PullKv(PullKvRequest request, ServerCallContext context)
+    {
+        if (_bulk is null)
+        {
+            throw NoBulkPath();
+        }
+
+        // Everything is checked before anything is allocated or connected to.
+        var offer = request.Offer ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "offer is missing; pass the source's OfferKv reply."));
+        var source = KvSourceAddress.Resolve(request.SourceHost, _limits.TrustedKvSources);
+        if (offer.BulkPort is < 1 or > IPEndPoint.MaxPort || offer.Ticket.Length != KvBulkListener.TicketBytes)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"The offer has bulk port {offer.BulkPort} and a ticket of {offer.Ticket.Length} bytes; expected a port in 1-65535 and {KvBulkListener.TicketBytes} bytes."));
+        }
+
+        var totalBytes = CheckManifest(offer);
+        if (string.IsNullOrEmpty(request.DestinationSessionId) || request.DestinationSessionId.Length > 128)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "destination_session_id must be 1 to 128 characters."));
+        }
+
+        // Admission, as for ImportKv; the reservation counts until the session holds the tokens. Concurrent pulls
+        // may each pass the check at once (at most one pull per concurrent call over, as for forward steps).
+        if (KvBytes + totalBytes > _limits.MaxKvBytes)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"This server's KV budget of {_limits.MaxKvBytes} bytes cannot take {totalBytes} bytes of KV cache ({KvBytes} held); try another server or later."));
+        }
+
+        Interlocked.Add(ref _pendingKvBytes, totalBytes);
+        try
+        {
+            var session = GetOrCreate(request.DestinationSessionId, out var created);
+            try
+            {
+                await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await ReceiveAsync(session, source, offer, totalBytes, context.CancellationToken).ConfigureAwait(false);
+                }
+                catch
+                {
+                    // Blocks received in part (or not yet) are left empty, never half imported.
+                    foreach (var block in offer.Blocks)
+                    {
+                        session.Session.Cache(block.BlockIndex).Truncate(0);
+                    }
+
+                    throw;
+                }
+                finally
+                {
+                    session.Lock.Release();
+                }
+            }
+            catch when (created)
+            {
+                _sessions.TryRemove(KeyValuePair.Create(request.DestinationSessionId, session));
+                throw;
+            }
+        }
+        finally
+        {
+            Interlocked.Add(ref _pendingKvBytes, -totalBytes);
+        }
+
+        return new ImportKvReply { BlockCount = offer.Blocks.Count, Bytes = totalBytes };
+    }
+
+    private static RpcException NoBulkPath() =>
+        new(new Status(StatusCode.Unimplemented, "This server has no bulk KV path; move the cache with ExportKv and ImportKv."));
+
+    // The manifest must describe blocks this server hosts, in increasing order, of this model's width, within its
+    // context, and add up to total_bytes. Returns the bytes it describes.
+    private long CheckManifest(OfferKvReply offer)
+    {
+        var dimension = _model.Config.KeyValueDimension;
+        var maxContext = _model.Config.Architecture.MaxContextTokens;
+        var maxTokens = maxContext > 0 ? maxContext : Array.MaxLength / dimension;
+        if (offer.Blocks.Count == 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, "The offer's manifest has no blocks."));
+        }
+
+        long totalBytes = 0;
+        var previous = -1;
+        foreach (var block in offer.Blocks)
+        {
+            CheckRange(block.BlockIndex, 1);
+            if (block.BlockIndex <= previous)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                    $"The offer's block {block.BlockIndex} comes after block {previous}; blocks must come once each, in increasing order."));
+            }
+
+            if (block.KeyValueDimension != dimension)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                    $"The offer's block {block.BlockIndex} has width {block.KeyValueDimension}; this model's KV width is {dimension}."));
+            }
+
+            if (block.TokenCount < 0 || block.TokenCount > maxTokens)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                    $"The offer's block {block.BlockIndex} holds {block.TokenCount} tokens; at most {maxTokens} are allowed."));
+            }
+
+            previous = block.BlockIndex;
+            totalBytes += 2L * block.TokenCount * dimension * sizeof(float);
+        }
+
+        if (offer.TotalBytes != totalBytes)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"The offer announces {offer.TotalBytes} bytes; its manifest describes {totalBytes}."));
+        }
+
+        return totalBytes;
+    }
+
+    // Under the session's lock: connect, present the ticket, then read every block's keys and values straight into
+    // its cache. Fails with UNAVAILABLE (source unreachable, refused the ticket, or stopped early) or DEADLINE_EXCEEDED.
+    private async Task ReceiveAsync(ServerSession session, IPAddress source, OfferKvReply offer, long totalBytes, CancellationToken cancellationToken)
+    {
+        using var socket = new Socket(source.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var stallMilliseconds = (int)_limits.BulkKvStallTimeout.TotalMilliseconds;
+        socket.NoDelay = true;
+        socket.ReceiveTimeout = stallMilliseconds;
+        socket.SendTimeout = stallMilliseconds;
+        var received = new StrongBox<long>();
+        try
+        {
+            using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            connect.CancelAfter(_limits.BulkKvStallTimeout);
+            await socket.ConnectAsync(new IPEndPoint(source, offer.BulkPort), connect.Token).ConfigureAwait(false);
+            await socket.SendAsync(offer.Ticket.Memory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+
+            // The reads block (they write into spans of the cache's float arrays), so they run on a thread of their
+            // own; the call's deadline closes the socket, which ends a blocked read.
+            using var cutOff = cancellationToken.Register(socket.Dispose);
+            await Task.Factory.StartNew(() => ReceiveBlocks(socket, session, offer, received), cancellationToken,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded,
+                $"The call's deadline passed after {Volatile.Read(ref received.Value)} of {totalBytes} bytes from the source's bulk port {offer.BulkPort}."));
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"The bulk KV connection to {source} port {offer.BulkPort} failed after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: {e.Message}"));
+        }
+        catch (EndOfStreamException)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"The source closed the bulk KV connection after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: its ticket was unknown, already used or expired, or the source failed; offer again."));
+        }
+    }
+
+    private static void ReceiveBlocks(Socket socket, ServerSession session, OfferKvReply offer, StrongBox<long> received)
+    {
+        foreach (var block in offer.Blocks)
+        {
+            session.Session.Cache(block.BlockIndex).Overwrite(block.TokenCount, out var keys, out var values);
+            ReceiveExactly(socket, MemoryMarshal.AsBytes(keys), received);
+            ReceiveExactly(socket, MemoryMarshal.AsBytes(values), received);
+        }
+    }
+
+    private static void ReceiveExactly(Socket socket, Span<byte> destination, StrongBox<long> received)
+    {
+        while (!destination.IsEmpty)
+        {
+            var count = socket.Receive(destination);
+            if (count == 0)
+            {
+                throw new EndOfStreamException();
+            }
+
+            destination = destination[count..];
+            Volatile.Write(ref received.Value, received.Value + count);
+        }
+    }
+}

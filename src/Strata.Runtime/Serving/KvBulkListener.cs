@@ -1,0 +1,248 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using Grpc.Core;
+using Strata.Runtime.Protocol;
+
+namespace Strata.Runtime.Serving;
+
+/// <summary>
+/// The source side of the bulk KV path: a raw TCP listener beside gRPC that, for a connection presenting a ticket
+/// issued by <c>OfferKv</c>, sends the offered caches' keys and values as little-endian fp32 straight from the cache
+/// arrays, then closes.
+/// </summary>
+/// <remarks>
+/// Protocol: the puller connects, writes the 16-byte ticket, and reads exactly the offer's <c>total_bytes</c>: for each
+/// manifest block in order, its keys then its values (<c>token_count x key_value_dimension</c> floats each). A ticket
+/// that is unknown, already used or expired gets the connection closed with nothing sent. Tickets are single use
+/// and expire after <see cref="BlockServerLimits.KvOfferLifetime"/>; a sweep drops expired ones, so an unclaimed
+/// offer keeps no session alive past its expiry, and a send still running at the expiry is cut off. The session's
+/// lock is held during the send, so a forward step or an import cannot change the bytes under it.
+/// Sends are blocking <see cref="Socket.Send(ReadOnlySpan{byte})"/> calls over spans of the float arrays (a
+/// <see cref="Memory{T}"/> of bytes over a float array would need unsafe code or a copy), each connection on
+/// its own thread, at most <see cref="BlockServerLimits.MaxBulkKvConnections"/> at once.
+/// </remarks>
+internal sealed class KvBulkListener : IDisposable
+{
+    /// <summary>Bytes of a ticket.</summary>
+    public const int TicketBytes = 16;
+
+    private readonly Socket _listener;
+    private readonly BlockServerLimits _limits;
+    private readonly TimeProvider _time;
+    private readonly ConcurrentDictionary<UInt128, KvOffer> _offers = new();
+    private readonly ConcurrentDictionary<Socket, byte> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ITimer _sweepTimer;
+    private int _active;
+
+    private KvBulkListener(Socket listener, BlockServerLimits limits, TimeProvider time)
+    {
+        _listener = listener;
+        _limits = limits;
+        _time = time;
+        Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        // Frequent and cheap (at most MaxKvOffers entries): an expired ticket holds its session for at most one period more.
+        var sweep = TimeSpan.FromTicks(Math.Clamp(limits.KvOfferLifetime.Ticks / 10, TimeSpan.TicksPerSecond / 10, TimeSpan.TicksPerSecond));
+        _sweepTimer = time.CreateTimer(_ => SweepExpired(), null, sweep, sweep);
+        _ = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>The port the listener is bound to.</summary>
+    public int Port { get; }
+
+    /// <summary>Tickets issued and not yet claimed or swept.</summary>
+    public int PendingOffers => _offers.Count;
+
+    /// <summary>Binds a listener on <paramref name="address"/> (a free port) and starts accepting.</summary>
+    public static KvBulkListener Start(IPAddress address, BlockServerLimits limits, TimeProvider time)
+    {
+        var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            socket.Bind(new IPEndPoint(address, 0));
+            socket.Listen(limits.MaxBulkKvConnections);
+            return new KvBulkListener(socket, limits, time);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Registers a single-use ticket for <paramref name="blocks"/> of <paramref name="session"/>; RESOURCE_EXHAUSTED when too many are outstanding.</summary>
+    public byte[] Register(ServerSession session, IReadOnlyList<KvManifestEntry> blocks)
+    {
+        if (_offers.Count >= _limits.MaxKvOffers && SweepExpired() == 0 && _offers.Count >= _limits.MaxKvOffers)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"This server has {_limits.MaxKvOffers} bulk KV offers outstanding; pull or let them expire, or use ExportKv."));
+        }
+
+        var ticket = new byte[TicketBytes];
+        RandomNumberGenerator.Fill(ticket);
+        _offers[Key(ticket)] = new KvOffer(session, blocks, _time.GetTimestamp());
+        return ticket;
+    }
+
+    /// <summary>Drops expired tickets (a timer also does it every tenth of the lifetime, at least every second); returns how many.</summary>
+    public int SweepExpired()
+    {
+        var swept = 0;
+        foreach (var (key, offer) in _offers)
+        {
+            if (Expired(offer) && _offers.TryRemove(KeyValuePair.Create(key, offer)))
+            {
+                swept++;
+            }
+        }
+
+        return swept;
+    }
+
+    /// <summary>Stops accepting, cuts off the connections being served and forgets every ticket.</summary>
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _sweepTimer.Dispose();
+        _listener.Dispose();
+        foreach (var socket in _connections.Keys)
+        {
+            socket.Dispose();
+        }
+
+        _offers.Clear();
+    }
+
+    private static UInt128 Key(ReadOnlySpan<byte> ticket) => MemoryMarshal.Read<UInt128>(ticket);
+
+    private bool Expired(KvOffer offer) => _time.GetElapsedTime(offer.IssuedTimestamp) >= _limits.KvOfferLifetime;
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket connection;
+            try
+            {
+                connection = await _listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                continue; // a connection that failed before it was accepted
+            }
+
+            if (Interlocked.Increment(ref _active) > _limits.MaxBulkKvConnections)
+            {
+                Interlocked.Decrement(ref _active);
+                connection.Dispose();
+                continue;
+            }
+
+            _connections[connection] = 0;
+            _ = Task.Factory.StartNew(() => Serve(connection), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+    }
+
+    // One connection, on its own thread: read the ticket, claim it, send the blocks, close. Any failure closes the
+    // connection; the puller sees a short read and reports it.
+    private void Serve(Socket connection)
+    {
+        try
+        {
+            var stallMilliseconds = (int)_limits.BulkKvStallTimeout.TotalMilliseconds;
+            connection.NoDelay = true;
+            connection.ReceiveTimeout = stallMilliseconds;
+            connection.SendTimeout = stallMilliseconds;
+            Span<byte> ticket = stackalloc byte[TicketBytes];
+            for (var read = 0; read < TicketBytes;)
+            {
+                var received = connection.Receive(ticket[read..]);
+                if (received == 0)
+                {
+                    return;
+                }
+
+                read += received;
+            }
+
+            // Single use: the ticket is removed before anything is sent; an expired one is refused even if not swept yet.
+            if (!_offers.TryRemove(Key(ticket), out var offer) || Expired(offer))
+            {
+                return;
+            }
+
+            var remaining = _limits.KvOfferLifetime - _time.GetElapsedTime(offer.IssuedTimestamp);
+            if (remaining <= TimeSpan.Zero)
+            {
+                return;
+            }
+
+            using var expiry = new CancellationTokenSource(remaining, _time);
+            using var cutOff = expiry.Token.Register(connection.Dispose);
+            if (!offer.Session.Lock.Wait(remaining))
+            {
+                return;
+            }
+
+            try
+            {
+                Send(connection, offer);
+            }
+            finally
+            {
+                offer.Session.Lock.Release();
+            }
+
+            connection.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            // The puller went away, stalled past the limit, or the ticket expired mid-send: it sees a short read.
+        }
+        finally
+        {
+            _connections.TryRemove(connection, out _);
+            connection.Dispose();
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    // Under the session's lock. Sends nothing unless every block still holds the offered tokens (a replay that
+    // truncated the session since the offer makes the puller fail on a short read instead of getting other bytes).
+    private void Send(Socket connection, KvOffer offer)
+    {
+        Volatile.Write(ref offer.Session.LastUsedTimestamp, _time.GetTimestamp());
+        foreach (var block in offer.Blocks)
+        {
+            if (offer.Session.Session.TokenCount(block.BlockIndex) < block.TokenCount)
+            {
+                return;
+            }
+        }
+
+        foreach (var block in offer.Blocks)
+        {
+            var cache = offer.Session.Session.Cache(block.BlockIndex);
+            var length = block.TokenCount * block.KeyValueDimension;
+            SendAll(connection, MemoryMarshal.AsBytes(cache.Keys.Span[..length]));
+            SendAll(connection, MemoryMarshal.AsBytes(cache.Values.Span[..length]));
+        }
+    }
+
+    private static void SendAll(Socket connection, ReadOnlySpan<byte> bytes)
+    {
+        while (!bytes.IsEmpty)
+        {
+            bytes = bytes[connection.Send(bytes)..];
+        }
+    }
+}

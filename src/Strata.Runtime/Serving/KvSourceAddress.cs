@@ -1,0 +1,39 @@
+using System.Net;
+using Grpc.Core;
+
+namespace Strata.Runtime.Serving;
+
+/// <summary>Decides which source hosts a <c>PullKv</c> may connect to.</summary>
+/// <remarks>
+/// <c>PullKv</c> makes this server open a TCP connection to an address a client names, so without a rule the server
+/// could be used to reach any host and port its network can (server-side request forgery). The rule is tight on
+/// purpose: an IP literal or <c>localhost</c>, never a name to resolve (DNS answers can change between check and
+/// connect), and only a loopback address or one the operator listed in <see cref="BlockServerLimits.TrustedKvSources"/>.
+/// Block servers on one machine talk over loopback; servers on several machines list their peers.
+/// </remarks>
+internal static class KvSourceAddress
+{
+    /// <summary>The address to connect to, or INVALID_ARGUMENT (not a literal) / PERMISSION_DENIED (not allowed).</summary>
+    public static IPAddress Resolve(string host, IReadOnlyList<IPAddress> trusted)
+    {
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        var literal = host.Length > 2 && host[0] == '[' && host[^1] == ']' ? host[1..^1] : host;
+        if (!IPAddress.TryParse(literal, out var address))
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"source_host '{host}' is not an IP address or 'localhost'; name the source by its IP literal."));
+        }
+
+        if (!IPAddress.IsLoopback(address) && !trusted.Contains(address))
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"source_host {address} is neither loopback nor one of this server's trusted KV sources; add it to TrustedKvSources to pull from it."));
+        }
+
+        return address;
+    }
+}

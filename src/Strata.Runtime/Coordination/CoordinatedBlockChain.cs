@@ -20,6 +20,7 @@ public sealed class CoordinatedBlockChain : IBlockChain, IDisposable
     private readonly string _sessionPrefix;
     private IReadOnlyList<RouteHop> _route = [];
     private int _failovers;
+    private int _kvMoves;
     private int _nextSession;
 
     /// <summary>Creates a chain for <paramref name="model"/> (which holds the embedding and head, and the client's blocks if any).</summary>
@@ -52,6 +53,9 @@ public sealed class CoordinatedBlockChain : IBlockChain, IDisposable
     /// <summary>Failovers (re-routes after a dead or full server) over every session so far.</summary>
     public int Failovers => Volatile.Read(ref _failovers);
 
+    /// <summary>Phase split: KV-cache moves started from a prefill server to a decode server (one per block range), over every session so far.</summary>
+    public int KvMoves => Volatile.Read(ref _kvMoves);
+
     internal CoordinatedChainOptions Options { get; }
 
     internal CoordinatorClient Coordinator { get; }
@@ -80,6 +84,8 @@ public sealed class CoordinatedBlockChain : IBlockChain, IDisposable
     internal void Publish(IReadOnlyList<RouteHop> route) => Volatile.Write(ref _route, route);
 
     internal void CountFailover() => Interlocked.Increment(ref _failovers);
+
+    internal void CountKvMove() => Interlocked.Increment(ref _kvMoves);
 
     internal static StrataException NoRoute(string detail) => new($"The swarm cannot serve this generation: {detail}");
 }

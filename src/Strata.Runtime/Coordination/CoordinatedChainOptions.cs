@@ -6,6 +6,13 @@ public sealed record CoordinatedChainOptions
     /// <summary>Prefill on prefill-role servers, then move every block's KV cache to decode-role servers and decode there.</summary>
     public bool PhaseSplit { get; init; }
 
+    /// <summary>
+    /// Phase split: run each prefill hop one block per call and start moving a block's KV cache to its decode server as
+    /// soon as that block is done, while the next block computes (layer by layer). False moves a hop's blocks after the
+    /// whole hop. Default true.
+    /// </summary>
+    public bool StreamKvByBlock { get; init; } = true;
+
     /// <summary>Blocks the client runs itself between server hops (the split path), or null for none; the client's model must hold them.</summary>
     public (int FirstBlock, int BlockCount)? ClientBlocks { get; init; }
 

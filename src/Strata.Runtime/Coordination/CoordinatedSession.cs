@@ -20,7 +20,7 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
     private readonly HashSet<string> _busy = new(StringComparer.Ordinal);
     private readonly Dictionary<int, List<float[]>> _inputs = []; // block -> chunks of (tokens, hidden) inputs, in order
     private readonly List<Task> _copies = [];
-    private readonly HashSet<SessionHop> _copied = [];
+    private readonly HashSet<(SessionHop Hop, int Block)> _copied = []; // phase split: blocks whose KV move has started
     private List<SessionHop>? _hops;
     private List<SessionHop>? _decodeHops;
     private InferenceSession? _local;
@@ -58,12 +58,16 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
             var input = i == 0 ? stepInput : hidden[..width].ToArray(); // (tokens, hidden); the step's embeddings at the first hop, never written
             try
             {
-                await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
-                Record(hop.FirstBlock, input);
                 if (_chain.Options.PhaseSplit && !_decoding)
                 {
-                    StartCopies(hop, cancellationToken);
+                    await RunPrefillHopAsync(hop, hidden, tokens, cancellationToken).ConfigureAwait(false);
                 }
+                else
+                {
+                    await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
+                }
+
+                Record(hop.FirstBlock, input);
 
                 i++;
             }
@@ -105,18 +109,41 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
         or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted
         or StatusCode.Cancelled; // only when our own token is not cancelled: a server that stopped mid-call
 
-    private async Task RunAsync(SessionHop hop, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
+    private Task RunAsync(SessionHop hop, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken) =>
+        RunAsync(hop, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, cancellationToken);
+
+    // Runs blocks [firstBlock, firstBlock + blockCount) of a hop (all of them, or one while a phase-split prefill streams).
+    private async Task RunAsync(SessionHop hop, int firstBlock, int blockCount, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
         if (hop.IsLocal)
         {
             _local ??= _chain.Model.CreateSession();
             _local.Truncate(startPosition);
-            _chain.Model.ForwardBlocks(_local, hop.FirstBlock, hop.BlockCount, hidden, tokens);
+            _chain.Model.ForwardBlocks(_local, firstBlock, blockCount, hidden, tokens);
             return;
         }
 
-        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken)
+        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, firstBlock, blockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken)
             .ConfigureAwait(false);
+    }
+
+    // Phase-split prefill of one hop. Streamed layer by layer: one block per call, and each block's KV cache starts moving to
+    // the decode servers the moment the block is done, while the server computes the next block; the hidden states
+    // come back to the client between blocks (tokens x hidden floats, small beside a block's prefill compute).
+    private async Task RunPrefillHopAsync(SessionHop hop, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
+    {
+        if (hop.IsLocal || !_chain.Options.StreamKvByBlock)
+        {
+            await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
+            StartCopies(hop, hop.FirstBlock, hop.BlockCount, cancellationToken);
+            return;
+        }
+
+        for (var block = hop.FirstBlock; block < hop.EndBlock; block++)
+        {
+            await RunAsync(hop, block, 1, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
+            StartCopies(hop, block, 1, cancellationToken);
+        }
     }
 
     // The blocks of a failed hop go to a new route; the new servers replay every past input, then run this step.
@@ -197,20 +224,38 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
         }
     }
 
-    // Phase split: starts moving a finished prefill hop's KV caches to the decode servers that will hold those blocks,
-    // while the next prefill hop runs (streamed: each block's message is forwarded as it arrives).
-    private void StartCopies(SessionHop source, CancellationToken cancellationToken)
+    // Phase split: starts moving the KV caches of finished prefill blocks [firstBlock, firstBlock + blockCount) of a hop to
+    // the decode servers that will hold those blocks, while prefill goes on; a block whose move has started is skipped.
+    private void StartCopies(SessionHop source, int firstBlock, int blockCount, CancellationToken cancellationToken)
     {
-        if (source.IsLocal || _decodeHops is null || !_copied.Add(source))
+        if (source.IsLocal || _decodeHops is null)
         {
             return;
         }
 
-        foreach (var target in _decodeHops.Where(t => !t.IsLocal && source.FirstBlock < t.EndBlock && t.FirstBlock < source.EndBlock))
+        for (var block = firstBlock; block < firstBlock + blockCount;)
         {
-            var first = Math.Max(source.FirstBlock, target.FirstBlock);
-            var count = Math.Min(source.EndBlock, target.EndBlock) - first;
-            _copies.Add(_chain.Server(source.Url!).CopyKvToAsync(source.SessionId, first, count, _chain.Server(target.Url!), target.SessionId, cancellationToken));
+            if (!_copied.Add((source, block)))
+            {
+                block++;
+                continue;
+            }
+
+            var end = block + 1; // a run of blocks not yet moving, all started here
+            while (end < firstBlock + blockCount && _copied.Add((source, end)))
+            {
+                end++;
+            }
+
+            foreach (var target in _decodeHops.Where(t => !t.IsLocal && block < t.EndBlock && t.FirstBlock < end))
+            {
+                var first = Math.Max(block, target.FirstBlock);
+                var count = Math.Min(end, target.EndBlock) - first;
+                _chain.CountKvMove();
+                _copies.Add(_chain.Server(source.Url!).CopyKvToAsync(source.SessionId, first, count, _chain.Server(target.Url!), target.SessionId, cancellationToken));
+            }
+
+            block = end;
         }
     }
 
@@ -221,7 +266,7 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
         var prefill = _hops!;
         foreach (var hop in prefill)
         {
-            StartCopies(hop, cancellationToken);
+            StartCopies(hop, hop.FirstBlock, hop.BlockCount, cancellationToken);
         }
 
         try

@@ -36,11 +36,17 @@ public sealed class InferenceSession
     public int TokenCount(int blockIndex) => _caches[blockIndex]?.TokenCount ?? 0;
 
     /// <summary>Rolls every cache back to its first <paramref name="tokenCount"/> tokens.</summary>
-    public void Truncate(int tokenCount)
+    public void Truncate(int tokenCount) => Truncate(tokenCount, 0, _caches.Length);
+
+    /// <summary>Forgets every token from position <paramref name="tokenCount"/> on in blocks <c>[firstBlock, firstBlock + blockCount)</c> only.</summary>
+    public void Truncate(int tokenCount, int firstBlock, int blockCount)
     {
-        foreach (var cache in _caches)
+        ArgumentOutOfRangeException.ThrowIfNegative(firstBlock);
+        ArgumentOutOfRangeException.ThrowIfNegative(blockCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBlock + blockCount, _caches.Length, nameof(blockCount));
+        for (var block = firstBlock; block < firstBlock + blockCount; block++)
         {
-            if (cache is not null && cache.TokenCount > tokenCount)
+            if (_caches[block] is { } cache && cache.TokenCount > tokenCount)
             {
                 cache.Truncate(tokenCount);
             }

@@ -115,7 +115,9 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                     $"This server's KV budget of {_limits.MaxKvBytes} bytes is full ({KvBytes} held, this step needs {needed}); try another server or later."));
             }
 
-            session.Session.Truncate(request.StartPosition); // replay: forget what the client is sending again
+            // Replay: forget what the client is sending again, in the step's blocks only (a phase-split prefill runs a hop
+            // block by block while earlier blocks' caches are being moved).
+            session.Session.Truncate(request.StartPosition, request.FirstBlock, request.BlockCount);
             for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
             {
                 if (session.Session.TokenCount(block) != request.StartPosition)

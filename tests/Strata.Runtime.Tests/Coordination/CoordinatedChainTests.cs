@@ -142,6 +142,22 @@ public sealed class CoordinatedChainTests
         Assert.Equal([d1.Address.ToString(), d2.Address.ToString()], result.Route.Select(h => h.Server));
         Assert.Equal(0, p1.SessionCount + p2.SessionCount); // prefill sessions closed after the move
         Assert.Equal(0, chain.Failovers);
+        Assert.Equal(4, chain.KvMoves); // layer by layer: p1 block 0 -> d1, p1 block 1 -> d2, p2 block 2 -> d2, p2 block 3 -> d2
+    }
+
+    [Fact]
+    public async Task Phase_split_moving_kv_hop_by_hop_gives_the_same_tokens_with_fewer_larger_moves()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        await swarm.AddServerAsync("p1", 0, 2, ServerRole.Prefill);
+        await swarm.AddServerAsync("p2", 2, 2, ServerRole.Prefill);
+        await swarm.AddServerAsync("d1", 0, 1, ServerRole.Decode);
+        await swarm.AddServerAsync("d2", 1, 3, ServerRole.Decode);
+        var client = TestSwarm.Load(0, 0, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { PhaseSplit = true, StreamKvByBlock = false });
+        var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);
+        Assert.Equal(await LocalTokens(Greedy), result.Tokens);
+        Assert.Equal(3, chain.KvMoves); // p1 [0, 1) -> d1, p1 [1, 2) -> d2, p2 [2, 4) -> d2
     }
 
     [Fact]

@@ -26,9 +26,16 @@ internal static class GenerateCommand
         split.AcceptOnlyFromAmong("dp", "none");
         var clientMemory = new Option<long?>("--client-memory-bytes") { Description = "With --split dp: memory for the client's blocks (weights and KV); default half the model's blocks.", HelpName = "bytes" };
         var phaseSplit = new Option<bool>("--phase-split") { Description = "With --coordinator: prefill on prefill-role servers, move the KV caches, decode on decode-role servers." };
+        var kvStreaming = new Option<string>("--kv-streaming")
+        {
+            Description = "With --phase-split: 'block' moves each block's KV cache as soon as it is prefilled (one call per block); 'hop' moves a server's blocks after its whole range (fewer round trips, better over high-latency links).",
+            DefaultValueFactory = _ => "block",
+            HelpName = "block|hop",
+        };
+        kvStreaming.AcceptOnlyFromAmong("block", "hop");
         var command = new Command("generate", "Generate text with a Llama-architecture model from safetensors weights.")
         {
-            local, coordinator, model, prompt, maxTokens, seed, temperature, topP, split, clientMemory, phaseSplit, json,
+            local, coordinator, model, prompt, maxTokens, seed, temperature, topP, split, clientMemory, phaseSplit, kvStreaming, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -52,7 +59,8 @@ internal static class GenerateCommand
             {
                 return await RunCoordinatedAsync(context, ServeCommand.CoordinatorUrl(coordinatorText), options,
                     parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, parseResult.GetValue(split) == "dp", parseResult.GetValue(clientMemory),
-                    parseResult.GetValue(phaseSplit), parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
+                    new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit), StreamKvByBlock = parseResult.GetValue(kvStreaming) == "block" },
+                    parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
 
             var run = await LocalGeneration.RunAsync(parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, options, cancellationToken).ConfigureAwait(false);
@@ -74,7 +82,7 @@ internal static class GenerateCommand
 
     private static async Task<int> RunCoordinatedAsync(
         CliContext context, Uri coordinator, GenerationOptions options, string model, string prompt, bool splitDp, long? clientMemoryBytes,
-        bool phaseSplit, bool json, CancellationToken cancellationToken)
+        CoordinatedChainOptions chainOptions, bool json, CancellationToken cancellationToken)
     {
         SplitPathOptions? split = null;
         if (splitDp)
@@ -93,7 +101,7 @@ internal static class GenerateCommand
         CoordinatedGenerationResult run;
         try
         {
-            run = await CoordinatedGeneration.RunAsync(coordinator, model, prompt, options, new CoordinatedChainOptions { PhaseSplit = phaseSplit }, split, cancellationToken)
+            run = await CoordinatedGeneration.RunAsync(coordinator, model, prompt, options, chainOptions, split, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Grpc.Core.RpcException exception)
@@ -106,7 +114,13 @@ internal static class GenerateCommand
         {
             var fields = GenerationJson(g, run.Text, run.TokenizerName);
             fields["failovers"] = run.Failovers;
-            fields["phaseSplit"] = phaseSplit;
+            fields["phaseSplit"] = chainOptions.PhaseSplit;
+            if (chainOptions.PhaseSplit)
+            {
+                fields["kvStreaming"] = chainOptions.StreamKvByBlock ? "block" : "hop";
+                fields["kvMoves"] = run.KvMoves;
+            }
+
             fields["clientBlocks"] = run.ClientBlocks.Select(b => new { firstBlock = b.FirstBlock, blockCount = b.BlockCount });
             Json.Write(context.Output, fields);
             return 0;

@@ -43,10 +43,10 @@ public static class CoordinatedGeneration
 
         // One untimed token first, in its own session, so TTFT measures the swarm and not the JIT or the first connections.
         await generator.GenerateAsync([0], new GenerationOptions { MaxNewTokens = 1 }, cancellationToken).ConfigureAwait(false);
-        var warmFailovers = chain.Failovers;
+        var (warmFailovers, warmMoves) = (chain.Failovers, chain.KvMoves);
         var result = await generator.GenerateAsync(promptTokens, options with { StopTokenIds = [.. options.StopTokenIds, .. model.Config.EosTokenIds] }, cancellationToken)
             .ConfigureAwait(false);
         IReadOnlyList<(int, int)> client = chainOptions.ClientBlocks is { BlockCount: > 0 } c ? [c] : [];
-        return new CoordinatedGenerationResult(result, tokenizer.Decode(result.Tokens), tokenizer.Name, chain.Failovers - warmFailovers, client);
+        return new CoordinatedGenerationResult(result, tokenizer.Decode(result.Tokens), tokenizer.Name, chain.Failovers - warmFailovers, client, chain.KvMoves - warmMoves);
     }
 }

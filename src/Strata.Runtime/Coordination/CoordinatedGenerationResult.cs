@@ -8,5 +8,6 @@ namespace Strata.Runtime.Coordination;
 /// <param name="TokenizerName">Which tokenizer was used.</param>
 /// <param name="Failovers">Re-routes after dead or full servers.</param>
 /// <param name="ClientBlocks">Blocks the client ran itself (the split path), in order.</param>
+/// <param name="KvMoves">Phase split: KV-cache moves from prefill to decode servers (one per block and decode hop when streamed layer by layer).</param>
 public sealed record CoordinatedGenerationResult(
-    GenerationResult Generation, string Text, string TokenizerName, int Failovers, IReadOnlyList<(int FirstBlock, int BlockCount)> ClientBlocks);
+    GenerationResult Generation, string Text, string TokenizerName, int Failovers, IReadOnlyList<(int FirstBlock, int BlockCount)> ClientBlocks, int KvMoves);

@@ -26,8 +26,10 @@ public class ServingBenchmarks
     private InferenceSession _localSession = null!;
     private BlockServerHost _prefill = null!;
     private BlockServerHost _decode = null!;
+    private BlockServerHost _coldDecode = null!;
     private BlockServerClient _prefillClient = null!;
     private BlockServerClient _decodeClient = null!;
+    private BlockServerClient _coldDecodeClient = null!;
     private float[] _hidden = null!;
     private IReadOnlyList<KvCacheSnapshot> _snapshots = null!;
     private Socket _loopbackSender = null!;
@@ -60,8 +62,10 @@ public class ServingBenchmarks
         _localSession = _model.CreateSession();
         _prefill = BlockServerHost.StartAsync(_model).GetAwaiter().GetResult();
         _decode = BlockServerHost.StartAsync(_model).GetAwaiter().GetResult();
+        _coldDecode = BlockServerHost.StartAsync(_model, limits: new BlockServerLimits { KvPoolBytes = 0 }).GetAwaiter().GetResult();
         _prefillClient = new BlockServerClient(_prefill.Address);
         _decodeClient = new BlockServerClient(_decode.Address);
+        _coldDecodeClient = new BlockServerClient(_coldDecode.Address);
         var prompt = _model.Embed([.. Enumerable.Range(0, PromptTokens).Select(i => i % 256)]);
         _prefillClient.ForwardAsync("kv", 0, config.LayerCount, 0, prompt, PromptTokens, config.HiddenSize).GetAwaiter().GetResult();
         _hidden = _model.Embed([7]);
@@ -89,8 +93,10 @@ public class ServingBenchmarks
         _loopbackReceiver.Dispose();
         _prefillClient.Dispose();
         _decodeClient.Dispose();
+        _coldDecodeClient.Dispose();
         _prefill.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _decode.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _coldDecode.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -124,12 +130,27 @@ public class ServingBenchmarks
     public async Task<long> KvTransfer1000TokensBulk() =>
         (await _prefillClient.CopyKvToAsync("kv", 0, 12, _decodeClient, "bulk")).Bytes;
 
-    /// <summary>The bulk move into a fresh destination session, closed after the move (its cache memory is new each time, as in a phase split).</summary>
+    /// <summary>
+    /// The bulk move into a fresh destination session, closed after the move, as in a phase split: the closed session's
+    /// arrays go to the server's KV pool and the next iteration's session takes them (a decode server's steady state).
+    /// </summary>
     [Benchmark]
     public async Task<long> KvTransfer1000TokensBulkFreshSession()
     {
         var bytes = (await _prefillClient.CopyKvToAsync("kv", 0, 12, _decodeClient, "bulk-fresh")).Bytes;
         await _decodeClient.CloseSessionAsync("bulk-fresh");
+        return bytes;
+    }
+
+    /// <summary>
+    /// The same into a server that keeps no pool (<see cref="BlockServerLimits.KvPoolBytes"/> 0): every session's cache
+    /// is new memory, faulted in as the bytes land, as on a cold server or before the pool.
+    /// </summary>
+    [Benchmark]
+    public async Task<long> KvTransfer1000TokensBulkFreshSessionNoPool()
+    {
+        var bytes = (await _prefillClient.CopyKvToAsync("kv", 0, 12, _coldDecodeClient, "bulk-cold")).Bytes;
+        await _coldDecodeClient.CloseSessionAsync("bulk-cold");
         return bytes;
     }
 

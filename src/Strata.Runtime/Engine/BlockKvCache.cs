@@ -1,19 +1,28 @@
 namespace Strata.Runtime.Engine;
 
 /// <summary>One block's keys and values for one session, growing by whole tokens.</summary>
-/// <remarks>Not thread-safe: a session runs one forward pass at a time.</remarks>
+/// <remarks>
+/// Not thread-safe: a session runs one forward pass at a time. With a <see cref="KvArrayPool"/>, growing rents the new
+/// arrays from the pool and returns the old ones, and <see cref="Release"/> returns both; pooled arrays may hold another
+/// cache's floats, so nothing past <see cref="TokenCount"/> is ever shown.
+/// </remarks>
 public sealed class BlockKvCache
 {
+    private readonly KvArrayPool? _pool;
     private float[] _keys = [];   // (capacityTokens, kvHeads, headDim)
     private float[] _values = []; // (capacityTokens, kvHeads, headDim)
 
     /// <summary>Creates an empty cache for block <paramref name="blockIndex"/> with rows of <paramref name="keyValueDimension"/> floats.</summary>
-    public BlockKvCache(int blockIndex, int keyValueDimension)
+    /// <param name="blockIndex">The block this cache belongs to.</param>
+    /// <param name="keyValueDimension">Width of one token's keys.</param>
+    /// <param name="pool">Where the cache rents its arrays and returns them; none allocates them, as a local engine does.</param>
+    public BlockKvCache(int blockIndex, int keyValueDimension, KvArrayPool? pool = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(blockIndex);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(keyValueDimension);
         BlockIndex = blockIndex;
         KeyValueDimension = keyValueDimension;
+        _pool = pool;
     }
 
     /// <summary>The block this cache belongs to.</summary>
@@ -65,8 +74,7 @@ public sealed class BlockKvCache
         var needed = tokens * KeyValueDimension;
         if (needed > _keys.Length)
         {
-            Array.Resize(ref _keys, needed);
-            Array.Resize(ref _values, needed);
+            Grow(needed);
         }
     }
 
@@ -77,7 +85,8 @@ public sealed class BlockKvCache
     /// </summary>
     /// <remarks>
     /// The cache counts the tokens as soon as this returns, holding whatever its memory held before (zeros when
-    /// fresh): the caller must fill both spans, or <see cref="Truncate"/> to 0 if it cannot.
+    /// freshly allocated, another session's floats when rented from a pool): the caller must fill both spans, or
+    /// <see cref="Truncate"/> to 0 if it cannot.
     /// </remarks>
     public void Overwrite(int tokens, out Span<float> keys, out Span<float> values)
     {
@@ -89,10 +98,15 @@ public sealed class BlockKvCache
 
         // Every float is about to be overwritten: fresh arrays need neither the old contents copied nor zeroing.
         var needed = tokens * KeyValueDimension;
-        if (needed > _keys.Length)
+        if (needed > _keys.Length && _pool is null)
         {
             _keys = GC.AllocateUninitializedArray<float>(needed);
             _values = GC.AllocateUninitializedArray<float>(needed);
+        }
+        else if (needed > _keys.Length)
+        {
+            TokenCount = 0; // nothing to keep: the pooled path copies no old tokens
+            Grow(needed);
         }
 
         TokenCount = tokens;
@@ -106,6 +120,19 @@ public sealed class BlockKvCache
         ArgumentOutOfRangeException.ThrowIfNegative(tokenCount);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(tokenCount, TokenCount);
         TokenCount = tokenCount;
+    }
+
+    /// <summary>Empties the cache and gives its arrays back to its pool (to the garbage collector without one); it may be used again after.</summary>
+    /// <remarks>The caller must hold the only reference to the cache's memory: no span from <see cref="Keys"/>, <see cref="Values"/> or <see cref="Overwrite"/> may be in use.</remarks>
+    public void Release()
+    {
+        var keys = _keys;
+        var values = _values;
+        _keys = [];
+        _values = [];
+        TokenCount = 0;
+        _pool?.Return(keys);
+        _pool?.Return(values);
     }
 
     /// <summary>Copies the cache out.</summary>
@@ -145,7 +172,28 @@ public sealed class BlockKvCache
         }
 
         var capacity = Math.Max(needed, Math.Max(16 * KeyValueDimension, _keys.Length * 2));
-        Array.Resize(ref _keys, capacity);
-        Array.Resize(ref _values, capacity);
+        Grow(capacity);
+    }
+
+    // Moves the cached tokens into arrays of at least length floats: resized without a pool (as always), rented from
+    // the pool with one, the old arrays going back to it. Only the cached tokens are copied; the rest is never shown.
+    private void Grow(int length)
+    {
+        if (_pool is null)
+        {
+            Array.Resize(ref _keys, length);
+            Array.Resize(ref _values, length);
+            return;
+        }
+
+        var used = TokenCount * KeyValueDimension;
+        var keys = _pool.Rent(length);
+        var values = _pool.Rent(length);
+        _keys.AsSpan(0, used).CopyTo(keys);
+        _values.AsSpan(0, used).CopyTo(values);
+        _pool.Return(_keys);
+        _pool.Return(_values);
+        _keys = keys;
+        _values = values;
     }
 }

@@ -9,13 +9,17 @@ public sealed class InferenceSession
 {
     private readonly BlockKvCache?[] _caches;
     private readonly int _keyValueDimension;
+    private readonly KvArrayPool? _pool;
 
     /// <summary>Creates an empty session for a model of <paramref name="config"/>'s shape.</summary>
-    public InferenceSession(LlamaConfig config)
+    /// <param name="config">The model's shape.</param>
+    /// <param name="pool">Where the caches rent and return their arrays (a block server's); none allocates them.</param>
+    public InferenceSession(LlamaConfig config, KvArrayPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         _caches = new BlockKvCache?[config.LayerCount];
         _keyValueDimension = config.KeyValueDimension;
+        _pool = pool;
     }
 
     /// <summary>Number of blocks the model has.</summary>
@@ -29,7 +33,7 @@ public sealed class InferenceSession
     {
         ArgumentOutOfRangeException.ThrowIfNegative(blockIndex);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(blockIndex, _caches.Length);
-        return _caches[blockIndex] ??= new BlockKvCache(blockIndex, _keyValueDimension);
+        return _caches[blockIndex] ??= new BlockKvCache(blockIndex, _keyValueDimension, _pool);
     }
 
     /// <summary>Tokens cached by block <paramref name="blockIndex"/> (0 if it has not run).</summary>
@@ -50,6 +54,15 @@ public sealed class InferenceSession
             {
                 cache.Truncate(tokenCount);
             }
+        }
+    }
+
+    /// <summary>Empties every cache and gives its arrays back to the pool (see <see cref="BlockKvCache.Release"/>); the session may be used again after.</summary>
+    public void Release()
+    {
+        foreach (var cache in _caches)
+        {
+            cache?.Release();
         }
     }
 

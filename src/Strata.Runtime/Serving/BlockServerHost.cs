@@ -115,6 +115,9 @@ public sealed class BlockServerHost : IAsyncDisposable
     /// <summary>KV-cache bytes held by every session now.</summary>
     public long KvBytes => _service.KvBytes;
 
+    /// <summary>The pool of the server's KV arrays (its counters show how much memory sessions reuse).</summary>
+    internal KvArrayPool KvPool => _service.KvPool;
+
     /// <summary>The limits the server enforces.</summary>
     public BlockServerLimits Limits => _service.Limits;
 

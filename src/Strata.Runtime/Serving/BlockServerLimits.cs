@@ -24,6 +24,14 @@ public sealed record BlockServerLimits
     /// <summary>Most KV-cache bytes held across all sessions; a step that would pass it is refused with RESOURCE_EXHAUSTED. Default 1 GiB.</summary>
     public long MaxKvBytes { get; init; } = 1L << 30;
 
+    /// <summary>
+    /// Most bytes of idle KV arrays the server keeps for reuse: a closed or timed-out session's cache memory goes to a
+    /// pool from which later sessions take theirs, so that they write into memory already mapped instead of faulting
+    /// in new pages. Default null: <see cref="MaxKvBytes"/>, so idle pooled memory never passes what admission already
+    /// allows to be live. 0 keeps nothing (every session allocates afresh). Admission counts cached tokens, never the pool.
+    /// </summary>
+    public long? KvPoolBytes { get; init; }
+
     /// <summary>A session unused for this long is dropped and its KV memory freed. Default 5 minutes.</summary>
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
@@ -62,6 +70,11 @@ public sealed record BlockServerLimits
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxTokensPerCall);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSessions);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxKvBytes);
+        if (KvPoolBytes is { } poolBytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(poolBytes, nameof(KvPoolBytes));
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(SessionIdleTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KvOfferLifetime, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(KvOfferLifetime, TimeSpan.FromDays(1));

@@ -114,7 +114,11 @@ internal sealed partial class BlockServerService
             }
             catch when (created)
             {
-                _sessions.TryRemove(KeyValuePair.Create(request.DestinationSessionId, session));
+                if (_sessions.TryRemove(KeyValuePair.Create(request.DestinationSessionId, session)))
+                {
+                    await ReleaseAsync(session).ConfigureAwait(false);
+                }
+
                 throw;
             }
         }

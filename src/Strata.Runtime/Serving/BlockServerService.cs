@@ -14,6 +14,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ServerSession> _sessions = new(StringComparer.Ordinal);
     private readonly KvBulkListener? _bulk;
+    private readonly KvArrayPool _kvPool;
 
     // KV bytes reserved by bulk pulls in flight (admission counts them). A block being received counts here and in its
     // session until its pull ends: for those milliseconds the server looks fuller than it is, never emptier.
@@ -25,9 +26,13 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         _limits = limits;
         _time = time;
         _bulk = bulk;
+        _kvPool = new KvArrayPool(limits.KvPoolBytes ?? limits.MaxKvBytes);
     }
 
-    /// <summary>Drops sessions idle for longer than the limit (skipping any in the middle of a call); returns how many.</summary>
+    /// <summary>Where sessions' KV arrays go when they are removed, and where new sessions take theirs.</summary>
+    public KvArrayPool KvPool => _kvPool;
+
+    /// <summary>Drops sessions idle for longer than the limit (skipping any in the middle of a call), their KV memory going to the pool; returns how many.</summary>
     public int EvictIdleSessions()
     {
         var evicted = 0;
@@ -40,6 +45,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 {
                     if (_time.GetElapsedTime(Volatile.Read(ref session.LastUsedTimestamp)) > _limits.SessionIdleTimeout && _sessions.TryRemove(id, out _))
                     {
+                        session.Session.Release(); // under the lock, so no call is using the arrays
                         evicted++;
                     }
                 }
@@ -257,8 +263,39 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         return reply;
     }
 
+    // The reply does not wait for calls still holding the session: its memory goes to the pool when the last one ends.
     public override Task<CloseSessionReply> CloseSession(CloseSessionRequest request, ServerCallContext context) =>
-        Task.FromResult(new CloseSessionReply { Existed = _sessions.TryRemove(request.SessionId, out _) });
+        Task.FromResult(new CloseSessionReply { Existed = RemoveSession(request.SessionId, out _) });
+
+    /// <summary>Removes a session (false if it was not held); <paramref name="released"/> ends once no call holds it and its KV memory is in the pool.</summary>
+    internal bool RemoveSession(string sessionId, out Task released)
+    {
+        if (!_sessions.TryRemove(sessionId, out var session))
+        {
+            released = Task.CompletedTask;
+            return false;
+        }
+
+        released = ReleaseAsync(session);
+        return true;
+    }
+
+    // Gives a removed session's arrays to the pool. Its lock is taken first: a forward step, export, import or bulk send
+    // that got the session before its removal may still be using them, and they must not be handed to another session
+    // under it. Cannot deadlock: the remover holds nothing else, and every holder of a session lock lets it go without
+    // waiting on a removal. A call that takes the lock after this finds the caches empty.
+    private async Task ReleaseAsync(ServerSession session)
+    {
+        await session.Lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            session.Session.Release();
+        }
+        finally
+        {
+            session.Lock.Release();
+        }
+    }
 
     private void CheckRange(int firstBlock, int blockCount)
     {
@@ -269,7 +306,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         }
     }
 
-    private ServerSession GetOrCreate(string sessionId) => GetOrCreate(sessionId, out _);
+    internal ServerSession GetOrCreate(string sessionId) => GetOrCreate(sessionId, out _);
 
     private ServerSession GetOrCreate(string sessionId, out bool created)
     {
@@ -290,7 +327,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"This server holds its limit of {_limits.MaxSessions} sessions; try another server or later."));
         }
 
-        var fresh = new ServerSession(_model.CreateSession(), _time.GetTimestamp());
+        var fresh = new ServerSession(new InferenceSession(_model.Config, _kvPool), _time.GetTimestamp());
         var session = _sessions.GetOrAdd(sessionId, fresh);
         created = ReferenceEquals(session, fresh);
         return session;

@@ -194,6 +194,7 @@ public sealed class KvBulkTransferTests
         Assert.Contains($"{CacheBytes / 2} of {CacheBytes} bytes", failed.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(1, source.Connections);
         Assert.Equal((0, 0L), (decode.SessionCount, decode.KvBytes));
+        Assert.True(decode.KvPool.IdleArrays >= 2, "the removed session's arrays go to the pool"); // the blocks reached before the drop
 
         // A session that existed keeps existing, with the blocks of the failed pull left empty.
         using var decodeClient = new BlockServerClient(decode.Address);

@@ -109,41 +109,60 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
         or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted
         or StatusCode.Cancelled; // only when our own token is not cancelled: a server that stopped mid-call
 
-    private Task RunAsync(SessionHop hop, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken) =>
-        RunAsync(hop, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, cancellationToken);
-
-    // Runs blocks [firstBlock, firstBlock + blockCount) of a hop (all of them, or one while a phase-split prefill streams).
-    private async Task RunAsync(SessionHop hop, int firstBlock, int blockCount, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
+    private async Task RunAsync(SessionHop hop, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
         if (hop.IsLocal)
         {
             _local ??= _chain.Model.CreateSession();
             _local.Truncate(startPosition);
-            _chain.Model.ForwardBlocks(_local, firstBlock, blockCount, hidden, tokens);
+            _chain.Model.ForwardBlocks(_local, hop.FirstBlock, hop.BlockCount, hidden, tokens);
             return;
         }
 
-        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, firstBlock, blockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken)
+        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken)
             .ConfigureAwait(false);
     }
 
-    // Phase-split prefill of one hop. Streamed layer by layer: one block per call, and each block's KV cache starts moving to
-    // the decode servers the moment the block is done, while the server computes the next block; the hidden states
-    // come back to the client between blocks (tokens x hidden floats, small beside a block's prefill compute).
+    // Phase-split prefill of one hop, streamed layer by layer: the server reports each block as it finishes, with an offer
+    // of a copy of that block's KV cache, and the decode server holding the block pulls it at once, while the prefill
+    // server computes the next block. One call per hop, as without streaming.
     private async Task RunPrefillHopAsync(SessionHop hop, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
-        if (hop.IsLocal || !_chain.Options.StreamKvByBlock)
+        if (hop.IsLocal || _decodeHops is null || !_chain.Options.StreamKvByBlock)
         {
             await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
             StartCopies(hop, hop.FirstBlock, hop.BlockCount, cancellationToken);
             return;
         }
 
-        for (var block = hop.FirstBlock; block < hop.EndBlock; block++)
+        await _chain.Server(hop.Url!).ForwardStreamingAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, _position, hidden, tokens, _hiddenSize, offerKv: true,
+            (block, offer) => StartBlockMove(hop, block, offer, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    // A streamed prefill block is done: its decode server pulls the offered copy, or (no offer, or the pull is refused)
+    // the block moves like any other.
+    private void StartBlockMove(SessionHop source, int block, OfferKvReply? offer, CancellationToken cancellationToken)
+    {
+        var target = _decodeHops!.FirstOrDefault(t => !t.IsLocal && t.FirstBlock <= block && block < t.EndBlock);
+        if (target is null || !_copied.Add((source, block)))
         {
-            await RunAsync(hop, block, 1, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
-            StartCopies(hop, block, 1, cancellationToken);
+            return;
         }
+
+        _chain.CountKvMove();
+        _copies.Add(MoveBlockAsync(source, target, block, offer, cancellationToken));
+    }
+
+    private async Task MoveBlockAsync(SessionHop source, SessionHop target, int block, OfferKvReply? offer, CancellationToken cancellationToken)
+    {
+        var from = _chain.Server(source.Url!);
+        var to = _chain.Server(target.Url!);
+        if (offer is { BulkPort: > 0 } && await from.PullOfferAsync(offer, to, target.SessionId, cancellationToken).ConfigureAwait(false) is not null)
+        {
+            return;
+        }
+
+        await from.CopyKvToAsync(source.SessionId, block, 1, to, target.SessionId, cancellationToken).ConfigureAwait(false);
     }
 
     // The blocks of a failed hop go to a new route; the new servers replay every past input, then run this step.

@@ -78,6 +78,90 @@ public sealed class BlockServerClient : IDisposable
         output.CopyTo(hidden.Span);
     }
 
+    /// <summary>
+    /// Runs a step like <see cref="ForwardAsync"/>, hearing of each block as it finishes: <paramref name="onBlock"/> gets the
+    /// block and, with <paramref name="offerKv"/> on a server with a bulk path, an offer of a copy of that block's KV cache
+    /// to hand to <see cref="PullOfferAsync"/> (null otherwise).
+    /// </summary>
+    public async Task ForwardStreamingAsync(
+        string sessionId, int firstBlock, int blockCount, int startPosition, Memory<float> hidden, int tokens, int hiddenSize, bool offerKv,
+        Action<int, OfferKvReply?> onBlock, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(onBlock);
+        var request = new ForwardStreamingRequest
+        {
+            Step = new ForwardRequest
+            {
+                SessionId = sessionId,
+                FirstBlock = firstBlock,
+                BlockCount = blockCount,
+                StartPosition = startPosition,
+                Hidden = TensorCodec.ToTensor(hidden.Span[..(tokens * hiddenSize)], tokens, hiddenSize),
+            },
+            OfferKv = offerKv,
+        };
+        using var call = _client.ForwardStreaming(request, deadline: Deadline(), cancellationToken: cancellationToken);
+        var next = firstBlock;
+        await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (progress.BlockDone is { } done)
+            {
+                if (done.BlockIndex != next || next >= firstBlock + blockCount)
+                {
+                    throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} reported block {done.BlockIndex} done; expected block {next} of [{firstBlock}, {firstBlock + blockCount})."));
+                }
+
+                next++;
+                onBlock(done.BlockIndex, done.Offer);
+                continue;
+            }
+
+            if (progress.Result is not { } reply || next != firstBlock + blockCount)
+            {
+                break;
+            }
+
+            var output = TensorCodec.FromMatrix(reply.Hidden, hiddenSize, tokens, "reply hidden", out var rows);
+            if (rows != tokens)
+            {
+                throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} answered {rows} rows for {tokens} tokens."));
+            }
+
+            output.CopyTo(hidden.Span);
+            return;
+        }
+
+        throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} ended a streamed step of blocks [{firstBlock}, {firstBlock + blockCount}) without its result."));
+    }
+
+    /// <summary>
+    /// Has <paramref name="destination"/> pull an offer this server made (see <see cref="ForwardStreamingAsync"/>) into
+    /// <paramref name="destinationSessionId"/>; null when the destination cannot (no bulk path, or not allowed to connect
+    /// here): move the block with <see cref="CopyKvToAsync"/> then.
+    /// </summary>
+    public async Task<ImportKvReply?> PullOfferAsync(OfferKvReply offer, BlockServerClient destination, string destinationSessionId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(offer);
+        ArgumentNullException.ThrowIfNull(destination);
+        try
+        {
+            // The source's host as this client reaches it: the destination connects to it (loopback or a trusted peer).
+            var request = new PullKvRequest { DestinationSessionId = destinationSessionId, SourceHost = Address.IdnHost, Offer = offer };
+            return await destination._client.PullKvAsync(request, deadline: destination.Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
+        {
+            destination._noBulkKv = true;
+            return null;
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.PermissionDenied)
+        {
+            // The destination may not connect to this source (not loopback, not among its trusted KV sources): a policy,
+            // not a failure, so the move goes through this client instead.
+            return null;
+        }
+    }
+
     /// <summary>Copies a session's KV caches of a block range out of the server, reassembling each block's chunks (every chunk checked).</summary>
     public async Task<IReadOnlyList<KvCacheSnapshot>> ExportKvAsync(string sessionId, int firstBlock, int blockCount, CancellationToken cancellationToken = default)
     {
@@ -206,28 +290,7 @@ public sealed class BlockServerClient : IDisposable
             return null;
         }
 
-        if (offer.BulkPort == 0)
-        {
-            return null;
-        }
-
-        try
-        {
-            // The source's host as this client reaches it: the destination connects to it (loopback or a trusted peer).
-            var request = new PullKvRequest { DestinationSessionId = destinationSessionId, SourceHost = Address.IdnHost, Offer = offer };
-            return await destination._client.PullKvAsync(request, deadline: destination.Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
-        {
-            destination._noBulkKv = true;
-            return null;
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.PermissionDenied)
-        {
-            // The destination may not connect to this source (not loopback, not among its trusted KV sources): a policy,
-            // not a failure, so the move goes through this client instead.
-            return null;
-        }
+        return offer.BulkPort == 0 ? null : await PullOfferAsync(offer, destination, destinationSessionId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Frees a session on the server; true when it existed.</summary>

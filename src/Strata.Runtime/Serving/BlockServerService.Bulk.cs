@@ -56,6 +56,24 @@ internal sealed partial class BlockServerService
         return reply;
     }
 
+    // Under the session's lock, as a streamed step finishes a block: a ticket for a copy of that block's cache, so the
+    // puller gets these bytes while the session computes the next block.
+    private OfferKvReply OfferCopy(ServerSession session, int block)
+    {
+        var cache = session.Session.Cache(block);
+        var entry = new KvManifestEntry { BlockIndex = block, TokenCount = cache.TokenCount, KeyValueDimension = cache.KeyValueDimension };
+        var copy = (cache.Keys.ToArray(), cache.Values.ToArray());
+        var reply = new OfferKvReply
+        {
+            BulkPort = _bulk!.Port,
+            Ticket = UnsafeByteOperations.UnsafeWrap(_bulk.Register(session, [entry], [copy])),
+            TotalBytes = 2L * entry.TokenCount * entry.KeyValueDimension * sizeof(float),
+            ExpiresInMs = (int)_limits.KvOfferLifetime.TotalMilliseconds,
+        };
+        reply.Blocks.Add(entry);
+        return reply;
+    }
+
     public override async Task<ImportKvReply> PullKv(PullKvRequest request, ServerCallContext context)
     {
         if (_bulk is null)

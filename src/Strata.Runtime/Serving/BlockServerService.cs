@@ -88,7 +88,34 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         BulkPort = _bulk?.Port ?? 0,
     });
 
-    public override async Task<ForwardReply> Forward(ForwardRequest request, ServerCallContext context)
+    public override Task<ForwardReply> Forward(ForwardRequest request, ServerCallContext context) => RunStepAsync(request, context, afterBlock: null);
+
+    public override async Task ForwardStreaming(ForwardStreamingRequest request, IServerStreamWriter<ForwardProgress> responseStream, ServerCallContext context)
+    {
+        var step = request.Step ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "step is missing; pass the forward request to run."));
+        var offer = request.OfferKv && _bulk is not null;
+        var reply = await RunStepAsync(step, context, async (session, block) =>
+        {
+            var done = new BlockDone { BlockIndex = block };
+            if (offer)
+            {
+                try
+                {
+                    done.Offer = OfferCopy(session, block);
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+                {
+                    // Too many offers outstanding: this block goes without one and the client moves it by asking later.
+                }
+            }
+
+            await responseStream.WriteAsync(new ForwardProgress { BlockDone = done }, context.CancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        await responseStream.WriteAsync(new ForwardProgress { Result = reply }, context.CancellationToken).ConfigureAwait(false);
+    }
+
+    // Runs a step under the session's lock; with afterBlock, one block at a time (same bits), calling it after each block.
+    private async Task<ForwardReply> RunStepAsync(ForwardRequest request, ServerCallContext context, Func<ServerSession, int, Task>? afterBlock)
     {
         CheckRange(request.FirstBlock, request.BlockCount);
         var hidden = TensorCodec.FromMatrix(request.Hidden, _model.Config.HiddenSize, _limits.MaxTokensPerCall, "hidden", out var tokens);
@@ -133,7 +160,19 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 }
             }
 
-            _model.ForwardBlocks(session.Session, request.FirstBlock, request.BlockCount, hidden, tokens);
+            if (afterBlock is null)
+            {
+                _model.ForwardBlocks(session.Session, request.FirstBlock, request.BlockCount, hidden, tokens);
+            }
+            else
+            {
+                for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
+                {
+                    _model.ForwardBlocks(session.Session, block, 1, hidden, tokens);
+                    await afterBlock(session, block).ConfigureAwait(false);
+                }
+            }
+
             return new ForwardReply
             {
                 Hidden = TensorCodec.ToTensor(hidden, tokens, _model.Config.HiddenSize),

@@ -74,7 +74,10 @@ internal sealed class KvBulkListener : IDisposable
     }
 
     /// <summary>Registers a single-use ticket for <paramref name="blocks"/> of <paramref name="session"/>; RESOURCE_EXHAUSTED when too many are outstanding.</summary>
-    public byte[] Register(ServerSession session, IReadOnlyList<KvManifestEntry> blocks)
+    /// <param name="session">The source session.</param>
+    /// <param name="blocks">The manifest.</param>
+    /// <param name="copies">Copies of the blocks' keys and values to send instead of the live caches (no lock needed), or null.</param>
+    public byte[] Register(ServerSession session, IReadOnlyList<KvManifestEntry> blocks, IReadOnlyList<(float[] Keys, float[] Values)>? copies = null)
     {
         if (_offers.Count >= _limits.MaxKvOffers && SweepExpired() == 0 && _offers.Count >= _limits.MaxKvOffers)
         {
@@ -84,7 +87,7 @@ internal sealed class KvBulkListener : IDisposable
 
         var ticket = new byte[TicketBytes];
         RandomNumberGenerator.Fill(ticket);
-        _offers[Key(ticket)] = new KvOffer(session, blocks, _time.GetTimestamp());
+        _offers[Key(ticket)] = new KvOffer(session, blocks, _time.GetTimestamp(), copies);
         return ticket;
     }
 
@@ -188,6 +191,13 @@ internal sealed class KvBulkListener : IDisposable
 
             using var expiry = new CancellationTokenSource(remaining, _time);
             using var cutOff = expiry.Token.Register(connection.Dispose);
+            if (offer.Copies is { } copies)
+            {
+                SendCopies(connection, offer.Blocks, copies);
+                connection.Shutdown(SocketShutdown.Send);
+                return;
+            }
+
             if (!offer.Session.Lock.Wait(remaining))
             {
                 return;
@@ -235,6 +245,17 @@ internal sealed class KvBulkListener : IDisposable
             var length = block.TokenCount * block.KeyValueDimension;
             SendAll(connection, MemoryMarshal.AsBytes(cache.Keys.Span[..length]));
             SendAll(connection, MemoryMarshal.AsBytes(cache.Values.Span[..length]));
+        }
+    }
+
+    // Copies taken when the offer was made: the session may have moved on, the copies have not.
+    private static void SendCopies(Socket connection, IReadOnlyList<KvManifestEntry> blocks, IReadOnlyList<(float[] Keys, float[] Values)> copies)
+    {
+        for (var i = 0; i < blocks.Count; i++)
+        {
+            var length = blocks[i].TokenCount * blocks[i].KeyValueDimension;
+            SendAll(connection, MemoryMarshal.AsBytes(copies[i].Keys.AsSpan(0, length)));
+            SendAll(connection, MemoryMarshal.AsBytes(copies[i].Values.AsSpan(0, length)));
         }
     }
 

@@ -16,6 +16,14 @@ internal static class TestModels
 
     public static string TinyDirectory(ulong seed = 1) => Get(ModelPreset.Tiny, seed).Directory;
 
+    /// <summary>The tiny model's blocks alone, as a block server holds them (no embedding, no head), loaded anew.</summary>
+    public static LlamaModel TinyBlocks()
+    {
+        var directory = TinyDirectory();
+        var config = ModelFolder.LoadConfig(directory);
+        return new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
+    }
+
     public static string NewDirectory()
     {
         var path = Path.Combine(Root, Guid.NewGuid().ToString("N"));

@@ -1,7 +1,6 @@
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Serving;
-using Strata.Runtime.Weights;
 
 namespace Strata.Runtime.Tests.Serving;
 
@@ -10,7 +9,7 @@ public sealed class ForwardStreamingTests
 {
     private const int Tokens = 30;
 
-    private static readonly LlamaModel Model = Blocks();
+    private static readonly LlamaModel Model = TestModels.TinyBlocks();
 
     private static int Layers => Model.Config.LayerCount;
 
@@ -72,10 +71,4 @@ public sealed class ForwardStreamingTests
 
     private static float[] Prompt() => TestModels.Tiny().Embed([.. Enumerable.Range(0, Tokens).Select(i => 40 + (i * 11 % 80))]);
 
-    private static LlamaModel Blocks()
-    {
-        var directory = TestModels.TinyDirectory();
-        var config = ModelFolder.LoadConfig(directory);
-        return new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
-    }
 }

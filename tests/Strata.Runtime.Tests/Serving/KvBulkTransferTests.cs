@@ -6,7 +6,6 @@ using Grpc.Net.Client;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Serving;
-using Strata.Runtime.Weights;
 
 namespace Strata.Runtime.Tests.Serving;
 
@@ -15,14 +14,8 @@ public sealed class KvBulkTransferTests
 {
     private const int Tokens = 40;
 
-    private static LlamaModel Blocks()
-    {
-        var directory = TestModels.TinyDirectory();
-        var config = ModelFolder.LoadConfig(directory);
-        return new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
-    }
 
-    private static readonly LlamaModel Model = Blocks();
+    private static readonly LlamaModel Model = TestModels.TinyBlocks();
 
     private static int Layers => Model.Config.LayerCount;
 

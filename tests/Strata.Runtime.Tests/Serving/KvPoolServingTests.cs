@@ -1,6 +1,5 @@
 using Strata.Runtime.Engine;
 using Strata.Runtime.Serving;
-using Strata.Runtime.Weights;
 
 namespace Strata.Runtime.Tests.Serving;
 
@@ -9,16 +8,10 @@ public sealed class KvPoolServingTests
 {
     private const int Tokens = 40;
 
-    private static readonly LlamaModel Model = Blocks();
+    private static readonly LlamaModel Model = TestModels.TinyBlocks();
 
     private static int Layers => Model.Config.LayerCount;
 
-    private static LlamaModel Blocks()
-    {
-        var directory = TestModels.TinyDirectory();
-        var config = ModelFolder.LoadConfig(directory);
-        return new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
-    }
 
     private static float[] Hidden(int tokens, int offset) =>
         TestModels.Tiny().Embed([.. Enumerable.Range(0, tokens).Select(i => 32 + ((i * 7) + offset) % 90)]);

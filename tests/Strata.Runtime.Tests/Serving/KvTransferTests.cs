@@ -4,7 +4,6 @@ using Grpc.Net.Client;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Serving;
-using Strata.Runtime.Weights;
 
 namespace Strata.Runtime.Tests.Serving;
 
@@ -16,17 +15,11 @@ public sealed class KvTransferTests
     // The smallest chunk: 4 KiB, 16 tokens of the tiny model's width-32 keys and values, so 40 tokens take 3 chunks.
     private static readonly BlockServerLimits SmallChunks = new() { KvChunkBytes = 4096 };
 
-    private static LlamaModel Blocks()
-    {
-        var directory = TestModels.TinyDirectory();
-        var config = ModelFolder.LoadConfig(directory);
-        return new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
-    }
 
     [Fact]
     public async Task A_kv_cache_larger_than_one_chunk_round_trips_bit_exactly()
     {
-        var model = Blocks();
+        var model = TestModels.TinyBlocks();
         int layers = model.Config.LayerCount, dimension = model.Config.KeyValueDimension;
         Assert.True(2 * Tokens * dimension * sizeof(float) > SmallChunks.KvChunkBytes);
         await using var prefill = await BlockServerHost.StartAsync(model, limits: SmallChunks);
@@ -68,7 +61,7 @@ public sealed class KvTransferTests
     [Fact]
     public async Task Malformed_chunk_sequences_are_invalid_arguments()
     {
-        var model = Blocks();
+        var model = TestModels.TinyBlocks();
         var dimension = model.Config.KeyValueDimension;
         await using var server = await BlockServerHost.StartAsync(model);
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Strata.Cli.Commands;
 using Strata.Core;
 
@@ -23,6 +24,18 @@ public static class StrataApp
             // The most specific error first: an unknown token explains a missing command, not the other way round.
             var first = parseResult.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parseResult.Errors[0];
             var message = string.Join(' ', first.Message.Split((char[])[' ', '\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.');
+            // Name the option whose value was refused ("Argument 'x' not recognized" alone does not say which).
+            var option = first.SymbolResult switch
+            {
+                OptionResult o => o.Option.Name,
+                ArgumentResult { Parent: OptionResult o } => o.Option.Name,
+                _ => null,
+            };
+            if (option is not null && !message.Contains(option, StringComparison.Ordinal))
+            {
+                message = $"{option}: {message}";
+            }
+
             error.WriteLine($"error: {message}. Run '{command} --help' for usage.");
             return 2;
         }

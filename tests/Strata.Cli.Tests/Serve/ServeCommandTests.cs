@@ -99,6 +99,13 @@ public sealed class ServeCommandTests : IDisposable
             var phase = CliRun.Of(["generate", "--coordinator", url, "--phase-split", .. common]).ShouldSucceed().Json();
             Assert.Equal(local, phase.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
             Assert.Equal(hosts[3].Address.ToString(), Assert.Single(phase.GetProperty("route").EnumerateArray()).GetProperty("server").GetString());
+            Assert.Equal("block", phase.GetProperty("kvStreaming").GetString());
+            Assert.Equal(config.LayerCount, phase.GetProperty("kvMoves").GetInt32()); // one move per block, streamed as each block is prefilled
+
+            var byHop = CliRun.Of(["generate", "--coordinator", url, "--phase-split", "--kv-streaming", "hop", .. common]).ShouldSucceed().Json();
+            Assert.Equal(local, byHop.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));
+            Assert.Equal(1, byHop.GetProperty("kvMoves").GetInt32()); // the whole prefill hop at once
+            CliRun.Of(["generate", "--coordinator", url, "--phase-split", "--kv-streaming", "layer", .. common]).ShouldFailCleanly("--kv-streaming", "layer");
 
             var split = CliRun.Of(["generate", "--coordinator", url, "--split", "dp", .. common]).ShouldSucceed().Json();
             Assert.Equal(local, split.GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()));

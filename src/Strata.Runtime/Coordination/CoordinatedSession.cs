@@ -135,7 +135,11 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
             return;
         }
 
-        await _chain.Server(hop.Url!).ForwardStreamingAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, _position, hidden, tokens, _hiddenSize, offerKv: true,
+        // Offers only where every decode server of the hop's blocks may pull them: an unpulled copy holds memory until it expires.
+        var source = _chain.Server(hop.Url!);
+        var offerKv = _decodeHops.Where(t => !t.IsLocal && t.FirstBlock < hop.EndBlock && hop.FirstBlock < t.EndBlock)
+            .All(t => source.CanPullFromHere(_chain.Server(t.Url!)));
+        await source.ForwardStreamingAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, _position, hidden, tokens, _hiddenSize, offerKv,
             (block, offer) => StartBlockMove(hop, block, offer, cancellationToken), cancellationToken).ConfigureAwait(false);
     }
 
@@ -153,13 +157,25 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
         _copies.Add(MoveBlockAsync(source, target, block, offer, cancellationToken));
     }
 
+    // A pull that fails (the offer expired while the decode session was busy, a connection refused under load) is retried
+    // once from the live prefill session before it counts as a failure (which rebuilds the whole decode chain).
     private async Task MoveBlockAsync(SessionHop source, SessionHop target, int block, OfferKvReply? offer, CancellationToken cancellationToken)
     {
         var from = _chain.Server(source.Url!);
         var to = _chain.Server(target.Url!);
-        if (offer is { BulkPort: > 0 } && await from.PullOfferAsync(offer, to, target.SessionId, cancellationToken).ConfigureAwait(false) is not null)
+        if (offer is { BulkPort: > 0 })
         {
-            return;
+            try
+            {
+                if (await from.PullOfferAsync(offer, to, target.SessionId, cancellationToken).ConfigureAwait(false) is not null)
+                {
+                    return;
+                }
+            }
+            catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && exception.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Aborted)
+            {
+                // fall through to a move from the live session
+            }
         }
 
         await from.CopyKvToAsync(source.SessionId, block, 1, to, target.SessionId, cancellationToken).ConfigureAwait(false);

@@ -84,10 +84,18 @@ public static class MatMul
         }
     }
 
+    // In 64 bits: a product that wrapped around in 32 would let the unchecked loads and stores of the kernel run past the buffers.
     private static void Check(int inputLength, PackedMatrix weight, int outputLength, int rows, string name)
     {
         ArgumentNullException.ThrowIfNull(weight, name);
-        ThrowHelper.CheckLength(inputLength, rows * weight.Inner, "input");
-        ThrowHelper.CheckLength(outputLength, rows * weight.Columns, "output");
+        if (inputLength < (long)rows * weight.Inner)
+        {
+            ThrowHelper.ThrowShape("input", inputLength, (long)rows * weight.Inner);
+        }
+
+        if (outputLength < (long)rows * weight.Columns)
+        {
+            ThrowHelper.ThrowShape("output", outputLength, (long)rows * weight.Columns);
+        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Concurrent;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Strata.Runtime.Engine;
@@ -18,6 +19,7 @@ public sealed class BlockServerClient : IDisposable
 
     // Set once the server answered OfferKv or PullKv UNIMPLEMENTED: later moves go straight to the streamed path.
     private volatile bool _noBulkKv;
+    private readonly ConcurrentDictionary<Uri, byte> _refusedBy = new(); // destinations that may not pull from here
 
     /// <summary>Connects (lazily) to the server at <paramref name="address"/>.</summary>
     /// <param name="address">The server, for example <c>http://127.0.0.1:50123</c>.</param>
@@ -143,6 +145,10 @@ public sealed class BlockServerClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(offer);
         ArgumentNullException.ThrowIfNull(destination);
+        if (!CanPullFromHere(destination))
+        {
+            return null;
+        }
         try
         {
             // The source's host as this client reaches it: the destination connects to it (loopback or a trusted peer).
@@ -157,7 +163,8 @@ public sealed class BlockServerClient : IDisposable
         catch (RpcException e) when (e.StatusCode == StatusCode.PermissionDenied)
         {
             // The destination may not connect to this source (not loopback, not among its trusted KV sources): a policy,
-            // not a failure, so the move goes through this client instead.
+            // not a failure, so the move goes through this client instead, and later moves there skip the offer.
+            _refusedBy.TryAdd(destination.Address, 0);
             return null;
         }
     }
@@ -242,7 +249,7 @@ public sealed class BlockServerClient : IDisposable
     public async Task<ImportKvReply> CopyKvToAsync(string sessionId, int firstBlock, int blockCount, BlockServerClient destination, string destinationSessionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        if (!_noBulkKv && !destination._noBulkKv)
+        if (CanPullFromHere(destination))
         {
             var moved = await TryBulkCopyAsync(sessionId, firstBlock, blockCount, destination, destinationSessionId, cancellationToken).ConfigureAwait(false);
             if (moved is not null)
@@ -289,8 +296,19 @@ public sealed class BlockServerClient : IDisposable
             _noBulkKv = true;
             return null;
         }
+        catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+        {
+            return null; // too many offers outstanding on the source: stream this move instead
+        }
 
         return offer.BulkPort == 0 ? null : await PullOfferAsync(offer, destination, destinationSessionId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Whether <paramref name="destination"/> may take this server's KV caches over the bulk path (both have one, and it has not refused to connect here).</summary>
+    public bool CanPullFromHere(BlockServerClient destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        return !_noBulkKv && !destination._noBulkKv && !_refusedBy.ContainsKey(destination.Address);
     }
 
     /// <summary>Frees a session on the server; true when it existed.</summary>

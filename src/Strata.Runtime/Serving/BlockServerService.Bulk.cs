@@ -29,7 +29,7 @@ internal sealed partial class BlockServerService
         var dimension = _model.Config.KeyValueDimension;
         var blocks = new KvManifestEntry[request.BlockCount];
         long totalBytes = 0;
-        await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        await session.EnterAsync(request.SessionId, context.CancellationToken).ConfigureAwait(false);
         try
         {
             Volatile.Write(ref session.LastUsedTimestamp, _time.GetTimestamp());
@@ -57,11 +57,17 @@ internal sealed partial class BlockServerService
     }
 
     // Under the session's lock, as a streamed step finishes a block: a ticket for a copy of that block's cache, so the
-    // puller gets these bytes while the session computes the next block.
-    private OfferKvReply OfferCopy(ServerSession session, int block)
+    // puller gets these bytes while the session computes the next block. The copy counts in the KV budget until it is
+    // pulled or its ticket expires; none (null) when it would not fit: the client then moves the block from the session.
+    private OfferKvReply? OfferCopy(ServerSession session, int block)
     {
         var cache = session.Session.Cache(block);
         var entry = new KvManifestEntry { BlockIndex = block, TokenCount = cache.TokenCount, KeyValueDimension = cache.KeyValueDimension };
+        if (KvBytes + cache.SizeBytes > _limits.MaxKvBytes)
+        {
+            return null;
+        }
+
         var copy = (cache.Keys.ToArray(), cache.Values.ToArray());
         var reply = new OfferKvReply
         {
@@ -110,7 +116,7 @@ internal sealed partial class BlockServerService
             var session = GetOrCreate(request.DestinationSessionId, out var created);
             try
             {
-                await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+                await session.EnterAsync(request.DestinationSessionId, context.CancellationToken).ConfigureAwait(false);
                 try
                 {
                     await ReceiveAsync(session, source, offer, totalBytes, context.CancellationToken).ConfigureAwait(false);
@@ -132,9 +138,19 @@ internal sealed partial class BlockServerService
             }
             catch when (created)
             {
-                if (_sessions.TryRemove(KeyValuePair.Create(request.DestinationSessionId, session)))
+                // Only while nothing else landed in it: another pull into the new session may have succeeded meanwhile.
+                await session.Lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
                 {
-                    await ReleaseAsync(session).ConfigureAwait(false);
+                    if (!session.Removed && session.Session.KvSizeBytes == 0 && _sessions.TryRemove(KeyValuePair.Create(request.DestinationSessionId, session)))
+                    {
+                        session.Removed = true;
+                        session.Session.Release();
+                    }
+                }
+                finally
+                {
+                    session.Lock.Release();
                 }
 
                 throw;

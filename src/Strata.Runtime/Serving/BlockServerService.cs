@@ -45,6 +45,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 {
                     if (_time.GetElapsedTime(Volatile.Read(ref session.LastUsedTimestamp)) > _limits.SessionIdleTimeout && _sessions.TryRemove(id, out _))
                     {
+                        session.Removed = true;
                         session.Session.Release(); // under the lock, so no call is using the arrays
                         evicted++;
                     }
@@ -66,7 +67,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     public int SessionCount => _sessions.Count;
 
     /// <summary>KV-cache bytes held by every session now, and reserved by bulk pulls in flight.</summary>
-    public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes) + Interlocked.Read(ref _pendingKvBytes);
+    public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes) + Interlocked.Read(ref _pendingKvBytes) + (_bulk?.CopyBytes ?? 0);
 
     // Chunks of a KV export: the configured size, leaving room in a message for its other fields.
     private int KvChunkBytes => Math.Min(_limits.KvChunkBytes, _limits.MaxMessageBytes - 4096);
@@ -127,7 +128,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         }
 
         var session = GetOrCreate(request.SessionId);
-        await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        await session.EnterAsync(request.SessionId, context.CancellationToken).ConfigureAwait(false);
         try
         {
             var cached = session.Session.TokenCount(request.FirstBlock);
@@ -202,7 +203,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
             // block has been serialized (each write awaited); only then does it go back to the pool.
             byte[] buffer;
             int tokens;
-            await session.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+            await session.EnterAsync(request.SessionId, context.CancellationToken).ConfigureAwait(false);
             try
             {
                 var cache = session.Session.Cache(block);
@@ -255,7 +256,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                     session ??= GetOrCreate(chunk.SessionId);
                 }
 
-                await session!.Lock.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+                await session!.EnterAsync(chunk.SessionId, context.CancellationToken).ConfigureAwait(false);
                 try
                 {
                     if (starts)
@@ -328,6 +329,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         await session.Lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
+            session.Removed = true;
             session.Session.Release();
         }
         finally

@@ -37,10 +37,13 @@ internal sealed class KvBulkListener : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _sweepTimer;
     private int _active;
+    private long _copyBytes;
+    private readonly SemaphoreSlim _sending;
 
     private KvBulkListener(Socket listener, BlockServerLimits limits, TimeProvider time)
     {
         _listener = listener;
+        _sending = new SemaphoreSlim(limits.MaxBulkKvConnections, limits.MaxBulkKvConnections);
         _limits = limits;
         _time = time;
         Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
@@ -55,6 +58,9 @@ internal sealed class KvBulkListener : IDisposable
 
     /// <summary>Tickets issued and not yet claimed or swept.</summary>
     public int PendingOffers => _offers.Count;
+
+    /// <summary>Bytes held by offered copies not yet pulled or swept (they count in the server's KV budget).</summary>
+    public long CopyBytes => Interlocked.Read(ref _copyBytes);
 
     /// <summary>Binds a listener on <paramref name="address"/> (a free port) and starts accepting.</summary>
     public static KvBulkListener Start(IPAddress address, BlockServerLimits limits, TimeProvider time)
@@ -87,7 +93,9 @@ internal sealed class KvBulkListener : IDisposable
 
         var ticket = new byte[TicketBytes];
         RandomNumberGenerator.Fill(ticket);
-        _offers[Key(ticket)] = new KvOffer(session, blocks, _time.GetTimestamp(), copies);
+        var offer = new KvOffer(session, blocks, _time.GetTimestamp(), copies);
+        Interlocked.Add(ref _copyBytes, CopiedBytes(offer));
+        _offers[Key(ticket)] = offer;
         return ticket;
     }
 
@@ -99,6 +107,7 @@ internal sealed class KvBulkListener : IDisposable
         {
             if (Expired(offer) && _offers.TryRemove(KeyValuePair.Create(key, offer)))
             {
+                Interlocked.Add(ref _copyBytes, -CopiedBytes(offer));
                 swept++;
             }
         }
@@ -118,7 +127,11 @@ internal sealed class KvBulkListener : IDisposable
         }
 
         _offers.Clear();
+        Interlocked.Exchange(ref _copyBytes, 0);
     }
+
+    private static long CopiedBytes(KvOffer offer) =>
+        offer.Copies is null ? 0 : offer.Blocks.Sum(block => 2L * block.TokenCount * block.KeyValueDimension * sizeof(float));
 
     private static UInt128 Key(ReadOnlySpan<byte> ticket) => MemoryMarshal.Read<UInt128>(ticket);
 
@@ -143,7 +156,9 @@ internal sealed class KvBulkListener : IDisposable
                 continue; // a connection that failed before it was accepted
             }
 
-            if (Interlocked.Increment(ref _active) > _limits.MaxBulkKvConnections)
+            // At most MaxBulkKvConnections send at once; as many again wait for a turn (a burst of pulls is served, not
+            // refused: a refused pull would make its client rebuild the whole decode chain); beyond that, refused.
+            if (Interlocked.Increment(ref _active) > 4 * _limits.MaxBulkKvConnections)
             {
                 Interlocked.Decrement(ref _active);
                 connection.Dispose();
@@ -178,7 +193,13 @@ internal sealed class KvBulkListener : IDisposable
             }
 
             // Single use: the ticket is removed before anything is sent; an expired one is refused even if not swept yet.
-            if (!_offers.TryRemove(Key(ticket), out var offer) || Expired(offer))
+            if (!_offers.TryRemove(Key(ticket), out var offer))
+            {
+                return;
+            }
+
+            Interlocked.Add(ref _copyBytes, -CopiedBytes(offer));
+            if (Expired(offer))
             {
                 return;
             }
@@ -189,32 +210,21 @@ internal sealed class KvBulkListener : IDisposable
                 return;
             }
 
-            using var expiry = new CancellationTokenSource(remaining, _time);
-            using var cutOff = expiry.Token.Register(connection.Dispose);
-            if (offer.Copies is { } copies)
-            {
-                SendCopies(connection, offer.Blocks, copies);
-                connection.Shutdown(SocketShutdown.Send);
-                return;
-            }
-
-            if (!offer.Session.Lock.Wait(remaining))
+            if (!_sending.Wait(remaining, _stopping.Token))
             {
                 return;
             }
 
             try
             {
-                Send(connection, offer);
+                SendOffer(connection, offer);
             }
             finally
             {
-                offer.Session.Lock.Release();
+                _sending.Release();
             }
-
-            connection.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
         {
             // The puller went away, stalled past the limit, or the ticket expired mid-send: it sees a short read.
         }
@@ -224,6 +234,44 @@ internal sealed class KvBulkListener : IDisposable
             connection.Dispose();
             Interlocked.Decrement(ref _active);
         }
+    }
+
+    // Holding a sending turn: the offered copies, or the live caches under the session's lock, then the end of the stream.
+    private void SendOffer(Socket connection, KvOffer offer)
+    {
+        var remaining = _limits.KvOfferLifetime - _time.GetElapsedTime(offer.IssuedTimestamp); // after waiting for the turn
+        if (remaining <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var expiry = new CancellationTokenSource(remaining, _time);
+        using var cutOff = expiry.Token.Register(connection.Dispose);
+        if (offer.Copies is { } copies)
+        {
+            SendCopies(connection, offer.Blocks, copies);
+            connection.Shutdown(SocketShutdown.Send);
+            return;
+        }
+
+        if (!offer.Session.Lock.Wait(remaining, _stopping.Token))
+        {
+            return;
+        }
+
+        try
+        {
+            if (!offer.Session.Removed)
+            {
+                Send(connection, offer);
+            }
+        }
+        finally
+        {
+            offer.Session.Lock.Release();
+        }
+
+        connection.Shutdown(SocketShutdown.Send);
     }
 
     // Under the session's lock. Sends nothing unless every block still holds the offered tokens (a replay that

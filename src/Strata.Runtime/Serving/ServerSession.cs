@@ -1,3 +1,4 @@
+using Grpc.Core;
 using Strata.Runtime.Engine;
 
 namespace Strata.Runtime.Serving;
@@ -13,4 +14,22 @@ internal sealed class ServerSession(InferenceSession session, long createdTimest
 
     /// <summary>Held by whoever reads or changes the caches: forward steps, exports, imports, bulk sends and receives.</summary>
     public SemaphoreSlim Lock { get; } = new(1, 1);
+
+    /// <summary>
+    /// Set under <see cref="Lock"/> when the session is removed and its memory released: a call that got the session before
+    /// its removal and takes the lock after it must not run on (or allocate into) a session nobody can reach.
+    /// </summary>
+    public bool Removed { get; set; }
+
+    /// <summary>Takes <see cref="Lock"/>; ABORTED (and the lock let go) when the session was removed meanwhile.</summary>
+    public async Task EnterAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (Removed)
+        {
+            Lock.Release();
+            throw new RpcException(new Status(StatusCode.Aborted,
+                $"Session '{sessionId}' was closed or timed out while this call waited for it; open it again and replay."));
+        }
+    }
 }

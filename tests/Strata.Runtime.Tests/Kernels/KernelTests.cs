@@ -104,6 +104,16 @@ public sealed class KernelTests
         }
     }
 
+    [Fact]
+    public void A_shape_whose_size_overflows_32_bits_is_refused_before_the_kernel_runs()
+    {
+        const int Inner = 1 << 15;
+        var weight = PackedMatrix.Pack(new float[64 * Inner], 64, Inner);
+        const int Rows = 70_000; // 70,000 x 32,768 wraps past int.MaxValue
+        Assert.Throws<ArgumentException>(() => MatMul.MultiplyTransposed(new float[1], weight, new float[1], Rows));
+        Assert.Throws<ArgumentException>(() => MatMul.MultiplyTransposed(new float[1].AsMemory(), weight, new float[1].AsMemory(), Rows));
+    }
+
     [Theory]
     [InlineData(1, 1)]
     [InlineData(17, 5)]

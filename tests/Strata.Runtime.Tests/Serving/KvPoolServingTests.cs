@@ -103,6 +103,26 @@ public sealed class KvPoolServingTests
     }
 
     [Fact]
+    public async Task A_call_that_waited_for_a_session_removed_meanwhile_is_aborted_and_allocates_nothing()
+    {
+        var service = new BlockServerService(Model, new BlockServerLimits(), TimeProvider.System, bulk: null);
+        var session = service.GetOrCreate("s");
+        Model.ForwardBlocks(session.Session, 0, Layers, Hidden(Tokens, 0), Tokens);
+
+        await session.Lock.WaitAsync(); // a call in progress
+        Assert.True(service.RemoveSession("s", out var released)); // the remover waits for it
+        var waiting = session.EnterAsync("s", CancellationToken.None); // a call that got the session before its removal, queued after the remover
+        session.Lock.Release();
+        await released;
+
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => waiting);
+        Assert.Equal(Grpc.Core.StatusCode.Aborted, error.StatusCode);
+        Assert.True(session.Removed);
+        Assert.Equal(0, session.Session.TokenCount(0));
+        Assert.Equal(1, session.Lock.CurrentCount); // the aborted call let the lock go
+    }
+
+    [Fact]
     public async Task Idle_eviction_gives_a_sessions_memory_to_the_pool_and_skips_a_session_in_a_call()
     {
         var clock = new ManualTimeProvider();

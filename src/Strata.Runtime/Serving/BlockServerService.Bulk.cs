@@ -248,6 +248,11 @@ internal sealed partial class BlockServerService
             throw new RpcException(new Status(StatusCode.Unavailable,
                 $"The bulk KV connection to {source} port {offer.BulkPort} failed after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: {e.Message}"));
         }
+        catch (InvalidDataException e)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"The bulk KV connection to {source} port {offer.BulkPort} is not the offer's source: {e.Message}; nothing was imported."));
+        }
         catch (EndOfStreamException)
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
@@ -257,6 +262,13 @@ internal sealed partial class BlockServerService
 
     private static void ReceiveBlocks(Socket socket, ServerSession session, OfferKvReply offer, StrongBox<long> received)
     {
+        Span<byte> preamble = stackalloc byte[KvBulkListener.PreambleBytes];
+        ReceiveExactly(socket, preamble, new StrongBox<long>());
+        if (!KvBulkListener.IsPreamble(preamble, offer.Ticket.Span, offer.TotalBytes))
+        {
+            throw new InvalidDataException("the bytes on its bulk port do not start with the offer's preamble (magic, ticket, size)");
+        }
+
         foreach (var block in offer.Blocks)
         {
             session.Session.Cache(block.BlockIndex).Overwrite(block.TokenCount, out var keys, out var values);

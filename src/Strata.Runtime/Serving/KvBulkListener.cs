@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -28,6 +29,28 @@ internal sealed class KvBulkListener : IDisposable
 {
     /// <summary>Bytes of a ticket.</summary>
     public const int TicketBytes = 16;
+
+    /// <summary>
+    /// Bytes the source writes before the caches: <c>STRATAKV</c>, the ticket it was given, and the total bytes that follow
+    /// (little-endian int64). The puller checks them before anything lands in a cache, so bytes from anything but the
+    /// offer's source (another service on that port, a stale listener) are refused.
+    /// </summary>
+    public const int PreambleBytes = 8 + TicketBytes + 8;
+
+    private static ReadOnlySpan<byte> Magic => "STRATAKV"u8;
+
+    /// <summary>Writes the preamble for <paramref name="ticket"/> and <paramref name="totalBytes"/> into <paramref name="destination"/>.</summary>
+    public static void WritePreamble(Span<byte> destination, ReadOnlySpan<byte> ticket, long totalBytes)
+    {
+        Magic.CopyTo(destination);
+        ticket.CopyTo(destination[8..]);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[(8 + TicketBytes)..], totalBytes);
+    }
+
+    /// <summary>Whether <paramref name="preamble"/> is the one the source of <paramref name="ticket"/> sends for <paramref name="totalBytes"/>.</summary>
+    public static bool IsPreamble(ReadOnlySpan<byte> preamble, ReadOnlySpan<byte> ticket, long totalBytes) =>
+        preamble.Length == PreambleBytes && preamble[..8].SequenceEqual(Magic) && preamble.Slice(8, TicketBytes).SequenceEqual(ticket)
+        && BinaryPrimitives.ReadInt64LittleEndian(preamble[(8 + TicketBytes)..]) == totalBytes;
 
     private readonly Socket _listener;
     private readonly BlockServerLimits _limits;
@@ -130,6 +153,13 @@ internal sealed class KvBulkListener : IDisposable
         Interlocked.Exchange(ref _copyBytes, 0);
     }
 
+    private static void SendPreamble(Socket connection, KvOffer offer, byte[] ticket)
+    {
+        Span<byte> preamble = stackalloc byte[PreambleBytes];
+        WritePreamble(preamble, ticket, offer.Blocks.Sum(block => 2L * block.TokenCount * block.KeyValueDimension * sizeof(float)));
+        SendAll(connection, preamble);
+    }
+
     private static long CopiedBytes(KvOffer offer) =>
         offer.Copies is null ? 0 : offer.Blocks.Sum(block => 2L * block.TokenCount * block.KeyValueDimension * sizeof(float));
 
@@ -217,7 +247,7 @@ internal sealed class KvBulkListener : IDisposable
 
             try
             {
-                SendOffer(connection, offer);
+                SendOffer(connection, offer, ticket.ToArray());
             }
             finally
             {
@@ -237,7 +267,7 @@ internal sealed class KvBulkListener : IDisposable
     }
 
     // Holding a sending turn: the offered copies, or the live caches under the session's lock, then the end of the stream.
-    private void SendOffer(Socket connection, KvOffer offer)
+    private void SendOffer(Socket connection, KvOffer offer, byte[] ticket)
     {
         var remaining = _limits.KvOfferLifetime - _time.GetElapsedTime(offer.IssuedTimestamp); // after waiting for the turn
         if (remaining <= TimeSpan.Zero)
@@ -249,6 +279,7 @@ internal sealed class KvBulkListener : IDisposable
         using var cutOff = expiry.Token.Register(connection.Dispose);
         if (offer.Copies is { } copies)
         {
+            SendPreamble(connection, offer, ticket);
             SendCopies(connection, offer.Blocks, copies);
             connection.Shutdown(SocketShutdown.Send);
             return;
@@ -263,7 +294,7 @@ internal sealed class KvBulkListener : IDisposable
         {
             if (!offer.Session.Removed)
             {
-                Send(connection, offer);
+                Send(connection, offer, ticket);
             }
         }
         finally
@@ -276,7 +307,7 @@ internal sealed class KvBulkListener : IDisposable
 
     // Under the session's lock. Sends nothing unless every block still holds the offered tokens (a replay that
     // truncated the session since the offer makes the puller fail on a short read instead of getting other bytes).
-    private void Send(Socket connection, KvOffer offer)
+    private void Send(Socket connection, KvOffer offer, byte[] ticket)
     {
         Volatile.Write(ref offer.Session.LastUsedTimestamp, _time.GetTimestamp());
         foreach (var block in offer.Blocks)
@@ -287,6 +318,7 @@ internal sealed class KvBulkListener : IDisposable
             }
         }
 
+        SendPreamble(connection, offer, ticket);
         foreach (var block in offer.Blocks)
         {
             var cache = offer.Session.Session.Cache(block.BlockIndex);

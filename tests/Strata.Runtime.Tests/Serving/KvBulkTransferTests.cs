@@ -175,6 +175,20 @@ public sealed class KvBulkTransferTests
     }
 
     [Fact]
+    public async Task Bytes_from_anything_but_the_offers_source_are_refused_before_they_reach_a_cache()
+    {
+        await using var decode = await BlockServerHost.StartAsync(Model);
+        using var impostor = new FakeSource(bytesToSend: CacheBytes, preamble: false); // the right number of bytes, no preamble
+
+        var failed = await Assert.ThrowsAsync<RpcException>(() => Grpc(decode).PullKvAsync(
+            new PullKvRequest { DestinationSessionId = "d", SourceHost = "127.0.0.1", Offer = FakeOffer(impostor.Port, Tokens) }).ResponseAsync);
+
+        Assert.Equal(StatusCode.Unavailable, failed.StatusCode);
+        Assert.Contains("not the offer's source", failed.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal((0, 0L), (decode.SessionCount, decode.KvBytes));
+    }
+
+    [Fact]
     public async Task A_source_that_drops_the_connection_mid_stream_fails_the_pull_and_frees_its_memory()
     {
         await using var decode = await BlockServerHost.StartAsync(Model);
@@ -315,7 +329,7 @@ public sealed class KvBulkTransferTests
         private readonly List<Socket> _accepted = [];
         private int _connections;
 
-        public FakeSource(long bytesToSend, bool holdOpen = false)
+        public FakeSource(long bytesToSend, bool holdOpen = false, bool preamble = true)
         {
             _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
             _listener.Listen(8);
@@ -347,6 +361,13 @@ public sealed class KvBulkTransferTests
                         {
                             var count = await connection.ReceiveAsync(ticket.AsMemory(read), SocketFlags.None);
                             read += count == 0 ? ticket.Length : count;
+                        }
+
+                        if (preamble && bytesToSend > 0)
+                        {
+                            var header = new byte[KvBulkListener.PreambleBytes];
+                            KvBulkListener.WritePreamble(header, ticket, CacheBytes);
+                            await connection.SendAsync(header, SocketFlags.None);
                         }
 
                         await connection.SendAsync(new byte[bytesToSend], SocketFlags.None);

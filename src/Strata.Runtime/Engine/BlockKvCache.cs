@@ -35,7 +35,10 @@ public sealed class BlockKvCache
     public int TokenCount { get; private set; }
 
     /// <summary>Bytes held by the cached tokens (fp32 keys and values).</summary>
-    public long SizeBytes => 2L * TokenCount * KeyValueDimension * sizeof(float);
+    public long SizeBytes => BytesFor(TokenCount, KeyValueDimension);
+
+    /// <summary>Bytes of fp32 keys and values of <paramref name="tokens"/> tokens of width <paramref name="keyValueDimension"/>.</summary>
+    public static long BytesFor(long tokens, int keyValueDimension) => 2L * tokens * keyValueDimension * sizeof(float);
 
     /// <summary>The cached keys, <c>(tokens, kvHeads, headDim)</c>.</summary>
     public ReadOnlyMemory<float> Keys => _keys.AsMemory(0, TokenCount * KeyValueDimension);

@@ -9,5 +9,5 @@ namespace Strata.Runtime.Engine;
 public sealed record KvCacheSnapshot(int BlockIndex, int TokenCount, int KeyValueDimension, float[] Keys, float[] Values)
 {
     /// <summary>Bytes the snapshot holds in fp32.</summary>
-    public long SizeBytes => 2L * TokenCount * KeyValueDimension * sizeof(float);
+    public long SizeBytes => BlockKvCache.BytesFor(TokenCount, KeyValueDimension);
 }

@@ -62,22 +62,9 @@ public sealed class BlockServerClient : IDisposable
     /// <param name="cancellationToken">Cancels the call.</param>
     public async Task ForwardAsync(string sessionId, int firstBlock, int blockCount, int startPosition, Memory<float> hidden, int tokens, int hiddenSize, CancellationToken cancellationToken = default)
     {
-        var request = new ForwardRequest
-        {
-            SessionId = sessionId,
-            FirstBlock = firstBlock,
-            BlockCount = blockCount,
-            StartPosition = startPosition,
-            Hidden = TensorCodec.ToTensor(hidden.Span[..(tokens * hiddenSize)], tokens, hiddenSize),
-        };
+        var request = StepRequest(sessionId, firstBlock, blockCount, startPosition, hidden.Span, tokens, hiddenSize);
         var reply = await _client.ForwardAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
-        var output = TensorCodec.FromMatrix(reply.Hidden, hiddenSize, tokens, "reply hidden", out var rows);
-        if (rows != tokens)
-        {
-            throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} answered {rows} rows for {tokens} tokens."));
-        }
-
-        output.CopyTo(hidden.Span);
+        ReadHidden(reply, hidden.Span, tokens, hiddenSize);
     }
 
     /// <summary>
@@ -90,18 +77,7 @@ public sealed class BlockServerClient : IDisposable
         Action<int, OfferKvReply?> onBlock, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(onBlock);
-        var request = new ForwardStreamingRequest
-        {
-            Step = new ForwardRequest
-            {
-                SessionId = sessionId,
-                FirstBlock = firstBlock,
-                BlockCount = blockCount,
-                StartPosition = startPosition,
-                Hidden = TensorCodec.ToTensor(hidden.Span[..(tokens * hiddenSize)], tokens, hiddenSize),
-            },
-            OfferKv = offerKv,
-        };
+        var request = new ForwardStreamingRequest { Step = StepRequest(sessionId, firstBlock, blockCount, startPosition, hidden.Span, tokens, hiddenSize), OfferKv = offerKv };
         using var call = _client.ForwardStreaming(request, deadline: Deadline(), cancellationToken: cancellationToken);
         var next = firstBlock;
         await foreach (var progress in call.ResponseStream.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -123,13 +99,7 @@ public sealed class BlockServerClient : IDisposable
                 break;
             }
 
-            var output = TensorCodec.FromMatrix(reply.Hidden, hiddenSize, tokens, "reply hidden", out var rows);
-            if (rows != tokens)
-            {
-                throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} answered {rows} rows for {tokens} tokens."));
-            }
-
-            output.CopyTo(hidden.Span);
+            ReadHidden(reply, hidden.Span, tokens, hiddenSize);
             return;
         }
 
@@ -302,6 +272,27 @@ public sealed class BlockServerClient : IDisposable
         }
 
         return offer.BulkPort == 0 ? null : await PullOfferAsync(offer, destination, destinationSessionId, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static ForwardRequest StepRequest(string sessionId, int firstBlock, int blockCount, int startPosition, ReadOnlySpan<float> hidden, int tokens, int hiddenSize) => new()
+    {
+        SessionId = sessionId,
+        FirstBlock = firstBlock,
+        BlockCount = blockCount,
+        StartPosition = startPosition,
+        Hidden = TensorCodec.ToTensor(hidden[..(tokens * hiddenSize)], tokens, hiddenSize),
+    };
+
+    // The step's output, checked for its shape, written over the step's input.
+    private void ReadHidden(ForwardReply reply, Span<float> hidden, int tokens, int hiddenSize)
+    {
+        var output = TensorCodec.FromMatrix(reply.Hidden, hiddenSize, tokens, "reply hidden", out var rows);
+        if (rows != tokens)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} answered {rows} rows for {tokens} tokens."));
+        }
+
+        output.CopyTo(hidden);
     }
 
     /// <summary>Whether <paramref name="destination"/> may take this server's KV caches over the bulk path (both have one, and it has not refused to connect here).</summary>

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Grpc.Core;
+using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
 
 namespace Strata.Runtime.Serving;
@@ -28,7 +29,6 @@ internal sealed partial class BlockServerService
 
         var dimension = _model.Config.KeyValueDimension;
         var blocks = new KvManifestEntry[request.BlockCount];
-        long totalBytes = 0;
         await session.EnterAsync(request.SessionId, context.CancellationToken).ConfigureAwait(false);
         try
         {
@@ -37,7 +37,6 @@ internal sealed partial class BlockServerService
             {
                 var tokens = session.Session.TokenCount(request.FirstBlock + i);
                 blocks[i] = new KvManifestEntry { BlockIndex = request.FirstBlock + i, TokenCount = tokens, KeyValueDimension = dimension };
-                totalBytes += 2L * tokens * dimension * sizeof(float);
             }
         }
         finally
@@ -45,15 +44,7 @@ internal sealed partial class BlockServerService
             session.Lock.Release();
         }
 
-        var reply = new OfferKvReply
-        {
-            BulkPort = bulk.Port,
-            Ticket = UnsafeByteOperations.UnsafeWrap(bulk.Register(session, blocks)),
-            TotalBytes = totalBytes,
-            ExpiresInMs = (int)_limits.KvOfferLifetime.TotalMilliseconds,
-        };
-        reply.Blocks.Add(blocks);
-        return reply;
+        return Offer(bulk, session, blocks, copies: null);
     }
 
     // Under the session's lock, as a streamed step finishes a block: a ticket for a copy of that block's cache, so the
@@ -68,15 +59,20 @@ internal sealed partial class BlockServerService
             return null;
         }
 
-        var copy = (cache.Keys.ToArray(), cache.Values.ToArray());
+        return Offer(_bulk!, session, [entry], [(cache.Keys.ToArray(), cache.Values.ToArray())]);
+    }
+
+    // Registers a ticket for the manifest (the live caches, or copies of them) and says where and what to pull.
+    private OfferKvReply Offer(KvBulkListener bulk, ServerSession session, KvManifestEntry[] blocks, IReadOnlyList<(float[] Keys, float[] Values)>? copies)
+    {
         var reply = new OfferKvReply
         {
-            BulkPort = _bulk!.Port,
-            Ticket = UnsafeByteOperations.UnsafeWrap(_bulk.Register(session, [entry], [copy])),
-            TotalBytes = 2L * entry.TokenCount * entry.KeyValueDimension * sizeof(float),
+            BulkPort = bulk.Port,
+            Ticket = UnsafeByteOperations.UnsafeWrap(bulk.Register(session, blocks, copies)),
+            TotalBytes = blocks.Sum(block => BlockKvCache.BytesFor(block.TokenCount, block.KeyValueDimension)),
             ExpiresInMs = (int)_limits.KvOfferLifetime.TotalMilliseconds,
         };
-        reply.Blocks.Add(entry);
+        reply.Blocks.Add(blocks);
         return reply;
     }
 
@@ -203,7 +199,7 @@ internal sealed partial class BlockServerService
             }
 
             previous = block.BlockIndex;
-            totalBytes += 2L * block.TokenCount * dimension * sizeof(float);
+            totalBytes += BlockKvCache.BytesFor(block.TokenCount, dimension);
         }
 
         if (offer.TotalBytes != totalBytes)

@@ -141,8 +141,8 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
             // Admission: the step's new cache must fit the budget, counting what a replay frees first. Concurrent steps of
             // other sessions may each pass the check at once, so the budget can be passed by at most one step per
             // concurrent call (bounded by MaxSessions times MaxTokensPerCall rows).
-            var freed = 2L * Math.Max(0, cached - request.StartPosition) * request.BlockCount * _model.Config.KeyValueDimension * sizeof(float);
-            var needed = 2L * tokens * request.BlockCount * _model.Config.KeyValueDimension * sizeof(float);
+            var freed = request.BlockCount * BlockKvCache.BytesFor(Math.Max(0, cached - request.StartPosition), _model.Config.KeyValueDimension);
+            var needed = request.BlockCount * BlockKvCache.BytesFor(tokens, _model.Config.KeyValueDimension);
             if (KvBytes - freed + needed > _limits.MaxKvBytes)
             {
                 throw new RpcException(new Status(StatusCode.ResourceExhausted,
@@ -246,7 +246,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 if (starts)
                 {
                     CheckRange(chunk.BlockIndex, 1);
-                    var blockBytes = 2L * reader.BlockTokens * dimension * sizeof(float);
+                    var blockBytes = BlockKvCache.BytesFor(reader.BlockTokens, dimension);
                     if (KvBytes + blockBytes > _limits.MaxKvBytes)
                     {
                         throw new RpcException(new Status(StatusCode.ResourceExhausted,
@@ -274,7 +274,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                     session.Lock.Release();
                 }
 
-                reply.Bytes += 2L * chunk.TokenCount * dimension * sizeof(float);
+                reply.Bytes += BlockKvCache.BytesFor(chunk.TokenCount, dimension);
                 if (reader.BlockComplete)
                 {
                     reply.BlockCount++;

@@ -117,7 +117,7 @@ internal sealed class KvBulkListener : IDisposable
         var ticket = new byte[TicketBytes];
         RandomNumberGenerator.Fill(ticket);
         var offer = new KvOffer(session, blocks, _time.GetTimestamp(), copies);
-        Interlocked.Add(ref _copyBytes, CopiedBytes(offer));
+        Interlocked.Add(ref _copyBytes, offer.CopiedBytes);
         _offers[Key(ticket)] = offer;
         return ticket;
     }
@@ -130,7 +130,7 @@ internal sealed class KvBulkListener : IDisposable
         {
             if (Expired(offer) && _offers.TryRemove(KeyValuePair.Create(key, offer)))
             {
-                Interlocked.Add(ref _copyBytes, -CopiedBytes(offer));
+                Interlocked.Add(ref _copyBytes, -offer.CopiedBytes);
                 swept++;
             }
         }
@@ -156,12 +156,9 @@ internal sealed class KvBulkListener : IDisposable
     private static void SendPreamble(Socket connection, KvOffer offer, byte[] ticket)
     {
         Span<byte> preamble = stackalloc byte[PreambleBytes];
-        WritePreamble(preamble, ticket, offer.Blocks.Sum(block => 2L * block.TokenCount * block.KeyValueDimension * sizeof(float)));
+        WritePreamble(preamble, ticket, offer.TotalBytes);
         SendAll(connection, preamble);
     }
-
-    private static long CopiedBytes(KvOffer offer) =>
-        offer.Copies is null ? 0 : offer.Blocks.Sum(block => 2L * block.TokenCount * block.KeyValueDimension * sizeof(float));
 
     private static UInt128 Key(ReadOnlySpan<byte> ticket) => MemoryMarshal.Read<UInt128>(ticket);
 
@@ -228,7 +225,7 @@ internal sealed class KvBulkListener : IDisposable
                 return;
             }
 
-            Interlocked.Add(ref _copyBytes, -CopiedBytes(offer));
+            Interlocked.Add(ref _copyBytes, -offer.CopiedBytes);
             if (Expired(offer))
             {
                 return;

@@ -10,4 +10,11 @@ namespace Strata.Runtime.Serving;
 /// Keys and values of each manifest block copied when the offer was made (a block offered as it finished during a
 /// streamed forward step): sent without the session's lock, so the move runs while the session computes on.
 /// </param>
-internal sealed record KvOffer(ServerSession Session, IReadOnlyList<KvManifestEntry> Blocks, long IssuedTimestamp, IReadOnlyList<(float[] Keys, float[] Values)>? Copies = null);
+internal sealed record KvOffer(ServerSession Session, IReadOnlyList<KvManifestEntry> Blocks, long IssuedTimestamp, IReadOnlyList<(float[] Keys, float[] Values)>? Copies = null)
+{
+    /// <summary>Bytes sent after the preamble: every manifest block's keys and values.</summary>
+    public long TotalBytes { get; } = Blocks.Sum(block => Engine.BlockKvCache.BytesFor(block.TokenCount, block.KeyValueDimension));
+
+    /// <summary>Bytes held by <see cref="Copies"/> (0 when the live caches are sent).</summary>
+    public long CopiedBytes => Copies is null ? 0 : TotalBytes;
+}

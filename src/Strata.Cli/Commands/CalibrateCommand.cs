@@ -97,6 +97,7 @@ internal static class CalibrateCommand
         var result = json
             ? CrossModelValidation.Run(table, catalog, mode)
             : context.Console.Status().Start("Fitting the per-device operator model without each held-out group...", _ => CrossModelValidation.Run(table, catalog, mode));
+        var endToEnd = mode == CrossModelHoldout.Model && path is null ? EndToEndValidation.Run(ProfileTable.BuiltIn, catalog) : null;
         var fits = table.Gpus.Where(gpu => ProfiledDevices.Gpus.Contains(gpu)).Select(gpu => DeviceFitter.Fit(table.RowsOn(gpu), ProfiledDevices.Rates(gpu, catalog))).ToArray();
         if (json)
         {
@@ -107,6 +108,7 @@ internal static class CalibrateCommand
                 quantity = "sum of a layer's profiled operators per tensor-parallel shard; prefill 512-4096 tokens, decode 1-64 tokens",
                 perGpu = result.PerGpu().Select(g => new { gpu = g.Gpu, prefillMedianOfMediansPercent = g.PrefillMedianPercent, prefillWorstP90Percent = g.PrefillWorstP90Percent, decodeMedianOfMediansPercent = g.DecodeMedianPercent, decodeWorstP90Percent = g.DecodeWorstP90Percent }),
                 heldOut = result.Scores.Select(s => new { gpu = s.Gpu, heldOut = s.HeldOut, fittedOn = s.FittedOn, trainRmsLogError = s.TrainRmsLogError, prefill = s.Prefill, decode = s.Decode }),
+                endToEnd = endToEnd?.Scores.Select(s => new { device = s.Gpu, heldOut = s.HeldOut, fittedOn = s.FittedOn, trainRmsLogError = s.TrainRmsLogError, promptTime = s.Prefill, tokenTime = s.Decode }),
                 fullFits = fits.Select(f => new { gpu = f.Gpu, parameters = f.Parameters, rmsLogError = f.RmsLogError, samples = f.Samples, models = f.Models }),
                 wallSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds,
             });
@@ -141,6 +143,21 @@ internal static class CalibrateCommand
         }
 
         context.Console.Write(parameters);
+        if (endToEnd is not null)
+        {
+            var e2e = new Table().Border(TableBorder.Rounded)
+                .Title("[bold]End to end, leave one model out[/]: Splitwise times with the serving overhead fitted on the other model")
+                .AddColumn("Device").AddColumn("Held out").AddColumn(R("Prompt median")).AddColumn(R("P90")).AddColumn(R("Max"))
+                .AddColumn(R("Token median")).AddColumn(R("P90")).AddColumn(R("Max"));
+            foreach (var s in endToEnd.Scores)
+            {
+                e2e.AddRow(s.Gpu, Markup.Escape(s.HeldOut), Units.Percent(s.Prefill.MedianPercent), Units.Percent(s.Prefill.P90Percent), Units.Percent(s.Prefill.MaxPercent),
+                    Units.Percent(s.Decode.MedianPercent), Units.Percent(s.Decode.P90Percent), Units.Percent(s.Decode.MaxPercent));
+            }
+
+            context.Console.Write(e2e);
+        }
+
         context.Console.MarkupLine($"[grey]Source: {Markup.Escape(table.Origin)}.[/]");
         return 0;
     }

@@ -70,6 +70,8 @@ internal static class EstimateCommand
             precision = PrecisionInfo.Name(d.Precision),
             profile = result.Profile,
             calibration = result.CalibrationSource,
+            performanceModel = result.ModelName,
+            expectedError = result.ExpectedError,
             promptTokens = result.Options.PromptTokens,
             outputTokens = result.Options.OutputTokens,
             batch = result.Options.Batch,
@@ -88,6 +90,9 @@ internal static class EstimateCommand
             maxBatch = e.MaxBatch,
         };
     }
+
+    private static string Describe(Strata.Performance.Calibration.ExpectedError e) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"prefill median {e.PrefillMedianPercent:F1}% / p90 {e.PrefillP90Percent:F1}%, decode median {e.DecodeMedianPercent:F1}% / p90 {e.DecodeP90Percent:F1}% ({e.Basis})");
 
     private static void Render(IAnsiConsole console, EstimateResult result)
     {
@@ -109,7 +114,17 @@ internal static class EstimateCommand
         table.AddRow("Usable memory", Units.Bytes(e.UsableMemoryBytes));
         table.AddRow("Fits", e.Fits ? "[green]yes[/]" : "[red]no[/]");
         table.AddRow("Largest batch that fits", e.MaxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        table.Caption($"{result.Profile.ToString().ToLowerInvariant()} model: {Markup.Escape(result.CalibrationSource)}");
+        if (result.ExpectedError is { } expected)
+        {
+            table.AddRow("Expected error: operators", Markup.Escape(Describe(expected.Operators)));
+            table.AddRow("Expected error: end to end", Markup.Escape(Describe(expected.EndToEnd)));
+            if (expected.Note is { } note)
+            {
+                table.AddRow("Not validated", Markup.Escape(note));
+            }
+        }
+
+        table.Caption($"{Markup.Escape(result.ModelName)} model: {Markup.Escape(result.CalibrationSource)}");
         console.Write(table);
     }
 }

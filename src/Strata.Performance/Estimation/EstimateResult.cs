@@ -11,4 +11,11 @@ public sealed record EstimateResult(
     PerformanceProfile Profile,
     string CalibrationSource,
     EstimateOptions Options,
-    RequestEstimate Estimate);
+    RequestEstimate Estimate)
+{
+    /// <summary>Name of the performance model used (<c>roofline</c>, <c>device</c>, <c>measured</c>).</summary>
+    public string ModelName { get; init; } = "roofline";
+
+    /// <summary>The error the prediction's kind of transfer scored in validation; null when the model was fitted to this deployment's own measurements.</summary>
+    public DeploymentExpectedError? ExpectedError { get; init; }
+}

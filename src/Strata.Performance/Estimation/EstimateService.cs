@@ -3,6 +3,7 @@ using Strata.Core.Catalogs;
 using Strata.Core.Hardware;
 using Strata.Performance.Calibration;
 using Strata.Performance.Memory;
+using Strata.Performance.Operators;
 using Strata.Performance.Profiles;
 
 namespace Strata.Performance.Estimation;
@@ -32,15 +33,37 @@ public static class EstimateService
     }
 
     /// <summary>The performance model the options ask for, and where its numbers come from.</summary>
+    /// <remarks>
+    /// The default (<see cref="PerformanceProfile.Roofline"/>) is the roofline fitted to the deployment's own fp16
+    /// measurements when the profile has some, else the per-device model (<see cref="DeviceModel"/>) fitted on the
+    /// operator profiles and the Splitwise serving overhead: both are scored by <c>strata calibrate</c>, and no
+    /// deployment gets unscored default factors.
+    /// </remarks>
     public static (IPerformanceModel Model, string Source) PerformanceModel(Deployment deployment, PerformanceProfile profile, string? profileCsv)
+    {
+        var (model, source, _) = PerformanceModelWithError(deployment, profile, profileCsv);
+        return (model, source);
+    }
+
+    /// <summary>The performance model the options ask for, where its numbers come from, and the error its kind of transfer scored in validation (null when fitted to the deployment's own measurements).</summary>
+    public static (IPerformanceModel Model, string Source, DeploymentExpectedError? ExpectedError) PerformanceModelWithError(Deployment deployment, PerformanceProfile profile, string? profileCsv)
     {
         ArgumentNullException.ThrowIfNull(deployment);
         var table = profileCsv is null ? ProfileTable.BuiltIn : ProfileTable.Load(profileCsv);
-        return profile switch
+        if (profile == PerformanceProfile.Measured)
         {
-            PerformanceProfile.Measured => (new MeasuredProfileModel(deployment, table), $"interpolated from measured rows of {ProfileKey.Of(deployment)} in {table.Origin}"),
-            _ => CalibratedRoofline.For(deployment, table),
-        };
+            return (new MeasuredProfileModel(deployment, table), $"interpolated from measured rows of {ProfileKey.Of(deployment)} in {table.Origin}", null);
+        }
+
+        var (rows, _) = ProfileScreening.Screen(table.RowsFor(ProfileKey.Of(deployment)));
+        if (rows.Count > 0 && deployment.Precision is Core.Models.Precision.Fp16 or Core.Models.Precision.Bf16)
+        {
+            var (roofline, fitted) = CalibratedRoofline.For(deployment, table);
+            return (roofline, fitted, null);
+        }
+
+        var (device, source) = DeviceModels.For(deployment);
+        return (device, source, DeploymentExpectedError.For(deployment));
     }
 
     /// <summary>Estimates the options' requests.</summary>
@@ -49,9 +72,9 @@ public static class EstimateService
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var deployment = ResolveDeployment(options, catalog);
-        var (performance, source) = PerformanceModel(deployment, options.Profile, options.ProfileCsv);
+        var (performance, source, expected) = PerformanceModelWithError(deployment, options.Profile, options.ProfileCsv);
         var memory = new MemoryModel(deployment, options.MemoryUtilization);
         var estimate = RequestEstimator.Estimate(performance, memory, options.PromptTokens, options.OutputTokens, options.Batch);
-        return new EstimateResult(deployment, options.Profile, source, options, estimate);
+        return new EstimateResult(deployment, options.Profile, source, options, estimate) { ModelName = performance.Name, ExpectedError = expected };
     }
 }

@@ -34,6 +34,13 @@ public static class ProfiledDevices
         return new DeviceRates(device.PeakFlopsFor(Precision.Fp16), device.MemoryBandwidthBytesPerSecond);
     }
 
+    /// <summary>Whether the device is (a variant of, such as power-capped) the profiled GPU's own part, so its node's NCCL profiles apply.</summary>
+    public static bool SharesNode(DeviceSpec device, string gpu)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return CatalogIds.TryGetValue(gpu, out var id) && device.Id.Value.StartsWith(id, StringComparison.Ordinal);
+    }
+
     /// <summary>The NCCL profile cluster of one node of the GPU (<c>a100_dgx</c>).</summary>
     public static string Cluster(string gpu) => gpu + "_dgx";
 

@@ -1,7 +1,6 @@
 using Strata.Core.Catalogs;
 using Strata.Core.Workload;
 using Strata.Performance;
-using Strata.Performance.Calibration;
 using Strata.Performance.Estimation;
 using Strata.Planning.Pools;
 using Strata.Simulation.Cluster;
@@ -54,7 +53,7 @@ public static class SimulationService
             design,
             model,
             deployment => EstimateService.PerformanceModel(deployment, options.Profile, null).Model,
-            CalibratedRoofline.For(reference).Model,
+            EstimateService.PerformanceModel(reference, PerformanceProfile.Roofline, null).Model,
             options.Cluster);
     }
 }

@@ -50,13 +50,17 @@ public sealed class RequestEstimatorTests
     }
 
     [Fact]
-    public void Service_uses_the_measured_fit_for_a_measured_deployment_and_defaults_elsewhere()
+    public void Service_uses_the_measured_fit_for_a_measured_deployment_and_the_scored_device_model_elsewhere()
     {
         var measured = EstimateService.Run(new EstimateOptions { Model = "llama-2-70b", Gpu = "dgx-a100", PromptTokens = 1020, OutputTokens = 129 }, Catalog.BuiltIn);
         var unmeasured = EstimateService.Run(new EstimateOptions { Model = "llama-2-7b", Gpu = "l4", PromptTokens = 1020, OutputTokens = 129 }, Catalog.BuiltIn);
 
         Assert.StartsWith("fitted", measured.CalibrationSource);
-        Assert.StartsWith("default", unmeasured.CalibrationSource);
+        Assert.StartsWith("operators from a100 parameters", unmeasured.CalibrationSource);
+        Assert.Equal("device", unmeasured.ModelName);
+        Assert.Null(measured.ExpectedError);
+        Assert.NotNull(unmeasured.ExpectedError);
+        Assert.Contains("l4 has no operator or end-to-end measurements", unmeasured.ExpectedError.Note);
         Assert.Equal(8, measured.Deployment.TensorParallel);
         // Splitwise Table IV, conversation P50 on DGX-A100: TTFT 155 ms, TBT 40 ms.
         Assert.InRange(measured.Estimate.TtftSeconds, 0.155 * 0.8, 0.155 * 1.2);

@@ -178,4 +178,16 @@ public sealed class BadInputTests
     {
         CliRun.Of("calibrate", "--holdout", "1.5").ShouldFailCleanly("1.5");
     }
+
+    [Fact]
+    public void Calibrate_hold_out_that_is_neither_a_fraction_nor_a_group_names_the_choices()
+    {
+        CliRun.Of("calibrate", "--holdout", "models").ShouldFailCleanly("--holdout", "model, tp, gpu");
+    }
+
+    [Fact]
+    public void Calibrate_with_a_missing_operator_profile_file_names_the_file()
+    {
+        CliRun.Of("calibrate", "--holdout", "model", "--operator-csv", "/nonexistent/ops.csv").ShouldFailCleanly("/nonexistent/ops.csv");
+    }
 }

@@ -11,5 +11,6 @@ public interface ISwarmLoad
     int FreeSlots(int server);
 
     /// <summary>Earliest time at which <paramref name="slots"/> slots are free at <paramref name="server"/>, releasing open sessions in order of expected completion (<c>t_w</c>); +infinity if never.</summary>
+    /// <remarks>Open sessions are the running ones and the routed-but-waiting ones: a request routed earlier has committed its slots and counts ahead of a newcomer, holding them until its own expected release.</remarks>
     double SlotsFreeAtSeconds(int server, int slots, double nowSeconds);
 }

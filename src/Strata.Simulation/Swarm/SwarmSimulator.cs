@@ -210,9 +210,32 @@ public sealed partial class SwarmSimulator
             session.FirstRouteCostSeconds = route.CostSeconds;
         }
 
+        // Commit the route: until it starts, the session counts ahead of later arrivals in the load view, holding its
+        // slots from the moment every hop has room (as the load is now) for the whole request.
+        var startSeconds = _now;
+        foreach (var hop in route.Hops)
+        {
+            startSeconds = Math.Max(startSeconds, _load.SlotsFreeAtSeconds(hop.Server, hop.BlockCount, _now));
+        }
+
         session.Hops = [.. session.Hops.Take(session.HeldHops), .. route.Hops];
         session.ReplayFrom = session.HeldHops;
+        session.ExpectedReleaseSeconds = startSeconds + PathRequestSeconds(session);
         _pending.Add(session);
+    }
+
+    /// <summary>Prefill plus decode steps along the session's whole path (the expected holding time of its slots).</summary>
+    private double PathRequestSeconds(SwarmSession session)
+    {
+        double seconds = 0;
+        var previous = -1;
+        foreach (var hop in session.Hops)
+        {
+            seconds += _instance.HopRequestSeconds(session.Client, previous, hop.Server, hop.BlockCount);
+            previous = hop.Server;
+        }
+
+        return seconds + (previous >= 0 ? _instance.ExitRequestSeconds(session.Client, previous) : 0);
     }
 
     private void BackOff(SwarmSession session, string reason)

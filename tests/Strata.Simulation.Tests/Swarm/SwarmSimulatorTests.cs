@@ -104,6 +104,21 @@ public sealed class SwarmSimulatorTests
     }
 
     [Fact]
+    public void Ws_rr_counts_routed_but_waiting_sessions_ahead_of_a_newcomer()
+    {
+        // One server hosting every block with room for a few sessions and a burst three times that: every request
+        // queues behind the ones routed before it, and WS-RR's expected time (wait + request) must be exact, neither
+        // below (queued sessions ignored: a newcomer sees only the running ones) nor above.
+        var instance = SwarmLayout.Build(SwarmCostPresets.Bloom176bPaper(a100MemoryBytes: 95e9), ClusteredTopology.Create(), true, [SwarmCostPresets.A100], 1, 20, 128, 0);
+        var sessions = instance.CacheSlots(0, 70) / 70;
+        var result = new SwarmSimulator(instance, new SwarmPlacement([0], [70]), new ConservativeGreedyPlacement(), new WaitingShortestPathRouting(),
+            new SwarmSimulationOptions { RateRequestsPerSecond = 5, Requests = 3 * sessions, Seed = 4 }).Run();
+        Assert.Equal(3 * sessions, result.Completed);
+        Assert.True(result.Outcomes[^1].WaitSeconds > 100, "the last of the burst waits for two waves");
+        Assert.All(result.Outcomes, o => Assert.Equal(o.FirstRouteCostSeconds, o.CompletionSeconds - o.ArrivalSeconds, 6));
+    }
+
+    [Fact]
     public void Losing_every_server_fails_requests_with_a_reason_instead_of_losing_them()
     {
         var instance = Paper();

@@ -13,6 +13,11 @@ public sealed partial class SwarmSimulator
 
         public int FreeSlots(int server) => simulator._freeSlots[server];
 
+        public int AnnouncedFreeSlots(int server) => simulator._options.AnnouncePeriodSeconds > 0 ? simulator._announced[server] : simulator._freeSlots[server];
+
+        public bool IsBanned(int client, int server, double nowSeconds) =>
+            simulator._bans.TryGetValue((client, server), out var ban) && ban.Until > nowSeconds;
+
         public double SlotsFreeAtSeconds(int server, int slots, double nowSeconds)
         {
             // Routed-but-waiting sessions have committed their slots: they count ahead of a newcomer, holding their

@@ -99,8 +99,20 @@ public sealed class SwarmCommandTests
     [InlineData("--servers", "1")]
     [InlineData("--churn", "10:99:fail")]
     [InlineData("--forwarding", "carrier-pigeon")]
+    [InlineData("--waiting", "forever")]
+    [InlineData("--clustered-delays", "both")]
+    [InlineData("--announce-period", "-5")]
     public void Bad_flags_are_one_clear_error(string flag, string value) =>
         CliRun.Of("swarm", flag, value, "--requests", "5").ShouldFailCleanly();
+
+    [Fact]
+    public void Paper_artefacts_add_their_per_request_constants_to_both_systems()
+    {
+        string[] args = ["swarm", "--topology", "gtsce", "--servers", "9", "--rate", "0.1", "--requests", "20", "--output", "128", "--placement", "cg-bp", "--routing", "ws-rr", "--seed", "2", "--json"];
+        var plain = CliRun.Of(args).ShouldSucceed().Json().GetProperty("results")[0].GetProperty("meanPerTokenSeconds").GetDouble();
+        var artefacts = CliRun.Of([.. args, "--paper-artefacts"]).ShouldSucceed().Json().GetProperty("results")[0].GetProperty("meanPerTokenSeconds").GetDouble();
+        Assert.Equal(plain + ((60 + 0.070) / 128), artefacts, 6);
+    }
 
     [Fact]
     public void A_server_that_cannot_hold_one_block_is_one_clear_error() =>

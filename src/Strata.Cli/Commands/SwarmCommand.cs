@@ -183,6 +183,10 @@ internal static class SwarmCommand
         public Option<string> FastDevice { get; } = new("--fast-device") { Description = "The fast device of the mix.", DefaultValueFactory = _ => SwarmCostPresets.A100, HelpName = "id", Recursive = true };
         public Option<string> SlowDevice { get; } = new("--slow-device") { Description = "The slow device of the mix.", DefaultValueFactory = _ => SwarmCostPresets.Mig, HelpName = "id", Recursive = true };
         public Option<string> Forwarding { get; } = new("--forwarding") { Description = "hub (PETALS: the client relays every hop) or direct (server to server).", DefaultValueFactory = _ => "hub", HelpName = "mode", Recursive = true };
+        public Option<string> Waiting { get; } = new("--waiting") { Description = "How PETALS-routed sessions wait for cache: petals (fail at once, back off 0,1,2,4..60 s, ban the server; PETALS' behaviour) or queue (exact queueing). WS-RR always queues.", DefaultValueFactory = _ => "petals", HelpName = "mode", Recursive = true };
+        public Option<double> AnnouncePeriod { get; } = new("--announce-period") { Description = "Seconds between the servers' cache announcements PETALS routing reads (PETALS: 60; 0: live state).", DefaultValueFactory = _ => 60, HelpName = "seconds", Recursive = true };
+        public Option<string> ClusteredDelays { get; } = new("--clustered-delays") { Description = "How the clustered preset's 5 ms / 100 ms are read: one-way (default) or rtt (halved one way).", DefaultValueFactory = _ => "one-way", HelpName = "reading", Recursive = true };
+        public Option<bool> PaperArtefacts { get; } = new("--paper-artefacts") { Description = "Switch on the paper's scripts' artefacts (not mechanisms): MIG capped at 4 PETALS blocks, 250 s (PETALS) / 60 s (others) added per request, 70 ms initial delay.", Recursive = true };
         public Option<double> Overhead { get; } = new("--overhead-ms") { Description = "Software overhead per hop per token, ms, added to the RTT.", DefaultValueFactory = _ => SwarmCostPresets.DefaultPerTokenOverheadSeconds * 1000, HelpName = "ms", Recursive = true };
         public Option<double> MilpTimeLimit { get; } = new("--milp-time-limit") { Description = "Time limit of the exact placement (MILP), seconds.", DefaultValueFactory = _ => 60, HelpName = "seconds", Recursive = true };
         public Option<int?> MilpSessions { get; } = new("--milp-sessions") { Description = "Concurrent sessions the MILP plans for (default: R from the load, as CG-BP).", HelpName = "n", Recursive = true };
@@ -196,7 +200,7 @@ internal static class SwarmCommand
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Scenario, Topology, Servers, Fraction, Devices, Clients, Rate, Requests, Prompt, Output, Placement, Routing, Costs, Model, Precision, FastDevice, SlowDevice, Forwarding, Overhead, MilpTimeLimit, MilpSessions, MilpWorkers, FailRate, RejoinAfter, Churn, Seed, Report, Json })
+            foreach (var option in new Option[] { Scenario, Topology, Servers, Fraction, Devices, Clients, Rate, Requests, Prompt, Output, Placement, Routing, Costs, Model, Precision, FastDevice, SlowDevice, Forwarding, Waiting, AnnouncePeriod, ClusteredDelays, PaperArtefacts, Overhead, MilpTimeLimit, MilpSessions, MilpWorkers, FailRate, RejoinAfter, Churn, Seed, Report, Json })
             {
                 command.Options.Add(option);
             }
@@ -241,10 +245,17 @@ internal static class SwarmCommand
                 PerTokenOverheadSeconds = OverheadSeconds(parseResult.GetValue(Overhead)),
                 Forwarding = parseResult.GetValue(Forwarding) switch
                 {
-                    "hub" or "hub-and-spoke" => ForwardingMode.HubAndSpoke,
-                    "direct" => ForwardingMode.Direct,
-                    var other => throw new StrataException($"--forwarding is '{other}'; expected hub or direct."),
+                    "hub" or "hub-and-spoke" or "client-relay" => ForwardingMode.HubAndSpoke,
+                    "direct" or "push" => ForwardingMode.Direct,
+                    var other => throw new StrataException($"--forwarding is '{other}'; expected hub (client relay) or direct (server-to-server push, PETALS 2.x's default)."),
                 },
+                ClusteredDelaysAreRtt = parseResult.GetValue(ClusteredDelays) switch
+                {
+                    "one-way" => false,
+                    "rtt" => true,
+                    var other => throw new StrataException($"--clustered-delays is '{other}'; expected one-way or rtt."),
+                },
+                PaperArtefacts = parseResult.GetValue(PaperArtefacts),
                 Seed = seed,
             };
             placements = placements.Count > 0 ? placements : ["petals", "cg-bp"];
@@ -268,7 +279,18 @@ internal static class SwarmCommand
                 FailureRatePerSecond = parseResult.GetValue(FailRate),
                 RejoinAfterSeconds = parseResult.GetValue(RejoinAfter) ?? double.PositiveInfinity,
                 Churn = ParseChurn(List(parseResult.GetValue(Churn)), instance.Servers.Count),
+                Waiting = parseResult.GetValue(Waiting) switch
+                {
+                    "petals" => SwarmWaiting.Petals,
+                    "queue" => SwarmWaiting.Queue,
+                    var other => throw new StrataException($"--waiting is '{other}'; expected petals (fail and retry) or queue."),
+                },
+                AnnouncePeriodSeconds = parseResult.GetValue(AnnouncePeriod),
             }.Validate();
+            if (parseResult.GetValue(PaperArtefacts))
+            {
+                options = options.WithPaperArtefacts();
+            }
             return (instance, placements, routings, options);
         }
 

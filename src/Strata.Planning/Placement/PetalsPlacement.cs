@@ -4,21 +4,26 @@ using Strata.Planning.Swarm;
 namespace Strata.Planning.Placement;
 
 /// <summary>
-/// PETALS' block placement: block count from memory with a fixed 4,096-token attention cache per block; servers join one
+/// PETALS' block placement: block count from the device's memory less PETALS' autograd reserve, with a fixed 4,096-token
+/// attention cache per block (16,384 with grouped-query attention); servers join one
 /// by one and take the window whose sorted throughputs are lexicographically smallest ("raise the weakest block"), then
 /// rebalance: a server moves when the swarm's weakest throughput with it where it is, over the weakest after its best
 /// move, is below 0.75, and never when leaving would leave a block unserved.
 /// </summary>
 /// <remarks>
-/// A server announces <c>(1 / tau_j) / ((m_j + 1) / 2)</c> requests per second (its measured per-block speed over the
-/// mean span a request uses there; the network term of PETALS is not modelled). The two ablations of Sun et al. are
+/// A server announces <c>min(forward_rps / ((m_j + 1) / 2), network_rps)</c> (PETALS' <c>throughput.py</c>): its
+/// 1,024-token forward speed per block over the mean span a request uses there, capped by its bandwidth over
+/// <c>hidden_size x 16</c> bits. The two ablations of Sun et al. are
 /// options: CG-BP's block counts (<see cref="UseConservativeCounts"/>) and CG-BP's server order as the join order
 /// (<see cref="UseConservativeOrder"/>). Otherwise servers join in index order.
 /// </remarks>
 public sealed class PetalsPlacement : IPlacementPolicy
 {
-    /// <summary>Tokens of attention cache PETALS reserves per block when sizing its block count.</summary>
+    /// <summary>Tokens of attention cache PETALS reserves per block when sizing its block count (multi-head attention).</summary>
     public const int CacheTokensPerBlock = 4096;
+
+    /// <summary>Tokens of attention cache PETALS reserves per block for a model with grouped-query attention.</summary>
+    public const int GroupedQueryCacheTokensPerBlock = 16384;
 
     /// <summary>PETALS' rebalancing threshold.</summary>
     public const double BalanceQuality = 0.75;
@@ -65,34 +70,78 @@ public sealed class PetalsPlacement : IPlacementPolicy
     }
 
     /// <summary>
-    /// PETALS servers allocate a fixed attention cache of <see cref="CacheTokensPerBlock"/> tokens per hosted block and
+    /// PETALS servers allocate a fixed attention cache of <see cref="CacheTokens"/> tokens per hosted block and
     /// leave the rest of memory unused; a session of <c>l_in + l_max</c> tokens takes that many tokens per block. With
     /// CG-BP's block counts (the ablation) the cache is the memory CG-BP reserved, as for CG-BP.
     /// </summary>
     public int CacheSlots(SwarmInstance instance, int server, int blockCount)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        var memorySlots = instance.CacheSlots(server, blockCount);
         if (UseConservativeCounts)
         {
-            return memorySlots;
+            return instance.CacheSlots(server, blockCount);
         }
 
-        var fixedSlots = (long)CacheTokensPerBlock * blockCount / (instance.PromptTokens + instance.OutputTokens);
+        // The fixed cache fits PETALS' usable memory by construction of its count; a hand-made placement may not.
+        var free = instance.Servers[server].Costs.PetalsUsableMemoryBytes - (blockCount * instance.Costs.BlockBytes);
+        var memorySlots = free <= 0 ? 0 : (long)Math.Min(int.MaxValue / 2, Math.Floor(free / instance.SessionCacheBytesPerBlock));
+        var fixedSlots = (long)CacheTokens(instance.Costs) * blockCount / (instance.PromptTokens + instance.OutputTokens);
         return (int)Math.Min(memorySlots, fixedSlots);
     }
 
-    /// <summary>PETALS' block counts: <c>min(floor(M_j / (s_m + 4096 tokens of cache)), L)</c>.</summary>
+    /// <summary>Cache tokens PETALS sizes per block: 4,096, or 16,384 with grouped-query attention (<c>server.py</c>, <c>attn_cache_tokens</c>).</summary>
+    public static int CacheTokens(SwarmCosts costs)
+    {
+        ArgumentNullException.ThrowIfNull(costs);
+        return costs.KeyValueGroups > 1 ? GroupedQueryCacheTokensPerBlock : CacheTokensPerBlock;
+    }
+
+    /// <summary>
+    /// PETALS' block counts (<c>server.py</c>, <c>_choose_num_blocks</c>):
+    /// <c>min(floor((total_memory - autograd_reserve) / (s_m + cache_tokens x cache bytes per token)), L)</c>, and the
+    /// device's opt-in cap (<see cref="SwarmDeviceCosts.PetalsBlockCap"/>); 0 when not even one block fits.
+    /// </summary>
     public static int[] BlockCounts(SwarmInstance instance)
     {
         ArgumentNullException.ThrowIfNull(instance);
-        var perBlock = instance.Costs.BlockBytes + (CacheTokensPerBlock * instance.Costs.CacheBytesPerBlockPerToken);
-        return [.. instance.Servers.Select(s => (int)Math.Min(Math.Floor(s.Costs.MemoryBytes / perBlock), instance.LayerCount))];
+        var perBlock = instance.Costs.BlockBytes + (CacheTokens(instance.Costs) * instance.Costs.CacheBytesPerBlockPerToken);
+        return [.. instance.Servers.Select(s =>
+        {
+            var count = (int)Math.Clamp(Math.Floor(s.Costs.PetalsUsableMemoryBytes / perBlock), 0, instance.LayerCount);
+            return s.Costs.PetalsBlockCap is { } cap ? Math.Min(count, cap) : count;
+        })];
     }
 
-    /// <summary>Throughput a server announces: per-block speed over the mean span used there.</summary>
-    public static double AnnouncedThroughput(SwarmInstance instance, int server, int blockCount) =>
-        blockCount <= 0 ? 0 : 1.0 / instance.DecodeSecondsPerBlock(server) / ((blockCount + 1) / 2.0);
+    /// <summary>
+    /// Throughput a server announces (<c>throughput.py</c>): <c>min(forward_rps / ((m + 1) / 2), network_rps)</c>, with
+    /// <c>forward_rps</c> its 1,024-token forward speed per block and <c>network_rps</c> its bandwidth in bits per second
+    /// over <c>hidden_size x 16</c> (the bandwidth of its best path to a client; no cap when the hidden size is unknown).
+    /// </summary>
+    public static double AnnouncedThroughput(SwarmInstance instance, int server, int blockCount)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        if (blockCount <= 0)
+        {
+            return 0;
+        }
+
+        var compute = instance.Servers[server].Costs.ForwardTokensPerSecond / ((blockCount + 1) / 2.0);
+        return Math.Min(compute, NetworkTokensPerSecond(instance, server));
+    }
+
+    /// <summary>PETALS' <c>network_rps</c> of <paramref name="server"/>: bits per second to its best-connected client over <c>hidden_size x 16</c>; +infinity when the hidden size is unknown.</summary>
+    public static double NetworkTokensPerSecond(SwarmInstance instance, int server)
+    {
+        ArgumentNullException.ThrowIfNull(instance);
+        if (instance.Costs.HiddenSize <= 0)
+        {
+            return double.PositiveInfinity;
+        }
+
+        var node = instance.Servers[server].Node;
+        var bytesPerSecond = instance.Clients.Max(c => Math.Min(instance.Network.BandwidthBytesPerSecond(node, c.Node), instance.Network.BandwidthBytesPerSecond(c.Node, node)));
+        return bytesPerSecond * 8 / (instance.Costs.HiddenSize * 16.0);
+    }
 
     /// <summary>Servers of <paramref name="order"/> join one by one, each taking the weakest window for its count.</summary>
     public static SwarmPlacement Join(SwarmInstance instance, IReadOnlyList<int> counts, IEnumerable<int> order)

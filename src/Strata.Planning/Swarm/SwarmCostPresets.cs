@@ -27,20 +27,36 @@ public static class SwarmCostPresets
     /// per token per block; decode 3.22 ms (A100) and 16.25 ms (MIG 1g) per block per token; prefill per block
     /// 0.0743 l + 32.99 ms and 0.1041 l + 206.35 ms; prompt overhead 0.7049 l + 67 ms per hop (transfer included).
     /// </summary>
-    /// <param name="a100MemoryBytes">Usable memory of an A100-80GB (default: 90% of 80 GiB).</param>
-    /// <param name="migMemoryBytes">Usable memory of a MIG 1g.10gb slice (default: 90% of 10 GiB).</param>
+    /// <remarks>
+    /// Each device also carries what PETALS' own block count reads: the device's whole memory (80 GiB, 10 GiB) and
+    /// PETALS' autograd reserve for BLOOM (2 GiB). <paramref name="migPetalsBlockCap"/> is the paper's scripts' cap of
+    /// MIG servers at 4 PETALS blocks, an artefact left off unless asked for.
+    /// </remarks>
+    /// <param name="a100MemoryBytes">Usable memory of an A100-80GB for CG-BP and the MILP (default: 90% of 80 GiB).</param>
+    /// <param name="migMemoryBytes">Usable memory of a MIG 1g.10gb slice for CG-BP and the MILP (default: 90% of 10 GiB).</param>
     /// <param name="perTokenOverheadSeconds">Software overhead per hop per decode step.</param>
+    /// <param name="migPetalsBlockCap">Cap on the blocks PETALS gives a MIG slice (null: PETALS' own rule; the paper's scripts: 4).</param>
     public static SwarmCosts Bloom176bPaper(
         double a100MemoryBytes = 0.9 * 80 * (1L << 30),
         double migMemoryBytes = 0.9 * 10 * (1L << 30),
-        double perTokenOverheadSeconds = DefaultPerTokenOverheadSeconds)
+        double perTokenOverheadSeconds = DefaultPerTokenOverheadSeconds,
+        int? migPetalsBlockCap = null)
     {
         var devices = new Dictionary<string, SwarmDeviceCosts>(StringComparer.Ordinal)
         {
-            [A100] = new(A100, a100MemoryBytes, 3.22e-3, 32.99e-3, 0.0743e-3),
-            [Mig] = new(Mig, migMemoryBytes, 16.25e-3, 206.35e-3, 0.1041e-3),
+            [A100] = new(A100, a100MemoryBytes, 3.22e-3, 32.99e-3, 0.0743e-3)
+            {
+                DeviceMemoryBytes = 80.0 * (1L << 30),
+                ReserveBytes = SwarmDeviceCosts.PetalsBloomReserveBytes,
+            },
+            [Mig] = new(Mig, migMemoryBytes, 16.25e-3, 206.35e-3, 0.1041e-3)
+            {
+                DeviceMemoryBytes = 10.0 * (1L << 30),
+                ReserveBytes = SwarmDeviceCosts.PetalsBloomReserveBytes,
+                PetalsBlockCap = migPetalsBlockCap,
+            },
         };
-        return new SwarmCosts(PaperPresetName, 70, 1.32e9, 2.0 * 14336 * 2, perTokenOverheadSeconds, 67e-3, 0.7049e-3, 0, devices);
+        return new SwarmCosts(PaperPresetName, 70, 1.32e9, 2.0 * 14336 * 2, perTokenOverheadSeconds, 67e-3, 0.7049e-3, 0, devices) { HiddenSize = 14336 };
     }
 
     /// <summary>Costs of <paramref name="model"/> at <paramref name="precision"/> on each of <paramref name="devices"/> from the roofline model.</summary>
@@ -79,7 +95,11 @@ public static class SwarmCostPresets
             var prefill1 = Block(BatchShape.Prefill(1, 1));
             var prefill1024 = Block(BatchShape.Prefill(1, 1024));
             var perToken = Math.Max(0, (prefill1024 - prefill1) / 1023);
-            byId[device.Id.Value] = new SwarmDeviceCosts(device.Id.Value, device.MemoryBytes * MemoryModel.DefaultMemoryUtilization, decode, Math.Max(0, prefill1 - perToken), perToken);
+            byId[device.Id.Value] = new SwarmDeviceCosts(device.Id.Value, device.MemoryBytes * MemoryModel.DefaultMemoryUtilization, decode, Math.Max(0, prefill1 - perToken), perToken)
+            {
+                DeviceMemoryBytes = device.MemoryBytes,
+                ReserveBytes = SwarmDeviceCosts.PetalsBloomReserveBytes * model.HiddenSize / 14336,
+            };
         }
 
         if (memory is null)
@@ -96,6 +116,10 @@ public static class SwarmCostPresets
             perTokenOverheadSeconds,
             0,
             memory.ActivationBytesPerToken,
-            byId);
+            byId)
+        {
+            HiddenSize = model.HiddenSize,
+            KeyValueGroups = Math.Max(1, model.AttentionHeadCount / model.KeyValueHeadCount),
+        };
     }
 }

@@ -21,6 +21,12 @@ public sealed record SwarmCosts(
     double ActivationBytesPerToken,
     IReadOnlyDictionary<string, SwarmDeviceCosts> Devices)
 {
+    /// <summary>Hidden size of the model (0: unknown): PETALS' <c>network_rps</c> divides a server's bandwidth by <c>hidden_size x 16</c> bits.</summary>
+    public int HiddenSize { get; init; }
+
+    /// <summary>Query heads per key/value head (1: multi-head attention); PETALS sizes its cache for 16,384 tokens instead of 4,096 when above 1.</summary>
+    public int KeyValueGroups { get; init; } = 1;
+
     /// <summary>The costs of <paramref name="deviceId"/>.</summary>
     /// <exception cref="Core.StrataException">The cost model has no numbers for the device.</exception>
     public SwarmDeviceCosts Device(string deviceId) =>

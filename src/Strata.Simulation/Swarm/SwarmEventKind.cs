@@ -11,4 +11,5 @@ internal enum SwarmEventKind
     Join,
     RandomFailure,
     Rebalance,
+    Announce,
 }

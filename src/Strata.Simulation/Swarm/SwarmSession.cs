@@ -48,6 +48,9 @@ internal sealed class SwarmSession
     /// <summary>The routing policy's cost of the first path it chose (NaN until routed).</summary>
     public double FirstRouteCostSeconds { get; set; } = double.NaN;
 
+    /// <summary>Allocations that failed in a row (PETALS waiting: the retry delay grows with it).</summary>
+    public int AllocationFailures { get; set; }
+
     /// <summary>Expected time its slots free (for WS-RR's waits).</summary>
     public double ExpectedReleaseSeconds { get; set; }
 

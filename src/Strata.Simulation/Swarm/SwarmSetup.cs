@@ -58,6 +58,12 @@ public sealed record SwarmSetup
     /// <summary>Hub-and-spoke (PETALS) or direct forwarding.</summary>
     public ForwardingMode Forwarding { get; init; } = ForwardingMode.HubAndSpoke;
 
+    /// <summary>Read the clustered preset's 5 ms / 100 ms as round-trip times (one way: half) instead of one-way delays.</summary>
+    public bool ClusteredDelaysAreRtt { get; init; }
+
+    /// <summary>The paper's scripts' artefact on placement: MIG 1g.10gb servers capped at 4 PETALS blocks (paper costs only).</summary>
+    public bool PaperArtefacts { get; init; }
+
     /// <summary>Seed of the server order and node draws.</summary>
     public int Seed { get; init; }
 
@@ -67,7 +73,11 @@ public sealed record SwarmSetup
     {
         ArgumentNullException.ThrowIfNull(catalog);
         var clustered = string.Equals(Topology, "clustered", StringComparison.OrdinalIgnoreCase);
-        var network = clustered ? ClusteredTopology.Create() : BuiltInTopologies.Resolve(Topology).ShortestPathLatencies();
+        var network = clustered
+            ? (ClusteredDelaysAreRtt
+                ? ClusteredTopology.Create(ClusteredTopology.InsideDelaySeconds / 2, ClusteredTopology.BetweenDelaySeconds / 2)
+                : ClusteredTopology.Create())
+            : BuiltInTopologies.Resolve(Topology).ShortestPathLatencies();
         var devices = Devices.Count > 0 ? [.. Devices] : SwarmLayout.Mix(Servers, FastFraction, FastDevice, SlowDevice, Seed);
         foreach (var device in devices.Distinct())
         {
@@ -76,7 +86,7 @@ public sealed record SwarmSetup
 
         var costs = Costs switch
         {
-            PaperCosts => SwarmCostPresets.Bloom176bPaper(perTokenOverheadSeconds: PerTokenOverheadSeconds),
+            PaperCosts => SwarmCostPresets.Bloom176bPaper(perTokenOverheadSeconds: PerTokenOverheadSeconds, migPetalsBlockCap: PaperArtefacts ? 4 : null),
             RooflineCosts => SwarmCostPresets.FromRoofline(catalog.Model(Model), devices.Distinct().Select(catalog.Device), Precision, PromptTokens, OutputTokens, PerTokenOverheadSeconds),
             _ => throw new StrataException($"--costs is '{Costs}'; expected {PaperCosts} (BLOOM-176B, the paper's calibrated constants) or {RooflineCosts}."),
         };

@@ -13,9 +13,27 @@ public sealed partial class SwarmSimulator
 
         public int FreeSlots(int server) => simulator._freeSlots[server];
 
+        public int AnnouncedFreeSlots(int server) => simulator._options.AnnouncePeriodSeconds > 0 ? simulator._announced[server] : simulator._freeSlots[server];
+
+        public bool IsBanned(int client, int server, double nowSeconds) =>
+            simulator._bans.TryGetValue((client, server), out var ban) && ban.Until > nowSeconds;
+
         public double SlotsFreeAtSeconds(int server, int slots, double nowSeconds)
         {
+            // Routed-but-waiting sessions have committed their slots: they count ahead of a newcomer, holding their
+            // slots until their own expected release.
             var free = simulator._freeSlots[server];
+            foreach (var session in simulator._pending)
+            {
+                for (var h = session.HeldHops; h < session.Hops.Count; h++)
+                {
+                    if (session.Hops[h].Server == server)
+                    {
+                        free -= session.Hops[h].BlockCount;
+                    }
+                }
+            }
+
             if (free >= slots)
             {
                 return nowSeconds;
@@ -33,7 +51,18 @@ public sealed partial class SwarmSimulator
                 {
                     if (hop.Server == server)
                     {
-                        _scratch.Add((session.Running ? session.ExpectedReleaseSeconds : double.PositiveInfinity, hop.BlockCount));
+                        _scratch.Add((session.Running || simulator._pending.Contains(session) ? session.ExpectedReleaseSeconds : double.PositiveInfinity, hop.BlockCount));
+                    }
+                }
+            }
+
+            foreach (var session in simulator._pending)
+            {
+                for (var h = session.HeldHops; h < session.Hops.Count; h++)
+                {
+                    if (session.Hops[h].Server == server)
+                    {
+                        _scratch.Add((session.ExpectedReleaseSeconds, session.Hops[h].BlockCount));
                     }
                 }
             }

@@ -34,6 +34,9 @@ public sealed partial class SwarmSimulator
     private readonly int[] _freeSlots;
     private readonly int[] _capacity;
     private readonly bool[] _alive;
+    private readonly int[] _announced;
+    private readonly Dictionary<(int Client, int Server), (double Until, int Failures)> _bans = [];
+    private readonly bool _petalsWaiting;
     private readonly LoadView _load;
     private SwarmPlacement _placement;
     private int _replans;
@@ -57,6 +60,8 @@ public sealed partial class SwarmSimulator
         _freeSlots = new int[n];
         _capacity = new int[n];
         _alive = new bool[n];
+        _announced = new int[n];
+        _petalsWaiting = options.Waiting == SwarmWaiting.Petals && routing is PetalsRouting;
         for (var j = 0; j < n; j++)
         {
             _holders[j] = [];
@@ -73,6 +78,7 @@ public sealed partial class SwarmSimulator
         }
 
         SetCapacities();
+        Array.Copy(_freeSlots, _announced, n);
         _load = new LoadView(this);
     }
 
@@ -115,13 +121,24 @@ public sealed partial class SwarmSimulator
             _events.Enqueue(_options.RebalancePeriodSeconds, new SwarmEvent(SwarmEventKind.Rebalance, 0, 0));
         }
 
+        if (_options.AnnouncePeriodSeconds > 0)
+        {
+            _events.Enqueue(_options.AnnouncePeriodSeconds, new SwarmEvent(SwarmEventKind.Announce, 0, 0));
+        }
+
         while (_events.TryDequeue(out var time, out var e))
         {
             _now = time;
             Handle(e);
-            if (e.Kind == SwarmEventKind.Rebalance && _sessions.Any(s => !s.Done) && _events.Count > 0)
+            var period = e.Kind switch
             {
-                _events.Enqueue(_now + _options.RebalancePeriodSeconds, e);
+                SwarmEventKind.Rebalance => _options.RebalancePeriodSeconds,
+                SwarmEventKind.Announce => _options.AnnouncePeriodSeconds,
+                _ => 0,
+            };
+            if (period > 0 && _sessions.Any(s => !s.Done) && _events.Count > 0)
+            {
+                _events.Enqueue(_now + period, e);
             }
         }
 
@@ -137,8 +154,10 @@ public sealed partial class SwarmSimulator
             held += _capacity[j] - _freeSlots[j];
         }
 
+        // The paper's artefacts (off unless asked for): constants added to every request's time, not waits in the model.
+        var added = (_routing is PetalsRouting ? _options.PetalsAllocationDelaySeconds : _options.ProposedAllocationDelaySeconds) + _options.InitialDelaySeconds;
         var outcomes = _sessions.Select(s => new SwarmRequestOutcome(
-            s.Request, s.Client, s.ArrivalSeconds, s.FirstStartSeconds, s.FirstTokenSeconds, s.CompletionSeconds,
+            s.Request, s.Client, s.ArrivalSeconds, s.FirstStartSeconds + added, s.FirstTokenSeconds + added, s.CompletionSeconds + added,
             _instance.OutputTokens, s.Retries, s.FailureReason, s.FirstRouteCostSeconds)).ToArray();
         return new SwarmSimulationResult(outcomes, held, _replans);
     }
@@ -190,6 +209,9 @@ public sealed partial class SwarmSimulator
             case SwarmEventKind.Rebalance:
                 Rebalance();
                 break;
+            case SwarmEventKind.Announce:
+                Array.Copy(_freeSlots, _announced, _freeSlots.Length);
+                break;
         }
 
         TryStartPending();
@@ -210,9 +232,68 @@ public sealed partial class SwarmSimulator
             session.FirstRouteCostSeconds = route.CostSeconds;
         }
 
+        // Commit the route: until it starts, the session counts ahead of later arrivals in the load view, holding its
+        // slots from the moment every hop has room (as the load is now) for the whole request.
+        var startSeconds = _now;
+        foreach (var hop in route.Hops)
+        {
+            startSeconds = Math.Max(startSeconds, _load.SlotsFreeAtSeconds(hop.Server, hop.BlockCount, _now));
+        }
+
         session.Hops = [.. session.Hops.Take(session.HeldHops), .. route.Hops];
         session.ReplayFrom = session.HeldHops;
+        session.ExpectedReleaseSeconds = startSeconds + PathRequestSeconds(session);
+        if (_petalsWaiting)
+        {
+            AllocateOrRetry(session, route);
+            return;
+        }
+
         _pending.Add(session);
+    }
+
+    /// <summary>
+    /// PETALS' allocation: the servers of the path open the session in order, each failing at once when it lacks the
+    /// slots; the client bans the first that failed and retries after 0, 1, 2, 4, ... s (at most 60 s). It holds
+    /// nothing while it backs off (PETALS keeps the spans opened before the failing one: a simplification).
+    /// </summary>
+    private void AllocateOrRetry(SwarmSession session, SwarmRoute route)
+    {
+        var failed = route.Hops.FirstOrDefault(h => !_alive[h.Server] || _freeSlots[h.Server] < h.BlockCount);
+        if (failed == default)
+        {
+            foreach (var hop in route.Hops)
+            {
+                _bans.Remove((session.Client, hop.Server));
+            }
+
+            session.AllocationFailures = 0;
+            Start(session);
+            return;
+        }
+
+        var key = (session.Client, failed.Server);
+        var failures = (_bans.TryGetValue(key, out var ban) ? ban.Failures : 0) + 1;
+        _bans[key] = (_now + (_options.BanSeconds * Math.Pow(2, failures - 1)), failures);
+        session.Hops = [.. session.Hops.Take(session.HeldHops)];
+        var delay = session.AllocationFailures == 0 ? 0 : Math.Min(60, Math.Pow(2, session.AllocationFailures - 1));
+        session.AllocationFailures++;
+        session.Version++;
+        _events.Enqueue(_now + delay, new SwarmEvent(SwarmEventKind.Retry, session.Request, session.Version));
+    }
+
+    /// <summary>Prefill plus decode steps along the session's whole path (the expected holding time of its slots).</summary>
+    private double PathRequestSeconds(SwarmSession session)
+    {
+        double seconds = 0;
+        var previous = -1;
+        foreach (var hop in session.Hops)
+        {
+            seconds += _instance.HopRequestSeconds(session.Client, previous, hop.Server, hop.BlockCount);
+            previous = hop.Server;
+        }
+
+        return seconds + (previous >= 0 ? _instance.ExitRequestSeconds(session.Client, previous) : 0);
     }
 
     private void BackOff(SwarmSession session, string reason)
@@ -341,8 +422,15 @@ public sealed partial class SwarmSimulator
         for (var j = 0; j < _capacity.Length; j++)
         {
             var held = _capacity[j] - _freeSlots[j];
-            _capacity[j] = _alive[j] ? _placementPolicy.CacheSlots(_instance, j, _placement.BlockCount(j)) : 0;
+            var capacity = _alive[j] ? _placementPolicy.CacheSlots(_instance, j, _placement.BlockCount(j)) : 0;
+            var changed = capacity != _capacity[j];
+            _capacity[j] = capacity;
             _freeSlots[j] = _capacity[j] - held;
+            if (changed && _announced is not null)
+            {
+                // A server that joins or moves announces itself at once.
+                _announced[j] = _freeSlots[j];
+            }
         }
     }
 }

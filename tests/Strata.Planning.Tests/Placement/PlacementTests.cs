@@ -99,9 +99,13 @@ public sealed class PlacementTests
         var instance = SwarmLayout.Build(costs, Core.Network.ClusteredTopology.Create(), true, SwarmLayout.Mix(9, 0.2, SwarmCostPresets.A100, SwarmCostPresets.Mig, 0), 1, 20, 64, 0);
         var petals = PetalsPlacement.BlockCounts(instance);
         Assert.Equal(2, instance.Servers.Count(s => s.Costs.DeviceId == SwarmCostPresets.A100));
-        // 1.32 GB blocks with 4,096 tokens of cache: about 49 on 72 GiB usable, 6 on a 9 GiB MIG slice.
-        Assert.Equal(49, petals.Max());
-        Assert.Equal(6, petals.Min());
+        // PETALS' rule: (total - 2 GiB autograd reserve) / (1.32 GB + 4,096 x 57,344 B of cache):
+        // (80 - 2) GiB / 1.5549 GB = 53.9 -> 53 on an A100, (10 - 2) GiB / 1.5549 GB = 5.5 -> 5 on a MIG slice.
+        Assert.Equal(53, petals.Max());
+        Assert.Equal(5, petals.Min());
+        // The paper's scripts' cap (opt-in artefact): 4 on a MIG slice, the A100 unchanged.
+        var capped = PetalsPlacement.BlockCounts(instance.WithServers([.. instance.Servers.Select(s => s with { Costs = s.Costs with { PetalsBlockCap = s.Costs.DeviceId == SwarmCostPresets.Mig ? 4 : null } })]));
+        Assert.Equal((53, 4), (capped.Max(), capped.Min()));
         var cgbp = ConservativeGreedyPlacement.PlaceFor(instance, 10);
         Assert.True(cgbp.BoundSecondsPerToken > 0);
     }

@@ -10,7 +10,7 @@ public sealed record LiveRouteOptions
     public double DefaultDecodeSecondsPerBlock { get; init; } = 1e-3;
 
     /// <summary>
-    /// Whether a server's block time grows with its load: <c>tau_j (1 + open + pending)</c>. True for the CPU runtime, whose
+    /// Whether a server's block time grows with its load: <c>tau_j (1 + open sessions)</c>. True for the CPU runtime, whose
     /// servers run their sessions' steps on shared cores, one after another; false prices every server idle (the swarm
     /// simulator's time model, which has no compute contention).
     /// </summary>

@@ -7,7 +7,7 @@ namespace Strata.Planning.Live;
 /// <param name="Phase">Its pool: both phases, prefill or decode.</param>
 /// <param name="FreeKvBytes">KV memory it can still give to sessions.</param>
 /// <param name="OpenSessions">Sessions it holds (its last heartbeat).</param>
-/// <param name="PendingSessions">Sessions routed to it since that heartbeat.</param>
+/// <param name="PendingSessions">Sessions routed to it since that heartbeat (they reserve cache, see <see cref="LiveSwarm"/>).</param>
 /// <param name="DecodeSecondsPerBlock">Decode seconds per block per token when idle (<c>tau_j</c>; 0: unknown, the options' default).</param>
 /// <param name="RttSeconds">Round trip from the client to it, network plus any emulated delay (0: unknown, the options' default).</param>
 public sealed record LiveServer(

@@ -59,7 +59,7 @@ public sealed class LiveSwarm : ISwarmLoad
         for (var j = 0; j < n; j++)
         {
             var s = servers[j];
-            var load = options.LoadScalesCompute ? 1 + Math.Max(0, s.OpenSessions) + Math.Max(0, s.PendingSessions) : 1;
+            var load = options.LoadScalesCompute ? 1 + Math.Max(0, s.OpenSessions) : 1;
             var tau = (s.DecodeSecondsPerBlock > 0 ? s.DecodeSecondsPerBlock : options.DefaultDecodeSecondsPerBlock) * load;
             var prefillPerToken = (s.PrefillSecondsPerBlockPerToken > 0 ? s.PrefillSecondsPerBlockPerToken * load : tau);
             var device = new SwarmDeviceCosts($"live:{j}", UnlimitedMemoryBytes, tau, 0, prefillPerToken);
@@ -107,8 +107,18 @@ public sealed class LiveSwarm : ISwarmLoad
     public bool IsAlive(int server) => true;
 
     /// <inheritdoc />
-    public int FreeSlots(int server) =>
-        _kvBytesPerBlock <= 0 ? int.MaxValue / 2 : (int)Math.Min(int.MaxValue / 2, Math.Max(0, Servers[server].FreeKvBytes) / _kvBytesPerBlock);
+    public int FreeSlots(int server)
+    {
+        if (_kvBytesPerBlock <= 0)
+        {
+            return int.MaxValue / 2;
+        }
+
+        // Sessions routed since the last heartbeat will take a slot per hosted block (at most): reserve them.
+        var s = Servers[server];
+        var slots = (Math.Max(0, s.FreeKvBytes) / _kvBytesPerBlock) - ((long)Math.Max(0, s.PendingSessions) * s.BlockCount);
+        return (int)Math.Clamp(slots, 0, int.MaxValue / 2);
+    }
 
     /// <inheritdoc />
     public double SlotsFreeAtSeconds(int server, int slots, double nowSeconds) =>

@@ -1,3 +1,5 @@
+using Strata.Planning.Swarm;
+
 namespace Strata.Simulation.Swarm;
 
 /// <summary>What happened to one request of a swarm simulation.</summary>
@@ -23,6 +25,9 @@ public sealed record SwarmRequestOutcome(
     string? FailureReason,
     double FirstRouteCostSeconds = double.NaN)
 {
+    /// <summary>The hops of the first path it was routed on (empty if never routed).</summary>
+    public IReadOnlyList<SwarmHop> FirstHops { get; init; } = [];
+
     /// <summary>Whether it completed.</summary>
     public bool Completed => FailureReason is null;
 

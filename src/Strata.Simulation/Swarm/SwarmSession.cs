@@ -48,6 +48,9 @@ internal sealed class SwarmSession
     /// <summary>The routing policy's cost of the first path it chose (NaN until routed).</summary>
     public double FirstRouteCostSeconds { get; set; } = double.NaN;
 
+    /// <summary>The hops of the first path it was routed on (empty if never routed).</summary>
+    public IReadOnlyList<SwarmHop> FirstHops { get; set; } = [];
+
     /// <summary>Expected time its slots free (for WS-RR's waits).</summary>
     public double ExpectedReleaseSeconds { get; set; }
 

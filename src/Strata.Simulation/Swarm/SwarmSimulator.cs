@@ -139,7 +139,7 @@ public sealed partial class SwarmSimulator
 
         var outcomes = _sessions.Select(s => new SwarmRequestOutcome(
             s.Request, s.Client, s.ArrivalSeconds, s.FirstStartSeconds, s.FirstTokenSeconds, s.CompletionSeconds,
-            _instance.OutputTokens, s.Retries, s.FailureReason, s.FirstRouteCostSeconds)).ToArray();
+            _instance.OutputTokens, s.Retries, s.FailureReason, s.FirstRouteCostSeconds) { FirstHops = s.FirstHops }).ToArray();
         return new SwarmSimulationResult(outcomes, held, _replans);
     }
 
@@ -208,6 +208,7 @@ public sealed partial class SwarmSimulator
         if (double.IsNaN(session.FirstRouteCostSeconds))
         {
             session.FirstRouteCostSeconds = route.CostSeconds;
+            session.FirstHops = route.Hops;
         }
 
         session.Hops = [.. session.Hops.Take(session.HeldHops), .. route.Hops];

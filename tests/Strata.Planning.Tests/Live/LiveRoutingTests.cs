@@ -99,12 +99,12 @@ public sealed class LiveRoutingTests
             var end = Math.Min(s.EndBlock, request.EndBlock);
             {
                 var k = end - at;
-                var load = 1 + s.OpenSessions + s.PendingSessions;
+                var load = 1 + s.OpenSessions;
                 var tau = s.DecodeSecondsPerBlock * load;
                 var steps = request.OutputTokens - 1;
                 var hop = s.RttSeconds + Options.HopOverheadSeconds + (steps * (s.RttSeconds + Options.HopOverheadSeconds))
                     + (k * ((tau * request.PromptTokens) + (steps * tau)));
-                var full = s.FreeKvBytes / request.KvBytesPerBlock < k;
+                var full = (s.FreeKvBytes / request.KvBytesPerBlock) - (s.PendingSessions * s.BlockCount) < k;
                 var cost = hop + (withWait && full ? LiveSwarm.FullServerWaitSeconds : 0);
                 best = Math.Min(best, cost + Best(servers, request, withWait, end));
             }

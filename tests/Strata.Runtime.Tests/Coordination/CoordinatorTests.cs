@@ -126,20 +126,21 @@ public sealed class CoordinatorTests
     }
 
     [Fact]
-    public async Task Routes_use_the_named_planner_policy_and_count_routed_sessions_until_the_next_heartbeat()
+    public async Task Routes_use_the_named_planner_policy_and_reserve_cache_for_routed_sessions_until_the_next_heartbeat()
     {
         await using var coordinator = await CoordinatorHost.StartAsync();
         using var client = new CoordinatorClient(coordinator.Address);
         await client.RegisterAsync(Registration("a", 0, 4));
         await client.RegisterAsync(Registration("b", 0, 4));
-        RouteRequest Request(string routing) => new() { ModelName = "tiny", LayerCount = 4, Routing = routing, PromptTokens = 8, OutputTokens = 4 };
+        // Each server's 1 MiB holds 5 session-blocks of 200 kB: one session in its 4 blocks, not two.
+        RouteRequest Request(string routing) => new() { ModelName = "tiny", LayerCount = 4, Routing = routing, PromptTokens = 8, OutputTokens = 4, KvBytesPerBlock = 200_000 };
 
         var first = await client.RouteAsync(Request(""));
         Assert.Equal("ws-rr", first.Routing);
         Assert.Equal(["a"], first.Hops.Select(h => h.ServerId)); // equal servers: the first by id
         var second = await client.RouteAsync(Request("petals"));
         Assert.Equal("petals", second.Routing);
-        Assert.Equal(["b"], second.Hops.Select(h => h.ServerId)); // a has a session pending, so its blocks cost twice as much
+        Assert.Equal(["b"], second.Hops.Select(h => h.ServerId)); // a's cache is reserved for the session routed there
         Assert.Equal(1, (await client.ListServersAsync()).Single(s => s.ServerId == "a").PendingSessions);
         Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "a", Sessions = 0, FreeKvBytes = 1 << 20 }));
         Assert.Equal(0, (await client.ListServersAsync()).Single(s => s.ServerId == "a").PendingSessions);

@@ -34,6 +34,9 @@ public sealed record CoordinatedChainOptions
     /// <summary>Output tokens a session expects (its first token included), which the policies price the whole request with; 0: unknown (one).</summary>
     public int ExpectedOutputTokens { get; init; }
 
+    /// <summary>Measure the round trip to each server (once per chain) and send them with every route request (default true); false: the coordinator prices each server with the delay it announced.</summary>
+    public bool MeasureRtts { get; init; } = true;
+
     /// <summary>Checks the ranges.</summary>
     public CoordinatedChainOptions Validate()
     {

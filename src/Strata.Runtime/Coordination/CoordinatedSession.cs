@@ -375,6 +375,13 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
             request.ExcludedServerIds.Add(_dead.Concat(_busy));
             try
             {
+                if (_chain.Options.MeasureRtts)
+                {
+                    var live = await _chain.Coordinator.ListServersAsync(cancellationToken).ConfigureAwait(false);
+                    await _chain.MeasureRttsAsync(live.Where(s => !_dead.Contains(s.ServerId)), cancellationToken).ConfigureAwait(false);
+                    request.RttSeconds.Add(_chain.RttSeconds.Where(r => live.Any(s => s.ServerId == r.Key)).ToDictionary());
+                }
+
                 var reply = await _chain.Coordinator.RouteAsync(request, cancellationToken).ConfigureAwait(false);
                 return [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), h.FirstBlock, h.BlockCount, $"{_id}-{++_nextHop}"))];
             }

@@ -35,7 +35,7 @@ internal static class ValidateCommand
             }
 
             var (profile, cases) = await SimToReal.RunAsync(ModelPreset.ByName(parseResult.GetValue(preset)!), rttList, concurrencyList, p, n,
-                new RuntimeProfilerOptions { Repetitions = parseResult.GetValue(repetitions) }.Validate(), s => context.Error.WriteLine($"sim-to-real: {s}"), cancellationToken)
+                new RuntimeProfilerOptions { Repetitions = parseResult.GetValue(repetitions) }.Validate(), parseResult.GetValue(json) ? _ => { } : s => context.Error.WriteLine($"sim-to-real: {s}"), cancellationToken)
                 .ConfigureAwait(false);
             var errors = cases.SelectMany(c => c.Errors).Select(Math.Abs).Order().ToArray();
             var median = errors.Length == 0 ? 0 : errors.Length % 2 == 1 ? errors[errors.Length / 2] : (errors[(errors.Length / 2) - 1] + errors[errors.Length / 2]) / 2;

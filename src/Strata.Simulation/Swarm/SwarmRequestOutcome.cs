@@ -1,5 +1,3 @@
-using Strata.Planning.Swarm;
-
 namespace Strata.Simulation.Swarm;
 
 /// <summary>What happened to one request of a swarm simulation.</summary>
@@ -25,9 +23,6 @@ public sealed record SwarmRequestOutcome(
     string? FailureReason,
     double FirstRouteCostSeconds = double.NaN)
 {
-    /// <summary>The hops of the first path it was routed on (empty if never routed).</summary>
-    public IReadOnlyList<SwarmHop> FirstHops { get; init; } = [];
-
     /// <summary>Whether it completed.</summary>
     public bool Completed => FailureReason is null;
 

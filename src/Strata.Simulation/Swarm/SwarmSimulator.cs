@@ -139,8 +139,8 @@ public sealed partial class SwarmSimulator
 
         var outcomes = _sessions.Select(s => new SwarmRequestOutcome(
             s.Request, s.Client, s.ArrivalSeconds, s.FirstStartSeconds, s.FirstTokenSeconds, s.CompletionSeconds,
-            _instance.OutputTokens, s.Retries, s.FailureReason, s.FirstRouteCostSeconds) { FirstHops = s.FirstHops }).ToArray();
-        return new SwarmSimulationResult(outcomes, held, _replans);
+            _instance.OutputTokens, s.Retries, s.FailureReason, s.FirstRouteCostSeconds)).ToArray();
+        return new SwarmSimulationResult(outcomes, held, _replans) { FirstRoutes = [.. _sessions.Select(s => s.FirstHops)] };
     }
 
     private static SwarmEventKind Kind(ChurnKind kind) => kind switch

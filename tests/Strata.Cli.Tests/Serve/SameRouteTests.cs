@@ -55,8 +55,8 @@ public sealed class SameRouteTests
             var snapshot = await client.ListServersAsync();
             var request = new LiveRouteRequest(0, 8, ServerPhase.Both, 4096, 16, 8);
             var swarm = LiveRouting.Snapshot([.. snapshot.Select(e => e.ToLive())], request, new CoordinatorOptions().Routing, s => s.Serves(ServerPhase.Both))!;
-            var simulated = new SwarmSimulator(swarm.Instance, swarm.Placement, new PetalsPlacement(), RoutingPolicies.Create(policy), new SwarmSimulationOptions { Requests = 1 })
-                .Run().Outcomes.Single();
+            var result = new SwarmSimulator(swarm.Instance, swarm.Placement, new PetalsPlacement(), RoutingPolicies.Create(policy), new SwarmSimulationOptions { Requests = 1 }).Run();
+            var simulated = result.Outcomes.Single();
             var routed = await client.RouteAsync(new RouteRequest
             {
                 ModelName = "m", LayerCount = 8, Routing = policy, PromptTokens = 16, OutputTokens = 8, KvBytesPerBlock = 4096,
@@ -64,7 +64,7 @@ public sealed class SameRouteTests
 
             Assert.True(simulated.Completed);
             Assert.Equal(
-                simulated.FirstHops.Select(h => (swarm.Servers[h.Server].Id, h.FirstBlock, h.BlockCount)),
+                result.FirstRoutes.Single().Select(h => (swarm.Servers[h.Server].Id, h.FirstBlock, h.BlockCount)),
                 routed.Hops.Select(h => (h.ServerId, h.FirstBlock, h.BlockCount)));
             Assert.Equal(simulated.FirstRouteCostSeconds, routed.PolicyCostSeconds, 12);
         }

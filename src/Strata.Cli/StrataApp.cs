@@ -83,6 +83,9 @@ public static class StrataApp
         root.Subcommands.Add(ModelCommand.Create(context));
         root.Subcommands.Add(GenerateCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
+        root.Subcommands.Add(ProfileCommand.Create(context));
+        root.Subcommands.Add(PredictCommand.Create(context));
+        root.Subcommands.Add(ValidateCommand.Create(context));
         return root;
     }
 

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using Strata.Cli.Output;
 using Strata.Core;
+using Strata.Planning.Live;
+using Strata.Planning.Routing;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Sampling;
@@ -33,9 +35,16 @@ internal static class GenerateCommand
             HelpName = "block|hop",
         };
         kvStreaming.AcceptOnlyFromAmong("block", "hop");
+        var routing = new Option<string>("--routing")
+        {
+            Description = "With --coordinator: the planner's routing policy the coordinator routes with (the simulator's): ws-rr (waits for cache + whole-request time), petals (PETALS min-latency), shortest-path.",
+            DefaultValueFactory = _ => LiveRouting.DefaultPolicy,
+            HelpName = string.Join("|", RoutingPolicies.Names),
+        };
+        routing.AcceptOnlyFromAmong([.. RoutingPolicies.Names]);
         var command = new Command("generate", "Generate text with a Llama-architecture model from safetensors weights.")
         {
-            local, coordinator, model, prompt, maxTokens, seed, temperature, topP, split, clientMemory, phaseSplit, kvStreaming, json,
+            local, coordinator, model, prompt, maxTokens, seed, temperature, topP, split, clientMemory, phaseSplit, kvStreaming, routing, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -59,7 +68,13 @@ internal static class GenerateCommand
             {
                 return await RunCoordinatedAsync(context, ServeCommand.CoordinatorUrl(coordinatorText), options,
                     parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, parseResult.GetValue(split) == "dp", parseResult.GetValue(clientMemory),
-                    new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit), StreamKvByBlock = parseResult.GetValue(kvStreaming) == "block" },
+                    new CoordinatedChainOptions
+                    {
+                        PhaseSplit = parseResult.GetValue(phaseSplit),
+                        StreamKvByBlock = parseResult.GetValue(kvStreaming) == "block",
+                        Routing = parseResult.GetValue(routing),
+                        ExpectedOutputTokens = options.MaxNewTokens,
+                    },
                     parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
 
@@ -114,6 +129,7 @@ internal static class GenerateCommand
         {
             var fields = GenerationJson(g, run.Text, run.TokenizerName);
             fields["failovers"] = run.Failovers;
+            fields["routing"] = chainOptions.Routing ?? LiveRouting.DefaultPolicy;
             fields["phaseSplit"] = chainOptions.PhaseSplit;
             if (chainOptions.PhaseSplit)
             {

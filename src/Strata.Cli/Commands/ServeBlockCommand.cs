@@ -26,9 +26,15 @@ internal static class ServeBlockCommand
         var joinToken = new Option<string?>("--join-token") { Description = "The coordinator's shared join token.", HelpName = "token" };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Most sessions held at once.", DefaultValueFactory = _ => new BlockServerLimits().MaxSessions, HelpName = "n" };
         var maxKvBytes = new Option<long>("--max-kv-bytes") { Description = "KV-cache budget over all sessions; a step past it answers RESOURCE_EXHAUSTED.", DefaultValueFactory = _ => new BlockServerLimits().MaxKvBytes, HelpName = "bytes" };
+        var emulateRtt = new Option<double>("--emulate-rtt-ms")
+        {
+            Description = "Delay every reply (and every bulk KV send) by this many milliseconds, so a swarm on one machine behaves like one spread over a WAN; announced to the coordinator. 0 to 10000.",
+            DefaultValueFactory = _ => 0,
+            HelpName = "ms",
+        };
         var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
         {
-            coordinator, model, blocks, auto, memoryBytes, port, role, joinToken, maxSessions, maxKvBytes,
+            coordinator, model, blocks, auto, memoryBytes, port, role, joinToken, maxSessions, maxKvBytes, emulateRtt,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -37,7 +43,18 @@ internal static class ServeBlockCommand
             var coordinatorUrl = ServeCommand.CoordinatorUrl(parseResult.GetValue(coordinator)!);
             var p = ServeCommand.Port(parseResult.GetValue(port));
 
-            var limits = new BlockServerLimits { MaxSessions = parseResult.GetValue(maxSessions), MaxKvBytes = parseResult.GetValue(maxKvBytes) };
+            var rttMs = parseResult.GetValue(emulateRtt);
+            if (!double.IsFinite(rttMs) || rttMs < 0 || rttMs > 10_000)
+            {
+                throw new StrataException(string.Create(CultureInfo.InvariantCulture, $"--emulate-rtt-ms is {rttMs}; expected 0 to 10000 milliseconds."));
+            }
+
+            var limits = new BlockServerLimits
+            {
+                MaxSessions = parseResult.GetValue(maxSessions),
+                MaxKvBytes = parseResult.GetValue(maxKvBytes),
+                EmulatedRtt = TimeSpan.FromMilliseconds(rttMs),
+            };
             if (limits.MaxSessions < 1 || limits.MaxKvBytes < 1)
             {
                 throw new StrataException($"--max-sessions is {limits.MaxSessions} and --max-kv-bytes is {limits.MaxKvBytes}; both must be at least 1.");

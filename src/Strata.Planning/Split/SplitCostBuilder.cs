@@ -6,7 +6,7 @@ using Strata.Performance.Roofline;
 
 namespace Strata.Planning.Split;
 
-/// <summary>Derives a <see cref="SplitInstance"/> for a real request from the roofline performance model.</summary>
+/// <summary>Derives a <see cref="SplitInstance"/> for a real request from per-block costs (<see cref="IBlockCostModel"/>: the roofline by default, or a measured, calibrated or runtime profile).</summary>
 /// <remarks>
 /// <para>Every transformer block is one layer, and every cost is for the whole request: one prefill step of the
 /// prompt, then <c>output - 1</c> decode steps, step k attending to <c>prompt + k</c> tokens (as
@@ -38,8 +38,8 @@ public static class SplitCostBuilder
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
         var model = request.Model;
-        var client = PerRequest(request, request.ClientDevice);
-        var server = PerRequest(request, request.ServerDevice);
+        var client = PerRequest(request, request.ClientDevice, request.ClientCosts);
+        var server = PerRequest(request, request.ServerDevice, request.ServerCosts);
 
         var activationBytesPerToken = (double)model.HiddenSize * PrecisionInfo.ActivationBytes(request.Precision);
         var link = request.Link;
@@ -60,21 +60,17 @@ public static class SplitCostBuilder
         return new SplitInstance(layers, slaSeconds, finalDownloadSeconds, budgetBytes);
     }
 
-    /// <summary>One block's time and FLOPs, and the LM head's time, over all steps of the request on <paramref name="device"/>.</summary>
-    private static (double BlockSeconds, double BlockFlops, double HeadSeconds) PerRequest(SplitCostRequest request, DeviceSpec device)
+    /// <summary>One block's time and FLOPs, and the LM head's time, over all steps of the request on <paramref name="device"/>, timed by <paramref name="costs"/> (the roofline when null).</summary>
+    private static (double BlockSeconds, double BlockFlops, double HeadSeconds) PerRequest(SplitCostRequest request, DeviceSpec device, IBlockCostModel? costs)
     {
-        var machine = MachineSpec.Of(device);
-        var oneBlock = new RooflineModel(new Deployment(request.Model with { LayerCount = 1 }, machine, request.Precision), request.Calibration);
-        var twoBlocks = new RooflineModel(new Deployment(request.Model with { LayerCount = 2 }, machine, request.Precision), request.Calibration);
+        var roofline = new RooflineBlockCosts(new Deployment(request.Model, MachineSpec.Of(device), request.Precision), request.Calibration);
+        costs ??= roofline;
         double blockSeconds = 0, blockFlops = 0, headSeconds = 0;
         void Step(in BatchShape shape)
         {
-            var one = oneBlock.Cost(shape);
-            var two = twoBlocks.Cost(shape);
-            blockSeconds += two.TotalSeconds - one.TotalSeconds;
-            blockFlops += two.Flops - one.Flops;
-            // One-block model = block + head (+ overhead): head = 2 x one - two, overheads excluded.
-            headSeconds += (2 * (one.RooflineSeconds + one.CommunicationSeconds)) - (two.RooflineSeconds + two.CommunicationSeconds);
+            blockSeconds += costs.BlocksSeconds(1, shape);
+            blockFlops += roofline.BlockFlops(shape); // the server-load unit: FLOPs, whatever times the blocks
+            headSeconds += costs.HeadSeconds(shape);
         }
 
         Step(BatchShape.Prefill(1, request.PromptTokens));

@@ -1,3 +1,4 @@
+using Strata.Performance;
 using Strata.Core;
 using Strata.Core.Hardware;
 using Strata.Core.Models;
@@ -39,6 +40,12 @@ public sealed record SplitCostRequest
 
     /// <summary>Roofline factors for both devices (default <see cref="RooflineCalibration.Default"/>).</summary>
     public RooflineCalibration Calibration { get; init; } = RooflineCalibration.Default;
+
+    /// <summary>Per-block times of the client's device (a measured, calibrated or runtime profile); null: the roofline with <see cref="Calibration"/>.</summary>
+    public IBlockCostModel? ClientCosts { get; init; }
+
+    /// <summary>Per-block times of the server's device; null: the roofline with <see cref="Calibration"/>.</summary>
+    public IBlockCostModel? ServerCosts { get; init; }
 
     /// <summary>Checks every field is in range.</summary>
     /// <exception cref="StrataException">A field is out of range; the message names it and its value.</exception>

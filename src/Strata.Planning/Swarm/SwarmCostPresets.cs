@@ -66,6 +66,13 @@ public static class SwarmCostPresets
     /// 90% of the device's; block and cache bytes come from <see cref="MemoryModel"/>. Hidden states travel at 2 bytes
     /// per value (4 at fp32).
     /// </remarks>
+    /// <param name="model">The model.</param>
+    /// <param name="devices">The servers' devices.</param>
+    /// <param name="precision">Weight precision.</param>
+    /// <param name="promptTokens">Prompt length of a request.</param>
+    /// <param name="outputTokens">Output tokens of a request.</param>
+    /// <param name="perTokenOverheadSeconds">Software overhead per hop per decode step.</param>
+    /// <param name="blockCosts">Per-block times by device (a measured, calibrated or runtime profile); null: the roofline with default factors.</param>
     /// <exception cref="StrataException">A device has no FLOP/s figure for the precision.</exception>
     public static SwarmCosts FromRoofline(
         ModelArchitecture model,
@@ -73,7 +80,8 @@ public static class SwarmCostPresets
         Precision precision,
         int promptTokens,
         int outputTokens,
-        double perTokenOverheadSeconds = DefaultPerTokenOverheadSeconds)
+        double perTokenOverheadSeconds = DefaultPerTokenOverheadSeconds,
+        Func<DeviceSpec, IBlockCostModel>? blockCosts = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(devices);
@@ -88,12 +96,10 @@ public static class SwarmCostPresets
 
             var machine = MachineSpec.Of(device);
             memory ??= new MemoryModel(new Deployment(model, machine, precision));
-            var one = new RooflineModel(new Deployment(model with { LayerCount = 1 }, machine, precision), RooflineCalibration.Default);
-            var two = new RooflineModel(new Deployment(model with { LayerCount = 2 }, machine, precision), RooflineCalibration.Default);
-            double Block(in BatchShape shape) => Math.Max(0, two.Cost(shape).TotalSeconds - one.Cost(shape).TotalSeconds);
-            var decode = Block(BatchShape.Decode(1, promptTokens + Math.Max(1, outputTokens / 2)));
-            var prefill1 = Block(BatchShape.Prefill(1, 1));
-            var prefill1024 = Block(BatchShape.Prefill(1, 1024));
+            var costs = blockCosts?.Invoke(device) ?? new RooflineBlockCosts(new Deployment(model, machine, precision));
+            var decode = costs.BlocksSeconds(1, BatchShape.Decode(1, promptTokens + Math.Max(1, outputTokens / 2)));
+            var prefill1 = costs.BlocksSeconds(1, BatchShape.Prefill(1, 1));
+            var prefill1024 = costs.BlocksSeconds(1, BatchShape.Prefill(1, 1024));
             var perToken = Math.Max(0, (prefill1024 - prefill1) / 1023);
             byId[device.Id.Value] = new SwarmDeviceCosts(device.Id.Value, device.MemoryBytes * MemoryModel.DefaultMemoryUtilization, decode, Math.Max(0, prefill1 - perToken), perToken)
             {

@@ -45,6 +45,8 @@ public sealed class BlockServerAgent : IAsyncDisposable
             FreeKvBytes = Math.Max(0, host.Limits.MaxKvBytes - host.KvBytes),
             JoinToken = options.JoinToken ?? string.Empty,
             DecodeSecondsPerBlock = options.DecodeSecondsPerBlock,
+            PrefillSecondsPerBlockPerToken = options.PrefillSecondsPerBlockPerToken,
+            EmulatedRttSeconds = host.Limits.EmulatedRtt.TotalSeconds,
         };
         var reply = await coordinator.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
         var interval = TimeSpan.FromMilliseconds(Math.Max(10, reply.HeartbeatIntervalMs));

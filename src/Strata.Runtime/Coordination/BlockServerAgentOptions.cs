@@ -16,4 +16,7 @@ public sealed record BlockServerAgentOptions
 
     /// <summary>Decode seconds per block per token to announce (0: unknown, the coordinator assumes its default).</summary>
     public double DecodeSecondsPerBlock { get; init; }
+
+    /// <summary>Prefill seconds per block per prompt token to announce (0: unknown, the decode time per block).</summary>
+    public double PrefillSecondsPerBlockPerToken { get; init; }
 }

@@ -28,6 +28,15 @@ public sealed record CoordinatedChainOptions
     /// <summary>Deadline of each call to a block server. Default 60 s.</summary>
     public TimeSpan CallDeadline { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>The planner's routing policy the coordinator routes with (<c>petals</c>, <c>ws-rr</c>, <c>shortest-path</c>); null: its default, WS-RR.</summary>
+    public string? Routing { get; init; }
+
+    /// <summary>Output tokens a session expects (its first token included), which the policies price the whole request with; 0: unknown (one).</summary>
+    public int ExpectedOutputTokens { get; init; }
+
+    /// <summary>Measure the round trip to each server (once per chain) and send them with every route request (default true); false: the coordinator prices each server with the delay it announced.</summary>
+    public bool MeasureRtts { get; init; } = true;
+
     /// <summary>Checks the ranges.</summary>
     public CoordinatedChainOptions Validate()
     {
@@ -35,6 +44,7 @@ public sealed record CoordinatedChainOptions
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(InitialBackoff, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBackoff, InitialBackoff);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CallDeadline, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegative(ExpectedOutputTokens);
         if (ClientBlocks is { } blocks)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(blocks.FirstBlock);

@@ -25,6 +25,7 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
     private List<SessionHop>? _decodeHops;
     private InferenceSession? _local;
     private int _position;
+    private int _promptTokens;
     private int _failovers;
     private int _nextHop;
     private bool _decoding;
@@ -43,6 +44,7 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
         var width = tokens * _hiddenSize;
         if (_hops is null)
         {
+            _promptTokens = Math.Max(_promptTokens, tokens);
             _hops = await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
             Publish();
             if (_chain.Options.PhaseSplit)
@@ -365,11 +367,21 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
                 FirstBlock = firstBlock,
                 EndBlock = endBlock,
                 Role = role,
-                KvBytesPerBlock = 2L * Math.Max(1, _position) * config.KeyValueDimension * sizeof(float),
+                KvBytesPerBlock = 2L * Math.Max(1, Math.Max(_position, _promptTokens + _chain.Options.ExpectedOutputTokens)) * config.KeyValueDimension * sizeof(float),
+                Routing = _chain.Options.Routing ?? string.Empty,
+                PromptTokens = Math.Max(1, _promptTokens),
+                OutputTokens = Math.Max(1, _chain.Options.ExpectedOutputTokens),
             };
             request.ExcludedServerIds.Add(_dead.Concat(_busy));
             try
             {
+                if (_chain.Options.MeasureRtts)
+                {
+                    var live = await _chain.Coordinator.ListServersAsync(cancellationToken).ConfigureAwait(false);
+                    await _chain.MeasureRttsAsync(live.Where(s => !_dead.Contains(s.ServerId)), cancellationToken).ConfigureAwait(false);
+                    request.RttSeconds.Add(_chain.RttSeconds.Where(r => live.Any(s => s.ServerId == r.Key)).ToDictionary());
+                }
+
                 var reply = await _chain.Coordinator.RouteAsync(request, cancellationToken).ConfigureAwait(false);
                 return [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), h.FirstBlock, h.BlockCount, $"{_id}-{++_nextHop}"))];
             }

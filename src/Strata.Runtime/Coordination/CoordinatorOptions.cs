@@ -1,3 +1,5 @@
+using Strata.Planning.Live;
+
 namespace Strata.Runtime.Coordination;
 
 /// <summary>How a coordinator keeps its registry and prices routes.</summary>
@@ -17,6 +19,9 @@ public sealed record CoordinatorOptions
 
     /// <summary>Decode seconds per block per token assumed for a server that did not report one. Default 1 ms.</summary>
     public double DefaultDecodeSecondsPerBlock { get; init; } = 1e-3;
+
+    /// <summary>What the routing policies assume of a server that reported no times.</summary>
+    public LiveRouteOptions Routing => new() { HopOverheadSeconds = HopOverheadSeconds, DefaultDecodeSecondsPerBlock = DefaultDecodeSecondsPerBlock };
 
     /// <summary>How long a server may stay silent before it is dropped.</summary>
     public TimeSpan HeartbeatTimeout => HeartbeatInterval * MissedHeartbeats;

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
+using Strata.Planning.Live;
+using Strata.Planning.Routing;
 using Strata.Runtime.Protocol;
 
 namespace Strata.Runtime.Coordination;
@@ -43,13 +45,17 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"role {request.Role} is not one of BOTH, PREFILL, DECODE.");
         }
 
-        if (request.FreeKvBytes < 0 || !double.IsFinite(request.DecodeSecondsPerBlock) || request.DecodeSecondsPerBlock < 0 || request.DecodeSecondsPerBlock > 3600)
+        if (request.FreeKvBytes < 0 || !InRange(request.DecodeSecondsPerBlock) || !InRange(request.EmulatedRttSeconds) || !InRange(request.PrefillSecondsPerBlockPerToken))
         {
-            throw Invalid($"free_kv_bytes {request.FreeKvBytes} and decode_seconds_per_block {request.DecodeSecondsPerBlock} must be >= 0 (and the latter finite, at most 3600).");
+            throw Invalid($"free_kv_bytes {request.FreeKvBytes} and decode_seconds_per_block {request.DecodeSecondsPerBlock} must be >= 0, and decode_seconds_per_block, emulated_rtt_seconds and prefill_seconds_per_block_per_token finite, 0 to 3600.");
         }
 
         _registry.Register(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, request.FirstBlock, request.BlockCount,
-            request.Role, request.FreeKvBytes, 0, request.DecodeSecondsPerBlock, 0));
+            request.Role, request.FreeKvBytes, 0, request.DecodeSecondsPerBlock, 0)
+        {
+            EmulatedRttSeconds = request.EmulatedRttSeconds,
+            PrefillSecondsPerBlockPerToken = request.PrefillSecondsPerBlockPerToken,
+        });
         return Task.FromResult(new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds });
     }
 
@@ -105,12 +111,34 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid("excluded_server_ids holds at most 10,000 ids and kv_bytes_per_block must be >= 0.");
         }
 
+        if (request.PromptTokens < 0 || request.OutputTokens < 0 || request.RttSeconds.Count > 10_000
+            || request.RttSeconds.Any(r => r.Key.Length > MaxIdLength || !double.IsFinite(r.Value) || r.Value < 0 || r.Value > 3600))
+        {
+            throw Invalid("prompt_tokens and output_tokens must be >= 0 and rtt_seconds holds at most 10,000 ids with finite round trips of 0 to 3600 s.");
+        }
+
+        if (request.Routing.Length > 0 && !RoutingPolicies.Names.Contains(request.Routing, StringComparer.Ordinal))
+        {
+            throw Invalid($"routing '{Shorten(request.Routing)}' is not one of {string.Join(", ", RoutingPolicies.Names)}.");
+        }
+
         var excluded = request.ExcludedServerIds.ToHashSet(StringComparer.Ordinal);
-        var route = RoutePlanner.Route(OfModel(request.ModelName, request.LayerCount), request.FirstBlock, end, request.Role, excluded, request.KvBytesPerBlock, _options)
+        var servers = OfModel(request.ModelName, request.LayerCount)
+            .Select(s => s.ToLive(request.RttSeconds.TryGetValue(s.ServerId, out var rtt) ? rtt : null))
+            .ToArray();
+        var live = new LiveRouteRequest(request.FirstBlock, end, RegisteredServer.PhaseOf(request.Role), request.KvBytesPerBlock,
+            Math.Max(1, request.PromptTokens), Math.Max(1, request.OutputTokens)) { Excluded = excluded };
+        var route = LiveRouting.Route(servers, live, request.Routing, _options.Routing)
             ?? throw new RpcException(new Status(StatusCode.Unavailable,
                 $"No chain of live {RoleName(request.Role)}servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)); start block servers for the missing blocks or wait for them to register."));
-        var reply = new RouteReply { EstimatedSecondsPerToken = route.SecondsPerToken };
-        reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.ServerId, Url = h.Server.Url.ToString(), FirstBlock = h.FirstBlock, BlockCount = h.BlockCount }));
+        foreach (var hop in route.Hops)
+        {
+            _registry.AddPending(hop.Server.Id);
+        }
+
+        var urls = OfModel(request.ModelName, request.LayerCount).ToDictionary(s => s.ServerId, s => s.Url, StringComparer.Ordinal);
+        var reply = new RouteReply { EstimatedSecondsPerToken = route.SecondsPerToken, Routing = route.Policy, PolicyCostSeconds = route.CostSeconds };
+        reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.Id, Url = urls[h.Server.Id].ToString(), FirstBlock = h.FirstBlock, BlockCount = h.BlockCount }));
         return Task.FromResult(reply);
     }
 
@@ -157,6 +185,8 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"layer_count is {layerCount}; expected 1 to {MaxLayers}.");
         }
     }
+
+    private static bool InRange(double seconds) => double.IsFinite(seconds) && seconds >= 0 && seconds <= 3600;
 
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";
 

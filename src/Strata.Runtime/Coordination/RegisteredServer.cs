@@ -1,3 +1,4 @@
+using Strata.Planning.Live;
 using Strata.Runtime.Protocol;
 
 namespace Strata.Runtime.Coordination;
@@ -30,19 +31,29 @@ public sealed record RegisteredServer(
     /// <summary>One past the last block hosted.</summary>
     public int EndBlock => FirstBlock + BlockCount;
 
-    /// <summary>Whether the server may take part in a route asked for with <paramref name="role"/>.</summary>
-    /// <remarks>A whole-generation route (<see cref="ServerRole.Both"/>) prefers servers of role both: a prefill or decode
-    /// server was set aside for one phase. The route planner falls back to them only when servers of role both cannot
-    /// cover the blocks (see <see cref="ServesAsFallback"/>).</remarks>
-    public bool Serves(ServerRole role) => role switch
-    {
-        ServerRole.Prefill => Role is ServerRole.Prefill or ServerRole.Both,
-        ServerRole.Decode => Role is ServerRole.Decode or ServerRole.Both,
-        _ => Role is ServerRole.Both,
-    };
+    /// <summary>Delay it adds to every reply to emulate a wide-area link, seconds (0: none).</summary>
+    public double EmulatedRttSeconds { get; init; }
 
-    /// <summary>Whether the server may serve a whole-generation route when servers of role both cannot cover it.</summary>
-    public static bool ServesAsFallback(ServerRole role) => role == ServerRole.Both;
+    /// <summary>Prefill seconds per block per prompt token it reported (0: unknown).</summary>
+    public double PrefillSecondsPerBlockPerToken { get; init; }
+
+    /// <summary>Sessions routed to it since its last heartbeat (the heartbeat's count does not hold them yet).</summary>
+    public int PendingSessions { get; init; }
+
+    /// <summary>The server as the planner's routing policies see it, with the client's measured round trip <paramref name="rttSeconds"/> (null: the delay it announced).</summary>
+    public LiveServer ToLive(double? rttSeconds = null) =>
+        new(ServerId, FirstBlock, BlockCount, PhaseOf(Role), FreeKvBytes, Sessions, PendingSessions, DecodeSecondsPerBlock, rttSeconds ?? EmulatedRttSeconds)
+        {
+            PrefillSecondsPerBlockPerToken = PrefillSecondsPerBlockPerToken,
+        };
+
+    /// <summary>The planner's pool of a role on the wire.</summary>
+    public static ServerPhase PhaseOf(ServerRole role) => role switch
+    {
+        ServerRole.Prefill => ServerPhase.Prefill,
+        ServerRole.Decode => ServerPhase.Decode,
+        _ => ServerPhase.Both,
+    };
 
     /// <summary>The registry entry on the wire.</summary>
     public ServerEntry ToEntry() => new()
@@ -57,5 +68,8 @@ public sealed record RegisteredServer(
         FreeKvBytes = FreeKvBytes,
         Sessions = Sessions,
         DecodeSecondsPerBlock = DecodeSecondsPerBlock,
+        EmulatedRttSeconds = EmulatedRttSeconds,
+        PrefillSecondsPerBlockPerToken = PrefillSecondsPerBlockPerToken,
+        PendingSessions = PendingSessions,
     };
 }

@@ -36,7 +36,7 @@ public sealed class ServerRegistry
         DropExpired();
         while (_servers.TryGetValue(serverId, out var current))
         {
-            var updated = current with { Sessions = sessions, FreeKvBytes = freeKvBytes, LastSeenTimestamp = _time.GetTimestamp() };
+            var updated = current with { Sessions = sessions, FreeKvBytes = freeKvBytes, PendingSessions = 0, LastSeenTimestamp = _time.GetTimestamp() };
             if (_servers.TryUpdate(serverId, updated, current))
             {
                 return true;
@@ -44,6 +44,18 @@ public sealed class ServerRegistry
         }
 
         return false;
+    }
+
+    /// <summary>Counts one more session routed to <paramref name="serverId"/> until its next heartbeat reports it.</summary>
+    public void AddPending(string serverId)
+    {
+        while (_servers.TryGetValue(serverId, out var current))
+        {
+            if (_servers.TryUpdate(serverId, current with { PendingSessions = current.PendingSessions + 1 }, current))
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Removes a server; true when it was registered.</summary>

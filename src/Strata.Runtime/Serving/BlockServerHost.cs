@@ -88,6 +88,10 @@ public sealed class BlockServerHost : IAsyncDisposable
         {
             grpc.MaxReceiveMessageSize = limits.MaxMessageBytes;
             grpc.MaxSendMessageSize = limits.MaxMessageBytes;
+            if (limits.EmulatedRtt > TimeSpan.Zero)
+            {
+                grpc.Interceptors.Add<EmulatedLinkInterceptor>(limits.EmulatedRtt, time);
+            }
         });
         builder.Services.AddSingleton(service);
         var app = builder.Build();

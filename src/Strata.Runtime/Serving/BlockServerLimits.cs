@@ -62,9 +62,17 @@ public sealed record BlockServerLimits
     /// </summary>
     public IReadOnlyList<IPAddress> TrustedKvSources { get; init; } = [];
 
+    /// <summary>
+    /// Delay added to every reply (and to the start of every bulk KV send) to emulate a wide-area link on one machine:
+    /// the client then sees a round trip this much longer than loopback's, as it would over a WAN. Default none; at most 10 s.
+    /// </summary>
+    public TimeSpan EmulatedRtt { get; init; }
+
     /// <summary>Checks the ranges.</summary>
     public BlockServerLimits Validate()
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(EmulatedRtt, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(EmulatedRtt, TimeSpan.FromSeconds(10));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 1 << 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(KvChunkBytes, 1 << 12);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxTokensPerCall);

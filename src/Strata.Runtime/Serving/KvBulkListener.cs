@@ -244,6 +244,12 @@ internal sealed class KvBulkListener : IDisposable
 
             try
             {
+                // An emulated wide-area link: the bytes leave one round trip later, as the reply to the ticket would.
+                if (_limits.EmulatedRtt > TimeSpan.Zero && _stopping.Token.WaitHandle.WaitOne(_limits.EmulatedRtt))
+                {
+                    return;
+                }
+
                 SendOffer(connection, offer, ticket.ToArray());
             }
             finally

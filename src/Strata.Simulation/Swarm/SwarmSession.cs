@@ -51,6 +51,9 @@ internal sealed class SwarmSession
     /// <summary>Allocations that failed in a row (PETALS waiting: the retry delay grows with it).</summary>
     public int AllocationFailures { get; set; }
 
+    /// <summary>The hops of the first path it was routed on (empty if never routed).</summary>
+    public IReadOnlyList<SwarmHop> FirstHops { get; set; } = [];
+
     /// <summary>Expected time its slots free (for WS-RR's waits).</summary>
     public double ExpectedReleaseSeconds { get; set; }
 

@@ -1,3 +1,5 @@
+using Strata.Planning.Swarm;
+
 namespace Strata.Simulation.Swarm;
 
 /// <summary>Outcome of a swarm simulation: every request, and the aggregates the CLI prints.</summary>
@@ -6,6 +8,9 @@ namespace Strata.Simulation.Swarm;
 /// <param name="Replans">Times the placement changed during the run (churn reactions).</param>
 public sealed record SwarmSimulationResult(IReadOnlyList<SwarmRequestOutcome> Outcomes, long SlotsInUseAtEnd, int Replans)
 {
+    /// <summary>The hops of each request's first path (in arrival order; empty if never routed).</summary>
+    public IReadOnlyList<IReadOnlyList<SwarmHop>> FirstRoutes { get; init; } = [];
+
     /// <summary>Requests that completed.</summary>
     public int Completed => Outcomes.Count(o => o.Completed);
 

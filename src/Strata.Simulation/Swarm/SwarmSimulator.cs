@@ -159,7 +159,7 @@ public sealed partial class SwarmSimulator
         var outcomes = _sessions.Select(s => new SwarmRequestOutcome(
             s.Request, s.Client, s.ArrivalSeconds, s.FirstStartSeconds + added, s.FirstTokenSeconds + added, s.CompletionSeconds + added,
             _instance.OutputTokens, s.Retries, s.FailureReason, s.FirstRouteCostSeconds)).ToArray();
-        return new SwarmSimulationResult(outcomes, held, _replans);
+        return new SwarmSimulationResult(outcomes, held, _replans) { FirstRoutes = [.. _sessions.Select(s => s.FirstHops)] };
     }
 
     private static SwarmEventKind Kind(ChurnKind kind) => kind switch
@@ -230,6 +230,7 @@ public sealed partial class SwarmSimulator
         if (double.IsNaN(session.FirstRouteCostSeconds))
         {
             session.FirstRouteCostSeconds = route.CostSeconds;
+            session.FirstHops = route.Hops;
         }
 
         // Commit the route: until it starts, the session counts ahead of later arrivals in the load view, holding its

@@ -126,36 +126,25 @@ public sealed class CoordinatorTests
     }
 
     [Fact]
-    public void The_route_planner_prices_load_and_full_servers()
+    public async Task Routes_use_the_named_planner_policy_and_reserve_cache_for_routed_sessions_until_the_next_heartbeat()
     {
-        var options = new CoordinatorOptions();
-        RegisteredServer Server(string id, int first, int count, int sessions = 0, long freeKvBytes = 1 << 20) =>
-            new(id, new Uri($"http://127.0.0.1:{1000 + id.Length}"), "m", 4, first, count, ServerRole.Both, freeKvBytes, sessions, 0, 0);
-        var none = new HashSet<string>();
-        var busy = RoutePlanner.Route([Server("a", 0, 4, sessions: 9), Server("b", 0, 2), Server("c", 2, 2)], 0, 4, ServerRole.Both, none, 0, options)!.Value;
-        Assert.Equal(["b", "c"], busy.Hops.Select(h => h.Server.ServerId));
-        var full = RoutePlanner.Route([Server("a", 0, 4, freeKvBytes: 10), Server("b", 0, 4, sessions: 3)], 0, 4, ServerRole.Both, none, 1024, options)!.Value;
-        Assert.Equal("b", Assert.Single(full.Hops).Server.ServerId);
-        Assert.Null(RoutePlanner.Route([Server("a", 0, 2)], 0, 4, ServerRole.Both, none, 0, options));
-        var part = RoutePlanner.Route([Server("a", 0, 4)], 1, 3, ServerRole.Both, none, 0, options)!.Value;
-        Assert.Equal((1, 2), (Assert.Single(part.Hops).FirstBlock, part.Hops[0].BlockCount));
-    }
+        await using var coordinator = await CoordinatorHost.StartAsync();
+        using var client = new CoordinatorClient(coordinator.Address);
+        await client.RegisterAsync(Registration("a", 0, 4));
+        await client.RegisterAsync(Registration("b", 0, 4));
+        // Each server's 1 MiB holds 5 session-blocks of 200 kB: one session in its 4 blocks, not two.
+        RouteRequest Request(string routing) => new() { ModelName = "tiny", LayerCount = 4, Routing = routing, PromptTokens = 8, OutputTokens = 4, KvBytesPerBlock = 200_000 };
 
-    [Fact]
-    public void A_whole_generation_route_prefers_servers_of_role_both_and_falls_back_to_phase_servers()
-    {
-        var options = new CoordinatorOptions();
-        RegisteredServer Server(string id, int first, int count, ServerRole role) =>
-            new(id, new Uri($"http://127.0.0.1:{1000 + id.Length}"), "m", 4, first, count, role, 1 << 20, 0, 0, 0);
-        var none = new HashSet<string>();
-        ServerRole[] phases = [ServerRole.Prefill, ServerRole.Decode];
-        var servers = new[] { Server("a", 0, 2, ServerRole.Both), Server("bb", 2, 2, ServerRole.Both), Server("ccc", 0, 4, ServerRole.Prefill), Server("dddd", 0, 4, ServerRole.Decode) };
-
-        var whole = RoutePlanner.Route(servers, 0, 4, ServerRole.Both, none, 0, options)!.Value;
-        Assert.Equal(["a", "bb"], whole.Hops.Select(h => h.Server.ServerId));
-        var prefill = RoutePlanner.Route(servers, 0, 4, ServerRole.Prefill, none, 0, options)!.Value;
-        Assert.Equal("ccc", Assert.Single(prefill.Hops).Server.ServerId);
-        var fallback = RoutePlanner.Route(servers, 0, 4, ServerRole.Both, new HashSet<string> { "a" }, 0, options)!.Value;
-        Assert.Contains(fallback.Hops, h => phases.Contains(h.Server.Role));
+        var first = await client.RouteAsync(Request(""));
+        Assert.Equal("ws-rr", first.Routing);
+        Assert.Equal(["a"], first.Hops.Select(h => h.ServerId)); // equal servers: the first by id
+        var second = await client.RouteAsync(Request("petals"));
+        Assert.Equal("petals", second.Routing);
+        Assert.Equal(["b"], second.Hops.Select(h => h.ServerId)); // a's cache is reserved for the session routed there
+        Assert.Equal(1, (await client.ListServersAsync()).Single(s => s.ServerId == "a").PendingSessions);
+        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "a", Sessions = 0, FreeKvBytes = 1 << 20 }));
+        Assert.Equal(0, (await client.ListServersAsync()).Single(s => s.ServerId == "a").PendingSessions);
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => client.RouteAsync(Request("fastest")));
+        Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
     }
 }

@@ -1,0 +1,84 @@
+using System.CommandLine;
+using System.Globalization;
+using Strata.Cli.Output;
+using Strata.Cli.Validation;
+using Strata.Runtime.Profiling;
+using Strata.Runtime.Weights;
+
+namespace Strata.Cli.Commands;
+
+/// <summary><c>strata validate sim-to-real</c>: does what Strata predicts match what its runtime does on this machine?</summary>
+internal static class ValidateCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var preset = new Option<string>("--preset") { Description = "Model shape: tiny (fast) or small (about 100 M parameters).", DefaultValueFactory = _ => "small", HelpName = "tiny|small" };
+        preset.AcceptOnlyFromAmong([.. ModelPreset.All.Select(p => p.Name)]);
+        var rtts = new Option<string>("--rtt-ms") { Description = "Emulated round trips, one cluster each, comma-separated.", DefaultValueFactory = _ => "0,20,50", HelpName = "list" };
+        var concurrency = new Option<string>("--concurrency") { Description = "Sessions at once per case, comma-separated.", DefaultValueFactory = _ => "1,4", HelpName = "list" };
+        var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt tokens per generation.", DefaultValueFactory = _ => 16, HelpName = "n" };
+        var output = new Option<int>("--output-tokens") { Description = "Tokens generated per generation.", DefaultValueFactory = _ => 16, HelpName = "n" };
+        var repetitions = new Option<int>("--repetitions") { Description = "Profile repetitions per point.", DefaultValueFactory = _ => new RuntimeProfilerOptions().Repetitions, HelpName = "n" };
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var simToReal = new Command("sim-to-real", "Start a loopback cluster (coordinator, block servers with emulated round trips, one range replicated), profile the runtime, predict, run real generations alone and concurrently, and print predicted vs measured TTFT, TPOT and E2E.")
+        {
+            preset, rtts, concurrency, prompt, output, repetitions, json,
+        };
+        simToReal.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var rttList = Parse(parseResult.GetValue(rtts)!, "--rtt-ms", 0, 10_000);
+            var concurrencyList = Parse(parseResult.GetValue(concurrency)!, "--concurrency", 1, 32).Select(c => (int)c).ToArray();
+            var (p, n) = (parseResult.GetValue(prompt), parseResult.GetValue(output));
+            if (p is < 1 or > 512 || n is < 2 or > 512)
+            {
+                throw new Core.StrataException($"--prompt-tokens is {p} and --output-tokens {n}; expected 1 to 512 and 2 to 512.");
+            }
+
+            var (profile, cases) = await SimToReal.RunAsync(ModelPreset.ByName(parseResult.GetValue(preset)!), rttList, concurrencyList, p, n,
+                new RuntimeProfilerOptions { Repetitions = parseResult.GetValue(repetitions) }.Validate(), parseResult.GetValue(json) ? _ => { } : s => context.Error.WriteLine($"sim-to-real: {s}"), cancellationToken)
+                .ConfigureAwait(false);
+            var errors = cases.SelectMany(c => c.Errors).Select(Math.Abs).Order().ToArray();
+            var median = errors.Length == 0 ? 0 : errors.Length % 2 == 1 ? errors[errors.Length / 2] : (errors[(errors.Length / 2) - 1] + errors[errors.Length / 2]) / 2;
+            var max = errors.Length == 0 ? 0 : errors[^1];
+            if (parseResult.GetValue(json))
+            {
+                Json.Write(context.Output, new
+                {
+                    preset = parseResult.GetValue(preset),
+                    promptTokens = p,
+                    outputTokens = n,
+                    cases = cases.Select(c => new
+                    {
+                        rttMs = c.RttMs, concurrency = c.Concurrency, route = c.Route,
+                        predictedTtftSeconds = c.PredictedTtftSeconds, measuredTtftSeconds = c.MeasuredTtftSeconds, ttftError = c.Errors[0],
+                        predictedTpotSeconds = c.PredictedTpotSeconds, measuredTpotSeconds = c.MeasuredTpotSeconds, tpotError = c.Errors[1],
+                        predictedE2eSeconds = c.PredictedE2eSeconds, measuredE2eSeconds = c.MeasuredE2eSeconds, e2eError = c.Errors[2],
+                    }),
+                    medianAbsoluteError = median,
+                    maxAbsoluteError = max,
+                    profile,
+                });
+                return 0;
+            }
+
+            foreach (var c in cases)
+            {
+                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"rtt {c.RttMs,4} ms x{c.Concurrency}: TTFT {c.PredictedTtftSeconds * 1e3,8:F1} / {c.MeasuredTtftSeconds * 1e3,8:F1} ms ({c.Errors[0],6:P0})  TPOT {c.PredictedTpotSeconds * 1e3,7:F1} / {c.MeasuredTpotSeconds * 1e3,7:F1} ms ({c.Errors[1],6:P0})  E2E {c.PredictedE2eSeconds * 1e3,8:F1} / {c.MeasuredE2eSeconds * 1e3,8:F1} ms ({c.Errors[2],6:P0})  via {c.Route}"));
+            }
+
+            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median |error| {median:P1}, max {max:P1} (predicted / measured)."));
+            return 0;
+        });
+        return new Command("validate", "Check Strata's predictions against real runs.") { simToReal };
+    }
+
+    private static double[] Parse(string text, string option, double min, double max)
+    {
+        var values = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(t => double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v : double.NaN).ToArray();
+        return values.Length == 0 || values.Any(double.IsNaN)
+            ? throw new Core.StrataException($"{option} is '{text}'; expected comma-separated numbers from {min} to {max}.")
+            : values;
+    }
+}

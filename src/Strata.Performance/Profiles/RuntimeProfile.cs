@@ -1,0 +1,184 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Strata.Core;
+
+namespace Strata.Performance.Profiles;
+
+/// <summary>
+/// A device profile of Strata's own CPU runtime on one machine (<c>strata profile runtime</c>): per-block prefill time
+/// by prompt length, per-block decode time by context, the head's time, one gRPC hop's overhead, and how much slower each
+/// session runs when several run at once on the machine's shared cores.
+/// </summary>
+/// <remarks>
+/// Values are medians over repetitions measured after warm-up (JIT tier-up). As a <see cref="IBlockCostModel"/>: a batch's
+/// prefill requests cost the prefill curve at their mean prompt length each, decoding requests the decode curve at their
+/// mean context each (the runtime runs a session's step alone: no batching across sessions), times the block count.
+/// </remarks>
+public sealed record RuntimeProfile : IBlockCostModel
+{
+    /// <summary>The file's kind marker.</summary>
+    public const string KindName = "strata-runtime-profile";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    private PiecewiseLinear? _prefill;
+    private PiecewiseLinear? _decode;
+    private PiecewiseLinear? _slowdown;
+
+    /// <summary>Always <see cref="KindName"/>.</summary>
+    public string Kind { get; init; } = KindName;
+
+    /// <summary>Format version (1).</summary>
+    public int Version { get; init; } = 1;
+
+    /// <summary>The model profiled (its config name).</summary>
+    public required string Model { get; init; }
+
+    /// <summary>Blocks of that model.</summary>
+    public required int LayerCount { get; init; }
+
+    /// <summary>The machine (logical processors, OS) it was measured on.</summary>
+    public required string Machine { get; init; }
+
+    /// <summary>Timed repetitions behind each median.</summary>
+    public required int Repetitions { get; init; }
+
+    /// <summary>Untimed iterations run first, so that the JIT has tiered the kernels up.</summary>
+    public required int WarmupIterations { get; init; }
+
+    /// <summary>Prefill seconds of one block by prompt tokens.</summary>
+    public required IReadOnlyList<RuntimeProfilePoint> PrefillSecondsPerBlock { get; init; }
+
+    /// <summary>Decode seconds of one block for one token by context tokens (the new token included).</summary>
+    public required IReadOnlyList<RuntimeProfilePoint> DecodeSecondsPerBlock { get; init; }
+
+    /// <summary>Embedding, final norm and LM head for one sequence's prefill, seconds.</summary>
+    public required double HeadPrefillSeconds { get; init; }
+
+    /// <summary>Embedding, final norm and LM head for one decode step, seconds.</summary>
+    public required double HeadDecodeSeconds { get; init; }
+
+    /// <summary>One gRPC round trip to a block server on loopback beyond its compute (serialisation, HTTP/2, scheduling), seconds.</summary>
+    public required double HopOverheadSeconds { get; init; }
+
+    /// <summary>How much longer a session's step takes with this many sessions stepping at once on the machine (1 at one session).</summary>
+    public required IReadOnlyList<RuntimeProfilePoint> ConcurrencySlowdown { get; init; }
+
+    /// <inheritdoc />
+    [JsonIgnore]
+    public string Name => "runtime-profile";
+
+    /// <summary>Prefill seconds of one block for a prompt of <paramref name="tokens"/> tokens.</summary>
+    public double PrefillSeconds(int tokens) => (_prefill ??= Curve(PrefillSecondsPerBlock)).Evaluate(tokens);
+
+    /// <summary>Decode seconds of one block at <paramref name="contextTokens"/> tokens of context.</summary>
+    public double DecodeSeconds(double contextTokens) => (_decode ??= Curve(DecodeSecondsPerBlock)).Evaluate(contextTokens);
+
+    /// <summary>Slowdown of each session's steps when <paramref name="sessions"/> step at once (1 for one).</summary>
+    public double Slowdown(int sessions) => sessions <= 1 ? 1 : Math.Max(1, (_slowdown ??= Curve(ConcurrencySlowdown)).Evaluate(sessions));
+
+    /// <inheritdoc />
+    public double BlocksSeconds(int blockCount, in BatchShape batch)
+    {
+        if (blockCount <= 0 || batch.IsEmpty)
+        {
+            return 0;
+        }
+
+        var seconds = 0.0;
+        if (batch.PrefillRequests > 0)
+        {
+            seconds += batch.PrefillRequests * PrefillSeconds((int)Math.Max(1, batch.PrefillTokens / batch.PrefillRequests));
+        }
+
+        if (batch.DecodeRequests > 0)
+        {
+            seconds += batch.DecodeRequests * DecodeSeconds((double)batch.DecodeContextTokens / batch.DecodeRequests);
+        }
+
+        return blockCount * seconds;
+    }
+
+    /// <inheritdoc />
+    public double HeadSeconds(in BatchShape batch) => (batch.PrefillRequests * HeadPrefillSeconds) + (batch.DecodeRequests * HeadDecodeSeconds);
+
+    /// <summary>Writes the profile as JSON.</summary>
+    public void Save(string path) => File.WriteAllText(path, JsonSerializer.Serialize(this, Json));
+
+    /// <summary>Reads and checks a profile.</summary>
+    /// <exception cref="StrataException">The file is missing, not JSON, not a runtime profile, or a field is out of range; the message names the file and field.</exception>
+    public static RuntimeProfile Load(string path)
+    {
+        RuntimeProfile? profile;
+        try
+        {
+            profile = JsonSerializer.Deserialize<RuntimeProfile>(File.ReadAllText(path), Json);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StrataException($"Cannot read the device profile '{path}': {e.Message}");
+        }
+        catch (JsonException e)
+        {
+            throw new StrataException($"The device profile '{path}' is not a runtime profile ({e.Message}); write one with 'strata profile runtime'.");
+        }
+
+        return (profile ?? throw new StrataException($"The device profile '{path}' is empty; write one with 'strata profile runtime'.")).Validate(path);
+    }
+
+    /// <summary>Checks every field; <paramref name="origin"/> names the file in messages.</summary>
+    /// <exception cref="StrataException">A field is out of range.</exception>
+    public RuntimeProfile Validate(string origin)
+    {
+        if (Kind != KindName || Version != 1)
+        {
+            throw new StrataException($"'{origin}': kind '{Kind}' version {Version}; expected '{KindName}' version 1 (from 'strata profile runtime').");
+        }
+
+        if (LayerCount < 1 || Repetitions < 1 || WarmupIterations < 0)
+        {
+            throw new StrataException($"'{origin}': layerCount {LayerCount}, repetitions {Repetitions} and warmupIterations {WarmupIterations}; expected >= 1, >= 1 and >= 0.");
+        }
+
+        Check(origin, "prefillSecondsPerBlock", PrefillSecondsPerBlock);
+        Check(origin, "decodeSecondsPerBlock", DecodeSecondsPerBlock);
+        Check(origin, "concurrencySlowdown", ConcurrencySlowdown);
+        foreach (var (name, value) in new[] { ("headPrefillSeconds", HeadPrefillSeconds), ("headDecodeSeconds", HeadDecodeSeconds), ("hopOverheadSeconds", HopOverheadSeconds) })
+        {
+            if (!double.IsFinite(value) || value < 0)
+            {
+                throw new StrataException($"'{origin}': {name} is {value}; expected a finite number of seconds >= 0.");
+            }
+        }
+
+        return this;
+    }
+
+    private static void Check(string origin, string field, IReadOnlyList<RuntimeProfilePoint>? points)
+    {
+        if (points is null || points.Count == 0)
+        {
+            throw new StrataException($"'{origin}': {field} is empty; expected at least one point.");
+        }
+
+        foreach (var point in points)
+        {
+            if (point is null || point.Size < 1 || !double.IsFinite(point.Value) || point.Value < 0)
+            {
+                throw new StrataException($"'{origin}': {field} has a point {point}; expected size >= 1 and a finite value >= 0.");
+            }
+        }
+
+        if (points.Select(p => p.Size).Distinct().Count() != points.Count)
+        {
+            throw new StrataException($"'{origin}': {field} lists a size twice; expected one point per size.");
+        }
+    }
+
+    private static PiecewiseLinear Curve(IReadOnlyList<RuntimeProfilePoint> points) => new(points.Select(p => ((double)p.Size, p.Value)));
+}

@@ -1,0 +1,197 @@
+using System.Globalization;
+using Strata.Performance.Profiles;
+using Strata.Runtime.Engine;
+using Strata.Runtime.Serving;
+using Strata.Runtime.Weights;
+
+namespace Strata.Runtime.Profiling;
+
+/// <summary>Measures Strata's CPU runtime on this machine (<c>strata profile runtime</c>) into a <see cref="RuntimeProfile"/>.</summary>
+/// <remarks>
+/// <para>Every point is the median of <see cref="RuntimeProfilerOptions.Repetitions"/> timed runs, after
+/// <see cref="RuntimeProfilerOptions.WarmupIterations"/> untimed runs of the same call (so the JIT has tiered the kernels
+/// up and the caches are warm). Block times are a forward pass through every block of the model divided by the block
+/// count (the blocks have one shape).</para>
+/// <list type="bullet">
+/// <item>Prefill: a fresh session, <c>n</c> prompt tokens through every block.</item>
+/// <item>Decode: a session holding <c>c - 1</c> tokens, one more through every block (truncated back between runs).</item>
+/// <item>Head: embedding plus final norm and LM head of the last token (prefill: <c>n</c> tokens embedded; decode: one).</item>
+/// <item>Hop overhead: a one-token step of block 0 through a block server on loopback (gRPC) less the same step run in
+/// process.</item>
+/// <item>Concurrency slowdown: <c>C</c> sessions decoding at once on their own threads, each step's median over one
+/// session's.</item>
+/// </list>
+/// </remarks>
+public static class RuntimeProfiler
+{
+    /// <summary>Profiles the model in <paramref name="modelDirectory"/>; <paramref name="status"/> hears each stage.</summary>
+    public static async Task<RuntimeProfile> MeasureAsync(string modelDirectory, RuntimeProfilerOptions options, Action<string>? status = null, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        time ??= TimeProvider.System;
+        var model = ModelFolder.LoadModel(modelDirectory);
+        var config = model.Config;
+        var layers = config.LayerCount;
+        var random = new Random(17);
+        float[] Hidden(int tokens) => [.. Enumerable.Range(0, tokens * config.HiddenSize).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+
+        double Median(int warmup, Action run)
+        {
+            for (var i = 0; i < warmup; i++)
+            {
+                run();
+            }
+
+            var samples = new double[options.Repetitions];
+            for (var i = 0; i < samples.Length; i++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var start = time.GetTimestamp();
+                run();
+                samples[i] = time.GetElapsedTime(start).TotalSeconds;
+            }
+
+            Array.Sort(samples);
+            return samples[samples.Length / 2];
+        }
+
+        status?.Invoke("prefill per block");
+        var prefill = new List<RuntimeProfilePoint>();
+        foreach (var n in options.PromptTokens.Distinct().Order())
+        {
+            var input = Hidden(n);
+            var seconds = Median(n == options.PromptTokens.Min() ? options.WarmupIterations : Math.Max(3, options.WarmupIterations / 8), () =>
+            {
+                var session = model.CreateSession();
+                model.ForwardBlocks(session, 0, layers, (float[])input.Clone(), n);
+                session.Release();
+            });
+            prefill.Add(new RuntimeProfilePoint(n, seconds / layers));
+        }
+
+        status?.Invoke("decode per block");
+        var decode = new List<RuntimeProfilePoint>();
+        foreach (var c in options.ContextTokens.Distinct().Order())
+        {
+            var session = model.CreateSession();
+            if (c > 1)
+            {
+                model.ForwardBlocks(session, 0, layers, Hidden(c - 1), c - 1);
+            }
+
+            var input = Hidden(1);
+            var seconds = Median(options.WarmupIterations, () =>
+            {
+                session.Truncate(c - 1);
+                model.ForwardBlocks(session, 0, layers, (float[])input.Clone(), 1);
+            });
+            session.Release();
+            decode.Add(new RuntimeProfilePoint(c, seconds / layers));
+        }
+
+        status?.Invoke("head");
+        var promptForHead = Enumerable.Range(0, options.PromptTokens.Max()).Select(i => i % config.VocabularySize).ToArray();
+        var headPrefill = Median(options.WarmupIterations, () =>
+        {
+            var hidden = model.Embed(promptForHead);
+            _ = model.ComputeLastLogits(hidden, promptForHead.Length);
+        });
+        var headDecode = Median(options.WarmupIterations, () =>
+        {
+            var hidden = model.Embed([1]);
+            _ = model.ComputeLastLogits(hidden, 1);
+        });
+
+        status?.Invoke("gRPC hop overhead");
+        var hop = await HopOverheadAsync(modelDirectory, config, Hidden, Median, options, cancellationToken).ConfigureAwait(false);
+
+        status?.Invoke("concurrency slowdown");
+        var slowdown = new List<RuntimeProfilePoint> { new(1, 1) };
+        var context = Math.Min(32, options.ContextTokens.Max());
+        var alone = ConcurrentStepSeconds(model, 1, context, Hidden, options, time);
+        foreach (var sessions in options.Concurrency.Where(s => s > 1).Distinct().Order())
+        {
+            slowdown.Add(new RuntimeProfilePoint(sessions, Math.Max(1, ConcurrentStepSeconds(model, sessions, context, Hidden, options, time) / alone)));
+        }
+
+        return new RuntimeProfile
+        {
+            Model = config.Architecture.Name,
+            LayerCount = layers,
+            Machine = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} logical processors, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}"),
+            Repetitions = options.Repetitions,
+            WarmupIterations = options.WarmupIterations,
+            PrefillSecondsPerBlock = prefill,
+            DecodeSecondsPerBlock = decode,
+            HeadPrefillSeconds = headPrefill,
+            HeadDecodeSeconds = headDecode,
+            HopOverheadSeconds = hop,
+            ConcurrencySlowdown = slowdown,
+        }.Validate("the measured profile");
+    }
+
+    private static async Task<double> HopOverheadAsync(
+        string modelDirectory, LlamaConfig config, Func<int, float[]> hidden, Func<int, Action, double> median, RuntimeProfilerOptions options, CancellationToken cancellationToken)
+    {
+        const int Context = 16;
+        var served = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 1, includeEmbeddingAndHead: false));
+        var local = served.CreateSession();
+        served.ForwardBlocks(local, 0, 1, hidden(Context - 1), Context - 1);
+        var input = hidden(1);
+        var inProcess = median(options.WarmupIterations, () =>
+        {
+            local.Truncate(Context - 1);
+            served.ForwardBlocks(local, 0, 1, (float[])input.Clone(), 1);
+        });
+
+        await using var host = await BlockServerHost.StartAsync(served, cancellationToken: cancellationToken).ConfigureAwait(false);
+        using var client = new BlockServerClient(host.Address);
+        const string Session = "profile";
+        await client.ForwardAsync(Session, 0, 1, 0, hidden(Context - 1), Context - 1, config.HiddenSize, cancellationToken).ConfigureAwait(false);
+        var remote = median(options.WarmupIterations, () =>
+            client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult());
+        await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
+        return Math.Max(0, remote - inProcess);
+    }
+
+    private static double ConcurrentStepSeconds(LlamaModel model, int sessions, int context, Func<int, float[]> hidden, RuntimeProfilerOptions options, TimeProvider time)
+    {
+        var layers = model.Config.LayerCount;
+        var steps = options.Repetitions + Math.Max(3, options.WarmupIterations / 4);
+        var inputs = Enumerable.Range(0, sessions).Select(_ => (Prefix: hidden(context - 1), Token: hidden(1))).ToArray();
+        var samples = new double[sessions][];
+        using var start = new Barrier(sessions);
+        var threads = Enumerable.Range(0, sessions).Select(s => new Thread(() =>
+        {
+            var session = model.CreateSession();
+            model.ForwardBlocks(session, 0, layers, (float[])inputs[s].Prefix.Clone(), context - 1);
+            var times = new double[steps];
+            start.SignalAndWait();
+            for (var i = 0; i < steps; i++)
+            {
+                var begin = time.GetTimestamp();
+                session.Truncate(context - 1);
+                model.ForwardBlocks(session, 0, layers, (float[])inputs[s].Token.Clone(), 1);
+                times[i] = time.GetElapsedTime(begin).TotalSeconds;
+            }
+
+            session.Release();
+            samples[s] = times;
+        })).ToArray();
+        foreach (var thread in threads)
+        {
+            thread.Start();
+        }
+
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        // The middle steps of every session (the first and last overlap less), pooled; their median.
+        var skip = steps / 4;
+        var pooled = samples.SelectMany(t => t.Skip(skip).Take(steps - (2 * skip))).Order().ToArray();
+        return pooled[pooled.Length / 2];
+    }
+}

@@ -1,0 +1,95 @@
+using Strata.Core;
+using Strata.Performance.Profiles;
+using Strata.Performance.Roofline;
+
+namespace Strata.Performance.Tests.Profiles;
+
+public sealed class BlockCostModelTests
+{
+    private static readonly BatchShape[] Shapes =
+    [
+        BatchShape.Prefill(1, 1), BatchShape.Prefill(1, 512), BatchShape.Prefill(3, 100, 20), BatchShape.Decode(1, 64), BatchShape.Decode(16, 2048),
+        BatchShape.Prefill(1, 256) + BatchShape.Decode(8, 512),
+    ];
+
+    [Fact]
+    public void Roofline_blocks_and_head_plus_the_overheads_add_up_to_the_whole_model_step()
+    {
+        // Oracle: the roofline's terms are linear in the block count, so L blocks + head + step overheads = the L-block model.
+        foreach (var deployment in new[] { TestDeployments.TinyOnRound(), TestDeployments.Catalog("llama-2-70b", "h100-80gb", 8), TestDeployments.Catalog("llama-2-7b", "a100-80gb", 1) })
+        {
+            var whole = new RooflineModel(deployment, RooflineCalibration.Default);
+            var blocks = new RooflineBlockCosts(deployment);
+            foreach (var shape in Shapes)
+            {
+                var cost = whole.Cost(shape);
+                var parts = blocks.BlocksSeconds(deployment.Model.LayerCount, shape) + blocks.HeadSeconds(shape) + cost.OverheadSeconds;
+                Assert.Equal(cost.TotalSeconds, parts, cost.TotalSeconds * 1e-9);
+                Assert.Equal(3 * blocks.BlocksSeconds(1, shape), blocks.BlocksSeconds(3, shape), 15);
+            }
+        }
+    }
+
+    [Fact]
+    public void Scaled_costs_follow_a_measured_model_so_all_blocks_and_the_head_take_its_step_time()
+    {
+        var deployment = TestDeployments.Catalog("llama-2-70b", "h100-80gb", 8);
+        var measured = new MeasuredProfileModel(deployment, ProfileTable.BuiltIn);
+        var scaled = new ScaledBlockCosts(measured, new RooflineBlockCosts(deployment));
+        Assert.Equal("measured", scaled.Name);
+        foreach (var shape in Shapes)
+        {
+            var step = measured.StepSeconds(shape);
+            Assert.Equal(step, scaled.BlocksSeconds(deployment.Model.LayerCount, shape) + scaled.HeadSeconds(shape), step * 1e-9);
+        }
+    }
+
+    private static RuntimeProfile Profile() => new()
+    {
+        Model = "tiny",
+        LayerCount = 4,
+        Machine = "test",
+        Repetitions = 5,
+        WarmupIterations = 3,
+        PrefillSecondsPerBlock = [new(1, 1e-3), new(9, 5e-3)],
+        DecodeSecondsPerBlock = [new(1, 1e-3), new(101, 2e-3)],
+        HeadPrefillSeconds = 4e-3,
+        HeadDecodeSeconds = 3e-3,
+        HopOverheadSeconds = 5e-4,
+        ConcurrencySlowdown = [new(1, 1), new(4, 3)],
+    };
+
+    [Fact]
+    public void A_runtime_profile_interpolates_its_curves_and_prices_each_sequence_alone()
+    {
+        var profile = Profile();
+        Assert.Equal(3e-3, profile.PrefillSeconds(5), 15);
+        Assert.Equal(1.5e-3, profile.DecodeSeconds(51), 15);
+        Assert.Equal(2 * ((2 * 3e-3) + (4 * 1.5e-3)), profile.BlocksSeconds(2, BatchShape.Prefill(2, 5) + BatchShape.Decode(4, 51)), 15);
+        Assert.Equal((2 * 4e-3) + 3e-3, profile.HeadSeconds(BatchShape.Prefill(2, 5) + BatchShape.Decode(1, 51)), 15);
+        Assert.Equal(1, profile.Slowdown(1));
+        Assert.Equal(5.0 / 3, profile.Slowdown(2), 12); // a third of the way from 1 (one session) to 3 (four)
+    }
+
+    [Fact]
+    public void A_runtime_profile_survives_a_round_trip_through_its_file_and_a_bad_file_names_its_field()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"strata-profile-{Guid.NewGuid():N}.json");
+        try
+        {
+            Profile().Save(path);
+            var loaded = RuntimeProfile.Load(path);
+            Assert.Equal(Profile().PrefillSecondsPerBlock, loaded.PrefillSecondsPerBlock);
+            Assert.Equal(Profile().DecodeSeconds(40), loaded.DecodeSeconds(40), 15);
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"hopOverheadSeconds\": 0.0005", "\"hopOverheadSeconds\": -1", StringComparison.Ordinal));
+            var error = Assert.Throws<StrataException>(() => RuntimeProfile.Load(path));
+            Assert.Contains("hopOverheadSeconds", error.Message, StringComparison.Ordinal);
+            File.WriteAllText(path, "{ not json");
+            Assert.Contains(path, Assert.Throws<StrataException>(() => RuntimeProfile.Load(path)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}

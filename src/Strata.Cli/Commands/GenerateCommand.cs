@@ -33,10 +33,12 @@ internal static class GenerateCommand
             HelpName = "block|hop",
         };
         kvStreaming.AcceptOnlyFromAmong("block", "hop");
+        var trust = new TrustOptions();
         var command = new Command("generate", "Generate text with a Llama-architecture model from safetensors weights.")
         {
             local, coordinator, model, prompt, maxTokens, seed, temperature, topP, split, clientMemory, phaseSplit, kvStreaming, json,
         };
+        trust.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var coordinatorText = parseResult.GetValue(coordinator);
@@ -59,7 +61,7 @@ internal static class GenerateCommand
             {
                 return await RunCoordinatedAsync(context, ServeCommand.CoordinatorUrl(coordinatorText), options,
                     parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, parseResult.GetValue(split) == "dp", parseResult.GetValue(clientMemory),
-                    new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit), StreamKvByBlock = parseResult.GetValue(kvStreaming) == "block" },
+                    trust.Apply(parseResult, new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit), StreamKvByBlock = parseResult.GetValue(kvStreaming) == "block" }, parseResult.GetValue(model)!),
                     parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
 

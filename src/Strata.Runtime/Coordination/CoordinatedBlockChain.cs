@@ -14,7 +14,7 @@ namespace Strata.Runtime.Coordination;
 /// <see cref="CoordinatedChainOptions.PhaseSplit"/> the prompt runs on prefill-role servers and every block's KV cache
 /// then moves to decode-role servers. Sessions of one chain may run concurrently.
 /// </remarks>
-public sealed class CoordinatedBlockChain : IBlockChain, IDisposable
+public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
 {
     private readonly ConcurrentDictionary<string, BlockServerClient> _servers = new(StringComparer.Ordinal);
     private readonly string _sessionPrefix;

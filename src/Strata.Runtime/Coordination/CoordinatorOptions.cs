@@ -18,6 +18,12 @@ public sealed record CoordinatorOptions
     /// <summary>Decode seconds per block per token assumed for a server that did not report one. Default 1 ms.</summary>
     public double DefaultDecodeSecondsPerBlock { get; init; } = 1e-3;
 
+    /// <summary>Distinct reporting clients (peer hosts) after which a server is quarantined: no route goes through it any more. Default 1; at least 1.</summary>
+    public int QuarantineReportThreshold { get; init; } = 1;
+
+    /// <summary>Where the coordinator writes its warnings and quarantine decisions (one line each); null writes nowhere.</summary>
+    public Action<string>? Log { get; init; }
+
     /// <summary>How long a server may stay silent before it is dropped.</summary>
     public TimeSpan HeartbeatTimeout => HeartbeatInterval * MissedHeartbeats;
 
@@ -30,6 +36,7 @@ public sealed record CoordinatorOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MissedHeartbeats, 100);
         ArgumentOutOfRangeException.ThrowIfNegative(HopOverheadSeconds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DefaultDecodeSecondsPerBlock);
+        ArgumentOutOfRangeException.ThrowIfLessThan(QuarantineReportThreshold, 1);
         return this;
     }
 }

@@ -120,6 +120,12 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     {
         CheckRange(request.FirstBlock, request.BlockCount);
         var hidden = TensorCodec.FromMatrix(request.Hidden, _model.Config.HiddenSize, _limits.MaxTokensPerCall, "hidden", out var tokens);
+        if (Verification.HiddenStateCheck.FirstNonFinite(hidden) is var bad and >= 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"hidden holds a non-finite value ({hidden[bad]}) at token {bad / _model.Config.HiddenSize}; send finite fp32 hidden states."));
+        }
+
         var maxContext = _model.Config.Architecture.MaxContextTokens;
         if (maxContext > 0 && (long)request.StartPosition + tokens > maxContext)
         {
@@ -340,10 +346,11 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
 
     private void CheckRange(int firstBlock, int blockCount)
     {
-        if (blockCount < 1 || firstBlock < FirstBlock || firstBlock + blockCount > FirstBlock + BlockCount)
+        // In 64 bits: first + count must not wrap (first=1, count=int.MaxValue would pass the check and run nothing).
+        if (blockCount < 1 || firstBlock < FirstBlock || (long)firstBlock + blockCount > (long)FirstBlock + BlockCount)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"Blocks [{firstBlock}, {firstBlock + blockCount}) are not all hosted here; this server hosts [{FirstBlock}, {FirstBlock + BlockCount})."));
+                $"Blocks [{firstBlock}, {(long)firstBlock + blockCount}) are not all hosted here; this server hosts [{FirstBlock}, {FirstBlock + BlockCount})."));
         }
     }
 

@@ -42,10 +42,12 @@ internal static class GenerateCommand
             HelpName = string.Join("|", RoutingPolicies.Names),
         };
         routing.AcceptOnlyFromAmong([.. RoutingPolicies.Names]);
+        var trust = new TrustOptions();
         var command = new Command("generate", "Generate text with a Llama-architecture model from safetensors weights.")
         {
             local, coordinator, model, prompt, maxTokens, seed, temperature, topP, split, clientMemory, phaseSplit, kvStreaming, routing, json,
         };
+        trust.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var coordinatorText = parseResult.GetValue(coordinator);
@@ -68,13 +70,13 @@ internal static class GenerateCommand
             {
                 return await RunCoordinatedAsync(context, ServeCommand.CoordinatorUrl(coordinatorText), options,
                     parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, parseResult.GetValue(split) == "dp", parseResult.GetValue(clientMemory),
-                    new CoordinatedChainOptions
+                    trust.Apply(parseResult, new CoordinatedChainOptions
                     {
                         PhaseSplit = parseResult.GetValue(phaseSplit),
                         StreamKvByBlock = parseResult.GetValue(kvStreaming) == "block",
                         Routing = parseResult.GetValue(routing),
                         ExpectedOutputTokens = options.MaxNewTokens,
-                    },
+                    }, parseResult.GetValue(model)!),
                     parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
 

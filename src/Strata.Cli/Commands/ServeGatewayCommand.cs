@@ -21,10 +21,12 @@ internal static class ServeGatewayCommand
         var maxConcurrency = new Option<int>("--max-concurrency") { Description = "Requests served at once; more get 429.", DefaultValueFactory = _ => new GatewayOptions().MaxConcurrentRequests, HelpName = "n" };
         var maxTokens = new Option<int>("--max-completion-tokens") { Description = "Largest max_tokens a request may ask for.", DefaultValueFactory = _ => new GatewayOptions().MaxCompletionTokens, HelpName = "n" };
         var deadline = new Option<double>("--deadline-seconds") { Description = "Deadline of each request; past it the answer is 504 (or an error event in a stream).", DefaultValueFactory = _ => new GatewayOptions().RequestDeadline.TotalSeconds, HelpName = "s" };
+        var trust = new TrustOptions();
         var command = new Command("gateway", "Run the OpenAI-compatible gateway (/v1/models, /v1/completions, /v1/chat/completions, streaming) that routes every request through the swarm.")
         {
             coordinator, model, modelId, port, phaseSplit, maxConcurrency, maxTokens, deadline,
         };
+        trust.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var coordinatorUrl = ServeCommand.CoordinatorUrl(parseResult.GetValue(coordinator)!);
@@ -57,7 +59,7 @@ internal static class ServeGatewayCommand
             var tokenizer = TokenizerLoader.Load(directory, config);
             var id = parseResult.GetValue(modelId) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
             using var client = new CoordinatorClient(coordinatorUrl);
-            var chainOptions = new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit) };
+            var chainOptions = trust.Apply(parseResult, new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit) }, directory, head);
             var backend = new ChainCompletionBackend(head, tokenizer, () => new CoordinatedBlockChain(client, head, chainOptions), id);
             await using var host = await GatewayHost.StartAsync([backend], p, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);
             context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));

@@ -49,6 +49,7 @@ public sealed class BlockServerAgent : IAsyncDisposable
             EmulatedRttSeconds = host.Limits.EmulatedRtt.TotalSeconds,
         };
         var reply = await coordinator.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
+        registration.ServerSecret = reply.ServerSecret; // presented by every later heartbeat, re-registration and deregistration
         var interval = TimeSpan.FromMilliseconds(Math.Max(10, reply.HeartbeatIntervalMs));
         return new BlockServerAgent(host, coordinator, registration, interval, timeProvider ?? TimeProvider.System);
     }
@@ -68,7 +69,7 @@ public sealed class BlockServerAgent : IAsyncDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _coordinator.DeregisterAsync(ServerId, _registration.JoinToken, timeout.Token).ConfigureAwait(false);
+            await _coordinator.DeregisterAsync(ServerId, _registration.JoinToken, _registration.ServerSecret, timeout.Token).ConfigureAwait(false);
         }
         catch (RpcException)
         {
@@ -94,11 +95,16 @@ public sealed class BlockServerAgent : IAsyncDisposable
                     Sessions = _host.SessionCount,
                     FreeKvBytes = free,
                     JoinToken = _registration.JoinToken,
+                    ServerSecret = _registration.ServerSecret,
+                    Url = _registration.Url,
                 }, cancellationToken).ConfigureAwait(false);
                 if (!known)
                 {
+                    // Dropped (the coordinator restarted, or we were silent too long), or the entry points elsewhere:
+                    // register again with our secret; a fresh entry issues a new one.
                     _registration.FreeKvBytes = free;
-                    await _coordinator.RegisterAsync(_registration, cancellationToken).ConfigureAwait(false);
+                    var reply = await _coordinator.RegisterAsync(_registration, cancellationToken).ConfigureAwait(false);
+                    _registration.ServerSecret = reply.ServerSecret;
                 }
             }
             catch (RpcException)

@@ -37,6 +37,35 @@ public sealed record CoordinatedChainOptions
     /// <summary>Measure the round trip to each server (once per chain) and send them with every route request (default true); false: the coordinator prices each server with the delay it announced.</summary>
     public bool MeasureRtts { get; init; } = true;
 
+    /// <summary>
+    /// The per-token RMS range a true hidden state can have at each block boundary; a server's reply outside it is
+    /// rejected (a failed hop). Null: the generic envelope (finite, not all-zero, RMS at most 1e6).
+    /// </summary>
+    public Verification.ActivationEnvelope? Envelope { get; init; }
+
+    /// <summary>
+    /// Probability that a server's step is also run on a second replica of the same blocks (a spot check; on a mismatch
+    /// a third replica or the client's own weights decide, and the liar is reported to the coordinator). Default 0.05;
+    /// range [0, 1]; 0 turns spot checks off. See docs/security.md for the detection probability.
+    /// </summary>
+    public double VerifyFraction { get; init; } = DefaultVerifyFraction;
+
+    /// <summary>The default of <see cref="VerifyFraction"/>.</summary>
+    public const double DefaultVerifyFraction = 0.05;
+
+    /// <summary>
+    /// Seed of the spot-check draws, or null (the default) for a seed from the system's cryptographic generator: a
+    /// server that could predict which steps are checked would lie only on the others. Give one to reproduce a run.
+    /// </summary>
+    public ulong? VerifySeed { get; init; }
+
+    /// <summary>
+    /// Largest RMS difference between two replicas' outputs for a token, relative to the token's RMS, that still counts as
+    /// agreement. Default 1e-4: the engine is bit-identical across chunking and thread counts, so honest replicas on one
+    /// build agree exactly; the slack covers builds whose SIMD paths round differently.
+    /// </summary>
+    public double VerifyTolerance { get; init; } = 1e-4;
+
     /// <summary>Checks the ranges.</summary>
     public CoordinatedChainOptions Validate()
     {
@@ -45,6 +74,16 @@ public sealed record CoordinatedChainOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBackoff, InitialBackoff);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CallDeadline, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(ExpectedOutputTokens);
+
+        if (!(VerifyFraction >= 0 && VerifyFraction <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(VerifyFraction), VerifyFraction, "The spot-check fraction must be in [0, 1].");
+        }
+
+        if (!(VerifyTolerance >= 0) || double.IsInfinity(VerifyTolerance))
+        {
+            throw new ArgumentOutOfRangeException(nameof(VerifyTolerance), VerifyTolerance, "The spot-check tolerance must be finite and >= 0.");
+        }
         if (ClientBlocks is { } blocks)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(blocks.FirstBlock);

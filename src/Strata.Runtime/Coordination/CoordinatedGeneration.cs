@@ -38,6 +38,8 @@ public static class CoordinatedGeneration
             model = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 0));
         }
 
+        // The activation envelope is recorded from the model itself, one block at a time, unless the caller chose one.
+        chainOptions = chainOptions with { Envelope = chainOptions.Envelope ?? Verification.ActivationEnvelope.ProfileFolder(modelDirectory, model) };
         using var chain = new CoordinatedBlockChain(coordinator, model, chainOptions);
         var generator = new TextGenerator(model, chain);
 

@@ -9,7 +9,7 @@ namespace Strata.Runtime.Coordination;
 /// for every token (as PETALS clients do), so that when a hop fails its blocks can be re-routed and their KV caches
 /// rebuilt by replaying those inputs.
 /// </summary>
-internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
+internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDisposable
 {
     private const string LocalServer = "local";
 
@@ -67,6 +67,7 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
                 else
                 {
                     await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
+                    await SpotCheckAsync(hop, input, hidden, tokens, cancellationToken).ConfigureAwait(false);
                 }
 
                 Record(hop.FirstBlock, input);
@@ -105,11 +106,13 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
     {
         var hops = (_hops ?? []).Concat(_decodeHops is not null && !ReferenceEquals(_decodeHops, _hops) ? _decodeHops : []);
         await CloseAllAsync(hops).ConfigureAwait(false);
+        await CloseShadowsAsync().ConfigureAwait(false);
     }
 
     private static bool IsRecoverable(StatusCode code) => code is StatusCode.Unavailable or StatusCode.ResourceExhausted or StatusCode.DeadlineExceeded
         or StatusCode.FailedPrecondition or StatusCode.NotFound or StatusCode.Internal or StatusCode.Unknown or StatusCode.Aborted
-        or StatusCode.Cancelled; // only when our own token is not cancelled: a server that stopped mid-call
+        or StatusCode.Cancelled // only when our own token is not cancelled: a server that stopped mid-call
+        or StatusCode.DataLoss; // a reply the client rejected (non-finite, outside the envelope, outvoted by replicas)
 
     private async Task RunAsync(SessionHop hop, int startPosition, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
@@ -123,6 +126,7 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
 
         await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken)
             .ConfigureAwait(false);
+        CheckReply(hop, hidden.Span, tokens);
     }
 
     // Phase-split prefill of one hop, streamed layer by layer: the server reports each block as it finishes, with an offer
@@ -143,6 +147,7 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
             .All(t => source.CanPullFromHere(_chain.Server(t.Url!)));
         await source.ForwardStreamingAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, _position, hidden, tokens, _hiddenSize, offerKv,
             (block, offer) => StartBlockMove(hop, block, offer, cancellationToken), cancellationToken).ConfigureAwait(false);
+        CheckReply(hop, hidden.Span, tokens);
     }
 
     // A streamed prefill block is done: its decode server pulls the offered copy, or (no offer, or the pull is refused)
@@ -206,8 +211,10 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
             }
             catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
             {
+                // Every replacement hop that was called holds a session, the failed one included: close them before
+                // FailAsync, which throws once the failovers run out.
+                await CloseAllAsync(replacement.Take(recorded.Count)).ConfigureAwait(false);
                 await FailAsync(replacement[recorded.Count - 1], exception).ConfigureAwait(false);
-                await CloseAllAsync(replacement.Take(recorded.Count - 1)).ConfigureAwait(false);
                 continue;
             }
 
@@ -394,19 +401,24 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
             }
             catch (RpcException exception)
             {
-                throw CoordinatedBlockChain.NoRoute($"the coordinator at {_chain.Coordinator.Address} answered {exception.StatusCode}: {exception.Status.Detail}");
+                throw CoordinatedBlockChain.NoRoute($"the coordinator at {_chain.Coordinator.Address} answered {exception.StatusCode}: {exception.Status.Detail}{RejectionNote()}");
             }
         }
     }
 
     private async Task FailAsync(SessionHop hop, RpcException exception)
     {
+        if (exception.StatusCode == StatusCode.DataLoss)
+        {
+            await RejectAsync(hop, exception.Status.Detail).ConfigureAwait(false);
+        }
+
         _failovers++;
         _chain.CountFailover();
         if (_failovers > _chain.Options.MaxFailovers)
         {
             throw CoordinatedBlockChain.NoRoute(
-                $"gave up after {_failovers - 1} failovers; server {hop.ServerId} answered {exception.StatusCode}: {exception.Status.Detail}");
+                $"gave up after {_failovers - 1} failovers; server {hop.ServerId} answered {exception.StatusCode}: {exception.Status.Detail}{RejectionNote()}");
         }
 
         if (exception.StatusCode == StatusCode.ResourceExhausted)
@@ -459,12 +471,13 @@ internal sealed class CoordinatedSession : IBlockChainSession, IAsyncDisposable
 
     private async Task CloseAllAsync(IEnumerable<SessionHop> hops)
     {
-        // Best effort: a server that is gone has freed the session already; one that missed the close frees it when idle.
-        await Task.WhenAll(hops.Where(h => !h.IsLocal && !_dead.Contains(h.ServerId)).Select(async hop =>
+        // Best effort, on every server, those marked dead included: one that only timed out (or lied) still holds the
+        // session's memory. A server that is gone refuses at once; one that missed the close frees it when idle.
+        await Task.WhenAll(hops.Where(h => !h.IsLocal).Select(async hop =>
         {
             try
             {
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_dead.Contains(hop.ServerId) ? 2 : 10));
                 await _chain.Server(hop.Url!).CloseSessionAsync(hop.SessionId, timeout.Token).ConfigureAwait(false);
             }
             catch (RpcException)

@@ -37,9 +37,21 @@ public sealed class CoordinatorClient : IDisposable
         (await _client.HeartbeatAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Known;
 
     /// <summary>Removes a server; true when it was registered.</summary>
-    public async Task<bool> DeregisterAsync(string serverId, string? joinToken, CancellationToken cancellationToken = default) =>
-        (await _client.DeregisterAsync(new DeregisterRequest { ServerId = serverId, JoinToken = joinToken ?? string.Empty }, deadline: Deadline(), cancellationToken: cancellationToken)
-            .ConfigureAwait(false)).Existed;
+    public Task<bool> DeregisterAsync(string serverId, string? joinToken, CancellationToken cancellationToken = default) =>
+        DeregisterAsync(serverId, joinToken, null, cancellationToken);
+
+    /// <summary>Removes a server, presenting the secret its registration was issued; true when it was registered.</summary>
+    public async Task<bool> DeregisterAsync(string serverId, string? joinToken, string? serverSecret, CancellationToken cancellationToken = default) =>
+        (await _client.DeregisterAsync(new DeregisterRequest { ServerId = serverId, JoinToken = joinToken ?? string.Empty, ServerSecret = serverSecret ?? string.Empty },
+            deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Existed;
+
+    /// <summary>Reports a server whose reply was rejected; true when the coordinator has quarantined it.</summary>
+    public async Task<bool> ReportServerAsync(ReportServerRequest request, CancellationToken cancellationToken = default) =>
+        (await _client.ReportServerAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Quarantined;
+
+    /// <summary>Every live server and every quarantined one.</summary>
+    public async Task<ListServersReply> ListAllAsync(CancellationToken cancellationToken = default) =>
+        await _client.ListServersAsync(new ListServersRequest(), deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
 
     /// <summary>Every live server.</summary>
     public async Task<IReadOnlyList<ServerEntry>> ListServersAsync(CancellationToken cancellationToken = default) =>

@@ -35,7 +35,12 @@ public sealed class CoordinatorHost : IAsyncDisposable
     {
         options = (options ?? new CoordinatorOptions()).Validate();
         var time = timeProvider ?? TimeProvider.System;
-        var registry = new ServerRegistry(options.HeartbeatTimeout, time);
+        var registry = new ServerRegistry(options.HeartbeatTimeout, time) { QuarantineReportThreshold = options.QuarantineReportThreshold };
+        if (string.IsNullOrEmpty(options.JoinToken))
+        {
+            options.Log?.Invoke(CoordinatorService.NoJoinTokenWarning);
+        }
+
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>

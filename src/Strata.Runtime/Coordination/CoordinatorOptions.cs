@@ -23,6 +23,12 @@ public sealed record CoordinatorOptions
     /// <summary>What the routing policies assume of a server that reported no times.</summary>
     public LiveRouteOptions Routing => new() { HopOverheadSeconds = HopOverheadSeconds, DefaultDecodeSecondsPerBlock = DefaultDecodeSecondsPerBlock };
 
+    /// <summary>Distinct reporting clients (peer hosts) after which a server is quarantined: no route goes through it any more. Default 1; at least 1.</summary>
+    public int QuarantineReportThreshold { get; init; } = 1;
+
+    /// <summary>Where the coordinator writes its warnings and quarantine decisions (one line each); null writes nowhere.</summary>
+    public Action<string>? Log { get; init; }
+
     /// <summary>How long a server may stay silent before it is dropped.</summary>
     public TimeSpan HeartbeatTimeout => HeartbeatInterval * MissedHeartbeats;
 
@@ -35,6 +41,7 @@ public sealed record CoordinatorOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MissedHeartbeats, 100);
         ArgumentOutOfRangeException.ThrowIfNegative(HopOverheadSeconds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DefaultDecodeSecondsPerBlock);
+        ArgumentOutOfRangeException.ThrowIfLessThan(QuarantineReportThreshold, 1);
         return this;
     }
 }

@@ -14,6 +14,10 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
     private const int MaxUrlLength = 2048;
     private const int MaxLayers = 1 << 16;
 
+    /// <summary>The warning written at start-up when no join token is set.</summary>
+    public const string NoJoinTokenWarning =
+        "WARNING: this coordinator runs without --join-token: anyone who can reach it can register block servers, and clients will route through them. Pass --join-token SECRET (and give it to your servers) unless every host on this network is yours.";
+
     private readonly ServerRegistry _registry;
     private readonly CoordinatorOptions _options;
     private readonly byte[]? _joinToken;
@@ -50,13 +54,15 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"free_kv_bytes {request.FreeKvBytes} and decode_seconds_per_block {request.DecodeSecondsPerBlock} must be >= 0, and decode_seconds_per_block, emulated_rtt_seconds and prefill_seconds_per_block_per_token finite, 0 to 3600.");
         }
 
-        _registry.Register(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, request.FirstBlock, request.BlockCount,
+        var owned = _registry.RegisterOwned(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, request.FirstBlock, request.BlockCount,
             request.Role, request.FreeKvBytes, 0, request.DecodeSecondsPerBlock, 0)
-        {
-            EmulatedRttSeconds = request.EmulatedRttSeconds,
-            PrefillSecondsPerBlockPerToken = request.PrefillSecondsPerBlockPerToken,
-        });
-        return Task.FromResult(new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds });
+            {
+                EmulatedRttSeconds = request.EmulatedRttSeconds,
+                PrefillSecondsPerBlockPerToken = request.PrefillSecondsPerBlockPerToken,
+            }, request.ServerSecret)
+            ?? throw new RpcException(new Status(StatusCode.AlreadyExists,
+                $"Server id '{Shorten(request.ServerId)}' is registered and live, and this registration does not carry its server secret; pick another --server-id, or wait {_options.HeartbeatTimeout.TotalSeconds:0.###} s for the old entry to expire."));
+        return Task.FromResult(new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds, ServerSecret = owned.Secret });
     }
 
     public override Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
@@ -68,21 +74,69 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"sessions {request.Sessions} and free_kv_bytes {request.FreeKvBytes} must be >= 0.");
         }
 
-        return Task.FromResult(new HeartbeatReply { Known = _registry.Heartbeat(request.ServerId, request.Sessions, request.FreeKvBytes) });
+        Uri? url = null;
+        if (request.Url.Length > 0 && (request.Url.Length > MaxUrlLength || !Uri.TryCreate(request.Url, UriKind.Absolute, out url)))
+        {
+            throw Invalid($"url '{Shorten(request.Url)}' is not an absolute URL.");
+        }
+
+        return Task.FromResult(_registry.HeartbeatOwned(request.ServerId, request.ServerSecret, url, request.Sessions, request.FreeKvBytes) switch
+        {
+            HeartbeatOutcome.Refreshed => new HeartbeatReply { Known = true },
+            HeartbeatOutcome.UrlChanged => new HeartbeatReply { Known = false, Detail = $"The entry of '{Shorten(request.ServerId)}' points at another URL; register again." },
+            HeartbeatOutcome.NotOwner => throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"The server secret given for '{Shorten(request.ServerId)}' is missing or wrong; only the server that registered the entry may heartbeat it.")),
+            _ => new HeartbeatReply { Known = false, Detail = $"'{Shorten(request.ServerId)}' is not registered (expired or never seen); register again." },
+        });
     }
 
     public override Task<DeregisterReply> Deregister(DeregisterRequest request, ServerCallContext context)
     {
         CheckToken(request.JoinToken);
         CheckId(request.ServerId);
-        return Task.FromResult(new DeregisterReply { Existed = _registry.Remove(request.ServerId) });
+        return Task.FromResult(_registry.RemoveOwned(request.ServerId, request.ServerSecret) switch
+        {
+            true => new DeregisterReply { Existed = true },
+            null => new DeregisterReply { Existed = false },
+            false => throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"The server secret given for '{Shorten(request.ServerId)}' is missing or wrong; only the server that registered the entry may deregister it.")),
+        });
     }
 
     public override Task<ListServersReply> ListServers(ListServersRequest request, ServerCallContext context)
     {
         var reply = new ListServersReply();
         reply.Servers.Add(_registry.Live().Select(s => s.ToEntry()));
+        reply.Quarantined.Add(_registry.Quarantined().Select(q => new QuarantinedServer { ServerId = q.ServerId, Url = q.Url.ToString(), Reason = q.Reason, Reports = q.Reporters.Count }));
         return Task.FromResult(reply);
+    }
+
+    public override Task<ReportServerReply> ReportServer(ReportServerRequest request, ServerCallContext context)
+    {
+        CheckId(request.ServerId);
+        if (request.Reason.Length > 1024)
+        {
+            throw Invalid("reason must be at most 1024 characters.");
+        }
+
+        var reporter = ReporterHost(context.Peer);
+        var record = _registry.Report(request.ServerId, reporter, $"blocks [{request.FirstBlock}, {(long)request.FirstBlock + request.BlockCount}): {request.Reason}", out var newly);
+        if (newly && record is not null)
+        {
+            _options.Log?.Invoke($"QUARANTINE: server '{record.ServerId}' at {record.Url} gets no more routes ({record.Reporters.Count} report(s)): {record.Reason}");
+        }
+
+        return Task.FromResult(new ReportServerReply { Quarantined = record is not null });
+    }
+
+    // "ipv4:127.0.0.1:5000" -> "127.0.0.1": a client counts once per host, however many connections it opens.
+    private static string ReporterHost(string peer)
+    {
+        var text = peer ?? string.Empty;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var address = colon >= 0 ? text[(colon + 1)..] : text;
+        var port = address.LastIndexOf(':');
+        return port > 0 ? address[..port] : address;
     }
 
     public override Task<PlaceReply> Place(PlaceRequest request, ServerCallContext context)

@@ -4,7 +4,7 @@ namespace Strata.Runtime.Coordination;
 
 /// <summary>The coordinator's registry of live block servers: registered, refreshed by heartbeats, dropped when silent for too long.</summary>
 /// <remarks>Thread-safe. Expiry is lazy (every read drops silent servers first) plus a periodic sweep by the host.</remarks>
-public sealed class ServerRegistry
+public sealed partial class ServerRegistry
 {
     private readonly ConcurrentDictionary<string, RegisteredServer> _servers = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
@@ -76,10 +76,10 @@ public sealed class ServerRegistry
         return dropped;
     }
 
-    /// <summary>The live servers, ordered by id (so that every decision made over them is deterministic).</summary>
+    /// <summary>The live servers not quarantined, ordered by id (so that every decision made over them is deterministic).</summary>
     public IReadOnlyList<RegisteredServer> Live()
     {
         DropExpired();
-        return [.. _servers.Values.OrderBy(s => s.ServerId, StringComparer.Ordinal)];
+        return [.. _servers.Values.Where(s => !IsQuarantined(s)).OrderBy(s => s.ServerId, StringComparer.Ordinal)];
     }
 }

@@ -27,7 +27,22 @@ internal static class CompletionRequestParser
 
         using (document)
         {
-            var root = document.RootElement;
+            try
+            {
+                return Parse(document.RootElement, isChat, options, backends);
+            }
+            catch (InvalidOperationException exception)
+            {
+                // JsonDocument accepts invalid UTF-8 and lone surrogates ("\ud800") inside strings; GetString refuses them.
+                throw new GatewayRequestException(
+                    $"The request body holds a string that is not valid Unicode (invalid UTF-8 or an unpaired surrogate escape): {exception.Message}", null, "invalid_json");
+            }
+        }
+    }
+
+    private static CompletionRequest Parse(JsonElement root, bool isChat, GatewayOptions options, IReadOnlyList<ICompletionBackend> backends)
+    {
+        {
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw new GatewayRequestException("The request body must be a JSON object.", null, "invalid_json");

@@ -95,6 +95,7 @@ public sealed class GatewayHost : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        app.Use(LastResortErrors(options));
         var modelIds = backends.Select(b => b.ModelId).ToArray();
         app.MapGet("/v1/models", context =>
         {
@@ -117,6 +118,25 @@ public sealed class GatewayHost : IAsyncDisposable
         // Kestrel writes the bound port back into each endpoint's options (port 0 becomes the one it picked).
         return new GatewayHost(app, endpoint, ToUri(http1Listen), http2Listen is null ? null : ToUri(http2Listen), options);
     }
+
+    // Anything no handler expected becomes OpenAI's error object with status 500 (and a line in the log), never an empty body.
+    private static Func<Microsoft.AspNetCore.Http.HttpContext, Func<Task>, Task> LastResortErrors(GatewayOptions options) => async (context, next) =>
+    {
+        try
+        {
+            await next().ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            options.Log?.Invoke($"gateway: unexpected failure on {context.Request.Method} {context.Request.Path}: {exception}");
+            if (!context.Response.HasStarted)
+            {
+                await CompletionEndpoint.WriteErrorAsync(context.Response, new GatewayRequestException(
+                    "The gateway failed unexpectedly while handling this request; it has been logged. Retry, and report it if it persists.",
+                    null, "internal_error", Microsoft.AspNetCore.Http.StatusCodes.Status500InternalServerError, "server_error"), CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    };
 
     private static Uri ToUri(ListenOptions? listen)
     {

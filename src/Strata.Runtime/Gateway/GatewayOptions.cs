@@ -23,6 +23,9 @@ public sealed record GatewayOptions
     /// <summary>Wall time a request may take from admission to its last token: past it a response is 504, a stream ends with an error event. Default 5 minutes; range positive.</summary>
     public TimeSpan RequestDeadline { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Where the gateway writes unexpected failures (one line each, with the exception); null writes nowhere.</summary>
+    public Action<string>? Log { get; init; }
+
     /// <summary>Checks the ranges.</summary>
     /// <exception cref="StrataException">A value is out of range.</exception>
     public GatewayOptions Validate()

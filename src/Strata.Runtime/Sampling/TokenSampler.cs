@@ -27,6 +27,7 @@ public sealed class TokenSampler
             throw new ArgumentException("Cannot choose a token from empty logits.", nameof(logits));
         }
 
+        CheckFinite(logits);
         var best = 0;
         for (var i = 1; i < logits.Length; i++)
         {
@@ -37,6 +38,17 @@ public sealed class TokenSampler
         }
 
         return best;
+    }
+
+    // Logits with NaN or infinity come from a broken or lying chain: no token may be chosen from them (ArgMax of all-NaN
+    // would be token 0, and the nucleus loop would fall through to the last token).
+    private static void CheckFinite(ReadOnlySpan<float> logits)
+    {
+        var bad = Verification.HiddenStateCheck.FirstNonFinite(logits);
+        if (bad >= 0)
+        {
+            throw new ArgumentException($"The logits hold a non-finite value ({logits[bad]}) at token id {bad}; the hidden states that produced them are corrupt, so no token is chosen.", nameof(logits));
+        }
     }
 
     /// <summary>Chooses the next token from <paramref name="logits"/>, <c>(vocab)</c>.</summary>
@@ -53,6 +65,7 @@ public sealed class TokenSampler
             throw new ArgumentException("Cannot choose a token from empty logits.", nameof(logits));
         }
 
+        CheckFinite(logits);
         if (_probabilities.Length != n)
         {
             _probabilities = new float[n];

@@ -292,6 +292,14 @@ public sealed class BlockServerClient : IDisposable
             throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} answered {rows} rows for {tokens} tokens."));
         }
 
+        // No honest server answers NaN or infinity for finite input: the reply is refused (DATA_LOSS, a failed hop), never used.
+        var bad = Verification.HiddenStateCheck.FirstNonFinite(output);
+        if (bad >= 0)
+        {
+            throw new RpcException(new Status(StatusCode.DataLoss,
+                $"Server {Address} answered a non-finite hidden state ({output[bad]} at token {bad / hiddenSize}); its reply was rejected."));
+        }
+
         output.CopyTo(hidden);
     }
 

@@ -94,6 +94,14 @@ public sealed class BlockServerHost : IAsyncDisposable
             }
         });
         builder.Services.AddSingleton(service);
+        // The block server's methods are bound with checked decoders (garbage is INVALID_ARGUMENT, not UNKNOWN).
+        foreach (var binder in builder.Services.Where(d => d.ServiceType == typeof(Grpc.AspNetCore.Server.Model.IServiceMethodProvider<>)
+            && d.ImplementationType?.Name.StartsWith("BinderServiceMethodProvider", StringComparison.Ordinal) == true).ToList())
+        {
+            builder.Services.Remove(binder);
+        }
+
+        builder.Services.AddSingleton<Grpc.AspNetCore.Server.Model.IServiceMethodProvider<BlockServerService>, DecodeCheckingMethodProvider>();
         var app = builder.Build();
         app.MapGrpcService<BlockServerService>();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,9 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     // session until its pull ends: for those milliseconds the server looks fuller than it is, never emptier.
     private long _pendingKvBytes;
 
+    // Serializes admission decisions (KV reservation, the session limit) so that each sees the others' effects.
+    private readonly object _admission = new();
+
     public BlockServerService(LlamaModel model, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk)
     {
         _model = model;
@@ -120,6 +123,12 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     {
         CheckRange(request.FirstBlock, request.BlockCount);
         var hidden = TensorCodec.FromMatrix(request.Hidden, _model.Config.HiddenSize, _limits.MaxTokensPerCall, "hidden", out var tokens);
+        if (Verification.HiddenStateCheck.FirstNonFinite(hidden) is var bad and >= 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument,
+                $"hidden holds a non-finite value ({hidden[bad]}) at token {bad / _model.Config.HiddenSize}; send finite fp32 hidden states."));
+        }
+
         var maxContext = _model.Config.Architecture.MaxContextTokens;
         if (maxContext > 0 && (long)request.StartPosition + tokens > maxContext)
         {
@@ -127,8 +136,9 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 $"A step of {tokens} tokens from position {request.StartPosition} passes the model's context of {maxContext} tokens."));
         }
 
-        var session = GetOrCreate(request.SessionId);
+        var session = GetOrCreate(request.SessionId, out var created);
         await session.EnterAsync(request.SessionId, context.CancellationToken).ConfigureAwait(false);
+        long reserved = 0;
         try
         {
             var cached = session.Session.TokenCount(request.FirstBlock);
@@ -138,15 +148,21 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                     $"Session '{request.SessionId}' has {cached} tokens cached in block {request.FirstBlock}; a step starting at position {request.StartPosition} would leave a gap. Replay from position {cached} or lower."));
             }
 
-            // Admission: the step's new cache must fit the budget, counting what a replay frees first. Concurrent steps of
-            // other sessions may each pass the check at once, so the budget can be passed by at most one step per
-            // concurrent call (bounded by MaxSessions times MaxTokensPerCall rows).
+            // Admission: the step's new cache must fit the budget, counting what a replay frees first. Check and
+            // reservation are one atomic act (concurrent steps cannot all pass one stale reading); the reservation counts
+            // in KvBytes until the step ends, by when the session holds the bytes itself.
             var freed = request.BlockCount * BlockKvCache.BytesFor(Math.Max(0, cached - request.StartPosition), _model.Config.KeyValueDimension);
             var needed = request.BlockCount * BlockKvCache.BytesFor(tokens, _model.Config.KeyValueDimension);
-            if (KvBytes - freed + needed > _limits.MaxKvBytes)
+            lock (_admission)
             {
-                throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                    $"This server's KV budget of {_limits.MaxKvBytes} bytes is full ({KvBytes} held, this step needs {needed}); try another server or later."));
+                if (KvBytes - freed + needed > _limits.MaxKvBytes)
+                {
+                    throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                        $"This server's KV budget of {_limits.MaxKvBytes} bytes is full ({KvBytes} held, this step needs {needed}); try another server or later."));
+                }
+
+                reserved = needed;
+                Interlocked.Add(ref _pendingKvBytes, reserved);
             }
 
             // Replay: forget what the client is sending again, in the step's blocks only (a phase-split prefill runs a hop
@@ -180,8 +196,17 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 CachedTokens = session.Session.TokenCount(request.FirstBlock),
             };
         }
+        catch (RpcException exception) when (created && exception.StatusCode is StatusCode.ResourceExhausted or StatusCode.FailedPrecondition
+            && session.Session.KvSizeBytes == 0 && _sessions.TryRemove(new KeyValuePair<string, ServerSession>(request.SessionId, session)))
+        {
+            // A refused first step leaves no session behind (under its lock: nobody else is using it).
+            session.Removed = true;
+            session.Session.Release();
+            throw;
+        }
         finally
         {
+            Interlocked.Add(ref _pendingKvBytes, -reserved);
             session.Lock.Release();
         }
     }
@@ -340,10 +365,11 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
 
     private void CheckRange(int firstBlock, int blockCount)
     {
-        if (blockCount < 1 || firstBlock < FirstBlock || firstBlock + blockCount > FirstBlock + BlockCount)
+        // In 64 bits: first + count must not wrap (first=1, count=int.MaxValue would pass the check and run nothing).
+        if (blockCount < 1 || firstBlock < FirstBlock || (long)firstBlock + blockCount > (long)FirstBlock + BlockCount)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"Blocks [{firstBlock}, {firstBlock + blockCount}) are not all hosted here; this server hosts [{FirstBlock}, {FirstBlock + BlockCount})."));
+                $"Blocks [{firstBlock}, {(long)firstBlock + blockCount}) are not all hosted here; this server hosts [{FirstBlock}, {FirstBlock + BlockCount})."));
         }
     }
 
@@ -363,14 +389,23 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
             return existing;
         }
 
-        if (_sessions.Count >= _limits.MaxSessions)
+        // Count check and insertion are one atomic act: concurrent first steps cannot pass the limit together.
+        lock (_admission)
         {
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"This server holds its limit of {_limits.MaxSessions} sessions; try another server or later."));
-        }
+            if (_sessions.TryGetValue(sessionId, out existing))
+            {
+                return existing;
+            }
 
-        var fresh = new ServerSession(new InferenceSession(_model.Config, _kvPool), _time.GetTimestamp());
-        var session = _sessions.GetOrAdd(sessionId, fresh);
-        created = ReferenceEquals(session, fresh);
-        return session;
+            if (_sessions.Count >= _limits.MaxSessions)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, $"This server holds its limit of {_limits.MaxSessions} sessions; try another server or later."));
+            }
+
+            var fresh = new ServerSession(new InferenceSession(_model.Config, _kvPool), _time.GetTimestamp());
+            _sessions[sessionId] = fresh;
+            created = true;
+            return fresh;
+        }
     }
 }

@@ -27,16 +27,16 @@ public sealed class CoordinatorTests
         await using var coordinator = await CoordinatorHost.StartAsync(options: new CoordinatorOptions { HeartbeatInterval = TimeSpan.FromSeconds(1), MissedHeartbeats = 3 }, timeProvider: clock);
         using var client = new CoordinatorClient(coordinator.Address);
         Assert.Equal(1000, (await client.RegisterAsync(Registration("quiet", 0, 4))).HeartbeatIntervalMs);
-        await client.RegisterAsync(Registration("alive", 0, 4));
+        var secret = (await client.RegisterAsync(Registration("alive", 0, 4))).ServerSecret;
         clock.Advance(TimeSpan.FromSeconds(2));
-        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "alive", Sessions = 2, FreeKvBytes = 5 }));
+        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "alive", Sessions = 2, FreeKvBytes = 5, ServerSecret = secret }));
         clock.Advance(TimeSpan.FromSeconds(2)); // quiet: 4 s silent > 3 s; alive: 2 s
         var live = await client.ListServersAsync();
         var entry = Assert.Single(live);
         Assert.Equal("alive", entry.ServerId);
         Assert.Equal(2, entry.Sessions);
         Assert.False(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "quiet" })); // told to register again
-        Assert.True(await client.DeregisterAsync("alive", null));
+        Assert.True(await client.DeregisterAsync("alive", null, secret));
         Assert.Empty(await client.ListServersAsync());
     }
 
@@ -51,10 +51,10 @@ public sealed class CoordinatorTests
             Assert.Equal(StatusCode.PermissionDenied, refused.StatusCode);
         }
 
-        await client.RegisterAsync(Registration("x", 0, 4, "s3cret"));
-        var heartbeat = await Assert.ThrowsAsync<RpcException>(() => client.HeartbeatAsync(new HeartbeatRequest { ServerId = "x" }));
+        var secret = (await client.RegisterAsync(Registration("x", 0, 4, "s3cret"))).ServerSecret;
+        var heartbeat = await Assert.ThrowsAsync<RpcException>(() => client.HeartbeatAsync(new HeartbeatRequest { ServerId = "x", ServerSecret = secret }));
         Assert.Equal(StatusCode.PermissionDenied, heartbeat.StatusCode);
-        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "x", JoinToken = "s3cret" }));
+        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "x", JoinToken = "s3cret", ServerSecret = secret }));
         Assert.Single(await client.ListServersAsync()); // clients need no token
     }
 

@@ -50,6 +50,9 @@ internal sealed class TestSwarm : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops <paramref name="host"/> and its agent with the swarm.</summary>
+    public void Track(BlockServerHost host, BlockServerAgent agent) => _servers.Add((host, agent));
+
     /// <summary>Stops a server the hard way: no deregistration, its port closes (the coordinator still lists it until its heartbeats time out).</summary>
     public async Task KillAsync(BlockServerHost host)
     {

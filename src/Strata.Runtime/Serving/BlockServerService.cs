@@ -70,7 +70,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     public int SessionCount => _sessions.Count;
 
     /// <summary>KV-cache bytes held by every session now, and reserved by bulk pulls in flight.</summary>
-    public long KvBytes => _sessions.Values.Sum(s => s.Session.KvSizeBytes) + Interlocked.Read(ref _pendingKvBytes) + (_bulk?.CopyBytes ?? 0);
+    public long KvBytes => _sessions.Values.Sum(s => s.AccountedKvBytes) + Interlocked.Read(ref _pendingKvBytes) + (_bulk?.CopyBytes ?? 0);
 
     // Chunks of a KV export: the configured size, leaving room in a message for its other fields.
     private int KvChunkBytes => Math.Min(_limits.KvChunkBytes, _limits.MaxMessageBytes - 4096);
@@ -138,7 +138,6 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
 
         var session = GetOrCreate(request.SessionId, out var created);
         await session.EnterAsync(request.SessionId, context.CancellationToken).ConfigureAwait(false);
-        long reserved = 0;
         try
         {
             var cached = session.Session.TokenCount(request.FirstBlock);
@@ -149,8 +148,8 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
             }
 
             // Admission: the step's new cache must fit the budget, counting what a replay frees first. Check and
-            // reservation are one atomic act (concurrent steps cannot all pass one stale reading); the reservation counts
-            // in KvBytes until the step ends, by when the session holds the bytes itself.
+            // reservation are one atomic act (concurrent steps cannot all pass one stale reading); the session counts at the
+            // admitted size until the step ends, by when its cache holds the bytes itself (never both at once).
             var freed = request.BlockCount * BlockKvCache.BytesFor(Math.Max(0, cached - request.StartPosition), _model.Config.KeyValueDimension);
             var needed = request.BlockCount * BlockKvCache.BytesFor(tokens, _model.Config.KeyValueDimension);
             lock (_admission)
@@ -161,8 +160,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                         $"This server's KV budget of {_limits.MaxKvBytes} bytes is full ({KvBytes} held, this step needs {needed}); try another server or later."));
                 }
 
-                reserved = needed;
-                Interlocked.Add(ref _pendingKvBytes, reserved);
+                session.SetStepTarget(session.Session.KvSizeBytes - freed + needed);
             }
 
             // Replay: forget what the client is sending again, in the step's blocks only (a phase-split prefill runs a hop
@@ -206,7 +204,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         }
         finally
         {
-            Interlocked.Add(ref _pendingKvBytes, -reserved);
+            session.SetStepTarget(0);
             session.Lock.Release();
         }
     }

@@ -35,7 +35,16 @@ internal sealed class EmulatedLinkInterceptor(TimeSpan rtt, TimeProvider time) :
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
         continuation(requestStream, new DelayedWriter<TResponse>(responseStream, this, context), context);
 
-    private Task DelayAsync(ServerCallContext context) => Task.Delay(rtt, time, context.CancellationToken);
+    // The system timer may fire up to a tick early; the emulated link is never faster than its round trip.
+    private async Task DelayAsync(ServerCallContext context)
+    {
+        var start = time.GetTimestamp();
+        await Task.Delay(rtt, time, context.CancellationToken).ConfigureAwait(false);
+        for (var left = rtt - time.GetElapsedTime(start); left > TimeSpan.Zero; left = rtt - time.GetElapsedTime(start))
+        {
+            await Task.Delay(left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, time, context.CancellationToken).ConfigureAwait(false);
+        }
+    }
 
     private sealed class DelayedWriter<T>(IServerStreamWriter<T> inner, EmulatedLinkInterceptor link, ServerCallContext context) : IServerStreamWriter<T>
     {

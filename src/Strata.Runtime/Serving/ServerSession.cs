@@ -9,6 +9,18 @@ internal sealed class ServerSession(InferenceSession session, long createdTimest
     // Read and written with Volatile: calls touch it while the eviction timer reads it.
     public long LastUsedTimestamp = createdTimestamp;
 
+    // Bytes the running step's cache will hold when it ends (0 between steps); read with Volatile by the KV accounting.
+    private long _stepTargetKvBytes;
+
+    /// <summary>
+    /// What the session counts against the KV budget: its cache, or during a step the larger of its cache and the size the
+    /// step was admitted to grow it to (so a reservation and the cache filling it are never counted twice).
+    /// </summary>
+    public long AccountedKvBytes => Math.Max(Session.KvSizeBytes, Volatile.Read(ref _stepTargetKvBytes));
+
+    /// <summary>Sets (under the server's admission lock) or clears (0) the size the running step may grow the cache to.</summary>
+    public void SetStepTarget(long kvBytes) => Volatile.Write(ref _stepTargetKvBytes, kvBytes);
+
     /// <summary>The session's KV caches.</summary>
     public InferenceSession Session { get; } = session;
 

@@ -33,12 +33,13 @@ public sealed class SameRouteTests
         await using var coordinator = await CoordinatorHost.StartAsync();
         using var client = new CoordinatorClient(coordinator.Address);
         var random = new Random(11);
+        var secrets = new Dictionary<string, string>();
         for (var trial = 0; trial < 6; trial++)
         {
             // A fresh registry per trial: random ranges (block 0 and the last block always covered), round trips, speeds and loads.
             foreach (var entry in await client.ListServersAsync())
             {
-                await client.DeregisterAsync(entry.ServerId, null);
+                await client.DeregisterAsync(entry.ServerId, null, secrets[entry.ServerId]);
             }
 
             var count = random.Next(3, 7);
@@ -48,8 +49,8 @@ public sealed class SameRouteTests
                 var first = j switch { 0 => 0, 1 => cut, _ => random.Next(8) };
                 var blocks = j switch { 0 => cut, 1 => 8 - cut, _ => random.Next(1, 9 - first) };
                 var id = $"s{trial}-{j}";
-                await client.RegisterAsync(Registration(id, first, blocks, random.Next(0, 6) * 0.01, random.Next(1, 4) * 2e-3));
-                await client.HeartbeatAsync(new HeartbeatRequest { ServerId = id, Sessions = random.Next(3), FreeKvBytes = 1 << 30 });
+                secrets[id] = (await client.RegisterAsync(Registration(id, first, blocks, random.Next(0, 6) * 0.01, random.Next(1, 4) * 2e-3))).ServerSecret;
+                await client.HeartbeatAsync(new HeartbeatRequest { ServerId = id, Sessions = random.Next(3), FreeKvBytes = 1 << 30, ServerSecret = secrets[id] });
             }
 
             var snapshot = await client.ListServersAsync();

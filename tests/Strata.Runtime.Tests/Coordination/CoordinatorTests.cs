@@ -130,7 +130,7 @@ public sealed class CoordinatorTests
     {
         await using var coordinator = await CoordinatorHost.StartAsync();
         using var client = new CoordinatorClient(coordinator.Address);
-        await client.RegisterAsync(Registration("a", 0, 4));
+        var secret = (await client.RegisterAsync(Registration("a", 0, 4))).ServerSecret;
         await client.RegisterAsync(Registration("b", 0, 4));
         // Each server's 1 MiB holds 5 session-blocks of 200 kB: one session in its 4 blocks, not two.
         RouteRequest Request(string routing) => new() { ModelName = "tiny", LayerCount = 4, Routing = routing, PromptTokens = 8, OutputTokens = 4, KvBytesPerBlock = 200_000 };
@@ -142,7 +142,7 @@ public sealed class CoordinatorTests
         Assert.Equal("petals", second.Routing);
         Assert.Equal(["b"], second.Hops.Select(h => h.ServerId)); // a's cache is reserved for the session routed there
         Assert.Equal(1, (await client.ListServersAsync()).Single(s => s.ServerId == "a").PendingSessions);
-        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "a", Sessions = 0, FreeKvBytes = 1 << 20 }));
+        Assert.True(await client.HeartbeatAsync(new HeartbeatRequest { ServerId = "a", Sessions = 0, FreeKvBytes = 1 << 20, ServerSecret = secret }));
         Assert.Equal(0, (await client.ListServersAsync()).Single(s => s.ServerId == "a").PendingSessions);
         var unknown = await Assert.ThrowsAsync<RpcException>(() => client.RouteAsync(Request("fastest")));
         Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);

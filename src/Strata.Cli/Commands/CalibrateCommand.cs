@@ -121,16 +121,7 @@ internal static class CalibrateCommand
             CrossModelHoldout.TensorParallel => "Leave one tensor-parallel degree out",
             _ => "Leave one GPU out (the other GPU's parameters, relative to datasheet peaks)",
         };
-        var scores = new Table().Border(TableBorder.Rounded)
-            .Title($"[bold]{title}[/]: error of the per-layer operator sum (prefill 512-4,096 tokens, decode 1-64)")
-            .AddColumn("GPU").AddColumn("Held out").AddColumn(R("Prefill median")).AddColumn(R("P90")).AddColumn(R("Max"))
-            .AddColumn(R("Decode median")).AddColumn(R("P90")).AddColumn(R("Max"));
-        foreach (var s in result.Scores)
-        {
-            scores.AddRow(s.Gpu, Markup.Escape(s.HeldOut), Units.Percent(s.Prefill.MedianPercent), Units.Percent(s.Prefill.P90Percent), Units.Percent(s.Prefill.MaxPercent),
-                Units.Percent(s.Decode.MedianPercent), Units.Percent(s.Decode.P90Percent), Units.Percent(s.Decode.MaxPercent));
-        }
-
+        var scores = ScoreTable($"[bold]{title}[/]: error of the per-layer operator sum (prefill 512-4,096 tokens, decode 1-64)", "GPU", "Prefill", "Decode", result.Scores);
         context.Console.Write(scores);
         var parameters = new Table().Border(TableBorder.Rounded).Title("[bold]Device parameters[/] fitted on every profiled model")
             .AddColumn("GPU").AddColumn(R("GEMM eff.")).AddColumn(R("M half")).AddColumn(R("N half")).AddColumn(R("K half")).AddColumn(R("GEMM mem. eff."))
@@ -145,16 +136,8 @@ internal static class CalibrateCommand
         context.Console.Write(parameters);
         if (endToEnd is not null)
         {
-            var e2e = new Table().Border(TableBorder.Rounded)
-                .Title("[bold]End to end, leave one model out[/]: Splitwise times with the serving overhead fitted on the other model")
-                .AddColumn("Device").AddColumn("Held out").AddColumn(R("Prompt median")).AddColumn(R("P90")).AddColumn(R("Max"))
-                .AddColumn(R("Token median")).AddColumn(R("P90")).AddColumn(R("Max"));
-            foreach (var s in endToEnd.Scores)
-            {
-                e2e.AddRow(s.Gpu, Markup.Escape(s.HeldOut), Units.Percent(s.Prefill.MedianPercent), Units.Percent(s.Prefill.P90Percent), Units.Percent(s.Prefill.MaxPercent),
-                    Units.Percent(s.Decode.MedianPercent), Units.Percent(s.Decode.P90Percent), Units.Percent(s.Decode.MaxPercent));
-            }
-
+            var e2e = ScoreTable("[bold]End to end, leave one model out[/]: Splitwise times with the serving overhead fitted on the other model",
+                "Device", "Prompt", "Token", endToEnd.Scores);
             context.Console.Write(e2e);
         }
 
@@ -192,4 +175,19 @@ internal static class CalibrateCommand
     }
 
     private static TableColumn R(string header) => new TableColumn(header).RightAligned();
+
+    /// <summary>One row per held-out group: median, P90 and max error of the prefill (prompt) and decode (token) times.</summary>
+    private static Table ScoreTable(string title, string groupHeader, string prefillHeader, string decodeHeader, IReadOnlyList<HeldOutScore> scores)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title(title)
+            .AddColumn(groupHeader).AddColumn("Held out").AddColumn(R($"{prefillHeader} median")).AddColumn(R("P90")).AddColumn(R("Max"))
+            .AddColumn(R($"{decodeHeader} median")).AddColumn(R("P90")).AddColumn(R("Max"));
+        foreach (var s in scores)
+        {
+            table.AddRow(s.Gpu, Markup.Escape(s.HeldOut), Units.Percent(s.Prefill.MedianPercent), Units.Percent(s.Prefill.P90Percent), Units.Percent(s.Prefill.MaxPercent),
+                Units.Percent(s.Decode.MedianPercent), Units.Percent(s.Decode.P90Percent), Units.Percent(s.Decode.MaxPercent));
+        }
+
+        return table;
+    }
 }

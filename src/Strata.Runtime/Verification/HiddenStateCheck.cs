@@ -1,12 +1,33 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Strata.Runtime.Verification;
 
 /// <summary>Cheap checks of hidden states received from someone else: every value finite, each token's RMS in a range.</summary>
 public static class HiddenStateCheck
 {
     /// <summary>Index of the first NaN or infinity in <paramref name="values"/>, or -1 when every value is finite.</summary>
+    /// <remarks>
+    /// Runs on every reply, every block-server input and every logits row: a vector pass tests the exponent bits (all ones
+    /// for NaN and infinity) and only a block that holds one is scanned element by element.
+    /// </remarks>
     public static int FirstNonFinite(ReadOnlySpan<float> values)
     {
-        for (var i = 0; i < values.Length; i++)
+        var bits = MemoryMarshal.Cast<float, int>(values);
+        var exponent = new Vector<int>(0x7F80_0000);
+        var start = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            for (; start <= bits.Length - Vector<int>.Count; start += Vector<int>.Count)
+            {
+                if (Vector.EqualsAny(new Vector<int>(bits.Slice(start, Vector<int>.Count)) & exponent, exponent))
+                {
+                    break;
+                }
+            }
+        }
+
+        for (var i = start; i < values.Length; i++)
         {
             if (!float.IsFinite(values[i]))
             {

@@ -8,6 +8,30 @@ namespace Strata.Runtime.Tests.Verification;
 
 public sealed class ReplyCheckTests
 {
+    [Fact]
+    public void FirstNonFinite_finds_the_first_bad_value_at_every_length_and_position_as_a_scalar_scan_does()
+    {
+        var random = new Random(3);
+        float[] specials = [float.NaN, float.PositiveInfinity, float.NegativeInfinity, BitConverter.Int32BitsToSingle(unchecked((int)0xFFC0_0001))];
+        for (var length = 0; length <= 80; length++)
+        {
+            // Finite extremes included: the largest finite value and subnormals are not NaN or infinity.
+            var values = Enumerable.Range(0, length).Select(i => (i % 7) switch { 0 => float.MaxValue, 1 => -float.Epsilon, _ => (float)random.NextDouble() - 0.5f }).ToArray();
+            Assert.Equal(-1, HiddenStateCheck.FirstNonFinite(values));
+            for (var position = 0; position < length; position++)
+            {
+                var copy = (float[])values.Clone();
+                copy[position] = specials[position % specials.Length];
+                if (position + 3 < length)
+                {
+                    copy[position + 3] = float.NaN; // a later bad value never hides the first
+                }
+
+                Assert.Equal(position, HiddenStateCheck.FirstNonFinite(copy));
+            }
+        }
+    }
+
     [Theory]
     [InlineData(float.NaN)]
     [InlineData(float.PositiveInfinity)]

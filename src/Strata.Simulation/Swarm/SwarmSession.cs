@@ -22,6 +22,9 @@ internal sealed class SwarmSession
 
     public bool Running { get; set; }
 
+    /// <summary>Whether it is in the simulator's list of routed sessions waiting for their remaining hops' slots (kept with that list).</summary>
+    public bool Pending { get; set; }
+
     public bool Done { get; set; }
 
     public int Version { get; set; }

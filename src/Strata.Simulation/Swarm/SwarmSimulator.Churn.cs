@@ -26,6 +26,7 @@ public sealed partial class SwarmSimulator
         var stranded = _pending.Where(s => s.Hops.Skip(s.HeldHops).Any(h => h.Server == server)).ToArray();
         foreach (var session in stranded)
         {
+            session.Pending = false;
             _pending.Remove(session);
             session.Hops = [.. session.Hops.Take(session.HeldHops)];
         }
@@ -134,6 +135,7 @@ public sealed partial class SwarmSimulator
         var stranded = _pending.Where(s => s.Hops.Skip(s.HeldHops).Any(h => moved.Contains(h.Server))).ToArray();
         foreach (var session in stranded)
         {
+            session.Pending = false;
             _pending.Remove(session);
             session.Hops = [.. session.Hops.Take(session.HeldHops)];
         }
@@ -181,12 +183,13 @@ public sealed partial class SwarmSimulator
         session.HeldHops = cut;
         session.Hops = [.. session.Hops.Take(cut)];
         session.TokensBefore = tokens;
+        session.Pending = false;
         _pending.Remove(session);
     }
 
     private void Reroute(SwarmSession session, bool backOff, string reason)
     {
-        if (session.Done || _pending.Contains(session))
+        if (session.Done || session.Pending)
         {
             return;
         }

@@ -51,7 +51,7 @@ public sealed partial class SwarmSimulator
                 {
                     if (hop.Server == server)
                     {
-                        _scratch.Add((session.Running || simulator._pending.Contains(session) ? session.ExpectedReleaseSeconds : double.PositiveInfinity, hop.BlockCount));
+                        _scratch.Add((session.Running || session.Pending ? session.ExpectedReleaseSeconds : double.PositiveInfinity, hop.BlockCount));
                     }
                 }
             }

@@ -250,6 +250,7 @@ public sealed partial class SwarmSimulator
             return;
         }
 
+        session.Pending = true;
         _pending.Add(session);
     }
 
@@ -329,6 +330,7 @@ public sealed partial class SwarmSimulator
                 continue;
             }
 
+            session.Pending = false;
             _pending.RemoveAt(p--);
             Start(session);
         }
@@ -407,6 +409,7 @@ public sealed partial class SwarmSimulator
         }
 
         session.HeldHops = 0;
+        session.Pending = false;
         _pending.Remove(session);
     }
 

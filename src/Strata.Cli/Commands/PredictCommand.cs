@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
 using Strata.Cli.Output;
@@ -111,7 +110,7 @@ internal static class PredictCommand
             predictions.Average(p => p.E2eSeconds), first!, predictions);
     }
 
-    /// <summary>The client's round trip to each server, as a client measures it (the faster of two Info calls); servers that do not answer are left out.</summary>
+    /// <summary>The client's round trip to each server, as a client measures it (BlockServerClient.MeasureRoundTripSecondsAsync); servers that do not answer are left out.</summary>
     internal static async Task<IReadOnlyDictionary<string, double>> MeasureRttsAsync(IEnumerable<ServerEntry> entries, CancellationToken cancellationToken)
     {
         var rtts = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -125,15 +124,7 @@ internal static class PredictCommand
             using var server = new BlockServerClient(url, deadline: TimeSpan.FromSeconds(2));
             try
             {
-                var best = double.PositiveInfinity;
-                for (var i = 0; i < 2; i++)
-                {
-                    var start = Stopwatch.GetTimestamp();
-                    await server.InfoAsync(cancellationToken).ConfigureAwait(false);
-                    best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
-                }
-
-                rtts[entry.ServerId] = best;
+                rtts[entry.ServerId] = await server.MeasureRoundTripSecondsAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
             }
             catch (RpcException)
             {

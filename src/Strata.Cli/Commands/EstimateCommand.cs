@@ -71,6 +71,7 @@ internal static class EstimateCommand
             profile = result.Profile,
             calibration = result.CalibrationSource,
             performanceModel = result.ModelName,
+            pricedBy = result.PricedBy,
             expectedError = result.ExpectedError,
             promptTokens = result.Options.PromptTokens,
             outputTokens = result.Options.OutputTokens,
@@ -91,8 +92,7 @@ internal static class EstimateCommand
         };
     }
 
-    private static string Describe(Strata.Performance.Calibration.ExpectedError e) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"prefill median {e.PrefillMedianPercent:F1}% / p90 {e.PrefillP90Percent:F1}%, decode median {e.DecodeMedianPercent:F1}% / p90 {e.DecodeP90Percent:F1}% ({e.Basis})");
+    private static string Describe(Strata.Performance.Calibration.ExpectedError e) => DeploymentExpectedError.Describe(e);
 
     private static void Render(IAnsiConsole console, EstimateResult result)
     {
@@ -116,15 +116,23 @@ internal static class EstimateCommand
         table.AddRow("Largest batch that fits", e.MaxBatch.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (result.ExpectedError is { } expected)
         {
-            table.AddRow("Expected error: operators", Markup.Escape(Describe(expected.Operators)));
+            if (expected.Operators is { } operators)
+            {
+                table.AddRow("Expected error: operators", Markup.Escape(Describe(operators)));
+            }
+
             table.AddRow("Expected error: end to end", Markup.Escape(Describe(expected.EndToEnd)));
             if (expected.Note is { } note)
             {
                 table.AddRow("Not validated", Markup.Escape(note));
             }
         }
+        else
+        {
+            table.AddRow("Expected error", "not scored (interpolation of this deployment's own measurements)");
+        }
 
-        table.Caption($"{Markup.Escape(result.ModelName)} model: {Markup.Escape(result.CalibrationSource)}");
+        table.Caption($"Priced by {Markup.Escape(result.PricedBy)} ({Markup.Escape(result.ModelName)} model): {Markup.Escape(result.CalibrationSource)}");
         console.Write(table);
     }
 }

@@ -66,10 +66,11 @@ internal static class ProvisionCommand
             };
             var catalog = context.Catalog(parseResult);
             ProvisioningResult? result = null;
+            var pricing = SimulationService.Pricing(options.Simulation, catalog);
             if (parseResult.GetValue(json))
             {
                 result = ProvisioningSearch.Run(options, catalog, cancellationToken: cancellationToken);
-                Json.Write(context.Output, result);
+                Json.Write(context.Output, WithPricing(result, pricing));
                 return Task.FromResult(0);
             }
 
@@ -79,9 +80,22 @@ internal static class ProvisionCommand
                 result = ProvisioningSearch.Run(options, catalog, new Progress(task), cancellationToken);
             });
             Render(context.Console, result!);
+            Pricing.Render(context.Console, pricing);
             return Task.FromResult(0);
         });
         return command;
+    }
+
+    /// <summary>The result's JSON object with <c>pricedBy</c> added (every field of <see cref="ProvisioningResult"/> kept as it was).</summary>
+    private static System.Text.Json.Nodes.JsonObject WithPricing(ProvisioningResult result, IReadOnlyList<ScoredModel> pricing)
+    {
+        using var buffer = new StringWriter(CultureInfo.InvariantCulture);
+        Json.Write(buffer, result);
+        var node = System.Text.Json.Nodes.JsonNode.Parse(buffer.ToString())!.AsObject();
+        using var pricedBy = new StringWriter(CultureInfo.InvariantCulture);
+        Json.Write(pricedBy, Pricing.Json(pricing));
+        node["pricedBy"] = System.Text.Json.Nodes.JsonNode.Parse(pricedBy.ToString());
+        return node;
     }
 
     private static void Render(IAnsiConsole console, ProvisioningResult result)

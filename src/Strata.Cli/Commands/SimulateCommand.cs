@@ -92,6 +92,7 @@ internal static class SimulateCommand
             var sweepPoints = new List<RateSweepPoint>();
             var sweepRuns = reportDirectory is null ? [] : SweepRuns(runs, sweepFactors);
             var asJson = parseResult.GetValue(json);
+            var pricing = runs.Select(r => SimulationService.Pricing(r.Item2, catalog)).ToArray();
             if (asJson)
             {
                 foreach (var (label, run) in runs)
@@ -127,14 +128,15 @@ internal static class SimulateCommand
                 : SimulationReport.Write(reportDirectory, [.. results.Select(r => new ReportRun(r.Label, r.Result))], sweepPoints);
             if (asJson)
             {
-                var payload = loaded is null ? ToJson(results[0].Result) : new { scenario = loaded.Name, results = results.Select(r => ToJson(r.Result)) };
+                var payload = loaded is null ? ToJson(results[0].Result, pricing[0]) : new { scenario = loaded.Name, results = results.Select((r, i) => ToJson(r.Result, pricing[i])) };
                 Json.Write(context.Output, reportDirectory is null ? payload : new { result = payload, report = written });
                 return Task.FromResult(0);
             }
 
-            foreach (var (_, result) in results)
+            for (var i = 0; i < results.Count; i++)
             {
-                Render(context.Console, result);
+                Render(context.Console, results[i].Result);
+                Pricing.Render(context.Console, pricing[i]);
             }
 
             foreach (var path in written)
@@ -187,9 +189,10 @@ internal static class SimulateCommand
         return sweepRuns;
     }
 
-    internal static object ToJson(SimulationResult r) => new
+    internal static object ToJson(SimulationResult r, IReadOnlyList<ScoredModel> pricing) => new
     {
         design = r.Design,
+        pricedBy = Pricing.Json(pricing),
         scheduler = r.Scheduler,
         requests = r.Requests,
         completed = r.Completed,

@@ -6,6 +6,7 @@ using Strata.Cli.Output;
 using Strata.Core;
 using Strata.Core.Models;
 using Strata.Core.Network;
+using Strata.Performance.Estimation;
 using Strata.Planning.Split;
 
 namespace Strata.Cli.Commands;
@@ -38,6 +39,7 @@ internal static class SplitCommand
         {
             var catalog = context.Catalog(parseResult);
             SplitInstance problem;
+            IReadOnlyList<ScoredModel> pricing = [];
             if (parseResult.GetValue(instance) is { } path)
             {
                 problem = SplitInstanceJson.Load(path);
@@ -48,7 +50,7 @@ internal static class SplitCommand
                 var clientId = parseResult.GetValue(client) ?? throw new StrataException("--client-device is required with --model (see 'strata catalog devices').");
                 var clientDevice = catalog.Device(clientId);
                 var memoryGib = parseResult.GetValue(memory);
-                problem = SplitCostBuilder.Build(new SplitCostRequest
+                var request = new SplitCostRequest
                 {
                     Model = catalog.Model(modelId),
                     ClientDevice = clientDevice,
@@ -59,7 +61,9 @@ internal static class SplitCommand
                     SlaSeconds = parseResult.GetValue(sla),
                     ClientMemoryBudgetBytes = memoryGib is { } g ? g * (1L << 30) : clientDevice.MemoryBytes,
                     Precision = parseResult.GetValue(precision) is { } p ? PrecisionInfo.Parse(p, "--precision") : Precision.Fp16,
-                });
+                };
+                problem = SplitCostBuilder.Build(request);
+                pricing = [SplitCostBuilder.ScoredModelOn(request, request.ClientDevice), SplitCostBuilder.ScoredModelOn(request, request.ServerDevice)];
             }
 
             var name = parseResult.GetValue(algorithm)!;
@@ -73,12 +77,21 @@ internal static class SplitCommand
 
             if (parseResult.GetValue(json))
             {
-                var objects = plans.Select(p => ToJson(p.Name, p.Plan, p.PlanSeconds, problem)).ToArray();
+                var objects = plans.Select(p => ToJson(p.Name, p.Plan, p.PlanSeconds, problem, pricing)).ToArray();
                 Json.Write(context.Output, objects.Length == 1 ? objects[0] : objects);
                 return 0;
             }
 
             Render(context.Console, problem, plans);
+            if (pricing.Count > 0)
+            {
+                Pricing.Render(context.Console, pricing);
+            }
+            else
+            {
+                context.Console.MarkupLine("[grey]Priced by[/] the instance file's own per-layer costs (not scored by Strata's validation).");
+            }
+
             var first = plans[0].Plan;
             if (!first.Feasible)
             {
@@ -91,9 +104,10 @@ internal static class SplitCommand
         return command;
     }
 
-    private static object ToJson(string algorithm, SplitPlan plan, double planSeconds, SplitInstance problem) => new
+    private static object ToJson(string algorithm, SplitPlan plan, double planSeconds, SplitInstance problem, IReadOnlyList<ScoredModel> pricing) => new
     {
         algorithm,
+        pricedBy = pricing.Count > 0 ? Pricing.Json(pricing) : null,
         feasible = plan.Feasible,
         meetsSla = plan.MeetsSla,
         fitsClientMemory = plan.FitsClientMemory,

@@ -43,6 +43,7 @@ internal static class SwarmCommand
             {
                 topology = instance.Network.Name,
                 costs = instance.Costs.Name,
+                pricedBy = instance.Costs.Pricing,
                 forwarding = instance.Forwarding,
                 servers = instance.Servers.Count,
                 clients = instance.Clients.Count,
@@ -88,6 +89,7 @@ internal static class SwarmCommand
         }
 
         context.Console.Write(table);
+        PrintPricing(context, instance);
         foreach (var r in rows.Where(r => r.Plan.Note is not null).DistinctBy(r => r.Placement))
         {
             context.Console.WriteLine($"{r.Placement}: {r.Plan.Note}");
@@ -116,6 +118,7 @@ internal static class SwarmCommand
             {
                 topology = instance.Network.Name,
                 costs = instance.Costs.Name,
+                pricedBy = instance.Costs.Pricing,
                 layers = instance.LayerCount,
                 placements = plans.Select(p => new
                 {
@@ -159,7 +162,16 @@ internal static class SwarmCommand
             context.Console.Write(table);
         }
 
+        PrintPricing(context, instance);
         return 0;
+    }
+
+    private static void PrintPricing(CliContext context, SwarmInstance instance)
+    {
+        foreach (var line in instance.Costs.Pricing)
+        {
+            context.Console.MarkupLine($"[grey]Priced by[/] {Markup.Escape(line)}");
+        }
     }
 
     /// <summary>The flags shared by <c>swarm</c> and <c>swarm plan</c> (recursive options).</summary>

@@ -29,4 +29,8 @@ public static class ValidatedErrors
         ["h100-80gb"] = new("end-to-end Splitwise times of a model left out of the H100 serving-overhead fit (strata calibrate --holdout model --json, endToEnd)", 8.8, 33.3, 17.2, 26.0),
         ["h100-80gb-pcap"] = new("end-to-end Splitwise times of a model left out of the power-capped H100 serving-overhead fit (strata calibrate --holdout model --json, endToEnd)", 14.3, 43.0, 19.7, 28.0),
     };
+
+    /// <summary>A deployment's own Splitwise measurements predicted by the roofline fitted to the rest of them (20% of the configurations held out, seed 42; docs/validation.md section 1).</summary>
+    public static ExpectedError CalibratedHeldOutConfigurations { get; } =
+        new("held-out Splitwise configurations of the deployment predicted by the roofline fitted to its other measurements (strata calibrate --seed 42)", 3.7, 20.6, 2.3, 7.5);
 }

@@ -16,6 +16,9 @@ public sealed record EstimateResult(
     /// <summary>Name of the performance model used (<c>roofline</c>, <c>device</c>, <c>measured</c>).</summary>
     public string ModelName { get; init; } = "roofline";
 
-    /// <summary>The error the prediction's kind of transfer scored in validation; null when the model was fitted to this deployment's own measurements.</summary>
+    /// <summary>Which kind of scored model priced it (<see cref="ScoredModel.CalibratedKind"/>, <see cref="ScoredModel.DeviceKind"/>, <see cref="ScoredModel.MeasuredKind"/>).</summary>
+    public string PricedBy { get; init; } = ScoredModel.DeviceKind;
+
+    /// <summary>The error the prediction's kind of model scored in validation (held-out configurations for a calibrated roofline, cross-model transfer for the device model); null only for the unscored measured interpolation.</summary>
     public DeploymentExpectedError? ExpectedError { get; init; }
 }

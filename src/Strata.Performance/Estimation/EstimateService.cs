@@ -1,10 +1,8 @@
 using Strata.Core;
 using Strata.Core.Catalogs;
 using Strata.Core.Hardware;
-using Strata.Performance.Calibration;
 using Strata.Performance.Memory;
 using Strata.Performance.Operators;
-using Strata.Performance.Profiles;
 
 namespace Strata.Performance.Estimation;
 
@@ -45,25 +43,12 @@ public static class EstimateService
         return (model, source);
     }
 
-    /// <summary>The performance model the options ask for, where its numbers come from, and the error its kind of transfer scored in validation (null when fitted to the deployment's own measurements).</summary>
+    /// <summary>The performance model the options ask for, where its numbers come from, and the error its kind of prediction scored in validation (null only for the unscored measured interpolation).</summary>
+    /// <remarks>The same choice as <see cref="ScoredModel.For"/>, which the simulator and the planners use.</remarks>
     public static (IPerformanceModel Model, string Source, DeploymentExpectedError? ExpectedError) PerformanceModelWithError(Deployment deployment, PerformanceProfile profile, string? profileCsv)
     {
-        ArgumentNullException.ThrowIfNull(deployment);
-        var table = profileCsv is null ? ProfileTable.BuiltIn : ProfileTable.Load(profileCsv);
-        if (profile == PerformanceProfile.Measured)
-        {
-            return (new MeasuredProfileModel(deployment, table), $"interpolated from measured rows of {ProfileKey.Of(deployment)} in {table.Origin}", null);
-        }
-
-        var (rows, _) = ProfileScreening.Screen(table.RowsFor(ProfileKey.Of(deployment)));
-        if (rows.Count > 0 && deployment.Precision is Core.Models.Precision.Fp16 or Core.Models.Precision.Bf16)
-        {
-            var (roofline, fitted) = CalibratedRoofline.For(deployment, table);
-            return (roofline, fitted, null);
-        }
-
-        var (device, source) = DeviceModels.For(deployment);
-        return (device, source, DeploymentExpectedError.For(deployment));
+        var scored = ScoredModel.For(deployment, profile, profileCsv);
+        return (scored.Model, scored.Source, scored.ExpectedError);
     }
 
     /// <summary>Estimates the options' requests.</summary>
@@ -72,9 +57,9 @@ public static class EstimateService
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var deployment = ResolveDeployment(options, catalog);
-        var (performance, source, expected) = PerformanceModelWithError(deployment, options.Profile, options.ProfileCsv);
+        var scored = ScoredModel.For(deployment, options.Profile, options.ProfileCsv);
         var memory = new MemoryModel(deployment, options.MemoryUtilization);
-        var estimate = RequestEstimator.Estimate(performance, memory, options.PromptTokens, options.OutputTokens, options.Batch);
-        return new EstimateResult(deployment, options.Profile, source, options, estimate) { ModelName = performance.Name, ExpectedError = expected };
+        var estimate = RequestEstimator.Estimate(scored.Model, memory, options.PromptTokens, options.OutputTokens, options.Batch);
+        return new EstimateResult(deployment, options.Profile, scored.Source, options, estimate) { ModelName = scored.Model.Name, PricedBy = scored.Kind, ExpectedError = scored.ExpectedError };
     }
 }

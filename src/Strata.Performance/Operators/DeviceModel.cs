@@ -12,8 +12,12 @@ namespace Strata.Performance.Operators;
 /// memory efficiency, whichever is slower); all-reduces come from the measured NCCL curve of the GPU's node when there
 /// is one, else a ring all-reduce over the machine's link; the step and per-sequence terms and the attention
 /// efficiency and the large-step factor come from the Splitwise end-to-end measurements (<see cref="ServingOverhead"/>).
+/// As an <see cref="IBlockCostModel"/> (what the split and swarm planners price blocks with), <c>k</c> blocks cost
+/// <c>k x ((operators + attention) / large-step factor + 2 all-reduces + host overhead)</c> and the head the rest of the
+/// step: <c>(embedding + LM head) / large-step factor + s x sequence</c>, so <c>L</c> blocks plus the head are exactly
+/// <see cref="StepSeconds"/>.
 /// </remarks>
-public sealed class DeviceModel : IPerformanceModel
+public sealed class DeviceModel : IPerformanceModel, IBlockCostModel
 {
     private readonly LayerShape _shape;
     private readonly DeviceRates _rates;
@@ -84,6 +88,38 @@ public sealed class DeviceModel : IPerformanceModel
             return 0;
         }
 
+        var (layer, communication, embedding, head) = Terms(batch);
+        return (_layers * layer + embedding + head) / Overhead.LargeStepFactor(batch.Tokens)
+            + _layers * (communication + Overhead.LayerSeconds) + Overhead.SequenceSeconds * batch.Sequences;
+    }
+
+    /// <inheritdoc />
+    public double BlocksSeconds(int blockCount, in BatchShape batch)
+    {
+        if (blockCount <= 0 || batch.IsEmpty)
+        {
+            return 0;
+        }
+
+        var (layer, communication, _, _) = Terms(batch);
+        return blockCount * ((layer / Overhead.LargeStepFactor(batch.Tokens)) + communication + Overhead.LayerSeconds);
+    }
+
+    /// <inheritdoc />
+    public double HeadSeconds(in BatchShape batch)
+    {
+        if (batch.IsEmpty)
+        {
+            return 0;
+        }
+
+        var (_, _, embedding, head) = Terms(batch);
+        return ((embedding + head) / Overhead.LargeStepFactor(batch.Tokens)) + Overhead.SequenceSeconds * batch.Sequences;
+    }
+
+    /// <summary>One layer's operators and attention, its two all-reduces, the embedding and the LM head, seconds.</summary>
+    private (double Layer, double Communication, double Embedding, double Head) Terms(in BatchShape batch)
+    {
         double tokens = batch.Tokens;
         double sequences = batch.Sequences;
         var p = Parameters;
@@ -101,8 +137,7 @@ public sealed class DeviceModel : IPerformanceModel
 
         var embedding = OperatorCosts.Seconds(p, _rates, LayerOperator.Embedding, _shape, tokens, tp);
         var head = OperatorCosts.GemmSeconds(p, _rates, sequences, (double)_shape.VocabularySize / _tensorParallel, _shape.HiddenSize);
-        return (_layers * (operators + attention) + embedding + head) / Overhead.LargeStepFactor(tokens)
-            + _layers * (communication + Overhead.LayerSeconds) + Overhead.SequenceSeconds * sequences;
+        return (operators + attention, communication, embedding, head);
     }
 
     /// <summary>One all-reduce of <paramref name="bytes"/> over the tensor-parallel group.</summary>

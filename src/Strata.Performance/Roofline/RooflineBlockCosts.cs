@@ -12,11 +12,15 @@ public sealed class RooflineBlockCosts : IBlockCostModel
     private readonly RooflineModel _one;
     private readonly RooflineModel _two;
 
-    /// <summary>Per-block costs of <paramref name="deployment"/>'s model on its machine with <paramref name="calibration"/> (the default factors when null).</summary>
-    public RooflineBlockCosts(Deployment deployment, RooflineCalibration? calibration = null)
+    /// <summary>Per-block costs of <paramref name="deployment"/>'s model on its machine with <paramref name="calibration"/>.</summary>
+    /// <remarks>
+    /// The planners do not build these themselves: they price blocks through <see cref="Estimation.ScoredModel"/>, which
+    /// uses a roofline only with factors fitted to the deployment's own measurements.
+    /// </remarks>
+    public RooflineBlockCosts(Deployment deployment, RooflineCalibration calibration)
     {
         ArgumentNullException.ThrowIfNull(deployment);
-        calibration ??= RooflineCalibration.Default;
+        ArgumentNullException.ThrowIfNull(calibration);
         _one = new RooflineModel(new Deployment(deployment.Model with { LayerCount = 1 }, deployment.Machine, deployment.Precision), calibration);
         _two = new RooflineModel(new Deployment(deployment.Model with { LayerCount = 2 }, deployment.Machine, deployment.Precision), calibration);
         Deployment = deployment;
@@ -47,4 +51,19 @@ public sealed class RooflineBlockCosts : IBlockCostModel
 
     /// <summary>FLOPs of one block over <paramref name="batch"/> (per device of the tensor-parallel group).</summary>
     public double BlockFlops(in BatchShape batch) => batch.IsEmpty ? 0 : Math.Max(0, _two.Cost(batch).Flops - _one.Cost(batch).Flops);
+
+    /// <summary>FLOPs of one block of <paramref name="deployment"/>'s model over <paramref name="batch"/>, per device of the tensor-parallel group: <c>(2 n P + 4 h pairs) / t</c> (projections and MLP, then QK^T and AV).</summary>
+    /// <remarks>The roofline's own count, which no calibration factor changes; the split planner's server-load unit.</remarks>
+    public static double FlopsPerBlock(Deployment deployment, in BatchShape batch)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        if (batch.IsEmpty)
+        {
+            return 0;
+        }
+
+        var model = deployment.Model;
+        var pairs = batch.PrefillAttentionPairs + batch.DecodeContextTokens;
+        return ((2.0 * batch.Tokens * model.ParametersPerBlock) + (4.0 * model.HiddenSize * pairs)) / deployment.TensorParallel;
+    }
 }

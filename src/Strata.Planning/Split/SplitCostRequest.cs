@@ -3,7 +3,7 @@ using Strata.Core;
 using Strata.Core.Hardware;
 using Strata.Core.Models;
 using Strata.Core.Network;
-using Strata.Performance.Roofline;
+using Strata.Performance.Estimation;
 
 namespace Strata.Planning.Split;
 
@@ -38,14 +38,14 @@ public sealed record SplitCostRequest
     /// <summary>Weight precision on both sides (default fp16); activations and KV cache are 16-bit unless fp32.</summary>
     public Precision Precision { get; init; } = Precision.Fp16;
 
-    /// <summary>Roofline factors for both devices (default <see cref="RooflineCalibration.Default"/>).</summary>
-    public RooflineCalibration Calibration { get; init; } = RooflineCalibration.Default;
-
-    /// <summary>Per-block times of the client's device (a measured, calibrated or runtime profile); null: the roofline with <see cref="Calibration"/>.</summary>
+    /// <summary>Per-block times of the client's device (a measured or runtime profile); null: the scored model of the model on the client device (<see cref="ScoredModel.For"/>, what the simulator uses).</summary>
     public IBlockCostModel? ClientCosts { get; init; }
 
-    /// <summary>Per-block times of the server's device; null: the roofline with <see cref="Calibration"/>.</summary>
+    /// <summary>Per-block times of the server's device; null: the scored model of the model on the server device (<see cref="ScoredModel.For"/>).</summary>
     public IBlockCostModel? ServerCosts { get; init; }
+
+    /// <summary>The deployment of the model on one <paramref name="device"/> at the request's precision (what each side's costs price).</summary>
+    public Deployment DeploymentOn(DeviceSpec device) => new(Model, MachineSpec.Of(device), Precision);
 
     /// <summary>Checks every field is in range.</summary>
     /// <exception cref="StrataException">A field is out of range; the message names it and its value.</exception>
@@ -55,10 +55,8 @@ public sealed record SplitCostRequest
         ArgumentNullException.ThrowIfNull(ClientDevice);
         ArgumentNullException.ThrowIfNull(ServerDevice);
         ArgumentNullException.ThrowIfNull(Link);
-        ArgumentNullException.ThrowIfNull(Calibration);
         Model.Validate();
         Link.Validate("Split link");
-        Calibration.Validate();
         if (PromptTokens < 1)
         {
             throw new StrataException($"Split request: prompt tokens is {PromptTokens}; expected a positive integer.");

@@ -3,11 +3,11 @@ using Strata.Core.Hardware;
 using Strata.Core.Models;
 using Strata.Performance;
 using Strata.Performance.Memory;
-using Strata.Performance.Roofline;
+using Strata.Performance.Estimation;
 
 namespace Strata.Planning.Swarm;
 
-/// <summary>Where a swarm's costs come from: the paper's calibrated BLOOM-176B constants, or the roofline model.</summary>
+/// <summary>Where a swarm's costs come from: the paper's calibrated BLOOM-176B constants, or the scored performance model of each device.</summary>
 public static class SwarmCostPresets
 {
     /// <summary>Name of the calibrated preset.</summary>
@@ -59,12 +59,32 @@ public static class SwarmCostPresets
         return new SwarmCosts(PaperPresetName, 70, 1.32e9, 2.0 * 14336 * 2, perTokenOverheadSeconds, 67e-3, 0.7049e-3, 0, devices) { HiddenSize = 14336 };
     }
 
-    /// <summary>Costs of <paramref name="model"/> at <paramref name="precision"/> on each of <paramref name="devices"/> from the roofline model.</summary>
+    /// <summary>The same as <see cref="FromPerformanceModel"/> (named for <c>--costs roofline</c>, which predates the device model).</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="devices">The servers' devices.</param>
+    /// <param name="precision">Weight precision.</param>
+    /// <param name="promptTokens">Prompt length of a request.</param>
+    /// <param name="outputTokens">Output tokens of a request.</param>
+    /// <param name="perTokenOverheadSeconds">Software overhead per hop per decode step.</param>
+    /// <param name="blockCosts">Per-block times by device (a measured or runtime profile); null: each device's scored model.</param>
+    public static SwarmCosts FromRoofline(
+        ModelArchitecture model,
+        IEnumerable<DeviceSpec> devices,
+        Precision precision,
+        int promptTokens,
+        int outputTokens,
+        double perTokenOverheadSeconds = DefaultPerTokenOverheadSeconds,
+        Func<DeviceSpec, IBlockCostModel>? blockCosts = null) =>
+        FromPerformanceModel(model, devices, precision, promptTokens, outputTokens, perTokenOverheadSeconds, blockCosts);
+
+    /// <summary>Costs of <paramref name="model"/> at <paramref name="precision"/> on each of <paramref name="devices"/>, each device priced by the model the simulator and <c>strata estimate</c> use for it (<see cref="ScoredModel.For"/>).</summary>
     /// <remarks>
-    /// One block's time is the model with two blocks minus the model with one (as the split planner): decode at the
-    /// mid-session context <c>prompt + output / 2</c>, prefill fitted as a line through 1 and 1,024 tokens. Memory is
-    /// 90% of the device's; block and cache bytes come from <see cref="MemoryModel"/>. Hidden states travel at 2 bytes
-    /// per value (4 at fp32).
+    /// One block's time is <see cref="IBlockCostModel.BlocksSeconds"/> of one block on one device (a server hosts its
+    /// blocks on one device): decode at the mid-session context <c>prompt + output / 2</c>, prefill fitted as a line
+    /// through 1 and 1,024 tokens. By default that is the roofline fitted to the deployment's own measurements where it
+    /// has some, else the per-device model; <see cref="SwarmCosts.Pricing"/> says which, with its validated error.
+    /// Memory is 90% of the device's; block and cache bytes come from <see cref="MemoryModel"/>. Hidden states travel at
+    /// 2 bytes per value (4 at fp32).
     /// </remarks>
     /// <param name="model">The model.</param>
     /// <param name="devices">The servers' devices.</param>
@@ -72,9 +92,9 @@ public static class SwarmCostPresets
     /// <param name="promptTokens">Prompt length of a request.</param>
     /// <param name="outputTokens">Output tokens of a request.</param>
     /// <param name="perTokenOverheadSeconds">Software overhead per hop per decode step.</param>
-    /// <param name="blockCosts">Per-block times by device (a measured, calibrated or runtime profile); null: the roofline with default factors.</param>
+    /// <param name="blockCosts">Per-block times by device (a measured or runtime profile); null: each device's scored model.</param>
     /// <exception cref="StrataException">A device has no FLOP/s figure for the precision.</exception>
-    public static SwarmCosts FromRoofline(
+    public static SwarmCosts FromPerformanceModel(
         ModelArchitecture model,
         IEnumerable<DeviceSpec> devices,
         Precision precision,
@@ -86,6 +106,8 @@ public static class SwarmCostPresets
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(devices);
         var byId = new Dictionary<string, SwarmDeviceCosts>(StringComparer.Ordinal);
+        var pricing = new List<string>();
+        var kinds = new SortedSet<string>(StringComparer.Ordinal);
         MemoryModel? memory = null;
         foreach (var device in devices)
         {
@@ -96,7 +118,21 @@ public static class SwarmCostPresets
 
             var machine = MachineSpec.Of(device);
             memory ??= new MemoryModel(new Deployment(model, machine, precision));
-            var costs = blockCosts?.Invoke(device) ?? new RooflineBlockCosts(new Deployment(model, machine, precision));
+            IBlockCostModel costs;
+            if (blockCosts is not null)
+            {
+                costs = blockCosts(device);
+                kinds.Add(costs.Name);
+                pricing.Add($"{device.Id}: {costs.Name} (given; not scored by Strata's validation)");
+            }
+            else
+            {
+                var scored = ScoredModel.For(new Deployment(model, machine, precision));
+                costs = scored.Blocks;
+                kinds.Add(scored.Kind);
+                pricing.Add(scored.Describe());
+            }
+
             var decode = costs.BlocksSeconds(1, BatchShape.Decode(1, promptTokens + Math.Max(1, outputTokens / 2)));
             var prefill1 = costs.BlocksSeconds(1, BatchShape.Prefill(1, 1));
             var prefill1024 = costs.BlocksSeconds(1, BatchShape.Prefill(1, 1024));
@@ -114,7 +150,7 @@ public static class SwarmCostPresets
         }
 
         return new SwarmCosts(
-            $"roofline:{model.Id}/{PrecisionInfo.Name(precision)}",
+            $"{string.Join('+', kinds)}:{model.Id}/{PrecisionInfo.Name(precision)}",
             model.LayerCount,
             memory.WeightsBytesPerBlock,
             memory.KvBytesPerTokenPerBlock,
@@ -126,6 +162,7 @@ public static class SwarmCostPresets
         {
             HiddenSize = model.HiddenSize,
             KeyValueGroups = Math.Max(1, model.AttentionHeadCount / model.KeyValueHeadCount),
+            Pricing = pricing,
         };
     }
 }

@@ -1,7 +1,7 @@
 namespace Strata.Planning.Swarm;
 
 /// <summary>The cost model of a swarm: block and cache sizes, software overheads and per-device block times.</summary>
-/// <param name="Name">Where the numbers come from (<c>bloom-176b-paper</c>, or <c>roofline:model/precision</c>).</param>
+/// <param name="Name">Where the numbers come from (<c>bloom-176b-paper</c>, or <c>kind:model/precision</c> with the kind of performance model, e.g. <c>device-model:llama-2-70b/int4</c>).</param>
 /// <param name="LayerCount">Blocks of the model (<c>L</c>).</param>
 /// <param name="BlockBytes">Weights of one block (<c>s_m</c>).</param>
 /// <param name="CacheBytesPerBlockPerToken">Attention cache of one token in one block.</param>
@@ -26,6 +26,9 @@ public sealed record SwarmCosts(
 
     /// <summary>Query heads per key/value head (1: multi-head attention); PETALS sizes its cache for 16,384 tokens instead of 4,096 when above 1.</summary>
     public int KeyValueGroups { get; init; } = 1;
+
+    /// <summary>Per device, which performance model priced its blocks and the error validation found for it (empty for constants such as the paper's).</summary>
+    public IReadOnlyList<string> Pricing { get; init; } = [];
 
     /// <summary>The costs of <paramref name="deviceId"/>.</summary>
     /// <exception cref="Core.StrataException">The cost model has no numbers for the device.</exception>

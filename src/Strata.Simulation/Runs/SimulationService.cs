@@ -42,7 +42,26 @@ public static class SimulationService
         return new Deployment(model, machine, model.NativePrecision);
     }
 
-    /// <summary>A simulator of <paramref name="design"/> with the options' model and performance profile.</summary>
+    /// <summary>The scored models that price the machines of the options' design and the reference deployment (the same choice <see cref="CreateSimulator"/> makes, for tables and JSON).</summary>
+    /// <returns>One entry per distinct deployment: the reference (always <see cref="PerformanceProfile.Roofline"/>'s choice) last.</returns>
+    public static IReadOnlyList<ScoredModel> Pricing(SimulateOptions options, Catalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(catalog);
+        var design = options.CustomDesign ?? ClusterDesigns.Create(options.Design, catalog, options.Machines, options.PromptMachines, options.TokenMachines, options.Routing);
+        var model = options.Architecture ?? catalog.Model(options.Model);
+        var priced = design.Pools.Select(pool => pool.Machine).DistinctBy(machine => machine.Id)
+            .Select(machine => ScoredModel.For(new Deployment(model, machine, model.NativePrecision), options.Profile)).ToList();
+        var reference = ReferenceDeployment(model, catalog);
+        if (options.Profile != PerformanceProfile.Roofline || !priced.Any(p => p.Deployment.Machine.Id == reference.Machine.Id && p.Deployment.TensorParallel == reference.TensorParallel))
+        {
+            priced.Add(ScoredModel.For(reference));
+        }
+
+        return priced;
+    }
+
+    /// <summary>A simulator of <paramref name="design"/> with the options' model and performance profile, every machine priced by <see cref="ScoredModel.For"/>.</summary>
     public static ClusterSimulator CreateSimulator(ClusterDesign design, SimulateOptions options, Catalog catalog)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -52,8 +71,8 @@ public static class SimulationService
         return new ClusterSimulator(
             design,
             model,
-            deployment => EstimateService.PerformanceModel(deployment, options.Profile, null).Model,
-            EstimateService.PerformanceModel(reference, PerformanceProfile.Roofline, null).Model,
+            deployment => ScoredModel.For(deployment, options.Profile).Model,
+            ScoredModel.For(reference).Model,
             options.Cluster);
     }
 }

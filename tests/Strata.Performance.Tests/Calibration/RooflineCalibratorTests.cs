@@ -44,6 +44,13 @@ public sealed class RooflineCalibratorTests
         Assert.InRange(result.TokenTime.MedianPercent, 0, 10);
         Assert.InRange(result.TokenTime.P90Percent, 0, 25);
         Assert.True(result.PromptTime.Count >= 240, "at least 4 configurations x 5 rows x 12 deployments are scored");
+
+        // What planning commands print as a calibrated deployment's expected error is this run's result (within 1 point).
+        var recorded = ValidatedErrors.CalibratedHeldOutConfigurations;
+        Assert.Equal(result.PromptTime.MedianPercent, recorded.PrefillMedianPercent, 1.0);
+        Assert.Equal(result.PromptTime.P90Percent, recorded.PrefillP90Percent, 1.0);
+        Assert.Equal(result.TokenTime.MedianPercent, recorded.DecodeMedianPercent, 1.0);
+        Assert.Equal(result.TokenTime.P90Percent, recorded.DecodeP90Percent, 1.0);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Strata.Performance.Calibration;
 using Strata.Core;
 using Strata.Core.Catalogs;
 using Strata.Performance.Estimation;
@@ -58,7 +59,11 @@ public sealed class RequestEstimatorTests
         Assert.StartsWith("fitted", measured.CalibrationSource);
         Assert.StartsWith("operators from a100 parameters", unmeasured.CalibrationSource);
         Assert.Equal("device", unmeasured.ModelName);
-        Assert.Null(measured.ExpectedError);
+        Assert.Equal(ScoredModel.CalibratedKind, measured.PricedBy);
+        Assert.Equal(ScoredModel.DeviceKind, unmeasured.PricedBy);
+        Assert.NotNull(measured.ExpectedError);
+        Assert.Null(measured.ExpectedError.Operators);
+        Assert.Equal(ValidatedErrors.CalibratedHeldOutConfigurations, measured.ExpectedError.EndToEnd);
         Assert.NotNull(unmeasured.ExpectedError);
         Assert.Contains("l4 has no operator or end-to-end measurements", unmeasured.ExpectedError.Note);
         Assert.Equal(8, measured.Deployment.TensorParallel);

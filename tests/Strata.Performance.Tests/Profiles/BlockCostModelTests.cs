@@ -19,7 +19,7 @@ public sealed class BlockCostModelTests
         foreach (var deployment in new[] { TestDeployments.TinyOnRound(), TestDeployments.Catalog("llama-2-70b", "h100-80gb", 8), TestDeployments.Catalog("llama-2-7b", "a100-80gb", 1) })
         {
             var whole = new RooflineModel(deployment, RooflineCalibration.Default);
-            var blocks = new RooflineBlockCosts(deployment);
+            var blocks = new RooflineBlockCosts(deployment, RooflineCalibration.Default);
             foreach (var shape in Shapes)
             {
                 var cost = whole.Cost(shape);
@@ -35,7 +35,7 @@ public sealed class BlockCostModelTests
     {
         var deployment = TestDeployments.Catalog("llama-2-70b", "h100-80gb", 8);
         var measured = new MeasuredProfileModel(deployment, ProfileTable.BuiltIn);
-        var scaled = new ScaledBlockCosts(measured, new RooflineBlockCosts(deployment));
+        var scaled = new ScaledBlockCosts(measured, new RooflineBlockCosts(deployment, RooflineCalibration.Default));
         Assert.Equal("measured", scaled.Name);
         foreach (var shape in Shapes)
         {

@@ -4,7 +4,10 @@ using Strata.Core.Hardware;
 using Strata.Core.Models;
 using Strata.Core.Network;
 using Strata.Performance;
+using Strata.Performance.Calibration;
+using Strata.Performance.Estimation;
 using Strata.Performance.Memory;
+using Strata.Performance.Operators;
 using Strata.Performance.Roofline;
 using Strata.Planning.Split;
 
@@ -32,27 +35,98 @@ public sealed class SplitCostBuilderTests
     }
 
     [Fact]
-    public void Block_times_and_the_client_lm_head_add_up_to_the_full_model_without_overheads()
+    public void Block_times_and_the_client_head_add_up_to_the_device_models_own_prediction_of_the_request()
     {
+        // Closed form: llama-2-7b has no measurement on either device, so both sides are priced by the device model,
+        // whose step is linear in the layer count: L blocks + head = its step for the whole model, and k blocks = the
+        // step of a (j + k)-layer model less that of a j-layer one, summed over the request's steps.
         var request = Request("llama-2-7b", promptTokens: 64, outputTokens: 8, slaSeconds: 1000);
-        var client = new RooflineModel(new Deployment(request.Model, MachineSpec.Of(request.ClientDevice), Precision.Fp16), RooflineCalibration.Default);
-        var server = new RooflineModel(new Deployment(request.Model, MachineSpec.Of(request.ServerDevice), Precision.Fp16), RooflineCalibration.Default);
-        double clientSeconds = 0, serverFlops = 0;
+        var (client, _) = DeviceModels.For(request.DeploymentOn(request.ClientDevice));
+        var (server, _) = DeviceModels.For(request.DeploymentOn(request.ServerDevice));
+        var (serverSix, _) = DeviceModels.For(new Deployment(request.Model with { LayerCount = 6 }, MachineSpec.Of(request.ServerDevice), Precision.Fp16));
+        var (serverOne, _) = DeviceModels.For(new Deployment(request.Model with { LayerCount = 1 }, MachineSpec.Of(request.ServerDevice), Precision.Fp16));
+        double clientRequestSeconds = 0, serverFiveBlocksSeconds = 0, serverFlops = 0;
         foreach (var shape in Steps(64, 8))
         {
-            var cost = client.Cost(shape);
-            clientSeconds += cost.TotalSeconds - cost.OverheadSeconds;
-            serverFlops += server.Cost(shape).Flops;
+            clientRequestSeconds += client.StepSeconds(shape);
+            serverFiveBlocksSeconds += serverSix.StepSeconds(shape) - serverOne.StepSeconds(shape);
+            serverFlops += new RooflineModel(server.Deployment, RooflineCalibration.Ideal).Cost(shape).Flops;
         }
 
         var instance = SplitCostBuilder.Build(request);
 
+        Assert.Equal(ScoredModel.DeviceKind, SplitCostBuilder.ScoredModelOn(request, request.ClientDevice).Kind);
+        Assert.Equal(ScoredModel.DeviceKind, SplitCostBuilder.ScoredModelOn(request, request.ServerDevice).Kind);
         var headSeconds = request.SlaSeconds - instance.SlaSeconds;
         Assert.True(headSeconds > 0);
-        Assert.Equal(clientSeconds, (32 * instance.Layers[0].ClientSeconds) + headSeconds, 9);
+        Assert.Equal(clientRequestSeconds, (32 * instance.Layers[0].ClientSeconds) + headSeconds, clientRequestSeconds * 1e-9);
+        Assert.Equal(serverFiveBlocksSeconds, 5 * instance.Layers[0].ServerSeconds, serverFiveBlocksSeconds * 1e-9);
         var headFlops = 8 * 2.0 * 32000 * 4096;
         Assert.Equal(serverFlops, (32 * instance.Layers[0].ServerLoad) + headFlops, serverFlops * 1e-12);
         Assert.True(instance.Layers[0].ServerSeconds < instance.Layers[0].ClientSeconds, "An A100 should be faster than a phone.");
+    }
+
+    [Fact]
+    public void A_model_absent_from_every_table_gets_a_device_model_plan_not_default_factors()
+    {
+        var request = Request("mistral-7b", promptTokens: 128, outputTokens: 32, slaSeconds: 1000) with { ServerDevice = Catalog.BuiltIn.Device("l4") };
+        var server = SplitCostBuilder.ScoredModelOn(request, request.ServerDevice);
+        var expected = Steps(128, 32).Sum(shape => server.Blocks.BlocksSeconds(1, shape));
+        var defaults = new RooflineBlockCosts(request.DeploymentOn(request.ServerDevice), RooflineCalibration.Default);
+        var defaultSeconds = Steps(128, 32).Sum(shape => defaults.BlocksSeconds(1, shape));
+
+        var instance = SplitCostBuilder.Build(request);
+
+        Assert.Equal(ScoredModel.DeviceKind, server.Kind);
+        Assert.IsType<DeviceModel>(server.Blocks);
+        Assert.Equal(ValidatedErrors.OperatorsFromOtherGpu["a100"], server.ExpectedError!.Operators);
+        Assert.Equal(expected, instance.Layers[0].ServerSeconds, expected * 1e-12);
+        Assert.True(Math.Abs(instance.Layers[0].ServerSeconds - defaultSeconds) > 0.05 * defaultSeconds,
+            $"device-model block time {instance.Layers[0].ServerSeconds} s should differ from the default factors' {defaultSeconds} s");
+    }
+
+    [Fact]
+    public void Dp_matches_exhaustive_search_on_instances_priced_by_the_scored_models()
+    {
+        // Real costs (device model on phones, laptops, edge boxes and GPUs; the calibrated roofline nowhere at TP 1), models
+        // cut to at most 24 blocks so that exhaustive search can check every plan.
+        var dp = new ParetoDpSplitPlanner();
+        var exhaustive = new ExhaustiveSplitPlanner();
+        var random = new Random(1313);
+        var models = new[] { "llama-2-7b", "mistral-7b", "qwen2-7b", "phi-3-mini", "llama-3-8b" };
+        var clients = new[] { "snapdragon-8-gen-3", "laptop-core-i7-13700h", "jetson-agx-orin-64gb" };
+        var servers = new[] { "a100-80gb", "h100-80gb", "l4", "a10g" };
+        int feasible = 0, mixed = 0;
+        const int Instances = 120;
+        for (var n = 0; n < Instances; n++)
+        {
+            var model = Catalog.BuiltIn.Model(models[n % models.Length]);
+            var layers = random.Next(4, ExhaustiveSplitPlanner.MaxLayers - 7);
+            var request = new SplitCostRequest
+            {
+                Model = model with { LayerCount = layers },
+                ClientDevice = Catalog.BuiltIn.Device(clients[n % clients.Length]),
+                ServerDevice = Catalog.BuiltIn.Device(servers[(n / 3) % servers.Length]),
+                Link = new LinkSpec(random.NextDouble() * 0.05, (1 + (random.NextDouble() * 99)) * 1.25e5, "random link"),
+                PromptTokens = random.Next(16, 512),
+                OutputTokens = random.Next(2, 48),
+                SlaSeconds = 0.5 + (random.NextDouble() * 20),
+                ClientMemoryBudgetBytes = random.NextDouble() * 8e9,
+            };
+            var instance = SplitCostBuilder.Build(request);
+
+            var plan = dp.Plan(instance);
+            var oracle = exhaustive.Plan(instance);
+
+            var context = $"instance {n} ({model.Id} x {layers} on {request.ClientDevice.Id}/{request.ServerDevice.Id}, SLA {request.SlaSeconds:F2} s): dp {plan.AssignmentText} vs exhaustive {oracle.AssignmentText}";
+            Assert.True(oracle.Feasible == plan.Feasible, $"Feasibility differs for {context}.");
+            Assert.True(Math.Abs(oracle.ServerLoad - plan.ServerLoad) <= 1e-9 * Math.Max(1, oracle.ServerLoad), $"Server load differs for {context}.");
+            feasible += plan.Feasible ? 1 : 0;
+            mixed += plan.Feasible && plan.ClientLayerCount > 0 && plan.ClientLayerCount < layers ? 1 : 0;
+        }
+
+        Assert.InRange(feasible, Instances / 5, Instances - 1);
+        Assert.True(mixed >= Instances / 10, $"Only {mixed} plans split the model between client and server.");
     }
 
     [Fact]

@@ -52,8 +52,7 @@ public sealed class LiveSwarm : ISwarmLoad
         var n = servers.Count;
         var devices = new Dictionary<string, SwarmDeviceCosts>(StringComparer.Ordinal);
         var swarmServers = new SwarmServer[n];
-        var delays = new double[n + 1, n + 1];
-        var bandwidths = new double[n + 1, n + 1];
+        var hubDelays = new double[n + 1]; // the client at the hub, each server half its round trip away
         var firsts = new int[n];
         var counts = new int[n];
         for (var j = 0; j < n; j++)
@@ -66,27 +65,14 @@ public sealed class LiveSwarm : ISwarmLoad
             devices[device.DeviceId] = device;
             swarmServers[j] = new SwarmServer(s.Id, j + 1, device);
             var halfRtt = (s.RttSeconds > 0 ? s.RttSeconds : 0) / 2;
-            delays[0, j + 1] = halfRtt;
-            delays[j + 1, 0] = halfRtt;
+            hubDelays[j + 1] = halfRtt;
             var first = Math.Max(0, s.FirstBlock);
             var end = Math.Min(s.EndBlock, request.EndBlock);
             (firsts[j], counts[j]) = end > first && end > request.FirstBlock ? (first, end - first) : (0, 0);
         }
 
-        for (var a = 0; a <= n; a++)
-        {
-            for (var b = 0; b <= n; b++)
-            {
-                bandwidths[a, b] = double.PositiveInfinity;
-                if (a > 0 && b > 0 && a != b)
-                {
-                    delays[a, b] = delays[a, 0] + delays[0, b];
-                }
-            }
-        }
-
         var costs = new SwarmCosts("live", request.EndBlock, 1, 0, options.HopOverheadSeconds, options.HopOverheadSeconds, 0, 0, devices);
-        var network = new NodeLatencies("live", ["client", .. servers.Select(s => s.Id)], delays, bandwidths);
+        var network = NodeLatencies.Star("live", ["client", .. servers.Select(s => s.Id)], hubDelays);
         Instance = new SwarmInstance(costs, network, swarmServers, [new SwarmClient("client", 0)], request.PromptTokens, request.OutputTokens);
         Placement = new SwarmPlacement(firsts, counts);
     }

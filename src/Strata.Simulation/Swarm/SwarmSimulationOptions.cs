@@ -47,22 +47,59 @@ public sealed record SwarmSimulationOptions
     /// <summary>First ban of a server after a failed allocation (PETALS' <c>ban_timeout</c>, 15 s), doubled for each further failure in a row.</summary>
     public double BanSeconds { get; init; } = 15;
 
-    /// <summary>Paper artefact (off by default): a fixed delay added to every request routed by PETALS' routing (the authors' scripts: 250 s).</summary>
+    /// <summary>
+    /// Paper artefact (off by default): a fixed delay in every request routed by PETALS' routing (the authors' scripts:
+    /// 250 s). As in the scripts, the session holds its cache slots through it (it is part of the request's time, which
+    /// sets when the slots free).
+    /// </summary>
     public double PetalsAllocationDelaySeconds { get; init; }
 
-    /// <summary>Paper artefact (off by default): a fixed delay added to every request routed by any other policy (the authors' scripts: 60 s).</summary>
+    /// <summary>Paper artefact (off by default): the same for every request routed by any other policy (the authors' scripts: 60 s).</summary>
     public double ProposedAllocationDelaySeconds { get; init; }
 
-    /// <summary>Paper artefact (off by default): a fixed initial delay added to every request (the authors' scripts: 70 ms).</summary>
+    /// <summary>Paper artefact (off by default): a fixed initial delay in every request, slots held through it (the authors' scripts: 70 ms).</summary>
     public double InitialDelaySeconds { get; init; }
 
-    /// <summary>These options with the paper's scripts' constants switched on: 250 s / 60 s allocation delays and the 70 ms initial delay.</summary>
+    /// <summary>
+    /// Paper artefact (off by default): a session that queued for cache starts at the first retry of PETALS' client
+    /// back-off (1, 2, 4, ... s apart, at most 60 s; cumulative 1, 3, 7, 15, ... s after arrival) at or after its slots
+    /// free, holding them from then on. The authors' scripts wait this way for every routing policy (WS-RR included);
+    /// it applies to sessions that queue (WS-RR, the shortest path, PETALS routing under <see cref="SwarmWaiting.Queue"/>).
+    /// </summary>
+    public bool RetryScheduleWaits { get; init; }
+
+    /// <summary>
+    /// These options with the paper's scripts' artefacts switched on: 250 s / 60 s allocation delays and the 70 ms initial
+    /// delay (held in the cache), waits rounded up to PETALS' retry schedule.
+    /// </summary>
     public SwarmSimulationOptions WithPaperArtefacts() => this with
     {
         PetalsAllocationDelaySeconds = PaperPetalsAllocationDelaySeconds,
         ProposedAllocationDelaySeconds = PaperProposedAllocationDelaySeconds,
         InitialDelaySeconds = PaperInitialDelaySeconds,
+        RetryScheduleWaits = true,
     };
+
+    /// <summary>
+    /// The wait PETALS' client back-off turns a wait of <paramref name="waitSeconds"/> into: the first retry at or after
+    /// it, retries 1, 2, 4, ... s apart, at most 60 s apart (the authors' <c>WS_RR.m</c> and <c>Petals_online.m</c>).
+    /// </summary>
+    /// <param name="waitSeconds">Time from arrival until the slots free.</param>
+    public static double RetryScheduleSeconds(double waitSeconds)
+    {
+        if (!(waitSeconds > 0) || !double.IsFinite(waitSeconds))
+        {
+            return Math.Max(0, waitSeconds);
+        }
+
+        double retry = 0;
+        for (var n = 0; retry < waitSeconds; n++)
+        {
+            retry += Math.Min(Math.Pow(2, n), 60);
+        }
+
+        return retry;
+    }
 
     /// <summary>Checks ranges.</summary>
     /// <exception cref="StrataException">A value is out of range.</exception>

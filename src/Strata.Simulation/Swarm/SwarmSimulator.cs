@@ -37,6 +37,7 @@ public sealed partial class SwarmSimulator
     private readonly int[] _announced;
     private readonly Dictionary<(int Client, int Server), (double Until, int Failures)> _bans = [];
     private readonly bool _petalsWaiting;
+    private readonly double _artefactDelaySeconds;
     private readonly LoadView _load;
     private SwarmPlacement _placement;
     private int _replans;
@@ -62,6 +63,7 @@ public sealed partial class SwarmSimulator
         _alive = new bool[n];
         _announced = new int[n];
         _petalsWaiting = options.Waiting == SwarmWaiting.Petals && routing is PetalsRouting;
+        _artefactDelaySeconds = (routing is PetalsRouting ? options.PetalsAllocationDelaySeconds : options.ProposedAllocationDelaySeconds) + options.InitialDelaySeconds;
         for (var j = 0; j < n; j++)
         {
             _holders[j] = [];
@@ -154,10 +156,8 @@ public sealed partial class SwarmSimulator
             held += _capacity[j] - _freeSlots[j];
         }
 
-        // The paper's artefacts (off unless asked for): constants added to every request's time, not waits in the model.
-        var added = (_routing is PetalsRouting ? _options.PetalsAllocationDelaySeconds : _options.ProposedAllocationDelaySeconds) + _options.InitialDelaySeconds;
         var outcomes = _sessions.Select(s => new SwarmRequestOutcome(
-            s.Request, s.Client, s.ArrivalSeconds, s.FirstStartSeconds + added, s.FirstTokenSeconds + added, s.CompletionSeconds + added,
+            s.Request, s.Client, s.ArrivalSeconds, s.FirstStartSeconds, s.FirstTokenSeconds, s.CompletionSeconds,
             _instance.OutputTokens, s.Retries, s.FailureReason, s.FirstRouteCostSeconds)).ToArray();
         return new SwarmSimulationResult(outcomes, held, _replans) { FirstRoutes = [.. _sessions.Select(s => s.FirstHops)] };
     }
@@ -243,7 +243,7 @@ public sealed partial class SwarmSimulator
 
         session.Hops = [.. session.Hops.Take(session.HeldHops), .. route.Hops];
         session.ReplayFrom = session.HeldHops;
-        session.ExpectedReleaseSeconds = startSeconds + PathRequestSeconds(session);
+        session.ExpectedReleaseSeconds = startSeconds + IdleSeconds(session, startSeconds, queued: !_petalsWaiting) + PathRequestSeconds(session);
         if (_petalsWaiting)
         {
             AllocateOrRetry(session, route);
@@ -270,7 +270,7 @@ public sealed partial class SwarmSimulator
             }
 
             session.AllocationFailures = 0;
-            Start(session);
+            Start(session, queued: false);
             return;
         }
 
@@ -332,12 +332,35 @@ public sealed partial class SwarmSimulator
 
             session.Pending = false;
             _pending.RemoveAt(p--);
-            Start(session);
+            Start(session, queued: true);
         }
     }
 
-    private void Start(SwarmSession session)
+    /// <summary>
+    /// The paper's artefacts between a session taking its slots at <paramref name="startSeconds"/> and its first work
+    /// (zero unless switched on, and only on its first start): the scripts' allocation and initial delays, and for a
+    /// session that <paramref name="queued"/>, the rest of the wait up to the next retry of PETALS' back-off schedule.
+    /// </summary>
+    private double IdleSeconds(SwarmSession session, double startSeconds, bool queued)
     {
+        if (!double.IsNaN(session.FirstStartSeconds))
+        {
+            return 0;
+        }
+
+        var delay = _artefactDelaySeconds;
+        var waited = startSeconds - session.ArrivalSeconds;
+        if (queued && _options.RetryScheduleWaits && waited > 0)
+        {
+            delay += SwarmSimulationOptions.RetryScheduleSeconds(waited) - waited;
+        }
+
+        return delay;
+    }
+
+    private void Start(SwarmSession session, bool queued)
+    {
+        var idle = IdleSeconds(session, _now, queued);
         for (var h = session.HeldHops; h < session.Hops.Count; h++)
         {
             var hop = session.Hops[h];
@@ -371,14 +394,14 @@ public sealed partial class SwarmSimulator
 
         step += _instance.ExitSecondsPerToken(session.Client, previous);
         prefill += _instance.ExitPromptSeconds(session.Client, previous);
-        session.PhaseStartSeconds = _now;
+        session.PhaseStartSeconds = _now + idle;
         session.PhasePrefillSeconds = prefill;
         session.StepSeconds = step;
-        var completion = _now + prefill + ((_instance.OutputTokens - session.TokensBefore - 1) * step);
+        var completion = session.PhaseStartSeconds + prefill + ((_instance.OutputTokens - session.TokensBefore - 1) * step);
         session.ExpectedReleaseSeconds = completion;
         if (double.IsNaN(session.FirstTokenSeconds) && session.TokensBefore == 0)
         {
-            session.FirstTokenSeconds = _now + prefill;
+            session.FirstTokenSeconds = session.PhaseStartSeconds + prefill;
         }
 
         _events.Enqueue(completion, new SwarmEvent(SwarmEventKind.Completion, session.Request, session.Version));

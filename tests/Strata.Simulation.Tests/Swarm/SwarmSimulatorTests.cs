@@ -160,15 +160,67 @@ public sealed class SwarmSimulatorTests
     }
 
     [Fact]
-    public void Paper_artefact_delays_add_their_constants_per_request()
+    public void Paper_artefact_delays_add_their_constants_per_request_when_nothing_waits()
     {
+        // One request alone: nothing can queue behind it, so the held delays add exactly their constants.
         var instance = Paper();
-        var options = new SwarmSimulationOptions { RateRequestsPerSecond = 0.1, Requests = 20, Seed = 1 };
+        var options = new SwarmSimulationOptions { RateRequestsPerSecond = 0.1, Requests = 1, Seed = 1 };
         var plain = Run(instance, "petals", "petals", options);
         var artefacts = Run(instance, "petals", "petals", options.WithPaperArtefacts());
-        Assert.Equal(plain.MeanPerTokenSeconds + ((250 + 0.070) / 64), artefacts.MeanPerTokenSeconds, 6);
+        Assert.Equal(plain.MeanPerTokenSeconds + ((250 + 0.070) / 64), artefacts.MeanPerTokenSeconds, 1e-9);
+        Assert.Equal(plain.MeanTtftSeconds + 250 + 0.070, artefacts.MeanTtftSeconds, 1e-9);
         var proposed = Run(instance, "cg-bp", "ws-rr", options.WithPaperArtefacts());
-        Assert.Equal(Run(instance, "cg-bp", "ws-rr", options).MeanPerTokenSeconds + ((60 + 0.070) / 64), proposed.MeanPerTokenSeconds, 6);
+        Assert.Equal(Run(instance, "cg-bp", "ws-rr", options).MeanPerTokenSeconds + ((60 + 0.070) / 64), proposed.MeanPerTokenSeconds, 1e-9);
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(0.5, 1)]
+    [InlineData(1, 1)]
+    [InlineData(1.01, 3)]
+    [InlineData(3, 3)]
+    [InlineData(4, 7)]
+    [InlineData(40, 63)]
+    [InlineData(64, 123)]
+    [InlineData(123, 123)]
+    [InlineData(124, 183)]
+    public void Retry_schedule_rounds_a_wait_up_to_petals_cumulative_back_off(double waitSeconds, double expectedSeconds)
+    {
+        // Retries 1, 2, 4, 8, 16, 32, then 60 s apart: cumulative 1, 3, 7, 15, 31, 63, 123, 183, ... s.
+        Assert.Equal(expectedSeconds, SwarmSimulationOptions.RetryScheduleSeconds(waitSeconds), 9);
+    }
+
+    [Fact]
+    public void Paper_artefact_delays_hold_the_cache_so_the_next_session_waits_through_them_and_starts_on_a_retry()
+    {
+        // One A100 with every block and cache for exactly one session (70 session-block slots). Two requests close
+        // together: the second waits for the first's completion, which under the artefacts includes the first's held 60.07 s;
+        // it then starts its own work at the next retry of the back-off schedule (1, 3, 7, ... s after its arrival).
+        var costs = SwarmCostPresets.Bloom176bPaper();
+        var slotBytes = costs.CacheBytesPerBlockPerToken * (20 + 128);
+        var one = SwarmLayout.Build(SwarmCostPresets.Bloom176bPaper(a100MemoryBytes: (70 * costs.BlockBytes) + (70.5 * slotBytes)), ClusteredTopology.Create(), true, [SwarmCostPresets.A100], 1, 20, 128, 0);
+        IPlacementPolicy policy = new ConservativeGreedyPlacement();
+        Assert.Equal(70, policy.CacheSlots(one, 0, 70));
+        var placement = new SwarmPlacement([0], [70]);
+        var options = new SwarmSimulationOptions { RateRequestsPerSecond = 1, Requests = 2, Seed = 5 };
+        var plain = new SwarmSimulator(one, placement, policy, new WaitingShortestPathRouting(), options).Run().Outcomes;
+        var paper = new SwarmSimulator(one, placement, policy, new WaitingShortestPathRouting(), options.WithPaperArtefacts()).Run().Outcomes;
+        var service = plain[0].CompletionSeconds - plain[0].ArrivalSeconds;
+        Assert.Equal(0, plain[0].WaitSeconds);
+        Assert.True(plain[1].ArrivalSeconds < plain[0].CompletionSeconds, "the second request must arrive while the first runs");
+
+        // Without artefacts the second starts the moment the first releases.
+        Assert.Equal(plain[0].CompletionSeconds, plain[1].FirstStartSeconds, 9);
+        Assert.Equal(plain[0].CompletionSeconds + service, plain[1].CompletionSeconds, 9);
+
+        // With them: the first holds its slots for 60.07 s more; the second takes them then and works from its next retry.
+        var delay = SwarmSimulationOptions.PaperProposedAllocationDelaySeconds + SwarmSimulationOptions.PaperInitialDelaySeconds;
+        Assert.Equal(plain[0].ArrivalSeconds + delay + service, paper[0].CompletionSeconds, 9);
+        Assert.Equal(paper[0].CompletionSeconds, paper[1].FirstStartSeconds, 9);
+        var waited = paper[0].CompletionSeconds - paper[1].ArrivalSeconds;
+        var retry = SwarmSimulationOptions.RetryScheduleSeconds(waited);
+        Assert.True(retry > waited, $"waited {waited} s, retried at {retry} s");
+        Assert.Equal(paper[1].ArrivalSeconds + retry + delay + service, paper[1].CompletionSeconds, 9);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using Strata.Core.Catalogs;
 using Strata.Core.Workload;
 using Strata.Performance;
 using Strata.Performance.Estimation;
+using Strata.Performance.Profiles;
 using Strata.Planning.Pools;
 using Strata.Simulation.Cluster;
 using Strata.Simulation.Workloads;
@@ -52,7 +53,9 @@ public static class SimulationService
         return new ClusterSimulator(
             design,
             model,
-            deployment => EstimateService.PerformanceModel(deployment, options.Profile, null).Model,
+            deployment => options.SplitwiseSimDatabase
+                ? new SplitwiseSimDatabaseModel(deployment, ProfileTable.BuiltIn)
+                : EstimateService.PerformanceModel(deployment, options.Profile, null).Model,
             EstimateService.PerformanceModel(reference, PerformanceProfile.Roofline, null).Model,
             options.Cluster);
     }

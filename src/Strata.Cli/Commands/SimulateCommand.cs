@@ -36,6 +36,22 @@ internal static class SimulateCommand
         var burstiness = new Option<double>("--burstiness") { Description = "Gamma arrivals: squared coefficient of variation of the gaps (1 = Poisson).", DefaultValueFactory = _ => 1.0, HelpName = "cv2" };
         var profile = new Option<string>("--profile") { Description = "Performance model of the machines: roofline (calibrated) or measured.", DefaultValueFactory = _ => "roofline", HelpName = "kind" };
         profile.AcceptOnlyFromAmong("roofline", "measured");
+        var perf = new Option<string?>("--perf") { Description = "Step pricing: roofline, measured, or splitwisesim-db (SplitwiseSim's database lookup). Overrides --profile.", HelpName = "kind" };
+        perf.AcceptOnlyFromAmong("roofline", "measured", "splitwisesim-db");
+        var batching = new Option<string?>("--batching") { Description = "Batch formation: mixed (default), prefill-first, chunked, splitwise-mls.", HelpName = "policy" };
+        batching.AcceptOnlyFromAmong("mixed", "prefill-first", "chunked", "splitwise-mls");
+        var tokenBudget = new Option<int?>("--token-budget") { Description = "Most tokens per iteration (default 2048).", HelpName = "tokens" };
+        var maxSeqs = new Option<int?>("--max-seqs") { Description = "Most sequences per iteration (default 256).", HelpName = "n" };
+        var memoryUtil = new Option<double?>("--memory-util") { Description = "Share of device memory for weights and KV cache (default 0.9).", HelpName = "fraction" };
+        var kvTransfer = new Option<string?>("--kv-transfer") { Description = "KV transfer rule: all-links (default), one-link, fixed (SplitwiseSim: after prefill at --kv-rate GiB/s).", HelpName = "rule" };
+        kvTransfer.AcceptOnlyFromAmong("all-links", "one-link", "fixed");
+        var kvRate = new Option<double?>("--kv-rate") { Description = "Rate of the fixed KV-transfer rule, GiB/s (default 200).", HelpName = "gibps" };
+        var lengths = new Option<string?>("--lengths") { Description = "With --arrivals and a trace: paired (one row's prompt and output, default) or independent (each column drawn on its own, as SplitwiseSim).", HelpName = "draw" };
+        lengths.AcceptOnlyFromAmong("paired", "independent");
+        var compat = new Option<string?>("--compat") { Description = "Preset of another simulator's rules: splitwisesim (perf, routing, batching, limits, KV transfer and workload construction). Flags given beside it override.", HelpName = "name" };
+        compat.AcceptOnlyFromAmong("splitwisesim");
+        var requestsCsv = new Option<string?>("--requests-csv") { Description = "Write one row per request (arrival, prompt, output, TTFT, E2E, machines, preemptions) to this CSV file.", HelpName = "file" };
+        var iterationsCsv = new Option<string?>("--iterations-csv") { Description = "Write one row per iteration (machine, start, duration, prompt tokens, decodes) to this CSV file.", HelpName = "file" };
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 0, HelpName = "n" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
         var scenario = new Option<string?>("--scenario") { Description = "Run a scenario file instead of flags: each design it names (or its own machine pools) on its workload.", HelpName = "file" };
@@ -44,6 +60,7 @@ internal static class SimulateCommand
         var command = new Command("simulate", "Simulate a workload on a cluster design (Splitwise phase splitting or baselines) and report latency percentiles, SLO attainment, throughput, cost and power.")
         {
             scenario, trace, rate, duration, requests, model, design, machines, promptMachines, tokenMachines, routing, prompt, output, arrivals, burstiness, profile, seed, json, report, sweep,
+            perf, batching, tokenBudget, maxSeqs, memoryUtil, kvTransfer, kvRate, lengths, compat, requestsCsv, iterationsCsv,
         };
         command.Validators.Add(result =>
         {
@@ -76,6 +93,10 @@ internal static class SimulateCommand
                     Seed = parseResult.GetValue(seed),
                 },
             };
+            options = SimulationFlags.Apply(options, parseResult.GetValue(compat), parseResult.GetValue(perf), parseResult.GetValue(batching), parseResult.GetValue(tokenBudget), parseResult.GetValue(maxSeqs), parseResult.GetValue(memoryUtil), parseResult.GetValue(kvTransfer), parseResult.GetValue(kvRate), parseResult.GetValue(lengths));
+            var requestsCsvPath = parseResult.GetValue(requestsCsv);
+            var iterationsCsvPath = parseResult.GetValue(iterationsCsv);
+            options = options with { Cluster = options.Cluster with { KeepRequestOutcomes = options.Cluster.KeepRequestOutcomes || requestsCsvPath is not null, KeepIterations = iterationsCsvPath is not null } };
             var reportDirectory = parseResult.GetValue(report);
             var sweepFactors = reportDirectory is null ? [] : ParseFactors(parseResult.GetValue(sweep)!);
             var catalog = context.Catalog(parseResult);
@@ -123,18 +144,35 @@ internal static class SimulateCommand
                 });
             }
 
+            if (requestsCsvPath is not null)
+            {
+                SimulationCsv.WriteRequests(requestsCsvPath, results[0].Result);
+            }
+
+            if (iterationsCsvPath is not null)
+            {
+                SimulationCsv.WriteIterations(iterationsCsvPath, results[0].Result);
+            }
+
             IReadOnlyList<string> written = reportDirectory is null
                 ? []
                 : SimulationReport.Write(reportDirectory, [.. results.Select(r => new ReportRun(r.Label, r.Result))], sweepPoints);
             if (asJson)
             {
-                var payload = loaded is null ? ToJson(results[0].Result, pricing[0]) : new { scenario = loaded.Name, results = results.Select((r, i) => ToJson(r.Result, pricing[i])) };
+                var payload = loaded is null
+                    ? ToJson(results[0].Result, pricing[0], SplitwiseSimCompat.Rules(options))
+                    : new { scenario = loaded.Name, results = results.Select((r, i) => ToJson(r.Result, pricing[i], SplitwiseSimCompat.Rules(runs[i].Item2))) };
                 Json.Write(context.Output, reportDirectory is null ? payload : new { result = payload, report = written });
                 return Task.FromResult(0);
             }
 
             for (var i = 0; i < results.Count; i++)
             {
+                foreach (var rule in SplitwiseSimCompat.Rules(runs[i].Item2))
+                {
+                    context.Console.MarkupLine($"[grey]{Markup.Escape(rule)}[/]");
+                }
+
                 Render(context.Console, results[i].Result);
                 Pricing.Render(context.Console, pricing[i]);
             }
@@ -189,8 +227,9 @@ internal static class SimulateCommand
         return sweepRuns;
     }
 
-    internal static object ToJson(SimulationResult r, IReadOnlyList<ScoredModel> pricing) => new
+    internal static object ToJson(SimulationResult r, IReadOnlyList<ScoredModel> pricing, IReadOnlyList<string>? rules = null) => new
     {
+        rules,
         design = r.Design,
         pricedBy = Pricing.Json(pricing),
         scheduler = r.Scheduler,

@@ -122,6 +122,7 @@ internal static class CatalogReader
         }
 
         var single = MachineSpec.Of(device, (int)count);
+        var nics = ReadNetworkInterfaces(entry, where);
         return single with
         {
             Id = new MachineId(id),
@@ -129,8 +130,26 @@ internal static class CatalogReader
             Interconnect = entry.TryGetProperty("interconnect", out var link) && link.ValueKind == JsonValueKind.Object ? ReadLink(link, $"{where} interconnect") : single.Interconnect,
             PowerWatts = OptionalNumber(entry, "powerWatts", where) ?? single.PowerWatts,
             PricePerHour = OptionalNumber(entry, "pricePerHour", where) ?? single.PricePerHour,
+            NetworkInterfaceCount = nics?.Count ?? 0,
+            NetworkInterfaceBytesPerSecond = nics?.BytesPerSecond ?? 0,
             Source = OptionalString(entry, "source") ?? single.Source,
         };
+    }
+
+    private static (int Count, double BytesPerSecond)? ReadNetworkInterfaces(JsonElement entry, string where)
+    {
+        if (!entry.TryGetProperty("networkInterfaces", out var nics) || nics.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var count = PositiveNumber(Required(nics, "count", $"{where} networkInterfaces"), $"{where} networkInterfaces.count");
+        if (count != Math.Floor(count))
+        {
+            throw new StrataException($"{where} field 'networkInterfaces.count' is {count}; expected a positive integer.");
+        }
+
+        return ((int)count, PositiveNumber(Required(nics, "bandwidthBytesPerSecond", $"{where} networkInterfaces"), $"{where} networkInterfaces.bandwidthBytesPerSecond"));
     }
 
     private static LinkSpec ReadLink(JsonElement link, string where) =>

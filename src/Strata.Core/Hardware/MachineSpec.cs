@@ -21,6 +21,12 @@ public sealed record MachineSpec
     /// <summary>Device-to-device link (per device, one direction); <see langword="null"/> for a one-device machine.</summary>
     public LinkSpec? Interconnect { get; init; }
 
+    /// <summary>Network interfaces (NICs) that leave the machine, for KV transfers between machines; 0 when the catalog does not say.</summary>
+    public int NetworkInterfaceCount { get; init; }
+
+    /// <summary>Speed of one network interface, one direction, in bytes per second; 0 when the catalog does not say.</summary>
+    public double NetworkInterfaceBytesPerSecond { get; init; }
+
     /// <summary>Power of the whole machine.</summary>
     public double PowerWatts { get; init; }
 

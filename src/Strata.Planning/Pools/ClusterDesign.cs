@@ -22,8 +22,8 @@ public sealed record ClusterDesign(string Name, IReadOnlyList<MachinePool> Pools
 /// <summary>The designs of the Splitwise paper by name, with pool sizes as parameters.</summary>
 /// <remarks>
 /// Machines are DGX boxes of 8 GPUs from the catalog (<c>dgx-a100</c>, <c>dgx-h100</c>, <c>dgx-h100-pcap</c>).
-/// Network (KV transfer) bandwidth per machine is InfiniBand as in the paper: 200 Gbit/s on A100 machines,
-/// 400 Gbit/s on H100 machines. Splitwise-HHcap caps the token machines' H100s.
+/// Network (KV transfer) bandwidth per link is the catalog machine's NIC speed (InfiniBand as in the paper: 200 Gbit/s on
+/// A100 machines, 400 Gbit/s on H100 machines); each DGX has 8 such links (the simulator's KV-transfer rule decides how many a transfer uses). Splitwise-HHcap caps the token machines' H100s.
 /// </remarks>
 public static class ClusterDesigns
 {
@@ -31,7 +31,7 @@ public static class ClusterDesigns
     public static IReadOnlyList<string> Names { get; } = ["baseline-a100", "baseline-h100", "splitwise-aa", "splitwise-hh", "splitwise-ha", "splitwise-hhcap"];
 
     /// <summary>Scheduler names for baseline designs.</summary>
-    public static IReadOnlyList<string> BaselineSchedulers { get; } = ["shortest-queue", "round-robin", "least-loaded"];
+    public static IReadOnlyList<string> BaselineSchedulers { get; } = ["shortest-queue", "round-robin", "least-loaded", "token-jsq"];
 
     /// <summary>Builds a design by name.</summary>
     /// <param name="name">One of <see cref="Names"/>.</param>
@@ -51,7 +51,12 @@ public static class ClusterDesigns
         }
 
         const double A100Network = 200e9 / 8, H100Network = 400e9 / 8;
-        MachinePool Pool(string machine, int count, MachineRole role, double network) => new(catalog.Machine(machine), count, role, network);
+        MachinePool Pool(string machine, int count, MachineRole role, double network)
+        {
+            var spec = catalog.Machine(machine);
+            return new(spec, count, role, spec.NetworkInterfaceBytesPerSecond > 0 ? spec.NetworkInterfaceBytesPerSecond : network);
+        }
+
         var lower = name.ToLowerInvariant();
         if (lower.StartsWith("baseline-", StringComparison.Ordinal))
         {
@@ -101,6 +106,7 @@ public static class ClusterDesigns
             "splitwise" => new SplitwiseScheduler(),
             "round-robin" => new RoundRobinScheduler(),
             "least-loaded" => new LeastLoadedScheduler(),
+            "token-jsq" => new TokenJsqScheduler(),
             _ => new ShortestQueueScheduler(),
         };
     }

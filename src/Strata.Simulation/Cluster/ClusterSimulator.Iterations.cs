@@ -4,12 +4,13 @@ namespace Strata.Simulation.Cluster;
 
 public sealed partial class ClusterSimulator
 {
-    /// <summary>Forms and starts the next iteration of an idle machine, if it has work.</summary>
+    /// <summary>Forms and starts the next iteration of an idle machine, if it has work, by the batching policy.</summary>
     /// <remarks>
-    /// Every running decode takes one token (allocating a KV block when it crosses a block boundary, preempting the
-    /// youngest running request when none is free); then prompts are admitted first-come first-served while the
-    /// step stays within the token and sequence budgets and their KV blocks fit. The first prompt of a step is
-    /// admitted even past the token budget (a long prompt runs with the decodes rather than starving).
+    /// Decodes in a step take one token each, allocating a KV block when they cross a block boundary and preempting
+    /// the youngest running request when none is free. Prompts are admitted first-come first-served while the step
+    /// stays within the token budget and the sequence limit and their KV blocks fit; the first prompt of a step is
+    /// admitted even past the budget (a long prompt runs rather than starving), except in chunked batching, which
+    /// cuts it into chunks. See <see cref="BatchingPolicy"/> and docs/simulator.md for each policy's rule.
     /// </remarks>
     private void TryStartIteration(SimulatedMachine machine)
     {
@@ -18,8 +19,76 @@ public sealed partial class ClusterSimulator
             return;
         }
 
+        machine.BatchPrefill.Clear();
+        machine.BatchChunks.Clear();
+        int decodes;
+        long tokens;
+        switch (_options.Batching)
+        {
+            case BatchingPolicy.PrefillFirst:
+                tokens = AdmitPrompts(machine, 0, 0);
+                decodes = machine.BatchPrefill.Count > 0 ? 0 : AllocateDecodes(machine, Math.Min(machine.Running.Count, _options.MaxBatchRequests));
+                break;
+            case BatchingPolicy.SplitwiseMls:
+                tokens = AdmitPrompts(machine, 0, 0);
+                var room = Math.Min(_options.MaxBatchRequests - machine.BatchPrefill.Count, machine.BatchPrefill.Count > 0 ? _options.MaxBatchTokens - tokens : Math.Max(1, _options.MaxBatchTokens));
+                decodes = AllocateDecodes(machine, (int)Math.Clamp(room, 0, machine.Running.Count));
+                break;
+            case BatchingPolicy.Chunked:
+                decodes = AllocateDecodes(machine, Math.Min(machine.Running.Count, _options.MaxBatchRequests));
+                tokens = AdmitChunks(machine, decodes);
+                break;
+            default:
+                decodes = AllocateDecodes(machine, Math.Min(machine.Running.Count, _options.MaxBatchRequests));
+                tokens = AdmitPrompts(machine, decodes, decodes);
+                break;
+        }
+
+        machine.BatchDecodeCount = decodes;
+        if (tokens + decodes == 0 && machine.BatchPrefill.Count == 0)
+        {
+            return;
+        }
+
+        var shape = default(BatchShape);
+        if (decodes > 0)
+        {
+            long decodeContext = 0;
+            for (var i = 0; i < decodes; i++)
+            {
+                var r = machine.Running[i];
+                decodeContext += _requests[r].PromptTokens + _generated[r];
+            }
+
+            shape = new BatchShape(0, 0, 0, 0, decodes, decodeContext);
+        }
+
+        for (var i = 0; i < machine.BatchPrefill.Count; i++)
+        {
+            var r = machine.BatchPrefill[i];
+            shape += BatchShape.Prefill(1, machine.BatchChunks[i], _prefilled[r]);
+        }
+
+        if (shape.IsEmpty)
+        {
+            return;
+        }
+
+        machine.Busy = true;
+        machine.IterationStartSeconds = _now;
+        machine.Iterations++;
+        _iterations++;
+        var duration = machine.Performance.StepSeconds(shape);
+        _iterationLog?.Add(new IterationRecord(machine.Index, _now, duration, shape.PrefillTokens, decodes));
+        _events.Enqueue(_now + duration, new SimulationEvent(SimulationEventKind.IterationDone, machine.Index));
+    }
+
+    /// <summary>Gives the first <paramref name="count"/> running requests one token of KV room each (preempting the youngest when memory runs out); returns how many decode.</summary>
+    private int AllocateDecodes(SimulatedMachine machine, int count)
+    {
         var running = machine.Running;
-        for (var i = 0; i < running.Count; i++)
+        var i = 0;
+        for (; i < count && i < running.Count; i++)
         {
             var r = running[i];
             // The step appends the last generated token's KV: prompt + generated tokens in all.
@@ -47,23 +116,12 @@ public sealed partial class ClusterSimulator
             }
         }
 
-        var shape = default(BatchShape);
-        long tokens = running.Count;
-        var sequences = running.Count;
-        long decodeContext = 0;
-        for (var i = 0; i < running.Count; i++)
-        {
-            var r = running[i];
-            decodeContext += _requests[r].PromptTokens + _generated[r];
-        }
+        return Math.Min(i, running.Count);
+    }
 
-        if (running.Count > 0)
-        {
-            shape = new BatchShape(0, 0, 0, 0, running.Count, decodeContext);
-        }
-
-        machine.BatchDecodeCount = running.Count;
-        machine.BatchPrefill.Clear();
+    /// <summary>Admits whole prompts first-come first-served after <paramref name="tokens"/> tokens and <paramref name="sequences"/> sequences; returns the step's tokens.</summary>
+    private long AdmitPrompts(SimulatedMachine machine, long tokens, int sequences)
+    {
         var queue = machine.PrefillQueue;
         while (queue.Count > 0 && sequences < _options.MaxBatchRequests)
         {
@@ -74,38 +132,69 @@ public sealed partial class ClusterSimulator
                 break;
             }
 
-            var blocks = BlocksFor((long)context + 1);
-            if (blocks > machine.KvFreeBlocks)
+            if (!StartPrefill(machine, r))
             {
                 break;
             }
 
             queue.RemoveFirst();
-            machine.KvUsedBlocks += blocks;
-            _blocks[r] = blocks;
-            _state[r] = (byte)RequestState.Prefilling;
-            if (double.IsNaN(_prefillStartSeconds[r]))
-            {
-                _prefillStartSeconds[r] = _now;
-                _metrics.Queueing.Add(_now - _requests[r].ArrivalSeconds);
-            }
-
             machine.BatchPrefill.Add(r);
-            shape += BatchShape.Prefill(1, context);
+            machine.BatchChunks.Add(context);
             tokens += context;
             sequences++;
         }
 
-        if (shape.IsEmpty)
+        return tokens;
+    }
+
+    /// <summary>Sarathi-Serve's chunks: prompts first-come first-served, each taking what is left of the token budget after <paramref name="decodes"/> decodes.</summary>
+    private long AdmitChunks(SimulatedMachine machine, int decodes)
+    {
+        var queue = machine.PrefillQueue;
+        long tokens = decodes;
+        var sequences = decodes;
+        var index = 0;
+        while (index < queue.Count && sequences < _options.MaxBatchRequests && tokens < _options.MaxBatchTokens)
         {
-            return;
+            var r = queue.PeekAt(index);
+            var context = _requests[r].PromptTokens + _generated[r];
+            if (_state[r] != (byte)RequestState.Prefilling && !StartPrefill(machine, r))
+            {
+                break;
+            }
+
+            var chunk = (int)Math.Min(context - _prefilled[r], _options.MaxBatchTokens - tokens);
+            machine.BatchPrefill.Add(r);
+            machine.BatchChunks.Add(chunk);
+            tokens += chunk;
+            sequences++;
+            index++;
         }
 
-        machine.Busy = true;
-        machine.IterationStartSeconds = _now;
-        machine.Iterations++;
-        _iterations++;
-        _events.Enqueue(_now + machine.Performance.StepSeconds(shape), new SimulationEvent(SimulationEventKind.IterationDone, machine.Index));
+        return tokens;
+    }
+
+    /// <summary>Reserves the KV blocks of a prompt's prefill; false when they do not fit.</summary>
+    private bool StartPrefill(SimulatedMachine machine, int r)
+    {
+        var context = _requests[r].PromptTokens + _generated[r];
+        var blocks = BlocksFor((long)context + 1);
+        if (blocks > machine.KvFreeBlocks)
+        {
+            return false;
+        }
+
+        machine.KvUsedBlocks += blocks;
+        _blocks[r] = blocks;
+        _prefilled[r] = 0;
+        _state[r] = (byte)RequestState.Prefilling;
+        if (double.IsNaN(_prefillStartSeconds[r]))
+        {
+            _prefillStartSeconds[r] = _now;
+            _metrics.Queueing.Add(_now - _requests[r].ArrivalSeconds);
+        }
+
+        return true;
     }
 
     private void Preempt(SimulatedMachine machine, int r)
@@ -113,6 +202,7 @@ public sealed partial class ClusterSimulator
         machine.KvUsedBlocks -= _blocks[r];
         _blocks[r] = 0;
         _preemptions++;
+        _requestPreemptions[r]++;
         _state[r] = (byte)RequestState.Queued;
         machine.PrefillQueue.AddFirst(r);
         _prefillMachine[r] = machine.Index;
@@ -131,13 +221,22 @@ public sealed partial class ClusterSimulator
         machine.Busy = false;
         machine.BusySeconds += _now - machine.IterationStartSeconds;
 
-        // Decodes first: they were the running list's first BatchDecodeCount entries.
+        // Decodes first: they were the running list's first BatchDecodeCount entries. Those that sat the step out
+        // (Splitwise MLS) move to the front, so they run first next time.
         var running = machine.Running;
+        var satOut = running.Count - machine.BatchDecodeCount;
+        if (satOut > 0 && machine.BatchDecodeCount > 0)
+        {
+            running.AddRange(running.GetRange(0, machine.BatchDecodeCount));
+            running.RemoveRange(0, machine.BatchDecodeCount);
+        }
+
+        var firstDecoded = running.Count - machine.BatchDecodeCount;
         var kept = 0;
         for (var i = 0; i < running.Count; i++)
         {
             var r = running[i];
-            if (i < machine.BatchDecodeCount)
+            if (i >= firstDecoded)
             {
                 ProduceToken(r);
                 machine.PendingDecodeTokens--;
@@ -153,10 +252,24 @@ public sealed partial class ClusterSimulator
 
         running.RemoveRange(kept, running.Count - kept);
 
-        foreach (var r in machine.BatchPrefill)
+        var queue = machine.PrefillQueue;
+        for (var i = 0; i < machine.BatchPrefill.Count; i++)
         {
+            var r = machine.BatchPrefill[i];
+            var chunk = machine.BatchChunks[i];
+            machine.PendingPromptTokens -= chunk;
+            _prefilled[r] += chunk;
             var context = _requests[r].PromptTokens + _generated[r];
-            machine.PendingPromptTokens -= context;
+            if (_prefilled[r] < context)
+            {
+                continue; // a chunk of a longer prompt: it stays at the head of the queue
+            }
+
+            if (_options.Batching == BatchingPolicy.Chunked)
+            {
+                queue.Remove(r);
+            }
+
             var first = _generated[r] == 0;
             ProduceToken(r);
             if (first)
@@ -184,6 +297,7 @@ public sealed partial class ClusterSimulator
         }
 
         machine.BatchPrefill.Clear();
+        machine.BatchChunks.Clear();
         machine.BatchDecodeCount = 0;
         TryStartIteration(machine);
     }
@@ -204,6 +318,7 @@ public sealed partial class ClusterSimulator
         machine.KvUsedBlocks -= _blocks[r];
         _blocks[r] = 0;
         _state[r] = (byte)RequestState.Done;
+        machine.RequestsInFlight--;
         _completed++;
         RecordCompletion(r);
         StartWaitingTransfers(machine);

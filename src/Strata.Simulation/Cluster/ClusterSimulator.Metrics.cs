@@ -92,6 +92,7 @@ public sealed partial class ClusterSimulator
             KvBlocksInUseAtEnd = kvInUse,
             WallSeconds = wallSeconds,
             Outcomes = _options.KeepRequestOutcomes ? Outcomes() : null,
+            IterationRecords = _iterationLog,
         };
     }
 
@@ -102,7 +103,7 @@ public sealed partial class ClusterSimulator
         {
             var done = _state[r] == (byte)RequestState.Done;
             var arrival = _requests[r].ArrivalSeconds;
-            outcomes[r] = new RequestOutcome(r, done, _generated[r] > 0 ? _firstTokenSeconds[r] - arrival : double.NaN, done ? _lastTokenSeconds[r] - arrival : double.NaN, _prefillMachine[r], _decodeMachine[r]);
+            outcomes[r] = new RequestOutcome(r, done, _generated[r] > 0 ? _firstTokenSeconds[r] - arrival : double.NaN, done ? _lastTokenSeconds[r] - arrival : double.NaN, _prefillMachine[r], _decodeMachine[r], _requestPreemptions[r], arrival, _requests[r].PromptTokens, _requests[r].OutputTokens);
         }
 
         return outcomes;

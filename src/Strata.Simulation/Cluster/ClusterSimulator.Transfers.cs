@@ -9,6 +9,8 @@ public sealed partial class ClusterSimulator
         _transferBlocks[r] = _blocks[r];
         _blocks[r] = 0;
         var target = _machines[_decodeMachine[r]];
+        source.RequestsInFlight--;
+        target.RequestsInFlight++;
         if (target.TransferWait.Count == 0 && TryReserve(target, r))
         {
             StartTransfer(source, target, r);
@@ -43,17 +45,27 @@ public sealed partial class ClusterSimulator
         }
     }
 
-    /// <summary>Schedules the transfer over both machines' network interfaces, each sending or receiving one transfer at a time.</summary>
+    /// <summary>Schedules the transfer by the KV-transfer rule (<see cref="KvTransferRule"/>).</summary>
     /// <remarks>
-    /// Prompts of at least <see cref="ClusterSimulationOptions.LayerwiseTransferMinPromptTokens"/> tokens stream their KV
-    /// layer by layer during prefill: the transfer may have started with the prefill, and at least the last layer's
-    /// share remains after it. Shorter prompts transfer after prefill, serialized.
+    /// Link rules: each machine's network sends or receives one transfer at a time, at the slower machine's rate
+    /// (all its links, or one); prompts of at least <see cref="ClusterSimulationOptions.LayerwiseTransferMinPromptTokens"/>
+    /// tokens stream their KV layer by layer during prefill: the transfer may have started with the prefill, and at
+    /// least the last layer's share remains after it. Shorter prompts transfer after prefill, serialized. The fixed
+    /// rule (SplitwiseSim) starts every transfer when prefill ends and takes bytes / rate, with no contention.
     /// </remarks>
     private void StartTransfer(SimulatedMachine source, SimulatedMachine target, int r)
     {
         var tokens = _requests[r].PromptTokens + _generated[r] - 1;
         var bytes = source.KvBytesPerToken * Math.Max(1, tokens);
-        var bandwidth = Math.Min(source.Pool.NetworkBandwidthBytesPerSecond, target.Pool.NetworkBandwidthBytesPerSecond);
+        if (_options.KvTransfer == KvTransferRule.FixedRate)
+        {
+            var seconds = bytes / _options.KvTransferBytesPerSecond;
+            _metrics.KvTransfer.Add(seconds);
+            _events.Enqueue(_now + seconds, new SimulationEvent(SimulationEventKind.TransferDone, r));
+            return;
+        }
+
+        var bandwidth = Math.Min(LinkBytesPerSecond(source), LinkBytesPerSecond(target));
         var latency = Math.Max(source.Pool.NetworkLatencySeconds, target.Pool.NetworkLatencySeconds);
         var wire = bytes / bandwidth;
         var layerwise = _requests[r].PromptTokens >= _options.LayerwiseTransferMinPromptTokens && _generated[r] == 1;
@@ -65,6 +77,12 @@ public sealed partial class ClusterSimulator
         _metrics.KvTransfer.Add(end - _now);
         _events.Enqueue(end, new SimulationEvent(SimulationEventKind.TransferDone, r));
     }
+
+    /// <summary>A machine's KV-transfer rate: its pool's per-link rate, times the machine's network links under <see cref="KvTransferRule.AllLinks"/>.</summary>
+    private double LinkBytesPerSecond(SimulatedMachine machine) =>
+        _options.KvTransfer == KvTransferRule.AllLinks
+            ? machine.Pool.NetworkBandwidthBytesPerSecond * Math.Max(1, machine.Pool.Machine.NetworkInterfaceCount)
+            : machine.Pool.NetworkBandwidthBytesPerSecond;
 
     private void CompleteTransfer(int r)
     {

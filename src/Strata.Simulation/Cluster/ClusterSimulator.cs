@@ -19,7 +19,7 @@ namespace Strata.Simulation.Cluster;
 /// allocated as tokens are produced; when a decode step finds no free block, the youngest running request is
 /// preempted and recomputed later (vLLM's recompute policy; nothing is swapped).
 /// </remarks>
-public sealed partial class ClusterSimulator : IClusterView
+public sealed partial class ClusterSimulator : IRequestCountView
 {
     private readonly ClusterDesign _design;
     private readonly ClusterSimulationOptions _options;
@@ -34,6 +34,9 @@ public sealed partial class ClusterSimulator : IClusterView
     private int[] _prefillMachine = [];
     private int[] _decodeMachine = [];
     private int[] _blocks = [];
+    private int[] _prefilled = [];
+    private int[] _requestPreemptions = [];
+    private List<IterationRecord>? _iterationLog;
     private int[] _transferBlocks = [];
     private double[] _firstTokenSeconds = [];
     private double[] _lastTokenSeconds = [];
@@ -114,6 +117,9 @@ public sealed partial class ClusterSimulator : IClusterView
 
     /// <inheritdoc />
     public long PendingDecodeTokens(int machine) => _machines[machine].PendingDecodeTokens;
+
+    /// <inheritdoc />
+    public int RequestsInFlight(int machine) => _machines[machine].RequestsInFlight;
 
     /// <inheritdoc />
     public double KvUtilization(int machine) => (double)_machines[machine].KvUsedBlocks / Math.Max(1, _machines[machine].KvCapacityBlocks);
@@ -199,6 +205,9 @@ public sealed partial class ClusterSimulator : IClusterView
         _prefillMachine = new int[n];
         _decodeMachine = new int[n];
         _blocks = new int[n];
+        _prefilled = new int[n];
+        _requestPreemptions = new int[n];
+        _iterationLog = _options.KeepIterations ? [] : null;
         _transferBlocks = new int[n];
         _firstTokenSeconds = new double[n];
         _lastTokenSeconds = new double[n];
@@ -234,6 +243,7 @@ public sealed partial class ClusterSimulator : IClusterView
         _decodeMachine[r] = route.DecodeMachine;
         var prefill = _machines[route.PrefillMachine];
         prefill.PrefillQueue.AddLast(r);
+        prefill.RequestsInFlight++;
         prefill.PendingPromptTokens += request.PromptTokens;
         _machines[route.DecodeMachine].PendingDecodeTokens += request.OutputTokens - 1;
         _state[r] = (byte)RequestState.Queued;

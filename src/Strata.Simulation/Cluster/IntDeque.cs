@@ -10,6 +10,30 @@ internal sealed class IntDeque
 
     public int PeekFirst() => _items[_head];
 
+    public int PeekAt(int index) => _items[(_head + index) & (_items.Length - 1)];
+
+    /// <summary>Removes the first occurrence of <paramref name="value"/>, keeping the others in order; false if absent.</summary>
+    public bool Remove(int value)
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            if (PeekAt(i) != value)
+            {
+                continue;
+            }
+
+            for (var j = i; j > 0; j--)
+            {
+                _items[(_head + j) & (_items.Length - 1)] = PeekAt(j - 1);
+            }
+
+            RemoveFirst();
+            return true;
+        }
+
+        return false;
+    }
+
     public void Clear()
     {
         _head = 0;

@@ -44,6 +44,12 @@ internal sealed class SimulatedMachine
     /// <summary>Prefills of the iteration in flight.</summary>
     public List<int> BatchPrefill { get; } = new(16);
 
+    /// <summary>Tokens each of <see cref="BatchPrefill"/> computes in the iteration in flight (a whole prompt, or a chunk).</summary>
+    public List<int> BatchChunks { get; } = new(16);
+
+    /// <summary>Requests routed here and not finished (token-JSQ's requests in flight).</summary>
+    public int RequestsInFlight { get; set; }
+
     /// <summary>The first this-many entries of <see cref="Running"/> decode in the iteration in flight.</summary>
     public int BatchDecodeCount { get; set; }
 
@@ -70,7 +76,9 @@ internal sealed class SimulatedMachine
         TransferWait.Clear();
         Running.Clear();
         BatchPrefill.Clear();
+        BatchChunks.Clear();
         BatchDecodeCount = 0;
+        RequestsInFlight = 0;
         Busy = false;
         IterationStartSeconds = BusySeconds = NetworkFreeAtSeconds = 0;
         Iterations = PendingPromptTokens = PendingDecodeTokens = 0;

@@ -80,6 +80,9 @@ public sealed record SimulationResult
     /// <summary>Every request's outcome, when asked for (<see cref="ClusterSimulationOptions.KeepRequestOutcomes"/>).</summary>
     public IReadOnlyList<RequestOutcome>? Outcomes { get; init; }
 
+    /// <summary>Every iteration, when asked for (<see cref="ClusterSimulationOptions.KeepIterations"/>).</summary>
+    public IReadOnlyList<IterationRecord>? IterationRecords { get; init; }
+
     /// <summary>Wall-clock time of the run.</summary>
     public double WallSeconds { get; init; }
 

@@ -44,6 +44,12 @@ public sealed record SimulateOptions
     /// <summary>Performance model of every machine.</summary>
     public PerformanceProfile Profile { get; init; } = PerformanceProfile.Roofline;
 
+    /// <summary>Price steps with SplitwiseSim's database lookup (<see cref="Performance.Profiles.SplitwiseSimDatabaseModel"/>) instead of <see cref="Profile"/>.</summary>
+    public bool SplitwiseSimDatabase { get; init; }
+
+    /// <summary>The SplitwiseSim compatibility preset applied (<see cref="SplitwiseSimCompat"/>), for the printed rules.</summary>
+    public bool SplitwiseSimCompatible { get; init; }
+
     /// <summary>Absolute SLO for attainment and goodput; TBT is checked against each request's TPOT. Default MLPerf's.</summary>
     public ServiceLevelObjective Slo { get; init; } = MlperfSlo;
 

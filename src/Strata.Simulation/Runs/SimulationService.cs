@@ -2,6 +2,7 @@ using Strata.Core.Catalogs;
 using Strata.Core.Workload;
 using Strata.Performance;
 using Strata.Performance.Estimation;
+using Strata.Performance.Profiles;
 using Strata.Planning.Pools;
 using Strata.Simulation.Cluster;
 using Strata.Simulation.Workloads;
@@ -71,7 +72,9 @@ public static class SimulationService
         return new ClusterSimulator(
             design,
             model,
-            deployment => ScoredModel.For(deployment, options.Profile).Model,
+            deployment => options.SplitwiseSimDatabase
+                ? new SplitwiseSimDatabaseModel(deployment, ProfileTable.BuiltIn)
+                : ScoredModel.For(deployment, options.Profile).Model,
             ScoredModel.For(reference).Model,
             options.Cluster);
     }

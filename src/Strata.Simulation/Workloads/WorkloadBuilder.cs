@@ -11,7 +11,8 @@ namespace Strata.Simulation.Workloads;
 /// starting one mean gap after the last) and stretches their arrival pattern to fill the window, so the offered rate is
 /// the one asked for even where the trace's own rate drifts over time. Given only a rate, every arrival time is
 /// multiplied by <c>trace rate / target rate</c>. With <see cref="WorkloadOptions.Arrivals"/> set, a trace only lends its (prompt, output)
-/// pairs, drawn jointly at random (as SplitwiseSim builds its traces). Synthetic arrivals draw gaps (exponential or Gamma) and lengths from a seeded
+/// pairs, drawn jointly at random, or with <see cref="WorkloadOptions.IndependentLengths"/> its prompt and output columns drawn
+/// independently (as SplitwiseSim's <c>generate_trace.py</c> builds its traces). Synthetic arrivals draw gaps (exponential or Gamma) and lengths from a seeded
 /// <see cref="Random"/>; the same options give the same requests, bit for bit.
 /// </remarks>
 public static class WorkloadBuilder
@@ -75,7 +76,7 @@ public static class WorkloadBuilder
     {
         var random = new Random(options.Seed);
         var source = new Lazy<Trace>(() => Trace.Load(options.Trace ?? "conv"));
-        var pairs = options.PromptTokens is null && options.OutputTokens is null ? source.Value.Rows : null;
+        var pairs = options.PromptTokens is null && options.OutputTokens is null && !options.IndependentLengths ? source.Value.Rows : null;
         var prompts = options.PromptTokens ?? new LengthDistribution.Empirical(source.Value.Rows.Select(r => r.PromptTokens).ToArray(), source.Value.Name);
         var outputs = options.OutputTokens ?? new LengthDistribution.Empirical(source.Value.Rows.Select(r => r.OutputTokens).ToArray(), source.Value.Name);
         var rate = options.RateRequestsPerSecond!.Value;

@@ -22,6 +22,16 @@ public sealed record WorkloadOptions
     /// <summary>Synthetic arrivals, Poisson or Gamma; null keeps a trace's recorded arrivals (and means Poisson without a trace). With a trace, each request draws its (prompt, output) pair from the trace's rows.</summary>
     public ArrivalProcess? Arrivals { get; init; }
 
+    /// <summary>With <see cref="Arrivals"/> and a trace: draw prompt and output lengths independently from the trace's two columns (SplitwiseSim's <c>generate_trace.py</c>) instead of as (prompt, output) pairs of one row.</summary>
+    public bool IndependentLengths { get; init; }
+
+    /// <summary>How the requests are built, in words (printed with every result).</summary>
+    public string Construction => Trace is { } trace && Arrivals is null
+        ? (RateRequestsPerSecond is not null && DurationSeconds is not null
+            ? $"trace '{trace}' replayed: its first rate x duration rows in time order, arrival pattern stretched to the window"
+            : $"trace '{trace}' replayed, arrival times scaled to the rate")
+        : $"{(Arrivals == ArrivalProcess.Gamma ? $"Gamma (cv2 {Burstiness:G3})" : "Poisson")} arrivals, seed {Seed}; lengths {(PromptTokens is not null || OutputTokens is not null ? "from the given distributions" : IndependentLengths ? $"drawn independently from trace '{Trace ?? "conv"}' columns (SplitwiseSim generate_trace.py)" : $"drawn as (prompt, output) rows of trace '{Trace ?? "conv"}'")}";
+
     /// <summary>Squared coefficient of variation of Gamma gaps (> 0; 1 is Poisson).</summary>
     public double Burstiness { get; init; } = 1;
 

@@ -23,7 +23,7 @@ internal static class GenerateCommand
         var temperature = new Option<double>("--temperature") { Description = "Softmax temperature; 0 is greedy.", DefaultValueFactory = _ => 0, HelpName = "t" };
         var topP = new Option<double>("--top-p") { Description = "Nucleus sampling: keep the most likely tokens up to this probability mass, (0, 1].", DefaultValueFactory = _ => 1, HelpName = "p" };
         var json = new Option<bool>("--json") { Description = "Print JSON: tokens, text, ttftSeconds, tpotSeconds, route." };
-        var coordinator = new Option<string?>("--coordinator") { Description = "Run through the swarm of block servers this coordinator knows (its URL).", HelpName = "url" };
+        var coordinator = new Option<string?>("--coordinator") { Description = "Run through the swarm of block servers this coordinator knows (its URL; several, URL,URL,..., sharing one --registry are tried in turn).", HelpName = "url" };
         var split = new Option<string>("--split") { Description = "With --coordinator: dp runs the blocks SplitLLM's DP assigns to the client in this process; none runs none.", DefaultValueFactory = _ => "none", HelpName = "dp|none" };
         split.AcceptOnlyFromAmong("dp", "none");
         var clientMemory = new Option<long?>("--client-memory-bytes") { Description = "With --split dp: memory for the client's blocks (weights and KV); default half the model's blocks.", HelpName = "bytes" };
@@ -68,7 +68,7 @@ internal static class GenerateCommand
             }.Validate();
             if (coordinatorText is not null)
             {
-                return await RunCoordinatedAsync(context, ServeCommand.CoordinatorUrl(coordinatorText), options,
+                return await RunCoordinatedAsync(context, ServeCommand.CoordinatorUrls(coordinatorText), options,
                     parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, parseResult.GetValue(split) == "dp", parseResult.GetValue(clientMemory),
                     trust.Apply(parseResult, new CoordinatedChainOptions
                     {
@@ -98,7 +98,7 @@ internal static class GenerateCommand
     }
 
     private static async Task<int> RunCoordinatedAsync(
-        CliContext context, Uri coordinator, GenerationOptions options, string model, string prompt, bool splitDp, long? clientMemoryBytes,
+        CliContext context, IReadOnlyList<Uri> coordinator, GenerationOptions options, string model, string prompt, bool splitDp, long? clientMemoryBytes,
         CoordinatedChainOptions chainOptions, bool json, CancellationToken cancellationToken)
     {
         SplitPathOptions? split = null;
@@ -118,12 +118,13 @@ internal static class GenerateCommand
         CoordinatedGenerationResult run;
         try
         {
-            run = await CoordinatedGeneration.RunAsync(coordinator, model, prompt, options, chainOptions, split, cancellationToken)
+            using var client = ServeCommand.Coordinators(coordinator, context.Error);
+            run = await CoordinatedGeneration.RunAsync(client, model, prompt, options, chainOptions, split, cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Grpc.Core.RpcException exception)
         {
-            throw new StrataException($"The swarm behind {coordinator} failed ({exception.StatusCode}): {exception.Status.Detail}");
+            throw new StrataException($"The swarm behind {string.Join(',', coordinator)} failed ({exception.StatusCode}): {exception.Status.Detail}");
         }
 
         var g = run.Generation;

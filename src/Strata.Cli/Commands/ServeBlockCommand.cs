@@ -15,7 +15,7 @@ internal static class ServeBlockCommand
 {
     public static Command Create(CliContext context)
     {
-        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100.", Required = true, HelpName = "url" };
+        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100; several (URL,URL,...) sharing one --registry are tried in turn.", Required = true, HelpName = "url" };
         var model = new Option<string>("--model") { Description = "Model folder: config.json + *.safetensors.", Required = true, HelpName = "dir" };
         var blocks = new Option<string?>("--blocks") { Description = "Blocks to host, FIRST:COUNT (for example 0:2).", HelpName = "first:count" };
         var auto = new Option<bool>("--auto") { Description = "Let the coordinator choose the blocks (PETALS: raise the weakest block) for --memory-bytes." };
@@ -40,7 +40,7 @@ internal static class ServeBlockCommand
         {
             var directory = parseResult.GetValue(model)!;
             var config = ModelFolder.LoadConfig(directory);
-            var coordinatorUrl = ServeCommand.CoordinatorUrl(parseResult.GetValue(coordinator)!);
+            var coordinatorUrls = ServeCommand.CoordinatorUrls(parseResult.GetValue(coordinator)!);
             var p = ServeCommand.Port(parseResult.GetValue(port));
 
             var rttMs = parseResult.GetValue(emulateRtt);
@@ -60,7 +60,7 @@ internal static class ServeBlockCommand
                 throw new StrataException($"--max-sessions is {limits.MaxSessions} and --max-kv-bytes is {limits.MaxKvBytes}; both must be at least 1.");
             }
 
-            using var client = new CoordinatorClient(coordinatorUrl);
+            using var client = ServeCommand.Coordinators(coordinatorUrls, context.Error);
             var (first, count) = await ChooseBlocksAsync(parseResult.GetValue(blocks), parseResult.GetValue(auto), parseResult.GetValue(memoryBytes), config, client, cancellationToken)
                 .ConfigureAwait(false);
             var served = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, first, count, includeEmbeddingAndHead: false));
@@ -77,14 +77,14 @@ internal static class ServeBlockCommand
             }
             catch (RpcException exception)
             {
-                throw new StrataException($"The coordinator at {coordinatorUrl} refused the registration ({exception.StatusCode}): {exception.Status.Detail}");
+                throw new StrataException($"The coordinator at {client.Address} refused the registration ({exception.StatusCode}): {exception.Status.Detail}");
             }
 
             await using (agent.ConfigureAwait(false))
             {
                 context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"registered as {agent.ServerId} with {coordinatorUrl.Authority}: blocks [{first}, {first + count}) of {config.LayerCount}, role {parseResult.GetValue(role)}"));
+                    $"registered as {agent.ServerId} with {string.Join(',', coordinatorUrls.Select(u => u.Authority))}: blocks [{first}, {first + count}) of {config.LayerCount}, role {parseResult.GetValue(role)}"));
                 context.Output.Flush();
                 await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             }

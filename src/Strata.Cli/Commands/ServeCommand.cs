@@ -1,3 +1,4 @@
+using Strata.Runtime.Coordination;
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using Strata.Core;
@@ -21,6 +22,21 @@ internal static class ServeCommand
         Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
             ? url
             : throw new StrataException($"--coordinator is '{text}'; expected an http URL such as http://127.0.0.1:50100.");
+
+    /// <summary>The coordinators of a <c>--coordinator URL[,URL...]</c> (several share one etcd registry; calls fail over in this order).</summary>
+    /// <exception cref="StrataException">An entry is not an http(s) URL.</exception>
+    public static IReadOnlyList<Uri> CoordinatorUrls(string text) =>
+        [.. text.Split(',', StringSplitOptions.TrimEntries).Select(CoordinatorUrl)];
+
+    /// <summary>A client of the coordinators in <paramref name="urls"/> that writes each fail-over to <paramref name="log"/>.</summary>
+    public static CoordinatorClient Coordinators(IReadOnlyList<Uri> urls, TextWriter log) => new(urls, log: line =>
+    {
+        lock (log)
+        {
+            log.WriteLine(line);
+            log.Flush();
+        }
+    });
 
     /// <summary>The <c>--port</c> of a serve command: 0 (a free port) to 65535.</summary>
     /// <exception cref="StrataException">It is out of range.</exception>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Grpc.Core;
 using Strata.Core;
 using Strata.Runtime.Coordination;
 
@@ -13,9 +14,14 @@ internal static class ServeCoordinatorCommand
         var joinToken = new Option<string?>("--join-token") { Description = "Shared secret block servers must present to register (none by default).", HelpName = "token" };
         var heartbeatMs = new Option<int>("--heartbeat-ms") { Description = "Heartbeat interval servers are asked for, milliseconds; a server silent for 3 intervals is dropped.", DefaultValueFactory = _ => 2000, HelpName = "ms" };
         var quarantineReports = new Option<int>("--quarantine-reports") { Description = "Distinct client hosts that must report a server (for a rejected reply) before no route goes through it.", DefaultValueFactory = _ => 1, HelpName = "n" };
+        var registry = new Option<string?>("--registry")
+        {
+            Description = "Keep the registry in etcd, shared with other coordinators: etcd://HOST:PORT[,HOST:PORT...]. A server's entry lives under a lease of 3 heartbeat intervals. In this process's memory by default.",
+            HelpName = "etcd://host:port,...",
+        };
         var command = new Command("coordinator", "Run the coordinator: registry (heartbeats), placement for --auto servers, routes for clients.")
         {
-            port, joinToken, heartbeatMs, quarantineReports,
+            port, joinToken, heartbeatMs, quarantineReports, registry,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -48,7 +54,31 @@ internal static class ServeCoordinatorCommand
                     }
                 },
             };
-            await using var host = await CoordinatorHost.StartAsync(p, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            IServerRegistry? shared = null;
+            var registryText = parseResult.GetValue(registry);
+            if (registryText is not null)
+            {
+                var endpoints = EtcdRegistryOptions.ParseEndpoints(registryText);
+                var leaseSeconds = Math.Max(2, (int)Math.Ceiling(options.HeartbeatTimeout.TotalSeconds));
+                try
+                {
+                    shared = await EtcdServerRegistry.StartAsync(new EtcdRegistryOptions
+                    {
+                        Endpoints = endpoints,
+                        ServerLeaseTtl = TimeSpan.FromSeconds(leaseSeconds),
+                        QuarantineReportThreshold = reports,
+                        Log = options.Log,
+                    }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException exception)
+                {
+                    throw new StrataException($"--registry {registryText}: no etcd member answered ({exception.StatusCode}: {exception.Status.Detail}); start etcd there or fix the addresses.");
+                }
+
+                options.Log?.Invoke($"registry: {shared.Description}; server leases of {leaseSeconds} s");
+            }
+
+            await using var host = await CoordinatorHost.StartAsync(shared, p, options, cancellationToken: cancellationToken).ConfigureAwait(false);
             context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
             context.Output.Flush();
             await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

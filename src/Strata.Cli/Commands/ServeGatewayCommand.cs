@@ -13,7 +13,7 @@ internal static class ServeGatewayCommand
 {
     public static Command Create(CliContext context)
     {
-        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100.", Required = true, HelpName = "url" };
+        var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100; several (URL,URL,...) sharing one --registry are tried in turn.", Required = true, HelpName = "url" };
         var model = new Option<string>("--model") { Description = "Model folder: the gateway runs the embedding and LM head and tokenizes; the swarm runs the blocks.", Required = true, HelpName = "dir" };
         var modelId = new Option<string?>("--model-id") { Description = "Name clients use in \"model\" (default: the folder's name).", HelpName = "id" };
         var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "r" };
@@ -29,7 +29,7 @@ internal static class ServeGatewayCommand
         trust.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var coordinatorUrl = ServeCommand.CoordinatorUrl(parseResult.GetValue(coordinator)!);
+            var coordinatorUrls = ServeCommand.CoordinatorUrls(parseResult.GetValue(coordinator)!);
             var p = ServeCommand.Port(parseResult.GetValue(port));
 
             var seconds = parseResult.GetValue(deadline);
@@ -58,12 +58,12 @@ internal static class ServeGatewayCommand
             var head = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, 0));
             var tokenizer = TokenizerLoader.Load(directory, config);
             var id = parseResult.GetValue(modelId) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
-            using var client = new CoordinatorClient(coordinatorUrl);
+            using var client = ServeCommand.Coordinators(coordinatorUrls, context.Error);
             var chainOptions = trust.Apply(parseResult, new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit) }, directory, head);
             var backend = new ChainCompletionBackend(head, tokenizer, () => new CoordinatedBlockChain(client, head, chainOptions), id);
             await using var host = await GatewayHost.StartAsync([backend], p, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);
             context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
-            context.Output.WriteLine($"serving model '{id}' through the coordinator at {coordinatorUrl.Authority}");
+            context.Output.WriteLine($"serving model '{id}' through the coordinator at {string.Join(',', coordinatorUrls.Select(u => u.Authority))}");
             context.Output.Flush();
             await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;

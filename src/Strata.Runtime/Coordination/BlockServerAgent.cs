@@ -54,6 +54,9 @@ public sealed class BlockServerAgent : IAsyncDisposable
         return new BlockServerAgent(host, coordinator, registration, interval, timeProvider ?? TimeProvider.System);
     }
 
+    /// <summary>Stops heartbeating without deregistering, as a crash would (for fault tests): the entry stays until the registry drops it.</summary>
+    internal Task AbandonAsync() => _stop.CancelAsync();
+
     /// <summary>Stops heartbeating and deregisters (best effort: a coordinator that is gone drops the server anyway).</summary>
     public async ValueTask DisposeAsync()
     {

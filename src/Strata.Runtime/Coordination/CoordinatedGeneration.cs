@@ -20,12 +20,28 @@ public static class CoordinatedGeneration
         SplitPathOptions? split = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(coordinatorUrl);
+        using var coordinator = new CoordinatorClient(coordinatorUrl);
+        return await RunAsync(coordinator, modelDirectory, prompt, options, chainOptions, split, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Generates from <paramref name="prompt"/> through the swarm behind <paramref name="coordinator"/> (one coordinator or several that fail over); stops at the model's EOS tokens.</summary>
+    /// <param name="coordinator">The coordinators' client.</param>
+    /// <param name="modelDirectory">The model folder (the client reads the embedding, the head, and its own blocks from it).</param>
+    /// <param name="prompt">Prompt text.</param>
+    /// <param name="options">Tokens and sampling.</param>
+    /// <param name="chainOptions">Phase split and failover; <see cref="CoordinatedChainOptions.ClientBlocks"/> is set from <paramref name="split"/> when that is given.</param>
+    /// <param name="split">Plan the client's blocks with the SplitLLM DP (null: the client runs no block).</param>
+    /// <param name="cancellationToken">Cancels the generation.</param>
+    public static async Task<CoordinatedGenerationResult> RunAsync(
+        CoordinatorClient coordinator, string modelDirectory, string prompt, GenerationOptions options, CoordinatedChainOptions? chainOptions = null,
+        SplitPathOptions? split = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(coordinator);
         ArgumentNullException.ThrowIfNull(options);
         chainOptions ??= new CoordinatedChainOptions();
         var config = ModelFolder.LoadConfig(modelDirectory);
         var tokenizer = TokenizerLoader.Load(modelDirectory, config);
         var promptTokens = tokenizer.Encode(prompt);
-        using var coordinator = new CoordinatorClient(coordinatorUrl);
         LlamaModel model;
         if (split is not null)
         {

@@ -3,38 +3,69 @@ using Strata.Runtime.Protocol;
 
 namespace Strata.Runtime.Coordination;
 
-/// <summary>A client of the coordinator (servers register and heartbeat through it; generation clients ask it for routes), each call under a deadline.</summary>
-public sealed class CoordinatorClient : IDisposable
+/// <summary>
+/// A client of the coordinators (servers register and heartbeat through it; generation clients ask it for routes), each
+/// call under a deadline. Given several coordinators (sharing one registry), a call that cannot reach the current one
+/// moves to the next, backing off after each full round, and logs the fail-over.
+/// </summary>
+public sealed partial class CoordinatorClient : IDisposable
 {
-    private readonly GrpcChannel _channel;
-    private readonly Coordinator.CoordinatorClient _client;
+    private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(1);
+
+    private readonly GrpcChannel[] _channels;
+    private readonly Coordinator.CoordinatorClient[] _clients;
+    private readonly Uri[] _addresses;
     private readonly TimeSpan _deadline;
     private readonly TimeProvider _time;
+    private int _current;
 
     /// <summary>Connects (lazily) to the coordinator at <paramref name="address"/>.</summary>
     /// <param name="address">The coordinator, for example <c>http://127.0.0.1:50100</c>.</param>
     /// <param name="deadline">Deadline of each call (default 10 s).</param>
     /// <param name="timeProvider">Clock the deadlines are set from (the system clock by default).</param>
     public CoordinatorClient(Uri address, TimeSpan? deadline = null, TimeProvider? timeProvider = null)
+        : this([address ?? throw new ArgumentNullException(nameof(address))], deadline, timeProvider)
     {
-        ArgumentNullException.ThrowIfNull(address);
-        Address = address;
-        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions { MaxReceiveMessageSize = 4 << 20, MaxSendMessageSize = 1 << 20 });
-        _client = new Coordinator.CoordinatorClient(_channel);
-        _deadline = deadline ?? TimeSpan.FromSeconds(10);
-        _time = timeProvider ?? TimeProvider.System;
     }
 
-    /// <summary>The coordinator's address.</summary>
-    public Uri Address { get; }
+    /// <summary>Connects (lazily) to the coordinators at <paramref name="addresses"/>, starting with the first.</summary>
+    /// <param name="addresses">Coordinators sharing one registry; at least one.</param>
+    /// <param name="deadline">Deadline of each call (default 10 s).</param>
+    /// <param name="timeProvider">Clock the deadlines and back-offs are set from (the system clock by default).</param>
+    /// <param name="log">Where each fail-over is written (one line); null writes nowhere.</param>
+    public CoordinatorClient(IReadOnlyList<Uri> addresses, TimeSpan? deadline = null, TimeProvider? timeProvider = null, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        ArgumentOutOfRangeException.ThrowIfZero(addresses.Count);
+        _addresses = [.. addresses];
+        _channels = [.. _addresses.Select(a => GrpcChannel.ForAddress(a, new GrpcChannelOptions { MaxReceiveMessageSize = 4 << 20, MaxSendMessageSize = 1 << 20 }))];
+        _clients = [.. _channels.Select(c => new Coordinator.CoordinatorClient(c))];
+        _deadline = deadline ?? TimeSpan.FromSeconds(10);
+        _time = timeProvider ?? TimeProvider.System;
+        Log = log;
+    }
+
+    /// <summary>The coordinator calls go to now.</summary>
+    public Uri Address => _addresses[Volatile.Read(ref _current)];
+
+    /// <summary>Every coordinator, in fail-over order.</summary>
+    public IReadOnlyList<Uri> Addresses => _addresses;
+
+    /// <summary>Times a call moved to another coordinator.</summary>
+    public int Failovers => Volatile.Read(ref _failovers);
+
+    private int _failovers;
+
+    private Action<string>? Log { get; }
 
     /// <summary>Registers (or re-registers) a server.</summary>
-    public async Task<RegisterReply> RegisterAsync(RegisterRequest request, CancellationToken cancellationToken = default) =>
-        await _client.RegisterAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<RegisterReply> RegisterAsync(RegisterRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(c => c.RegisterAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
 
     /// <summary>Reports a server's load; false when the coordinator no longer knows it (register again).</summary>
     public async Task<bool> HeartbeatAsync(HeartbeatRequest request, CancellationToken cancellationToken = default) =>
-        (await _client.HeartbeatAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Known;
+        (await CallAsync(c => c.HeartbeatAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken).ConfigureAwait(false)).Known;
 
     /// <summary>Removes a server; true when it was registered.</summary>
     public Task<bool> DeregisterAsync(string serverId, string? joinToken, CancellationToken cancellationToken = default) =>
@@ -42,32 +73,42 @@ public sealed class CoordinatorClient : IDisposable
 
     /// <summary>Removes a server, presenting the secret its registration was issued; true when it was registered.</summary>
     public async Task<bool> DeregisterAsync(string serverId, string? joinToken, string? serverSecret, CancellationToken cancellationToken = default) =>
-        (await _client.DeregisterAsync(new DeregisterRequest { ServerId = serverId, JoinToken = joinToken ?? string.Empty, ServerSecret = serverSecret ?? string.Empty },
-            deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Existed;
+        (await CallAsync(c => c.DeregisterAsync(new DeregisterRequest { ServerId = serverId, JoinToken = joinToken ?? string.Empty, ServerSecret = serverSecret ?? string.Empty },
+            deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken).ConfigureAwait(false)).Existed;
 
     /// <summary>Reports a server whose reply was rejected; true when the coordinator has quarantined it.</summary>
     public async Task<bool> ReportServerAsync(ReportServerRequest request, CancellationToken cancellationToken = default) =>
-        (await _client.ReportServerAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Quarantined;
+        (await CallAsync(c => c.ReportServerAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken).ConfigureAwait(false)).Quarantined;
 
     /// <summary>Every live server and every quarantined one.</summary>
-    public async Task<ListServersReply> ListAllAsync(CancellationToken cancellationToken = default) =>
-        await _client.ListServersAsync(new ListServersRequest(), deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<ListServersReply> ListAllAsync(CancellationToken cancellationToken = default) =>
+        CallAsync(c => c.ListServersAsync(new ListServersRequest(), deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
 
     /// <summary>Every live server.</summary>
     public async Task<IReadOnlyList<ServerEntry>> ListServersAsync(CancellationToken cancellationToken = default) =>
-        (await _client.ListServersAsync(new ListServersRequest(), deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false)).Servers;
+        (await ListAllAsync(cancellationToken).ConfigureAwait(false)).Servers;
 
     /// <summary>The blocks a joining server able to hold <paramref name="maxBlocks"/> blocks should host.</summary>
-    public async Task<PlaceReply> PlaceAsync(string modelName, int layerCount, int maxBlocks, CancellationToken cancellationToken = default) =>
-        await _client.PlaceAsync(new PlaceRequest { ModelName = modelName, LayerCount = layerCount, MaxBlocks = maxBlocks }, deadline: Deadline(), cancellationToken: cancellationToken)
-            .ConfigureAwait(false);
+    public Task<PlaceReply> PlaceAsync(string modelName, int layerCount, int maxBlocks, CancellationToken cancellationToken = default) =>
+        PlaceAsync(modelName, layerCount, maxBlocks, null, cancellationToken);
+
+    /// <summary>The blocks a joining server able to hold <paramref name="maxBlocks"/> blocks should host; a registry that records placements holds them for <paramref name="serverId"/> until it registers.</summary>
+    public Task<PlaceReply> PlaceAsync(string modelName, int layerCount, int maxBlocks, string? serverId, CancellationToken cancellationToken = default) =>
+        CallAsync(c => c.PlaceAsync(new PlaceRequest { ModelName = modelName, LayerCount = layerCount, MaxBlocks = maxBlocks, ServerId = serverId ?? string.Empty },
+            deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
 
     /// <summary>A chain of servers covering the request's blocks (UNAVAILABLE when none does).</summary>
-    public async Task<RouteReply> RouteAsync(RouteRequest request, CancellationToken cancellationToken = default) =>
-        await _client.RouteAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+    public Task<RouteReply> RouteAsync(RouteRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(c => c.RouteAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
 
     /// <inheritdoc/>
-    public void Dispose() => _channel.Dispose();
+    public void Dispose()
+    {
+        foreach (var channel in _channels)
+        {
+            channel.Dispose();
+        }
+    }
 
     // gRPC takes an absolute UTC deadline; it bounds a call and feeds no result.
     private DateTime Deadline() => _time.GetUtcNow().UtcDateTime + _deadline;

@@ -15,7 +15,7 @@ public sealed class CoordinatorHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ITimer _sweepTimer;
 
-    private CoordinatorHost(WebApplication app, ITimer sweepTimer, ServerRegistry registry, Uri address)
+    private CoordinatorHost(WebApplication app, ITimer sweepTimer, IServerRegistry registry, Uri address)
     {
         _app = app;
         _sweepTimer = sweepTimer;
@@ -26,16 +26,24 @@ public sealed class CoordinatorHost : IAsyncDisposable
     /// <summary>Where servers and clients reach the coordinator, for example <c>http://127.0.0.1:50123</c>.</summary>
     public Uri Address { get; }
 
-    /// <summary>The registry it serves.</summary>
-    public ServerRegistry Registry { get; }
+    /// <summary>The registry it serves (in memory unless one was given).</summary>
+    public IServerRegistry Registry { get; }
 
-    /// <summary>Starts a coordinator on <paramref name="listenAddress"/>:<paramref name="port"/> (0 picks a free port; loopback by default).</summary>
+    /// <summary>Starts a coordinator on <paramref name="listenAddress"/>:<paramref name="port"/> (0 picks a free port; loopback by default) with an in-memory registry.</summary>
+    public static Task<CoordinatorHost> StartAsync(
+        int port = 0, CoordinatorOptions? options = null, IPAddress? listenAddress = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default) =>
+        StartAsync(null, port, options, listenAddress, timeProvider, cancellationToken);
+
+    /// <summary>
+    /// Starts a coordinator serving <paramref name="registry"/> (null: a fresh in-memory one), which the host then owns and disposes.
+    /// </summary>
     public static async Task<CoordinatorHost> StartAsync(
-        int port = 0, CoordinatorOptions? options = null, IPAddress? listenAddress = null, TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+        IServerRegistry? registry, int port = 0, CoordinatorOptions? options = null, IPAddress? listenAddress = null, TimeProvider? timeProvider = null,
+        CancellationToken cancellationToken = default)
     {
         options = (options ?? new CoordinatorOptions()).Validate();
         var time = timeProvider ?? TimeProvider.System;
-        var registry = new ServerRegistry(options.HeartbeatTimeout, time) { QuarantineReportThreshold = options.QuarantineReportThreshold };
+        registry ??= new ServerRegistry(options.HeartbeatTimeout, time) { QuarantineReportThreshold = options.QuarantineReportThreshold };
         if (string.IsNullOrEmpty(options.JoinToken))
         {
             options.Log?.Invoke(CoordinatorService.NoJoinTokenWarning);
@@ -69,5 +77,6 @@ public sealed class CoordinatorHost : IAsyncDisposable
         await _sweepTimer.DisposeAsync().ConfigureAwait(false);
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await Registry.DisposeAsync().ConfigureAwait(false);
     }
 }

@@ -18,18 +18,18 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
     public const string NoJoinTokenWarning =
         "WARNING: this coordinator runs without --join-token: anyone who can reach it can register block servers, and clients will route through them. Pass --join-token SECRET (and give it to your servers) unless every host on this network is yours.";
 
-    private readonly ServerRegistry _registry;
+    private readonly IServerRegistry _registry;
     private readonly CoordinatorOptions _options;
     private readonly byte[]? _joinToken;
 
-    public CoordinatorService(ServerRegistry registry, CoordinatorOptions options)
+    public CoordinatorService(IServerRegistry registry, CoordinatorOptions options)
     {
         _registry = registry;
         _options = options;
         _joinToken = string.IsNullOrEmpty(options.JoinToken) ? null : Encoding.UTF8.GetBytes(options.JoinToken);
     }
 
-    public override Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
+    public override async Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
     {
         CheckToken(request.JoinToken);
         CheckId(request.ServerId);
@@ -54,18 +54,18 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"free_kv_bytes {request.FreeKvBytes} and decode_seconds_per_block {request.DecodeSecondsPerBlock} must be >= 0, and decode_seconds_per_block, emulated_rtt_seconds and prefill_seconds_per_block_per_token finite, 0 to 3600.");
         }
 
-        var owned = _registry.RegisterOwned(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, request.FirstBlock, request.BlockCount,
+        var owned = await _registry.RegisterOwnedAsync(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, request.FirstBlock, request.BlockCount,
             request.Role, request.FreeKvBytes, 0, request.DecodeSecondsPerBlock, 0)
             {
                 EmulatedRttSeconds = request.EmulatedRttSeconds,
                 PrefillSecondsPerBlockPerToken = request.PrefillSecondsPerBlockPerToken,
-            }, request.ServerSecret)
+            }, request.ServerSecret, context.CancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(new Status(StatusCode.AlreadyExists,
                 $"Server id '{Shorten(request.ServerId)}' is registered and live, and this registration does not carry its server secret; pick another --server-id, or wait {_options.HeartbeatTimeout.TotalSeconds:0.###} s for the old entry to expire."));
-        return Task.FromResult(new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds, ServerSecret = owned.Secret });
+        return new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds, ServerSecret = owned.Secret };
     }
 
-    public override Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
+    public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
     {
         CheckToken(request.JoinToken);
         CheckId(request.ServerId);
@@ -80,27 +80,27 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"url '{Shorten(request.Url)}' is not an absolute URL.");
         }
 
-        return Task.FromResult(_registry.HeartbeatOwned(request.ServerId, request.ServerSecret, url, request.Sessions, request.FreeKvBytes) switch
+        return await _registry.HeartbeatOwnedAsync(request.ServerId, request.ServerSecret, url, request.Sessions, request.FreeKvBytes, context.CancellationToken).ConfigureAwait(false) switch
         {
             HeartbeatOutcome.Refreshed => new HeartbeatReply { Known = true },
             HeartbeatOutcome.UrlChanged => new HeartbeatReply { Known = false, Detail = $"The entry of '{Shorten(request.ServerId)}' points at another URL; register again." },
             HeartbeatOutcome.NotOwner => throw new RpcException(new Status(StatusCode.PermissionDenied,
                 $"The server secret given for '{Shorten(request.ServerId)}' is missing or wrong; only the server that registered the entry may heartbeat it.")),
             _ => new HeartbeatReply { Known = false, Detail = $"'{Shorten(request.ServerId)}' is not registered (expired or never seen); register again." },
-        });
+        };
     }
 
-    public override Task<DeregisterReply> Deregister(DeregisterRequest request, ServerCallContext context)
+    public override async Task<DeregisterReply> Deregister(DeregisterRequest request, ServerCallContext context)
     {
         CheckToken(request.JoinToken);
         CheckId(request.ServerId);
-        return Task.FromResult(_registry.RemoveOwned(request.ServerId, request.ServerSecret) switch
+        return await _registry.RemoveOwnedAsync(request.ServerId, request.ServerSecret, context.CancellationToken).ConfigureAwait(false) switch
         {
             true => new DeregisterReply { Existed = true },
             null => new DeregisterReply { Existed = false },
             false => throw new RpcException(new Status(StatusCode.PermissionDenied,
                 $"The server secret given for '{Shorten(request.ServerId)}' is missing or wrong; only the server that registered the entry may deregister it.")),
-        });
+        };
     }
 
     public override Task<ListServersReply> ListServers(ListServersRequest request, ServerCallContext context)
@@ -111,7 +111,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         return Task.FromResult(reply);
     }
 
-    public override Task<ReportServerReply> ReportServer(ReportServerRequest request, ServerCallContext context)
+    public override async Task<ReportServerReply> ReportServer(ReportServerRequest request, ServerCallContext context)
     {
         CheckId(request.ServerId);
         if (request.Reason.Length > 1024)
@@ -120,13 +120,14 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         }
 
         var reporter = ReporterHost(context.Peer);
-        var record = _registry.Report(request.ServerId, reporter, $"blocks [{request.FirstBlock}, {(long)request.FirstBlock + request.BlockCount}): {request.Reason}", out var newly);
+        var (record, newly) = await _registry.ReportAsync(request.ServerId, reporter,
+            $"blocks [{request.FirstBlock}, {(long)request.FirstBlock + request.BlockCount}): {request.Reason}", context.CancellationToken).ConfigureAwait(false);
         if (newly && record is not null)
         {
             _options.Log?.Invoke($"QUARANTINE: server '{record.ServerId}' at {record.Url} gets no more routes ({record.Reporters.Count} report(s)): {record.Reason}");
         }
 
-        return Task.FromResult(new ReportServerReply { Quarantined = record is not null });
+        return new ReportServerReply { Quarantined = record is not null };
     }
 
     // "ipv4:127.0.0.1:5000" -> "127.0.0.1": a client counts once per host, however many connections it opens.
@@ -139,7 +140,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         return port > 0 ? address[..port] : address;
     }
 
-    public override Task<PlaceReply> Place(PlaceRequest request, ServerCallContext context)
+    public override async Task<PlaceReply> Place(PlaceRequest request, ServerCallContext context)
     {
         CheckModel(request.ModelName, request.LayerCount);
         if (request.MaxBlocks < 1)
@@ -147,8 +148,14 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"max_blocks is {request.MaxBlocks}; a server must be able to hold at least one block.");
         }
 
-        var (first, count) = PlacementAdvisor.Place(OfModel(request.ModelName, request.LayerCount), request.LayerCount, request.MaxBlocks, _options.DefaultDecodeSecondsPerBlock);
-        return Task.FromResult(new PlaceReply { FirstBlock = first, BlockCount = count });
+        if (request.ServerId.Length > MaxIdLength)
+        {
+            throw Invalid($"server_id must be at most {MaxIdLength} characters.");
+        }
+
+        var (first, count) = await _registry.PlaceAsync(request.ModelName, request.LayerCount, request.MaxBlocks,
+            request.ServerId.Length > 0 ? request.ServerId : null, _options.DefaultDecodeSecondsPerBlock, context.CancellationToken).ConfigureAwait(false);
+        return new PlaceReply { FirstBlock = first, BlockCount = count };
     }
 
     public override Task<RouteReply> Route(RouteRequest request, ServerCallContext context)
@@ -177,7 +184,8 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         }
 
         var excluded = request.ExcludedServerIds.ToHashSet(StringComparer.Ordinal);
-        var servers = OfModel(request.ModelName, request.LayerCount)
+        var ofModel = OfModel(request.ModelName, request.LayerCount); // one snapshot: a shared registry may change between two reads
+        var servers = ofModel
             .Select(s => s.ToLive(request.RttSeconds.TryGetValue(s.ServerId, out var rtt) ? rtt : null))
             .ToArray();
         var live = new LiveRouteRequest(request.FirstBlock, end, RegisteredServer.PhaseOf(request.Role), request.KvBytesPerBlock,
@@ -190,7 +198,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             _registry.AddPending(hop.Server.Id);
         }
 
-        var urls = OfModel(request.ModelName, request.LayerCount).ToDictionary(s => s.ServerId, s => s.Url, StringComparer.Ordinal);
+        var urls = ofModel.ToDictionary(s => s.ServerId, s => s.Url, StringComparer.Ordinal);
         var reply = new RouteReply { EstimatedSecondsPerToken = route.SecondsPerToken, Routing = route.Policy, PolicyCostSeconds = route.CostSeconds };
         reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.Id, Url = urls[h.Server.Id].ToString(), FirstBlock = h.FirstBlock, BlockCount = h.BlockCount }));
         return Task.FromResult(reply);

@@ -1,0 +1,54 @@
+namespace Strata.Runtime.Coordination;
+
+/// <summary>
+/// What a coordinator needs of the swarm's membership: owner-checked registration, heartbeats and removal, the live
+/// servers, quarantine reports and placement. <see cref="ServerRegistry"/> keeps it in this process (the default);
+/// <see cref="EtcdServerRegistry"/> keeps it in etcd, so that any number of coordinators share it.
+/// </summary>
+public interface IServerRegistry : IAsyncDisposable
+{
+    /// <summary>Where the registry lives, in words (for logs): "in memory" or the etcd endpoints.</summary>
+    string Description { get; }
+
+    /// <summary>
+    /// Registers a server as its owner: a new (or expired) id gets a fresh secret; a live id is updated only when
+    /// <paramref name="presentedSecret"/> is its secret.
+    /// </summary>
+    /// <returns>The entry and its secret, or null when refused (the id is live and the secret is not its).</returns>
+    ValueTask<(RegisteredServer Entry, string Secret)?> RegisterOwnedAsync(RegisteredServer server, string? presentedSecret, CancellationToken cancellationToken = default);
+
+    /// <summary>Refreshes a server's load (and its liveness) when the caller owns the entry and the entry still points at <paramref name="url"/>.</summary>
+    ValueTask<HeartbeatOutcome> HeartbeatOwnedAsync(string serverId, string? secret, Uri? url, int sessions, long freeKvBytes, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes a server when the caller owns its entry; null when the id is not registered, false when the secret is wrong.</summary>
+    ValueTask<bool?> RemoveOwnedAsync(string serverId, string? secret, CancellationToken cancellationToken = default);
+
+    /// <summary>The live servers not quarantined, ordered by id.</summary>
+    IReadOnlyList<RegisteredServer> Live();
+
+    /// <summary>Servers quarantined now, ordered by id.</summary>
+    IReadOnlyList<QuarantineRecord> Quarantined();
+
+    /// <summary>Records a report of a live server by <paramref name="reporter"/>.</summary>
+    /// <returns>The record once the server is quarantined (null while under the threshold or when it is not registered), and whether this report put it over.</returns>
+    ValueTask<(QuarantineRecord? Record, bool NewlyQuarantined)> ReportAsync(string serverId, string reporter, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts one more session routed to <paramref name="serverId"/> until its next heartbeat reports it (a hint local to this coordinator).</summary>
+    void AddPending(string serverId);
+
+    /// <summary>
+    /// The blocks <c>(first, count)</c> a server of <paramref name="modelName"/> able to hold <paramref name="maxBlocks"/> blocks should host
+    /// (<see cref="PlacementAdvisor"/> over the live servers of the model).
+    /// </summary>
+    /// <param name="modelName">The model.</param>
+    /// <param name="layerCount">Its blocks.</param>
+    /// <param name="maxBlocks">Blocks the joiner can hold.</param>
+    /// <param name="serverId">The id the joiner will register under, when known (a registry that records placements holds the window for it).</param>
+    /// <param name="defaultDecodeSecondsPerBlock">Decode seconds per block assumed for servers that reported none.</param>
+    /// <param name="cancellationToken">Cancels the decision.</param>
+    ValueTask<(int FirstBlock, int BlockCount)> PlaceAsync(
+        string modelName, int layerCount, int maxBlocks, string? serverId, double defaultDecodeSecondsPerBlock, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops entries whose owners stopped heartbeating (a registry whose store expires them itself does nothing); returns how many.</summary>
+    int DropExpired();
+}

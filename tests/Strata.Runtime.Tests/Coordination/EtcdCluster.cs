@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Strata.Runtime.Coordination;
+
+namespace Strata.Runtime.Tests.Coordination;
+
+/// <summary>An etcd cluster of its own for one test: members on free loopback ports with temporary data folders, killed (SIGKILL) and deleted on dispose.</summary>
+internal sealed class EtcdCluster : IAsyncDisposable
+{
+    private readonly string _root;
+    private readonly Process?[] _members;
+
+    private EtcdCluster(string root, int[] clientPorts, Process?[] members)
+    {
+        _root = root;
+        ClientPorts = clientPorts;
+        _members = members;
+    }
+
+    /// <summary>The etcd binary on the PATH, or null.</summary>
+    public static string? Binary { get; } = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+        .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+        .Select(dir => Path.Combine(dir, "etcd"))
+        .FirstOrDefault(File.Exists);
+
+    /// <summary>Each member's client port.</summary>
+    public IReadOnlyList<int> ClientPorts { get; }
+
+    /// <summary>Each member's client URL.</summary>
+    public IReadOnlyList<Uri> Endpoints => [.. ClientPorts.Select(p => new Uri($"http://127.0.0.1:{p}"))];
+
+    /// <summary>The <c>--registry</c> text for every member.</summary>
+    public string RegistryText => "etcd://" + string.Join(',', ClientPorts.Select(p => $"127.0.0.1:{p}"));
+
+    /// <summary>Registry options over every member, with <paramref name="leaseTtl"/> (default 2 s, etcd's floor here).</summary>
+    public EtcdRegistryOptions Options(TimeSpan? leaseTtl = null) => new() { Endpoints = Endpoints, ServerLeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2), CallTimeout = TimeSpan.FromSeconds(3) };
+
+    /// <summary>Starts <paramref name="members"/> members (fast elections: 50 ms heartbeats, 500 ms election time-out) and waits until each serves clients.</summary>
+    public static async Task<EtcdCluster> StartAsync(int members = 1)
+    {
+        var binary = Binary ?? throw new InvalidOperationException("etcd is not installed.");
+        var root = Path.Combine(Path.GetTempPath(), "strata-etcd-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(root);
+        var ports = FreePorts(2 * members);
+        var clientPorts = ports.Take(members).ToArray();
+        var peerPorts = ports.Skip(members).ToArray();
+        var initial = string.Join(',', Enumerable.Range(0, members).Select(i => $"m{i}=http://127.0.0.1:{peerPorts[i]}"));
+        var processes = new Process?[members];
+        var cluster = new EtcdCluster(root, clientPorts, processes);
+        try
+        {
+            var ready = new Task[members];
+            for (var i = 0; i < members; i++)
+            {
+                var info = new ProcessStartInfo(binary)
+                {
+                    RedirectStandardError = true,
+                    RedirectStandardOutput = true,
+                    UseShellExecute = false,
+                };
+                foreach (var arg in new[]
+                {
+                    "--name", $"m{i}", "--data-dir", Path.Combine(root, $"m{i}"),
+                    "--listen-client-urls", $"http://127.0.0.1:{clientPorts[i]}", "--advertise-client-urls", $"http://127.0.0.1:{clientPorts[i]}",
+                    "--listen-peer-urls", $"http://127.0.0.1:{peerPorts[i]}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{peerPorts[i]}",
+                    "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", Path.GetFileName(root),
+                    "--heartbeat-interval", "50", "--election-timeout", "500", "--log-level", "warn",
+                })
+                {
+                    info.ArgumentList.Add(arg);
+                }
+
+                var process = Process.Start(info) ?? throw new InvalidOperationException("etcd did not start.");
+                processes[i] = process;
+                process.OutputDataReceived += (_, _) => { };
+                process.ErrorDataReceived += (_, _) => { };
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                ready[i] = WaitServingAsync(clientPorts[i]);
+            }
+
+            await Task.WhenAll(ready).WaitAsync(TimeSpan.FromSeconds(30));
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Kills member <paramref name="index"/> with SIGKILL.</summary>
+    public void Kill(int index)
+    {
+        var process = _members[index];
+        if (process is not null && !process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit(5000);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        for (var i = 0; i < _members.Length; i++)
+        {
+            Kill(i);
+            _members[i]?.Dispose();
+        }
+
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    // A member serves once its health endpoint answers {"health":"true"} (it has a leader).
+    private static async Task WaitServingAsync(int clientPort)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            try
+            {
+                var body = await http.GetStringAsync(new Uri($"http://127.0.0.1:{clientPort}/health"));
+                if (body.Contains("true", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        listeners.ForEach(l => l.Stop());
+        return ports;
+    }
+}

@@ -13,10 +13,10 @@ public sealed class GatewayAdmissionTests
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(20);
 
     [Fact]
-    public async Task A_request_beyond_the_concurrency_limit_gets_429_and_the_slot_frees_when_the_client_leaves()
+    public async Task A_request_beyond_the_concurrency_limit_and_an_empty_queue_gets_429_and_the_slot_frees_when_the_client_leaves()
     {
         var backend = new BlockingBackend();
-        await using var host = await GatewayHost.StartAsync([backend], options: new GatewayOptions { MaxConcurrentRequests = 1 });
+        await using var host = await GatewayHost.StartAsync([backend], options: new GatewayOptions { MaxConcurrentRequests = 1, MaxQueuedRequests = 0 });
         using var client = GatewayHttp.Client(host.Address);
 
         var first = await OpenStreamAsync(client);

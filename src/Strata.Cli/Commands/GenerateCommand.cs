@@ -163,7 +163,23 @@ internal static class GenerateCommand
         ["totalSeconds"] = g.TotalSeconds,
         ["route"] = g.Route.Select(hop => new { server = hop.Server, firstBlock = hop.FirstBlock, blockCount = hop.BlockCount }),
         ["tokenizer"] = tokenizer,
+        ["timing"] = TimingBasis(),
     };
+
+    /// <summary>
+    /// What the TTFT and TPOT above measure. The CLI ships with tiered compilation off (<c>Strata.Cli.csproj</c>), so every
+    /// method is fully optimised at its first call and the timed run, after one untimed warm-up token, is steady state;
+    /// with tiering back on (<c>DOTNET_TieredCompilation=1</c>) the numbers include JIT tier-up and the JSON says so.
+    /// </summary>
+    internal static string TimingBasis()
+    {
+        var environment = Environment.GetEnvironmentVariable("DOTNET_TieredCompilation");
+        var configured = AppContext.GetData("System.Runtime.TieredCompilation") as string;
+        var tiered = environment is not null ? environment != "0" : !string.Equals(configured, "false", StringComparison.OrdinalIgnoreCase);
+        return tiered
+            ? "includes JIT tier-up (tiered compilation on): not steady state"
+            : "steady state: tiered compilation off (fully optimised code from the first call), one untimed warm-up token";
+    }
 
     /// <summary>The one-line human summary of a generation.</summary>
     private static string Summary(GenerationResult g, string tokenizer) => string.Create(CultureInfo.InvariantCulture,

@@ -20,7 +20,7 @@ internal static class ServeBlockCommand
         var blocks = new Option<string?>("--blocks") { Description = "Blocks to host, FIRST:COUNT (for example 0:2).", HelpName = "first:count" };
         var auto = new Option<bool>("--auto") { Description = "Let the coordinator choose the blocks (PETALS: raise the weakest block) for --memory-bytes." };
         var memoryBytes = new Option<long?>("--memory-bytes") { Description = "With --auto: memory for weights; blocks = memory / bytes per block (default: the whole model).", HelpName = "bytes" };
-        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "q" };
+        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "port" };
         var role = new Option<string>("--role") { Description = "prefill, decode or both.", DefaultValueFactory = _ => "both", HelpName = "role" };
         role.AcceptOnlyFromAmong("prefill", "decode", "both");
         var joinToken = new Option<string?>("--join-token") { Description = "The coordinator's shared join token.", HelpName = "token" };

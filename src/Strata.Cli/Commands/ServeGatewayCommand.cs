@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
 using Strata.Core;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
@@ -16,15 +17,18 @@ internal static class ServeGatewayCommand
         var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100; several (URL,URL,...) sharing one --registry are tried in turn.", Required = true, HelpName = "url" };
         var model = new Option<string>("--model") { Description = "Model folder: the gateway runs the embedding and LM head and tokenizes; the swarm runs the blocks.", Required = true, HelpName = "dir" };
         var modelId = new Option<string?>("--model-id") { Description = "Name clients use in \"model\" (default: the folder's name).", HelpName = "id" };
-        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "r" };
+        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "port" };
         var phaseSplit = new Option<bool>("--phase-split") { Description = "Prefill on prefill-role servers, decode on decode-role servers (KV cache moved between them)." };
-        var maxConcurrency = new Option<int>("--max-concurrency") { Description = "Requests served at once; more get 429.", DefaultValueFactory = _ => new GatewayOptions().MaxConcurrentRequests, HelpName = "n" };
+        var maxConcurrency = new Option<int>("--max-concurrency") { Description = "Requests generating at once; more wait in the queue.", DefaultValueFactory = _ => new GatewayOptions().MaxConcurrentRequests, HelpName = "n" };
+        var maxQueue = new Option<int>("--max-queue") { Description = "Requests waiting for a slot, first come first served; past it a request gets 429 with a Retry-After from the measured service time.", DefaultValueFactory = _ => new GatewayOptions().MaxQueuedRequests, HelpName = "n" };
+        var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY on /v1/* (401 otherwise); /health and /metrics stay open. Default: none (or $STRATA_API_KEY).", HelpName = "key" };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log lines written to stderr: Trace, Debug, Information (one access-log line per request), Warning, Error, Critical, None.", DefaultValueFactory = _ => LogLevel.Information, HelpName = "level" };
         var maxTokens = new Option<int>("--max-completion-tokens") { Description = "Largest max_tokens a request may ask for.", DefaultValueFactory = _ => new GatewayOptions().MaxCompletionTokens, HelpName = "n" };
         var deadline = new Option<double>("--deadline-seconds") { Description = "Deadline of each request; past it the answer is 504 (or an error event in a stream).", DefaultValueFactory = _ => new GatewayOptions().RequestDeadline.TotalSeconds, HelpName = "s" };
         var trust = new TrustOptions();
         var command = new Command("gateway", "Run the OpenAI-compatible gateway (/v1/models, /v1/completions, /v1/chat/completions, streaming) that routes every request through the swarm.")
         {
-            coordinator, model, modelId, port, phaseSplit, maxConcurrency, maxTokens, deadline,
+            coordinator, model, modelId, port, phaseSplit, maxConcurrency, maxQueue, maxTokens, deadline, apiKey, logLevel,
         };
         trust.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -38,9 +42,17 @@ internal static class ServeGatewayCommand
                 throw new StrataException($"--deadline-seconds is {seconds}; expected a positive number of seconds.");
             }
 
+            using var loggerFactory = LoggerFactory.Create(logging => logging
+                .SetMinimumLevel(parseResult.GetValue(logLevel))
+                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace) // stdout stays for the listening line
+                .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; console.UseUtcTimestamp = true; }));
+            var key = parseResult.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("STRATA_API_KEY");
             var options = new GatewayOptions
             {
                 MaxConcurrentRequests = parseResult.GetValue(maxConcurrency),
+                MaxQueuedRequests = parseResult.GetValue(maxQueue),
+                ApiKey = string.IsNullOrEmpty(key) ? null : key,
+                LoggerFactory = loggerFactory,
                 MaxCompletionTokens = parseResult.GetValue(maxTokens),
                 RequestDeadline = TimeSpan.FromSeconds(seconds),
             };

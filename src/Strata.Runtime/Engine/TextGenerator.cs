@@ -25,8 +25,18 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
     /// <param name="onToken">Called with each generated token id, in order, before the next step runs (null: no callback).</param>
     /// <param name="cancellationToken">Cancels the generation.</param>
     /// <exception cref="StrataException">The prompt is empty or the options are out of range.</exception>
-    public async Task<GenerationResult> GenerateAsync(
-        IReadOnlyList<int> prompt, GenerationOptions options, Func<int, CancellationToken, ValueTask>? onToken, CancellationToken cancellationToken = default)
+    public Task<GenerationResult> GenerateAsync(
+        IReadOnlyList<int> prompt, GenerationOptions options, Func<int, CancellationToken, ValueTask>? onToken, CancellationToken cancellationToken = default) =>
+        GenerateWithLogprobsAsync(prompt, options, onToken is null ? null : (token, ct) => onToken(token.TokenId, ct), cancellationToken);
+
+    /// <summary>Generates like <see cref="GenerateAsync(IReadOnlyList{int}, GenerationOptions, CancellationToken)"/>, handing each token (with its log-probabilities when <see cref="GenerationOptions.TopLogprobs"/> asks for them) to <paramref name="onToken"/> as soon as it is sampled.</summary>
+    /// <param name="prompt">The prompt's token ids.</param>
+    /// <param name="options">How many tokens, how to sample them, and how many alternatives to report.</param>
+    /// <param name="onToken">Called with each generated token, in order, before the next step runs (null: no callback).</param>
+    /// <param name="cancellationToken">Cancels the generation.</param>
+    /// <exception cref="StrataException">The prompt is empty or the options are out of range.</exception>
+    public async Task<GenerationResult> GenerateWithLogprobsAsync(
+        IReadOnlyList<int> prompt, GenerationOptions options, Func<GeneratedToken, CancellationToken, ValueTask>? onToken, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         ArgumentNullException.ThrowIfNull(options);
@@ -45,23 +55,25 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
         {
             var hidden = _model.Embed([.. prompt]); // (promptTokens, hidden)
             await session.ForwardAsync(hidden, prompt.Count, cancellationToken).ConfigureAwait(false);
-            var next = sampler.Sample(_model.ComputeLastLogits(hidden, prompt.Count));
+            var logits = _model.ComputeLastLogits(hidden, prompt.Count); // (vocab)
+            var next = sampler.Sample(logits);
             tokens.Add(next);
             ttftSeconds = _time.GetElapsedTime(started).TotalSeconds;
             if (onToken is not null)
             {
-                await onToken(next, cancellationToken).ConfigureAwait(false);
+                await onToken(Token(logits, next, options), cancellationToken).ConfigureAwait(false);
             }
 
             while (tokens.Count < options.MaxNewTokens && !options.StopTokenIds.Contains(next))
             {
                 hidden = _model.Embed([next]); // (1, hidden)
                 await session.ForwardAsync(hidden, 1, cancellationToken).ConfigureAwait(false);
-                next = sampler.Sample(_model.ComputeLastLogits(hidden, 1));
+                logits = _model.ComputeLastLogits(hidden, 1);
+                next = sampler.Sample(logits);
                 tokens.Add(next);
                 if (onToken is not null)
                 {
-                    await onToken(next, cancellationToken).ConfigureAwait(false);
+                    await onToken(Token(logits, next, options), cancellationToken).ConfigureAwait(false);
                 }
             }
         }
@@ -89,4 +101,8 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
             Route = _chain.Route,
         };
     }
+
+    // The log-probabilities come from the very logits the sampler chose from.
+    private static GeneratedToken Token(float[] logits, int tokenId, GenerationOptions options) =>
+        new(tokenId, options.TopLogprobs is { } top ? TokenLogprobs.Compute(logits, tokenId, top) : null);
 }

@@ -18,6 +18,7 @@ public sealed class ChainCompletionBackend : ICompletionBackend
     private readonly LlamaModel _model;
     private readonly Func<IBlockChain> _chainFactory;
     private readonly TimeProvider _time;
+    private long _failovers;
 
     /// <summary>Creates a backend serving <paramref name="model"/> under <paramref name="modelId"/>.</summary>
     /// <param name="model">The model holding the embedding, final norm and LM head (the blocks run where each chain says).</param>
@@ -48,7 +49,13 @@ public sealed class ChainCompletionBackend : ICompletionBackend
     public IReadOnlyList<int> EndOfSequenceTokenIds => _model.Config.EosTokenIds;
 
     /// <inheritdoc/>
-    public async IAsyncEnumerable<int> GenerateAsync(
+    public int ContextLengthTokens => _model.Config.Architecture.MaxContextTokens;
+
+    /// <summary>Failovers (re-routes after a dead or full block server) of the requests that have ended, when the chains report them.</summary>
+    public long Failovers => Interlocked.Read(ref _failovers);
+
+    /// <inheritdoc/>
+    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(
         IReadOnlyList<int> promptTokens, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(promptTokens);
@@ -56,14 +63,14 @@ public sealed class ChainCompletionBackend : ICompletionBackend
         options.Validate();
         var chain = _chainFactory();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var channel = Channel.CreateBounded<int>(new BoundedChannelOptions(ChannelCapacityTokens) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<GeneratedToken>(new BoundedChannelOptions(ChannelCapacityTokens) { SingleReader = true, SingleWriter = true });
         var generator = new TextGenerator(_model, chain, _time);
         var producer = Task.Run(
             async () =>
             {
                 try
                 {
-                    await generator.GenerateAsync(promptTokens, options, (token, ct) => channel.Writer.WriteAsync(token, ct), stop.Token).ConfigureAwait(false);
+                    await generator.GenerateWithLogprobsAsync(promptTokens, options, (GeneratedToken token, CancellationToken ct) => channel.Writer.WriteAsync(token, ct), stop.Token).ConfigureAwait(false);
                     channel.Writer.TryComplete();
                 }
                 catch (Exception exception)
@@ -84,6 +91,11 @@ public sealed class ChainCompletionBackend : ICompletionBackend
             // Ends the generation when the consumer stops early; the producer never throws.
             await stop.CancelAsync().ConfigureAwait(false);
             await producer.ConfigureAwait(false);
+            if (chain is Coordination.CoordinatedBlockChain coordinated)
+            {
+                Interlocked.Add(ref _failovers, coordinated.Failovers);
+            }
+
             if (chain is IAsyncDisposable asyncDisposable)
             {
                 await asyncDisposable.DisposeAsync().ConfigureAwait(false);

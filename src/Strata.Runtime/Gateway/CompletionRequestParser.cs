@@ -13,7 +13,12 @@ internal static class CompletionRequestParser
 
     /// <summary>Parses <paramref name="body"/> for a completions (<paramref name="isChat"/> false) or chat request.</summary>
     /// <exception cref="GatewayRequestException">The body is not JSON, a field is missing, of the wrong type or out of range, or the model is unknown.</exception>
-    public static CompletionRequest Parse(ReadOnlyMemory<byte> body, bool isChat, GatewayOptions options, IReadOnlyList<ICompletionBackend> backends)
+    /// <param name="body">The request body.</param>
+    /// <param name="isChat">Chat (true) or completions.</param>
+    /// <param name="options">The gateway's limits.</param>
+    /// <param name="backends">The models served.</param>
+    /// <param name="newSeed">Draws the seed of a request that gives none.</param>
+    public static CompletionRequest Parse(ReadOnlyMemory<byte> body, bool isChat, GatewayOptions options, IReadOnlyList<ICompletionBackend> backends, Func<ulong> newSeed)
     {
         JsonDocument document;
         try
@@ -29,7 +34,7 @@ internal static class CompletionRequestParser
         {
             try
             {
-                return Parse(document.RootElement, isChat, options, backends);
+                return Parse(document.RootElement, isChat, options, backends, newSeed);
             }
             catch (InvalidOperationException exception)
             {
@@ -40,13 +45,15 @@ internal static class CompletionRequestParser
         }
     }
 
-    private static CompletionRequest Parse(JsonElement root, bool isChat, GatewayOptions options, IReadOnlyList<ICompletionBackend> backends)
+    private static CompletionRequest Parse(JsonElement root, bool isChat, GatewayOptions options, IReadOnlyList<ICompletionBackend> backends, Func<ulong> newSeed)
     {
         {
             if (root.ValueKind != JsonValueKind.Object)
             {
                 throw new GatewayRequestException("The request body must be a JSON object.", null, "invalid_json");
             }
+
+            RefuseUnsupported(root, isChat);
 
             var backend = ReadModel(root, backends);
             var prompt = isChat ? ReadMessages(root) : ReadPrompt(root);
@@ -75,14 +82,26 @@ internal static class CompletionRequestParser
                 throw new GatewayRequestException($"n is {n}; only one choice per request is supported (n = 1).", "n", "invalid_value");
             }
 
+            var stream = ReadBool(root, "stream") ?? false;
+            var topLogprobs = isChat ? ReadChatLogprobs(root) : ReadCompletionLogprobs(root);
+            var echo = !isChat && (ReadBool(root, "echo") ?? false);
+            if (echo && topLogprobs is not null)
+            {
+                throw new GatewayRequestException("echo together with logprobs is not supported (it would need the prompt's log-probabilities); drop one of them.", "echo", "unsupported_parameter");
+            }
+
             return new CompletionRequest
             {
                 Backend = backend,
                 PromptText = prompt,
                 MaxTokens = maxTokens,
-                Sampling = new SamplingOptions { Temperature = temperature, TopP = topP, Seed = ReadSeed(root) },
+                MaxTokensGiven = Has(root, maxTokensName),
+                Sampling = new SamplingOptions { Temperature = temperature, TopP = topP, Seed = ReadSeed(root) ?? newSeed() },
                 StopSequences = ReadStop(root),
-                Stream = ReadBool(root, "stream") ?? false,
+                Stream = stream,
+                TopLogprobs = topLogprobs,
+                Echo = echo,
+                IncludeUsage = ReadIncludeUsage(root, stream),
                 IsChat = isChat,
             };
         }
@@ -101,9 +120,118 @@ internal static class CompletionRequestParser
         }
 
         var id = model.GetString()!;
-        return backends.FirstOrDefault(b => string.Equals(b.ModelId, id, StringComparison.Ordinal))
-            ?? throw new GatewayRequestException(
-                $"The model '{id}' does not exist; this gateway serves {string.Join(", ", backends.Select(b => $"'{b.ModelId}'"))} (see GET /v1/models).", "model", "model_not_found");
+        return backends.FirstOrDefault(b => string.Equals(b.ModelId, id, StringComparison.Ordinal)) ?? throw ModelNotFound(id, backends);
+    }
+
+    /// <summary>OpenAI's answer to an unknown model: 404 <c>model_not_found</c>, naming the models served.</summary>
+    public static GatewayRequestException ModelNotFound(string id, IReadOnlyList<ICompletionBackend> backends) =>
+        new($"The model '{id}' does not exist; this gateway serves {string.Join(", ", backends.Select(b => $"'{b.ModelId}'"))} (see GET /v1/models).",
+            "model", "model_not_found", Microsoft.AspNetCore.Http.StatusCodes.Status404NotFound);
+
+    // Every field the gateway reads, per endpoint; anything else is refused by name rather than silently dropped.
+    private static readonly HashSet<string> CommonFields = new(StringComparer.Ordinal)
+    {
+        "model", "max_tokens", "temperature", "top_p", "n", "stream", "stream_options", "stop", "seed", "logprobs", "user",
+        "presence_penalty", "frequency_penalty", "logit_bias",
+    };
+
+    private static readonly HashSet<string> ChatFields = new(StringComparer.Ordinal) { "messages", "max_completion_tokens", "top_logprobs" };
+
+    private static readonly HashSet<string> CompletionFields = new(StringComparer.Ordinal) { "prompt", "echo", "best_of", "suffix" };
+
+    private static void RefuseUnsupported(JsonElement root, bool isChat)
+    {
+        foreach (var property in root.EnumerateObject())
+        {
+            var name = property.Name;
+            var value = property.Value;
+            if (value.ValueKind == JsonValueKind.Null)
+            {
+                continue; // null means absent, as in OpenAI's API
+            }
+
+            var known = CommonFields.Contains(name) || (isChat ? ChatFields : CompletionFields).Contains(name);
+            if (!known)
+            {
+                throw new GatewayRequestException(
+                    $"{name} is not supported by this gateway ({(isChat ? "/v1/chat/completions" : "/v1/completions")} takes only {string.Join(", ", CommonFields.Concat(isChat ? ChatFields : CompletionFields).Order(StringComparer.Ordinal))}); remove it.",
+                    name, "unsupported_parameter");
+            }
+
+            // Fields accepted only at their neutral value: anything else would change the output in a way this gateway does not implement.
+            var neutral = name switch
+            {
+                "presence_penalty" or "frequency_penalty" => value.ValueKind == JsonValueKind.Number && value.GetDouble() == 0,
+                "logit_bias" => value.ValueKind == JsonValueKind.Object && !value.EnumerateObject().Any(),
+                "best_of" => value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var bestOf) && bestOf == 1,
+                "suffix" => value.ValueKind == JsonValueKind.String && value.GetString()!.Length == 0,
+                _ => true,
+            };
+            if (!neutral)
+            {
+                throw new GatewayRequestException(
+                    $"{name} is not supported by this gateway except at its neutral value (penalties 0, logit_bias {{}}, best_of 1, suffix \"\"); remove it.",
+                    name, "unsupported_parameter");
+            }
+        }
+    }
+
+    private static int? ReadChatLogprobs(JsonElement root)
+    {
+        var wanted = ReadBool(root, "logprobs") ?? false;
+        var top = ReadInt(root, "top_logprobs");
+        if (top is { } count && (count < 0 || count > TokenLogprobs.MaxTop))
+        {
+            throw new GatewayRequestException($"top_logprobs is {count}; expected between 0 and {TokenLogprobs.MaxTop}.", "top_logprobs", "invalid_value");
+        }
+
+        if (top is not null && !wanted)
+        {
+            throw new GatewayRequestException("top_logprobs needs \"logprobs\": true.", "top_logprobs", "invalid_value");
+        }
+
+        return wanted ? top ?? 0 : null;
+    }
+
+    // Completions take logprobs as the number of alternatives (OpenAI's limit: 5).
+    private static int? ReadCompletionLogprobs(JsonElement root)
+    {
+        const int MaxCompletionLogprobs = 5;
+        var count = ReadInt(root, "logprobs");
+        if (count is < 0 or > MaxCompletionLogprobs)
+        {
+            throw new GatewayRequestException($"logprobs is {count}; expected an integer between 0 and {MaxCompletionLogprobs}.", "logprobs", "invalid_value");
+        }
+
+        return count;
+    }
+
+    private static bool ReadIncludeUsage(JsonElement root, bool stream)
+    {
+        if (!TryGet(root, "stream_options", out var streamOptions))
+        {
+            return false;
+        }
+
+        if (!stream)
+        {
+            throw new GatewayRequestException("stream_options is only allowed when stream is true.", "stream_options", "invalid_value");
+        }
+
+        if (streamOptions.ValueKind != JsonValueKind.Object)
+        {
+            throw TypeError("stream_options", "an object such as {\"include_usage\": true}");
+        }
+
+        foreach (var property in streamOptions.EnumerateObject())
+        {
+            if (property.Name != "include_usage")
+            {
+                throw new GatewayRequestException($"stream_options.{property.Name} is not supported; only include_usage is.", $"stream_options.{property.Name}", "unsupported_parameter");
+            }
+        }
+
+        return ReadBool(streamOptions, "include_usage") is true;
     }
 
     private static string ReadPrompt(JsonElement root)
@@ -216,11 +344,11 @@ internal static class CompletionRequestParser
         return stops;
     }
 
-    private static ulong ReadSeed(JsonElement root)
+    private static ulong? ReadSeed(JsonElement root)
     {
         if (!TryGet(root, "seed", out var seed))
         {
-            return 0;
+            return null;
         }
 
         if (seed.ValueKind == JsonValueKind.Number && seed.TryGetInt64(out var signed))

@@ -1,15 +1,20 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Strata.Runtime.Gateway;
 
-/// <summary>A running OpenAI-compatible gateway: Kestrel (HTTP/1.1 and HTTP/2 cleartext) serving <c>/v1/models</c>, <c>/v1/completions</c> and <c>/v1/chat/completions</c>.</summary>
+/// <summary>A running OpenAI-compatible gateway: Kestrel (HTTP/1.1 and HTTP/2 cleartext) serving <c>/v1/models</c>, <c>/v1/models/{id}</c>, <c>/v1/completions</c>, <c>/v1/chat/completions</c>, <c>/health</c> and <c>/metrics</c>.</summary>
 /// <remarks>See the Gateway section of <c>docs/runtime.md</c> for the fields, limits and error codes.</remarks>
-public sealed class GatewayHost : IAsyncDisposable
+public sealed partial class GatewayHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly CompletionEndpoint _endpoint;
@@ -38,6 +43,9 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>Generations running now (at most <see cref="GatewayOptions.MaxConcurrentRequests"/>).</summary>
     public int ActiveRequests => _endpoint.ActiveRequests;
+
+    /// <summary>Requests waiting for a generation slot now (at most <see cref="GatewayOptions.MaxQueuedRequests"/>).</summary>
+    public int QueuedRequests => _endpoint.Queue.Queued;
 
     /// <summary>Starts the gateway on <paramref name="listenAddress"/>:<paramref name="port"/> (0 picks a free port) serving <paramref name="backends"/>.</summary>
     /// <param name="backends">One backend per model; the first is used when a request names no model.</param>
@@ -73,6 +81,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var time = timeProvider ?? TimeProvider.System;
         var startedUnixSeconds = time.GetUtcNow().ToUnixTimeSeconds();
         var endpoint = new CompletionEndpoint([.. backends], options, time);
+        var logger = options.LoggerFactory?.CreateLogger<GatewayHost>() ?? NullLogger<GatewayHost>.Instance;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         ListenOptions? http1Listen = null;
@@ -95,15 +104,30 @@ public sealed class GatewayHost : IAsyncDisposable
             }
         });
         var app = builder.Build();
-        app.Use(LastResortErrors(options));
-        var modelIds = backends.Select(b => b.ModelId).ToArray();
-        app.MapGet("/v1/models", context =>
+        app.Use(AccessLog(logger, endpoint.Metrics, time));
+        app.Use(LastResortErrors(logger));
+        if (options.ApiKey is { } apiKey)
         {
-            context.Response.ContentType = "application/json";
-            return JsonSerializer.SerializeAsync(context.Response.Body, OpenAiPayloads.ModelList(modelIds, startedUnixSeconds), CompletionEndpoint.JsonOptions, context.RequestAborted);
+            app.Use(RequireApiKey(apiKey));
+        }
+
+        var modelIds = backends.Select(b => b.ModelId).ToArray();
+        app.MapGet("/v1/models", context => WriteJsonAsync(context, OpenAiPayloads.ModelList(modelIds, startedUnixSeconds)));
+        app.MapGet("/v1/models/{**id}", context =>
+        {
+            var id = (string)context.GetRouteValue("id")!;
+            return modelIds.Contains(id, StringComparer.Ordinal)
+                ? WriteJsonAsync(context, OpenAiPayloads.Model(id, startedUnixSeconds))
+                : CompletionEndpoint.WriteErrorAsync(context.Response, CompletionRequestParser.ModelNotFound(id, backends), context.RequestAborted);
         });
         app.MapPost("/v1/completions", context => endpoint.HandleAsync(context, isChat: false));
         app.MapPost("/v1/chat/completions", context => endpoint.HandleAsync(context, isChat: true));
+        app.MapGet("/health", context => WriteJsonAsync(context, new { Status = "ok", Running = endpoint.Queue.Running, Queued = endpoint.Queue.Queued }));
+        app.MapGet("/metrics", context =>
+        {
+            context.Response.ContentType = GatewayMetrics.ContentType;
+            return endpoint.Metrics.WriteAsync(context.Response.Body, context.RequestAborted);
+        });
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -116,11 +140,81 @@ public sealed class GatewayHost : IAsyncDisposable
         }
 
         // Kestrel writes the bound port back into each endpoint's options (port 0 becomes the one it picked).
-        return new GatewayHost(app, endpoint, ToUri(http1Listen), http2Listen is null ? null : ToUri(http2Listen), options);
+        var host = new GatewayHost(app, endpoint, ToUri(http1Listen), http2Listen is null ? null : ToUri(http2Listen), options);
+        Log.Started(logger, host.Address, string.Join(", ", modelIds), options.MaxConcurrentRequests, options.MaxQueuedRequests);
+        return host;
+    }
+
+    private static Task WriteJsonAsync(HttpContext context, object payload)
+    {
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, payload, CompletionEndpoint.JsonOptions, context.RequestAborted);
+    }
+
+    // One access-log line and one request count per request; a status with no body yet (an unknown route, a wrong method)
+    // gets OpenAI's error object first, so no path answers with an empty body.
+    private static Func<HttpContext, Func<Task>, Task> AccessLog(ILogger logger, GatewayMetrics metrics, TimeProvider time) => async (context, next) =>
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            await next().ConfigureAwait(false);
+            if (!context.Response.HasStarted && context.Response.StatusCode >= StatusCodes.Status400BadRequest)
+            {
+                await CompletionEndpoint.WriteErrorAsync(context.Response, EmptyError(context), context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            var route = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+            var status = context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted ? 499 : context.Response.StatusCode;
+            metrics.Request(route, status);
+            Log.Access(logger, context.Request.Method, context.Request.Path.Value ?? "/", status, time.GetElapsedTime(started).TotalMilliseconds,
+                context.Connection.RemoteIpAddress?.ToString());
+        }
+    };
+
+    private static GatewayRequestException EmptyError(HttpContext context)
+    {
+        var what = $"{context.Request.Method} {context.Request.Path}";
+        return context.Response.StatusCode switch
+        {
+            StatusCodes.Status404NotFound => new($"Unknown route {what}; this gateway serves GET /v1/models, GET /v1/models/{{id}}, POST /v1/completions, POST /v1/chat/completions, GET /health and GET /metrics.",
+                null, "unknown_url", StatusCodes.Status404NotFound),
+            StatusCodes.Status405MethodNotAllowed => new($"{what}: method not allowed on this route (completions take POST, models GET).", null, "method_not_allowed", StatusCodes.Status405MethodNotAllowed),
+            var status => new($"{what} failed with HTTP {status}.", null, null, status, status >= 500 ? "server_error" : "invalid_request_error"),
+        };
+    }
+
+    // Bearer check on the API (/v1/*), compared in constant time; /health and /metrics stay open for probes and scrapers.
+    private static Func<HttpContext, Func<Task>, Task> RequireApiKey(string apiKey)
+    {
+        var expected = Encoding.UTF8.GetBytes(apiKey);
+        return async (context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
+            {
+                var header = context.Request.Headers.Authorization.ToString();
+                const string Scheme = "Bearer ";
+                var given = header.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) ? Encoding.UTF8.GetBytes(header[Scheme.Length..].Trim()) : [];
+                if (!CryptographicOperations.FixedTimeEquals(given, expected))
+                {
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    await CompletionEndpoint.WriteErrorAsync(context.Response, new GatewayRequestException(
+                        given.Length == 0
+                            ? "No API key was given; send it as the header Authorization: Bearer KEY (the gateway's --api-key)."
+                            : "Incorrect API key provided; send the gateway's --api-key as Authorization: Bearer KEY.",
+                        null, "invalid_api_key", StatusCodes.Status401Unauthorized), context.RequestAborted).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            await next().ConfigureAwait(false);
+        };
     }
 
     // Anything no handler expected becomes OpenAI's error object with status 500 (and a line in the log), never an empty body.
-    private static Func<Microsoft.AspNetCore.Http.HttpContext, Func<Task>, Task> LastResortErrors(GatewayOptions options) => async (context, next) =>
+    private static Func<HttpContext, Func<Task>, Task> LastResortErrors(ILogger logger) => async (context, next) =>
     {
         try
         {
@@ -128,12 +222,12 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         catch (Exception exception) when (!context.RequestAborted.IsCancellationRequested)
         {
-            options.Log?.Invoke($"gateway: unexpected failure on {context.Request.Method} {context.Request.Path}: {exception}");
+            Log.Unexpected(logger, exception, context.Request.Method, context.Request.Path.Value ?? "/");
             if (!context.Response.HasStarted)
             {
                 await CompletionEndpoint.WriteErrorAsync(context.Response, new GatewayRequestException(
                     "The gateway failed unexpectedly while handling this request; it has been logged. Retry, and report it if it persists.",
-                    null, "internal_error", Microsoft.AspNetCore.Http.StatusCodes.Status500InternalServerError, "server_error"), CancellationToken.None).ConfigureAwait(false);
+                    null, "internal_error", StatusCodes.Status500InternalServerError, "server_error"), CancellationToken.None).ConfigureAwait(false);
             }
         }
     };

@@ -17,14 +17,20 @@ public sealed record GatewayOptions
     /// <summary><c>max_tokens</c> when a request gives none (OpenAI's default for completions). Default 16; range [1, <see cref="MaxCompletionTokens"/>].</summary>
     public int DefaultMaxTokens { get; init; } = 16;
 
-    /// <summary>Generations running at once; a request beyond it gets 429 at once (no queue). Default 8; range at least 1.</summary>
+    /// <summary>Generations running at once; a request beyond it waits in the queue. Default 8; range at least 1.</summary>
     public int MaxConcurrentRequests { get; init; } = 8;
+
+    /// <summary>Requests waiting for a free generation slot (first come, first served); a request that finds the queue full gets 429 with a <c>Retry-After</c>. Default 256; range at least 0 (0: no queue).</summary>
+    public int MaxQueuedRequests { get; init; } = 256;
+
+    /// <summary>The key clients must send as <c>Authorization: Bearer KEY</c> on <c>/v1/*</c> (else 401); null (the default) lets everyone in. <c>/health</c> and <c>/metrics</c> stay open.</summary>
+    public string? ApiKey { get; init; }
 
     /// <summary>Wall time a request may take from admission to its last token: past it a response is 504, a stream ends with an error event. Default 5 minutes; range positive.</summary>
     public TimeSpan RequestDeadline { get; init; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Where the gateway writes unexpected failures (one line each, with the exception); null writes nowhere.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where the gateway logs (one access-log line per request, unexpected failures, start and stop); null logs nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>Checks the ranges.</summary>
     /// <exception cref="StrataException">A value is out of range.</exception>
@@ -53,6 +59,16 @@ public sealed record GatewayOptions
         if (MaxConcurrentRequests < 1)
         {
             throw new StrataException($"Gateway MaxConcurrentRequests is {MaxConcurrentRequests}; expected at least 1.");
+        }
+
+        if (MaxQueuedRequests < 0)
+        {
+            throw new StrataException($"Gateway MaxQueuedRequests is {MaxQueuedRequests}; expected at least 0.");
+        }
+
+        if (ApiKey is { } key && (key.Length == 0 || key.Any(char.IsWhiteSpace)))
+        {
+            throw new StrataException("Gateway ApiKey is empty or holds whitespace; give a non-empty key without spaces, or none.");
         }
 
         if (RequestDeadline <= TimeSpan.Zero)

@@ -15,10 +15,13 @@ public interface ICompletionBackend
     /// <summary>The model's end-of-sequence tokens: generation stops at any of them and it is left out of the text (empty: none).</summary>
     IReadOnlyList<int> EndOfSequenceTokenIds { get; }
 
-    /// <summary>Generates after <paramref name="promptTokens"/>, yielding each token id as soon as it is sampled.</summary>
+    /// <summary>Longest prompt plus completion the model takes, in tokens (<c>max_position_embeddings</c>); 0 when unknown (not checked).</summary>
+    int ContextLengthTokens { get; }
+
+    /// <summary>Generates after <paramref name="promptTokens"/>, yielding each token as soon as it is sampled (with its log-probabilities when <see cref="GenerationOptions.TopLogprobs"/> asks for them).</summary>
     /// <remarks>Stopping the enumeration early (or cancelling) ends the generation and frees what it held along the chain.</remarks>
     /// <param name="promptTokens">The prompt's token ids (at least one).</param>
-    /// <param name="options">How many tokens and how to sample them.</param>
+    /// <param name="options">How many tokens, how to sample them, and how many log-probability alternatives to report.</param>
     /// <param name="cancellationToken">Ends the generation (client gone, deadline hit).</param>
-    IAsyncEnumerable<int> GenerateAsync(IReadOnlyList<int> promptTokens, GenerationOptions options, CancellationToken cancellationToken);
+    IAsyncEnumerable<GeneratedToken> GenerateAsync(IReadOnlyList<int> promptTokens, GenerationOptions options, CancellationToken cancellationToken);
 }

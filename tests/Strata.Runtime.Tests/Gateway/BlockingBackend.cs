@@ -17,18 +17,20 @@ internal sealed class BlockingBackend(bool failAfterFirstToken = false) : ICompl
 
     public IReadOnlyList<int> EndOfSequenceTokenIds => [];
 
+    public int ContextLengthTokens => 0;
+
     /// <summary>Generations running now.</summary>
     public int Running => Volatile.Read(ref _running);
 
     /// <summary>Generations that ended by cancellation.</summary>
     public int Cancelled => Volatile.Read(ref _cancelled);
 
-    public async IAsyncEnumerable<int> GenerateAsync(IReadOnlyList<int> promptTokens, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(IReadOnlyList<int> promptTokens, GenerationOptions options, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _running);
         try
         {
-            yield return 'A';
+            yield return new GeneratedToken('A', null);
             if (failAfterFirstToken)
             {
                 throw new InvalidOperationException("Block server 127.0.0.1:1 is gone.");

@@ -35,7 +35,7 @@ public sealed class ChainCompletionBackendTests
 
         await foreach (var token in backend.GenerateAsync(Prompt, new GenerationOptions { MaxNewTokens = 64 }, CancellationToken.None))
         {
-            taken.Add(token);
+            taken.Add(token.TokenId);
             if (taken.Count == 3)
             {
                 break;
@@ -46,12 +46,13 @@ public sealed class ChainCompletionBackendTests
         Assert.True(chain.Disposed);
     }
 
-    private static async Task<List<int>> ToListAsync(IAsyncEnumerable<int> tokens)
+    private static async Task<List<int>> ToListAsync(IAsyncEnumerable<GeneratedToken> tokens)
     {
         var list = new List<int>();
         await foreach (var token in tokens)
         {
-            list.Add(token);
+            Assert.Null(token.Logprobs); // not asked for, not computed
+            list.Add(token.TokenId);
         }
 
         return list;

@@ -84,7 +84,7 @@ public sealed class GatewayBadBytesTests(TinyGatewayFixture fixture) : IClassFix
                 var valid = text.Length > 0 && IsValidUtf16(text);
                 try
                 {
-                    var request = CompletionRequestParser.Parse(body, false, TinyGatewayFixture.Options, Backends);
+                    var request = CompletionRequestParser.Parse(body, false, TinyGatewayFixture.Options, Backends, () => 0);
                     return valid && request.PromptText == text;
                 }
                 catch (GatewayRequestException exception)
@@ -99,7 +99,7 @@ public sealed class GatewayBadBytesTests(TinyGatewayFixture fixture) : IClassFix
     {
         try
         {
-            CompletionRequestParser.Parse(body, isChat, TinyGatewayFixture.Options, Backends);
+            CompletionRequestParser.Parse(body, isChat, TinyGatewayFixture.Options, Backends, () => 0);
             return true;
         }
         catch (GatewayRequestException exception)

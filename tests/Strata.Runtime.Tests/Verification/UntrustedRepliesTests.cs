@@ -77,7 +77,7 @@ public sealed class UntrustedRepliesTests
     [Theory]
     [InlineData(Lie.NaN)]
     [InlineData(Lie.Zeros)]
-    public async Task The_gateway_answers_an_error_object_not_200_when_the_only_server_of_a_range_lies(Lie lie)
+    public async Task The_gateway_answers_503_with_an_error_object_not_200_when_the_only_server_of_a_range_lies(Lie lie)
     {
         await using var swarm = await TestSwarm.StartAsync(SlowHeartbeats);
         await swarm.AddServerAsync("honest", 0, 2);
@@ -92,8 +92,9 @@ public sealed class UntrustedRepliesTests
 
         var (status, body) = await GatewayHttp.PostAsync(http, "/v1/completions", """{"prompt": "The quick", "max_tokens": 8, "temperature": 0}""");
 
-        Assert.Equal(HttpStatusCode.InternalServerError, status);
-        GatewayHttp.AssertError(body, null, "generation_failed", "server_error");
+        // The liar is rejected and nothing else covers its blocks: the swarm cannot serve, which is 503 (retry later), not 500.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+        GatewayHttp.AssertError(body, null, "swarm_unavailable", "server_error");
         Assert.Contains("liar", body.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 

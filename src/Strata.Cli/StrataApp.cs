@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using Strata.Cli.Commands;
 using Strata.Core;
+using Strata.Planning.Placement;
 
 namespace Strata.Cli;
 
@@ -70,6 +71,7 @@ public static class StrataApp
             "Strata plans, simulates and runs large-language-model inference split three ways: across a client " +
             "device and a server (SplitLLM), across geo-distributed block servers (PETALS swarms), and across " +
             "phases, prefill and decode on separate machine pools (Splitwise).");
+        MilpPlacement.Register(); // before any option lists the placement names
         root.Options.Add(context.CatalogOption);
         root.Subcommands.Add(DemoCommand.Create(context));
         root.Subcommands.Add(EstimateCommand.Create(context));

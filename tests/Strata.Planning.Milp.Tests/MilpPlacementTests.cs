@@ -3,7 +3,7 @@ using Strata.Planning.Placement;
 using Strata.Planning.Swarm;
 using Strata.Planning.Tests.Swarm;
 
-namespace Strata.Planning.Tests.Placement;
+namespace Strata.Planning.Milp.Tests;
 
 public sealed class MilpPlacementTests
 {

@@ -31,6 +31,10 @@ public sealed class MilpPlacement : IPlacementPolicy
     private readonly int _seed;
     private readonly int _workers;
 
+    /// <summary>Registers the MILP with <see cref="PlacementPolicies"/> under <see cref="PlacementPolicies.Milp"/> (idempotent).</summary>
+    public static void Register() =>
+        PlacementPolicies.Register(PlacementPolicies.Milp, settings => new MilpPlacement(settings.SolverTimeLimitSeconds, settings.Sessions, workers: settings.SolverWorkers));
+
     /// <summary>Creates the policy: at most <paramref name="timeLimitSeconds"/> of solving; <paramref name="sessions"/> concurrent sessions (null: from the load, as CG-BP's R); <paramref name="workers"/> CP-SAT workers (1 is deterministic when it proves optimality).</summary>
     public MilpPlacement(double timeLimitSeconds = 60, int? sessions = null, int seed = 0, int workers = 1)
     {

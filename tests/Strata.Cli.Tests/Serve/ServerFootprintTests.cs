@@ -1,3 +1,5 @@
+using Strata.Runtime.Coordination;
+
 namespace Strata.Cli.Tests.Serve;
 
 /// <summary>
@@ -19,7 +21,7 @@ public sealed class ServerFootprintTests : IDisposable
 
     [Fact]
     [Trait("Category", "Integration")]
-    public void Coordinator_and_block_server_load_neither_the_solver_nor_the_chart_library()
+    public async Task Coordinator_and_block_server_load_neither_the_solver_nor_the_chart_library()
     {
         if (!File.Exists("/proc/self/maps"))
         {
@@ -30,6 +32,14 @@ public sealed class ServerFootprintTests : IDisposable
         using var coordinator = ServeProcess.Start("serve", "coordinator", "--port", "0", "--heartbeat-ms", "300");
         var url = coordinator.Address.ToString();
         using var block = ServeProcess.Start("serve", "block", "--coordinator", url, "--model", _model, "--blocks", "0:4", "--port", "0");
+        using (var client = new CoordinatorClient(coordinator.Address))
+        {
+            for (var wait = 0; wait < 300 && !(await client.ListServersAsync()).Any(s => s.Url == block.Address.ToString()); wait++)
+            {
+                await Task.Delay(100);
+            }
+        }
+
         CliRun.Of("generate", "--coordinator", url, "--model", _model, "--prompt", "Hello", "--max-tokens", "4", "--json").ShouldSucceed();
 
         foreach (var process in new[] { coordinator, block })

@@ -60,13 +60,7 @@ public static class SwarmCostPresets
     }
 
     /// <summary>The same as <see cref="FromPerformanceModel"/> (named for <c>--costs roofline</c>, which predates the device model).</summary>
-    /// <param name="model">The model.</param>
-    /// <param name="devices">The servers' devices.</param>
-    /// <param name="precision">Weight precision.</param>
-    /// <param name="promptTokens">Prompt length of a request.</param>
-    /// <param name="outputTokens">Output tokens of a request.</param>
-    /// <param name="perTokenOverheadSeconds">Software overhead per hop per decode step.</param>
-    /// <param name="blockCosts">Per-block times by device (a measured or runtime profile); null: each device's scored model.</param>
+    /// <inheritdoc cref="FromPerformanceModel" path="/param"/>
     public static SwarmCosts FromRoofline(
         ModelArchitecture model,
         IEnumerable<DeviceSpec> devices,

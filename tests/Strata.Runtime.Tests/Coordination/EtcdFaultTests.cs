@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Net;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
+using Microsoft.Extensions.Logging;
 using Strata.Runtime.Serving;
 
 namespace Strata.Runtime.Tests.Coordination;
@@ -20,21 +22,14 @@ public sealed class EtcdFaultTests
         var local = (await new TextGenerator(model, new LocalBlockChain(model)).GenerateAsync(Prompt, Greedy)).Tokens;
         var layers = model.Config.LayerCount;
         var leaseTtl = TimeSpan.FromSeconds(2);
-        var options = new CoordinatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(400) };
-        var log = new List<string>();
-        void Log(string line)
-        {
-            lock (log)
-            {
-                log.Add(line);
-            }
-        }
+        var log = new TestLog();
+        var options = new CoordinatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(400), Telemetry = new() { LoggerFactory = log.Factory, MetricsPort = 0 } };
 
         await using var etcd = await EtcdCluster.StartAsync(members: 3);
-        var a = await CoordinatorHost.StartAsync(await EtcdServerRegistry.StartAsync(etcd.Options(leaseTtl) with { Log = Log }), options: options);
-        await using var b = await CoordinatorHost.StartAsync(await EtcdServerRegistry.StartAsync(etcd.Options(leaseTtl) with { Log = Log }), options: options);
+        var a = await CoordinatorHost.StartAsync(await EtcdServerRegistry.StartAsync(etcd.Options(leaseTtl) with { LoggerFactory = log.Factory }), options: options);
+        await using var b = await CoordinatorHost.StartAsync(await EtcdServerRegistry.StartAsync(etcd.Options(leaseTtl) with { LoggerFactory = log.Factory }), options: options);
         var aStopped = false;
-        using var coordinators = new CoordinatorClient([a.Address, b.Address], log: Log);
+        using var coordinators = new CoordinatorClient([a.Address, b.Address], logger: log.Factory.CreateLogger<CoordinatorClient>());
         var servers = new List<(BlockServerHost Host, BlockServerAgent Agent)>();
         try
         {
@@ -59,10 +54,7 @@ public sealed class EtcdFaultTests
             Assert.Equal(local, await GenerateAsync());
             Assert.True(coordinators.Failovers >= 1);
             Assert.Equal(b.Address, coordinators.Address);
-            lock (log)
-            {
-                Assert.Contains(log, l => l.StartsWith("FAILOVER: the coordinator at " + a.Address, StringComparison.Ordinal));
-            }
+            Assert.True(log.Has($"Warning CoordinatorClient: coordinator fail-over from {a.Address} to {b.Address}"), log.ToString());
 
             // 2. One etcd member of three is killed (SIGKILL): the other two keep a quorum.
             etcd.Kill(0);
@@ -81,6 +73,12 @@ public sealed class EtcdFaultTests
             }
 
             Assert.Equal("s2", Assert.Single(b.Registry.Live()).ServerId);
+            Assert.True(log.Has("Warning CoordinatorHost: server s1 left without deregistering here"), log.ToString());
+            var scrape = await MetricsScrape.GetAsync(b.MetricsAddress!);
+            Assert.True(MetricsScrape.Required(scrape, "strata_coordinator_lease_expiries_total") >= 1, scrape);
+            Assert.True(MetricsScrape.Required(scrape, "strata_coordinator_watch_events_total") > 0, scrape);
+            Assert.True(MetricsScrape.Required(scrape, "strata_coordinator_etcd_revision") > 0, scrape);
+            Assert.Equal(1, MetricsScrape.Required(scrape, "strata_coordinator_registry_servers"));
             using (var chain = new CoordinatedBlockChain(coordinators, client))
             {
                 var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);
@@ -102,5 +100,84 @@ public sealed class EtcdFaultTests
                 await a.DisposeAsync();
             }
         }
+    }
+
+    [EtcdFact]
+    public async Task A_coordinator_cut_off_from_etcd_refuses_calls_and_generation_through_the_survivor_returns_the_local_tokens()
+    {
+        var model = TestModels.Tiny();
+        var local = (await new TextGenerator(model, new LocalBlockChain(model)).GenerateAsync(Prompt, Greedy)).Tokens;
+        var layers = model.Config.LayerCount;
+        var leaseTtl = TimeSpan.FromSeconds(2);
+        var log = new TestLog();
+        var survivorLog = new TestLog();
+        CoordinatorOptions Options(TestLog l) => new() { HeartbeatInterval = TimeSpan.FromMilliseconds(400), Telemetry = new() { LoggerFactory = l.Factory, MetricsPort = 0 } };
+
+        await using var etcd = await EtcdCluster.StartAsync(members: 3);
+        // The partitioned coordinator reaches etcd only through member 0; the survivor through members 1 and 2.
+        await using var cut = await CoordinatorHost.StartAsync(await EtcdServerRegistry.StartAsync(etcd.Options(leaseTtl, 0) with { LoggerFactory = log.Factory }), options: Options(log));
+        await using var survivor = await CoordinatorHost.StartAsync(await EtcdServerRegistry.StartAsync(etcd.Options(leaseTtl, 1, 2) with { LoggerFactory = survivorLog.Factory }),
+            options: Options(survivorLog));
+        using var coordinators = new CoordinatorClient([cut.Address, survivor.Address], logger: log.Factory.CreateLogger<CoordinatorClient>());
+        await using var host = await BlockServerHost.StartAsync(TestSwarm.Load(0, layers, head: false));
+        await using var agent = await BlockServerAgent.StartAsync(host, coordinators, model.Config.Architecture.Name, layers, new BlockServerAgentOptions { ServerId = "s1" });
+        var client = TestSwarm.Load(0, 0, head: true);
+        async Task<IReadOnlyList<int>> GenerateAsync()
+        {
+            using var chain = new CoordinatedBlockChain(coordinators, client);
+            return (await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy)).Tokens;
+        }
+
+        using var http = new HttpClient();
+        async Task<HttpStatusCode> HealthAsync(CoordinatorHost coordinator)
+        {
+            using var reply = await http.GetAsync(new Uri(coordinator.MetricsAddress!, "/health"));
+            return reply.StatusCode;
+        }
+
+        Assert.Equal(local, await GenerateAsync());
+        Assert.Equal(cut.Address, coordinators.Address);
+        Assert.Equal(HttpStatusCode.OK, await HealthAsync(cut));
+
+        etcd.Pause(0);
+        try
+        {
+            // Within its staleness bound (half a lease) plus a probe, the cut-off coordinator declares its copy stale and refuses calls.
+            var clock = Stopwatch.StartNew();
+            while (await HealthAsync(cut) == HttpStatusCode.OK)
+            {
+                Assert.True(clock.Elapsed < leaseTtl * 2, $"the cut-off coordinator still reports healthy after {clock.Elapsed.TotalSeconds:0.00} s:\n{log}");
+                await Task.Delay(20);
+            }
+
+            Assert.True(log.Has("Error EtcdServerRegistry: registry copy may be STALE"), log.ToString());
+            Assert.Equal(local, await GenerateAsync());
+            Assert.Equal(survivor.Address, coordinators.Address);
+            Assert.True(log.Has($"Warning CoordinatorClient: coordinator fail-over from {cut.Address} to {survivor.Address}"), log.ToString());
+
+            // The server's heartbeats moved to the survivor before its lease ran out: it never left the registry.
+            await Task.Delay(leaseTtl * 1.5);
+            Assert.Equal("s1", Assert.Single(survivor.Registry.Live()).ServerId);
+            Assert.False(survivorLog.Has("left without deregistering"), survivorLog.ToString());
+            Assert.Equal(local, await GenerateAsync());
+            var scrape = await MetricsScrape.GetAsync(cut.MetricsAddress!);
+            Assert.Equal(1, MetricsScrape.Required(scrape, "strata_coordinator_registry_stale"));
+            Assert.True(MetricsScrape.Required(scrape, "strata_coordinator_stale_refusals_total") >= 1, scrape);
+        }
+        finally
+        {
+            etcd.Resume(0);
+        }
+
+        // Back in touch with etcd, the coordinator catches up and serves again.
+        var healed = Stopwatch.StartNew();
+        while (await HealthAsync(cut) != HttpStatusCode.OK)
+        {
+            Assert.True(healed.Elapsed < TimeSpan.FromSeconds(20), $"the coordinator is still stale {healed.Elapsed.TotalSeconds:0.00} s after etcd came back:\n{log}");
+            await Task.Delay(50);
+        }
+
+        Assert.True(log.Has("Information EtcdServerRegistry: registry copy current again"), log.ToString());
+        Assert.Equal("s1", Assert.Single(cut.Registry.Live()).ServerId);
     }
 }

@@ -4,7 +4,7 @@ using Grpc.Core;
 namespace Strata.Runtime.Coordination;
 
 /// <summary>
-/// Whether this coordinator's copy is current: a probe every quarter of <see cref="EtcdRegistryOptions.StaleBound"/> reads
+/// Whether this coordinator's copy is current: a probe (at most one in flight, started every quarter of <see cref="EtcdRegistryOptions.StaleBound"/>) reads
 /// etcd's revision (a linearizable read, which a member cut off from the quorum cannot answer) and asks the watch for a
 /// progress report; the copy is current as of the probe once the watch has delivered that revision.
 /// </summary>
@@ -35,6 +35,7 @@ public sealed partial class EtcdServerRegistry
         var bound = _options.StaleBound;
         var interval = bound / 4;
         (long Revision, long Timestamp)? pending = null; // the oldest probe the watch has not caught up with
+        Task<(long? Revision, long Timestamp)>? probe = null; // in flight; never awaited before it completes, so staleness is checked every interval
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -46,28 +47,32 @@ public sealed partial class EtcdServerRegistry
                 return;
             }
 
-            var probed = _time.GetTimestamp();
-            var current = await ReadRevisionAsync(bound, cancellationToken).ConfigureAwait(false);
             if (pending is { } older && Revision >= older.Revision)
             {
                 MarkCurrent(older.Timestamp);
                 pending = null;
             }
 
-            if (current is { } revision)
+            if (probe is { IsCompleted: true })
             {
-                if (Revision >= revision)
+                var (current, probed) = await probe.ConfigureAwait(false);
+                probe = null;
+                if (current is { } revision)
                 {
-                    MarkCurrent(probed);
-                    pending = null;
-                }
-                else
-                {
-                    pending ??= (revision, probed);
-                    RequestProgress();
+                    if (Revision >= revision)
+                    {
+                        MarkCurrent(probed);
+                        pending = null;
+                    }
+                    else
+                    {
+                        pending ??= (revision, probed);
+                        RequestProgress();
+                    }
                 }
             }
 
+            probe ??= ProbeAsync(bound, cancellationToken);
             if (pending is { } behind && _time.GetElapsedTime(behind.Timestamp) > bound / 2 && Volatile.Read(ref _watchRestart) is { } restart)
             {
                 Log.WatchStalled(_logger, Volatile.Read(ref _watchMember), behind.Revision - Revision, _time.GetElapsedTime(behind.Timestamp).TotalSeconds);
@@ -86,13 +91,19 @@ public sealed partial class EtcdServerRegistry
         }
     }
 
+    private async Task<(long? Revision, long Timestamp)> ProbeAsync(TimeSpan bound, CancellationToken cancellationToken)
+    {
+        var probed = _time.GetTimestamp();
+        return (await ReadRevisionAsync(bound, cancellationToken).ConfigureAwait(false), probed);
+    }
+
     // etcd's current revision (a linearizable count-only read of the prefix), or null when no member answered in time.
     private async Task<long?> ReadRevisionAsync(TimeSpan bound, CancellationToken cancellationToken)
     {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(bound / 2);
+            timeout.CancelAfter(bound);
             var reply = await _client.GetAsync(new RangeRequest
             {
                 Key = Bytes(_options.Prefix),

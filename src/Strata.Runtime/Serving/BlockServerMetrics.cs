@@ -27,6 +27,13 @@ internal sealed class BlockServerMetrics
         _refusals = factory.CreateCounter("strata_block_refusals_total", "Calls refused, by status (RESOURCE_EXHAUSTED: KV budget or session limit; others: bad or out-of-order requests).", ["status"]);
         _evicted = factory.CreateCounter("strata_block_sessions_evicted_total", "Sessions dropped after staying idle past the limit.");
         _stepSeconds = factory.CreateHistogram("strata_block_step_duration_seconds", "Time to answer one forward step.", new HistogramConfiguration { Buckets = StepBucketsSeconds });
+        foreach (var kind in new[] { "prefill", "decode" })
+        {
+            // Published at 0 from the start, so that a rate over the first steps has a point before them.
+            _steps.WithLabels(kind);
+            _tokens.WithLabels(kind);
+        }
+
         var sessions = factory.CreateGauge("strata_block_sessions", "Sessions held now.");
         var kvBytes = factory.CreateGauge("strata_block_kv_bytes", "KV-cache bytes held by every session now (and reserved by bulk pulls in flight).");
         var kvBudget = factory.CreateGauge("strata_block_kv_budget_bytes", "The KV-cache budget over all sessions (--max-kv-bytes).");

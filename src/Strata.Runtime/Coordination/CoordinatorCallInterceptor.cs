@@ -24,7 +24,6 @@ internal sealed class CoordinatorCallInterceptor(IServerRegistry registry, Coord
         {
             if (registry.IsStale)
             {
-                metrics.RefusedStale();
                 CoordinatorHost.Log.RefusedStale(logger, method, context.Peer);
                 throw CoordinatorService.StaleRegistry(registry.Description);
             }
@@ -34,6 +33,11 @@ internal sealed class CoordinatorCallInterceptor(IServerRegistry registry, Coord
         catch (RpcException exception)
         {
             status = exception.StatusCode;
+            if (exception.Trailers.Get(CoordinatorService.StaleRegistryTrailer) is not null)
+            {
+                metrics.RefusedStale(); // refused up front, or given up while it waited on etcd
+            }
+
             throw;
         }
         catch (OperationCanceledException)

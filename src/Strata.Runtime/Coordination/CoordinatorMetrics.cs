@@ -33,7 +33,7 @@ internal sealed class CoordinatorMetrics
         _placements = factory.CreateCounter("strata_coordinator_placements_total", "Block windows handed to --auto servers.");
         _quarantines = factory.CreateCounter("strata_coordinator_quarantines_total", "Servers quarantined by reports through this coordinator.");
         _routes = factory.CreateCounter("strata_coordinator_routes_total", "Route requests, by outcome (ok, or none when no chain of live servers covers the blocks).", ["outcome"]);
-        _refusedStale = factory.CreateCounter("strata_coordinator_stale_refusals_total", "Calls refused because this coordinator's copy of the registry may be stale (etcd out of reach).");
+        _refusedStale = factory.CreateCounter("strata_coordinator_stale_refusals_total", "Calls refused because this coordinator's copy of the registry may be stale (etcd out of reach), up front or after waiting on etcd.");
         var servers = factory.CreateGauge("strata_coordinator_registry_servers", "Live servers in this coordinator's copy of the registry (quarantined ones excluded).");
         var quarantined = factory.CreateGauge("strata_coordinator_quarantined_servers", "Servers quarantined now.");
         var perModel = factory.CreateGauge("strata_coordinator_model_servers", "Live servers per model.", ["model"]);

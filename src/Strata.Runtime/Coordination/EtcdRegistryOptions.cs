@@ -30,13 +30,14 @@ public sealed record EtcdRegistryOptions
     /// How long this coordinator's copy may go unconfirmed against etcd before it counts as stale and the coordinator
     /// refuses calls (so clients fail over to one that can see etcd). Default null: a third of <see cref="ServerLeaseTtl"/>
     /// (one heartbeat interval), so that a server heartbeating through a cut-off coordinator moves to another well before
-    /// its lease runs out, but at least 2 s, twice etcd's default election time-out, so that a leader election alone (the
-    /// cluster answers no linearizable read meanwhile) never makes every coordinator stale at once. At least 100 ms.
+    /// its lease runs out, but at least 3 s, three times etcd's default election time-out, so that a leader election (the
+    /// cluster answers no linearizable read meanwhile) plus moving the watch off a dead leader never makes every coordinator
+    /// stale at once. At least 100 ms.
     /// </summary>
     public TimeSpan? StaleAfter { get; init; }
 
-    /// <summary>The staleness bound in force: <see cref="StaleAfter"/>, or a third of <see cref="ServerLeaseTtl"/> but at least 2 s.</summary>
-    public TimeSpan StaleBound => StaleAfter ?? TimeSpan.FromTicks(Math.Max(ServerLeaseTtl.Ticks / 3, TimeSpan.FromSeconds(2).Ticks));
+    /// <summary>The staleness bound in force: <see cref="StaleAfter"/>, or a third of <see cref="ServerLeaseTtl"/> but at least 3 s.</summary>
+    public TimeSpan StaleBound => StaleAfter ?? TimeSpan.FromTicks(Math.Max(ServerLeaseTtl.Ticks / 3, TimeSpan.FromSeconds(3).Ticks));
 
     /// <summary>Where the registry logs etcd fail-overs (watch restarts, retried calls) and staleness; null writes nowhere.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }

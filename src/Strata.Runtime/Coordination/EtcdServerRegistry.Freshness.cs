@@ -4,14 +4,15 @@ using Grpc.Core;
 namespace Strata.Runtime.Coordination;
 
 /// <summary>
-/// Whether this coordinator's copy is current: a probe (at most one in flight, started every quarter of <see cref="EtcdRegistryOptions.StaleBound"/>) reads
+/// Whether this coordinator's copy is current: a probe (started every quarter of <see cref="EtcdRegistryOptions.StaleBound"/>, up to four in flight) reads
 /// etcd's revision (a linearizable read, which a member cut off from the quorum cannot answer) and asks the watch for a
 /// progress report; the copy is current as of the probe once the watch has delivered that revision.
 /// </summary>
 /// <remarks>
 /// A copy not confirmed for longer than the bound is stale: the coordinator refuses every call (clients fail over),
 /// calls waiting on etcd give up, and <c>/health</c> answers 503. A watch that stays behind for half the bound (its member
-/// stopped answering without closing the stream, as a frozen or partitioned member does) is moved to the next member.
+/// stopped answering without closing the stream, as a frozen or partitioned member does) is moved to the next member;
+/// its re-read of the prefix (a linearizable read) confirms the copy by itself.
 /// </remarks>
 public sealed partial class EtcdServerRegistry
 {
@@ -32,10 +33,12 @@ public sealed partial class EtcdServerRegistry
 
     private async Task FreshnessLoopAsync(CancellationToken cancellationToken)
     {
+        const int MaxProbesInFlight = 4;
         var bound = _options.StaleBound;
         var interval = bound / 4;
-        (long Revision, long Timestamp)? pending = null; // the oldest probe the watch has not caught up with
-        Task<(long? Revision, long Timestamp)>? probe = null; // in flight; never awaited before it completes, so staleness is checked every interval
+        var unconfirmed = new List<(long Revision, long Timestamp)>(); // probes the watch has not caught up with, oldest first
+        var probes = new List<Task<(long? Revision, long Timestamp)>>();
+        var lastRestart = _time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -47,36 +50,42 @@ public sealed partial class EtcdServerRegistry
                 return;
             }
 
-            if (pending is { } older && Revision >= older.Revision)
+            // Probes overlap: one that went to a frozen member waits out its time-out while the next, on another member, answers.
+            foreach (var done in probes.Where(p => p.IsCompleted).ToList())
             {
-                MarkCurrent(older.Timestamp);
-                pending = null;
-            }
-
-            if (probe is { IsCompleted: true })
-            {
-                var (current, probed) = await probe.ConfigureAwait(false);
-                probe = null;
-                if (current is { } revision)
+                probes.Remove(done);
+                if ((await done.ConfigureAwait(false)) is ({ } revision, var probed))
                 {
-                    if (Revision >= revision)
-                    {
-                        MarkCurrent(probed);
-                        pending = null;
-                    }
-                    else
-                    {
-                        pending ??= (revision, probed);
-                        RequestProgress();
-                    }
+                    unconfirmed.Add((revision, probed));
                 }
             }
 
-            probe ??= ProbeAsync(bound, cancellationToken);
-            if (pending is { } behind && _time.GetElapsedTime(behind.Timestamp) > bound / 2 && Volatile.Read(ref _watchRestart) is { } restart)
+            var revisionNow = Revision;
+            var confirmed = unconfirmed.Where(u => u.Revision <= revisionNow).Select(u => u.Timestamp).DefaultIfEmpty(long.MinValue).Max();
+            if (confirmed != long.MinValue)
             {
-                Log.WatchStalled(_logger, Volatile.Read(ref _watchMember), behind.Revision - Revision, _time.GetElapsedTime(behind.Timestamp).TotalSeconds);
-                pending = null;
+                MarkCurrent(confirmed);
+                unconfirmed.RemoveAll(u => u.Revision <= revisionNow);
+            }
+
+            unconfirmed.Sort((x, y) => x.Timestamp.CompareTo(y.Timestamp));
+            if (unconfirmed.Count > 0)
+            {
+                RequestProgress();
+            }
+
+            if (probes.Count < MaxProbesInFlight)
+            {
+                probes.Add(ProbeAsync(bound, cancellationToken));
+            }
+
+            // A healthy watch answers a progress request within milliseconds: one still behind a probe of a quarter bound ago has
+            // stalled. Restarted at most every half bound; its re-read confirms the copy (see ResyncAsync).
+            if (unconfirmed.Count > 0 && _time.GetElapsedTime(unconfirmed[0].Timestamp) > interval && _time.GetElapsedTime(lastRestart) > bound / 2
+                && Volatile.Read(ref _watchRestart) is { } restart)
+            {
+                Log.WatchStalled(_logger, Volatile.Read(ref _watchMember), unconfirmed[^1].Revision - revisionNow, _time.GetElapsedTime(unconfirmed[0].Timestamp).TotalSeconds);
+                lastRestart = _time.GetTimestamp();
                 try
                 {
                     await restart.CancelAsync().ConfigureAwait(false);
@@ -89,6 +98,8 @@ public sealed partial class EtcdServerRegistry
 
             CheckStaleness(bound);
         }
+
+        await Task.WhenAll(probes).ConfigureAwait(false);
     }
 
     private async Task<(long? Revision, long Timestamp)> ProbeAsync(TimeSpan bound, CancellationToken cancellationToken)

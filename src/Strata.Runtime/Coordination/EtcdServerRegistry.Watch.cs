@@ -23,6 +23,8 @@ public sealed partial class EtcdServerRegistry
             using var restart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             Volatile.Write(ref _watchRestart, restart);
             Volatile.Write(ref _watchMember, endpoint.Authority);
+            GrpcChannel? channel = null;
+            AsyncDuplexStreamingCall<WatchRequest, WatchResponse>? call = null;
             try
             {
                 if (!first)
@@ -31,9 +33,8 @@ public sealed partial class EtcdServerRegistry
                 }
 
                 first = false;
-                using var channel = GrpcChannel.ForAddress($"http://{endpoint.Authority}");
-                var watch = new Watch.WatchClient(channel);
-                using var call = watch.Watch(cancellationToken: restart.Token);
+                channel = GrpcChannel.ForAddress($"http://{endpoint.Authority}");
+                call = new Watch.WatchClient(channel).Watch(cancellationToken: restart.Token);
                 await call.RequestStream.WriteAsync(new WatchRequest
                 {
                     CreateRequest = new WatchCreateRequest
@@ -82,6 +83,16 @@ public sealed partial class EtcdServerRegistry
             {
                 return; // disposed
             }
+            finally
+            {
+                // In the background: closing a connection to a frozen member can take seconds, and the next watch should not wait for it.
+                var (oldCall, oldChannel) = (call, channel);
+                _ = Task.Run(() =>
+                {
+                    oldCall?.Dispose();
+                    oldChannel?.Dispose();
+                }, CancellationToken.None);
+            }
         }
     }
 
@@ -90,17 +101,38 @@ public sealed partial class EtcdServerRegistry
     // Reads the whole prefix and replaces the copy with it (at the read's revision).
     private async Task ResyncAsync(CancellationToken cancellationToken)
     {
-        var snapshot = await CallAsync(ct => _client.GetRangeAsync(_options.Prefix, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        // Short attempts: an attempt that lands on a frozen member gives up in time for the retry, on another, to keep the copy current.
+        var started = _time.GetTimestamp();
+        var snapshot = await CallAsync(ct => _client.GetRangeAsync(_options.Prefix, cancellationToken: ct), cancellationToken, _options.StaleBound / 4).ConfigureAwait(false);
+        List<string>? expired = null;
         lock (_gate)
         {
-            _cache.Clear();
-            foreach (var kv in snapshot.Kvs)
+            var fresh = snapshot.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal);
+            // Entries that went while the watch was down leave without an event: count them here.
+            foreach (var key in _cache.Keys.Where(k => k.StartsWith(ServersPrefix, StringComparison.Ordinal) && !fresh.ContainsKey(k)))
             {
-                _cache[kv.Key.ToStringUtf8()] = kv;
+                if (!_deregistering.TryRemove(key, out _))
+                {
+                    Interlocked.Increment(ref _entriesExpired);
+                    (expired ??= []).Add(key[ServersPrefix.Length..]);
+                }
+            }
+
+            _cache.Clear();
+            foreach (var (key, kv) in fresh)
+            {
+                _cache[key] = kv;
             }
 
             Publish(snapshot.Header.Revision);
         }
+
+        foreach (var serverId in expired ?? [])
+        {
+            EntryExpired?.Invoke(serverId);
+        }
+
+        MarkCurrent(started); // a linearizable read: the copy holds etcd's latest revision as of the call
     }
 
     private void Apply(IReadOnlyCollection<Event> events, long revision)
@@ -251,14 +283,16 @@ public sealed partial class EtcdServerRegistry
         return System.Text.Encoding.UTF8.GetString(bytes);
     }
 
-    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null)
     {
         var backoff = TimeSpan.FromMilliseconds(50);
         for (var attempt = 0; ; attempt++)
         {
             var stale = Volatile.Read(ref _staleCalls).Token;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token, stale);
-            timeout.CancelAfter(_options.CallTimeout);
+            // Each attempt gets at most a third of the staleness bound: a call that lands on a frozen member (its connection
+            // open, nothing answering) gives up early enough for the retry, on the next member, to beat the server's lease.
+            timeout.CancelAfter(TimeSpan.FromTicks(Math.Min(_options.CallTimeout.Ticks, (attemptTimeout ?? _options.StaleBound / 3).Ticks)));
             try
             {
                 return await call(timeout.Token).ConfigureAwait(false);

@@ -109,13 +109,14 @@ public sealed class EtcdFaultTests(ITestOutputHelper output)
         var model = TestModels.Tiny();
         var local = (await new TextGenerator(model, new LocalBlockChain(model)).GenerateAsync(Prompt, Greedy)).Tokens;
         var layers = model.Config.LayerCount;
-        var leaseTtl = TimeSpan.FromSeconds(6); // staleness after 2 s (a third): longer than the test cluster's leader elections
+        var leaseTtl = TimeSpan.FromSeconds(6); // staleness after 3 s (the floor): longer than a leader election plus a watch move
         var log = new TestLog();
         var survivorLog = new TestLog();
         CoordinatorOptions Options(TestLog l) => new() { HeartbeatInterval = TimeSpan.FromMilliseconds(400), Telemetry = new() { LoggerFactory = l.Factory, MetricsPort = 0 } };
 
         await using var etcd = await EtcdCluster.StartAsync(members: 3);
-        // The partitioned coordinator reaches etcd only through member 0; the survivor through members 1 and 2.
+        // The partitioned coordinator reaches etcd only through member 0; the survivor through members 1 and 2. (A coordinator whose
+        // watch runs through the frozen member moves it, but under load that has taken seconds: docs/runtime.md, deployment.)
         await using var cut = await CoordinatorHost.StartAsync(await EtcdServerRegistry.StartAsync(etcd.Options(leaseTtl, 0) with { LoggerFactory = log.Factory }), options: Options(log));
         await using var survivor = await CoordinatorHost.StartAsync(await EtcdServerRegistry.StartAsync(etcd.Options(leaseTtl, 1, 2) with { LoggerFactory = survivorLog.Factory }),
             options: Options(survivorLog));
@@ -143,7 +144,7 @@ public sealed class EtcdFaultTests(ITestOutputHelper output)
         etcd.Pause(0);
         try
         {
-            // Within its staleness bound (a third of a lease) plus a probe interval, the cut-off coordinator declares its copy stale and refuses calls.
+            // Within its staleness bound (3 s) plus a probe interval, the cut-off coordinator declares its copy stale and refuses calls.
             var clock = Stopwatch.StartNew();
             while (await HealthAsync(cut) == HttpStatusCode.OK)
             {
@@ -162,6 +163,7 @@ public sealed class EtcdFaultTests(ITestOutputHelper output)
             await Task.Delay(leaseTtl);
             Assert.Equal("s1", Assert.Single(survivor.Registry.Live()).ServerId);
             Assert.False(survivorLog.Has("left without deregistering"), survivorLog.ToString());
+            Assert.False(survivorLog.Has("STALE"), survivorLog.ToString()); // a survivor never refuses
             Assert.Equal(local, await GenerateAsync());
             var scrape = await MetricsScrape.GetAsync(cut.MetricsAddress!);
             Assert.Equal(1, MetricsScrape.Required(scrape, "strata_coordinator_registry_stale"));
@@ -181,7 +183,12 @@ public sealed class EtcdFaultTests(ITestOutputHelper output)
         }
 
         Assert.True(log.Has("Information EtcdServerRegistry: registry copy current again"), log.ToString());
-        Assert.Equal("s1", Assert.Single(cut.Registry.Live()).ServerId);
+        var converged = Stopwatch.StartNew();
+        while (cut.Registry.Live().Select(s => s.ServerId).SingleOrDefault() != "s1")
+        {
+            Assert.True(converged.Elapsed < TimeSpan.FromSeconds(5), $"the healed coordinator lists [{string.Join(", ", cut.Registry.Live().Select(s => s.ServerId))}]:\n{log}");
+            await Task.Delay(20);
+        }
         output.WriteLine($"healed {healed.Elapsed.TotalSeconds:0.000} s after SIGCONT\n{log}");
     }
 }

@@ -63,7 +63,7 @@ internal static class ServeBlockCommand
                 throw new StrataException($"--max-sessions is {limits.MaxSessions} and --max-kv-bytes is {limits.MaxKvBytes}; both must be at least 1.");
             }
 
-            var metrics = parseResult.GetValue(metricsPort) is { } m ? ServeCommand.Port(m) : (int?)null;
+            var metrics = ServeCommand.MetricsPort(parseResult.GetValue(metricsPort));
             using var loggers = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
             using var client = ServeCommand.Coordinators(coordinatorUrls, loggers);
             var (first, count) = await ChooseBlocksAsync(parseResult.GetValue(blocks), parseResult.GetValue(auto), parseResult.GetValue(memoryBytes), config, client, cancellationToken)

@@ -61,6 +61,11 @@ internal static class ServeCommand
     /// <summary>The line that says where <c>/health</c> and <c>/metrics</c> are served over HTTP/1.1.</summary>
     public static string MetricsLine(Uri address) => $"metrics on {address.Scheme}://{address.Authority}/metrics";
 
+    /// <summary>The <c>--metrics-port</c> of a serve command: null (none), 0 (a free port) to 65535.</summary>
+    /// <exception cref="StrataException">It is out of range.</exception>
+    public static int? MetricsPort(int? port) =>
+        port is null or (>= 0 and <= 65535) ? port : throw new StrataException($"--metrics-port is {port}; expected 0 (a free port) to 65535.");
+
     /// <summary>The line a parent process reads to learn the bound address.</summary>
     public static string ListeningLine(Uri address) => $"listening on {address.Scheme}://{address.Authority}";
 

@@ -42,7 +42,7 @@ internal static class ServeCoordinatorCommand
                 throw new StrataException($"--quarantine-reports is {reports}; expected at least 1.");
             }
 
-            var metrics = parseResult.GetValue(metricsPort) is { } m ? ServeCommand.Port(m) : (int?)null;
+            var metrics = ServeCommand.MetricsPort(parseResult.GetValue(metricsPort));
             using var loggers = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
             var options = new CoordinatorOptions
             {

@@ -8,7 +8,7 @@ public sealed partial class BlockServerHost
 {
     internal static partial class Log
     {
-        [LoggerMessage(EventId = 401, Level = LogLevel.Information, Message = "block server listening on {Address}: blocks [{FirstBlock}, {EndBlock}) of {Model}; at most {MaxSessions} sessions and {MaxKvBytes} KV bytes; bulk KV port {BulkPort}")]
+        [LoggerMessage(EventId = 401, Level = LogLevel.Debug, Message = "block server listening on {Address}: blocks [{FirstBlock}, {EndBlock}) of {Model}; at most {MaxSessions} sessions and {MaxKvBytes} KV bytes; bulk KV port {BulkPort}")]
         public static partial void Started(ILogger logger, Uri address, int firstBlock, int endBlock, string model, int maxSessions, long maxKvBytes, int bulkPort);
 
         [LoggerMessage(EventId = 402, Level = LogLevel.Warning, Message = "refused {Method} from {Peer}: {Detail}")]
@@ -23,7 +23,7 @@ public sealed partial class BlockServerHost
         [LoggerMessage(EventId = 405, Level = LogLevel.Information, Message = "evicted {Sessions} session(s) idle for more than {IdleSeconds} s")]
         public static partial void Evicted(ILogger logger, int sessions, double idleSeconds);
 
-        [LoggerMessage(EventId = 406, Level = LogLevel.Information, Message = "block server stopping with {Sessions} session(s) held")]
+        [LoggerMessage(EventId = 406, Level = LogLevel.Debug, Message = "block server stopping with {Sessions} session(s) held")]
         public static partial void Stopping(ILogger logger, int sessions);
     }
 }

@@ -153,6 +153,9 @@ public sealed class ServeCommandTests : IDisposable
         CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "3:2").ShouldFailCleanly("--blocks");
         CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "0:2", "--role", "judge").ShouldFailCleanly("judge", "prefill");
         CliRun.Of("serve", "coordinator", "--port", "70000").ShouldFailCleanly("--port");
+        CliRun.Of("serve", "coordinator", "--metrics-port", "70000").ShouldFailCleanly("--metrics-port");
+        CliRun.Of("serve", "coordinator", "--log-level", "loud").ShouldFailCleanly("loud", "--log-level");
+        CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "0:2", "--metrics-port", "-1").ShouldFailCleanly("--metrics-port");
         CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "0:2").ShouldFailCleanly("coordinator", "refused");
         CliRun.Of("generate", "--coordinator", "http://127.0.0.1:1", "--model", model, "--prompt", "x").ShouldFailCleanly("coordinator");
     }

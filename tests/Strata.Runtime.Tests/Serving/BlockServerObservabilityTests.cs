@@ -16,7 +16,7 @@ public sealed class BlockServerObservabilityTests
         await using var server = await BlockServerHost.StartAsync(TestSwarm.Load(0, 4, head: false), limits: new BlockServerLimits { MaxSessions = 1 },
             telemetry: new TelemetryOptions { LoggerFactory = log.Factory, MetricsPort = 0 });
         Assert.NotNull(server.MetricsAddress);
-        Assert.True(log.Has("Information BlockServerHost: block server listening on " + server.Address), log.ToString());
+        Assert.True(log.Has("Debug BlockServerHost: block server listening on " + server.Address), log.ToString());
         var before = await MetricsScrape.GetAsync(server.MetricsAddress);
         Assert.Equal(0, MetricsScrape.Required(before, "strata_block_sessions"));
         Assert.Equal(0, MetricsScrape.Required(before, "strata_block_steps_total{kind=\"decode\"}"));

@@ -118,7 +118,8 @@ internal static class GenerateCommand
         CoordinatedGenerationResult run;
         try
         {
-            using var client = ServeCommand.Coordinators(coordinator, context.Error);
+            using var loggers = ServeCommand.Logging(context.Error, Microsoft.Extensions.Logging.LogLevel.Warning); // fail-overs
+            using var client = ServeCommand.Coordinators(coordinator, loggers);
             run = await CoordinatedGeneration.RunAsync(client, model, prompt, options, chainOptions, split, cancellationToken)
                 .ConfigureAwait(false);
         }

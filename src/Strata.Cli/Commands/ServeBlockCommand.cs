@@ -4,6 +4,7 @@ using Grpc.Core;
 using Strata.Core;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
+using Strata.Runtime.Observability;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Serving;
 using Strata.Runtime.Weights;
@@ -32,9 +33,11 @@ internal static class ServeBlockCommand
             DefaultValueFactory = _ => 0,
             HelpName = "ms",
         };
+        var logLevel = ServeCommand.LogLevelOption("start, registration, refusals, evictions, fail-overs");
+        var metricsPort = ServeCommand.MetricsPortOption();
         var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
         {
-            coordinator, model, blocks, auto, memoryBytes, port, role, joinToken, maxSessions, maxKvBytes, emulateRtt,
+            coordinator, model, blocks, auto, memoryBytes, port, role, joinToken, maxSessions, maxKvBytes, emulateRtt, logLevel, metricsPort,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -60,15 +63,19 @@ internal static class ServeBlockCommand
                 throw new StrataException($"--max-sessions is {limits.MaxSessions} and --max-kv-bytes is {limits.MaxKvBytes}; both must be at least 1.");
             }
 
-            using var client = ServeCommand.Coordinators(coordinatorUrls, context.Error);
+            var metrics = ServeCommand.MetricsPort(parseResult.GetValue(metricsPort));
+            using var loggers = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
+            using var client = ServeCommand.Coordinators(coordinatorUrls, loggers);
             var (first, count) = await ChooseBlocksAsync(parseResult.GetValue(blocks), parseResult.GetValue(auto), parseResult.GetValue(memoryBytes), config, client, cancellationToken)
                 .ConfigureAwait(false);
             var served = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, first, count, includeEmbeddingAndHead: false));
-            await using var host = await BlockServerHost.StartAsync(served, p, limits: limits, cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var host = await BlockServerHost.StartAsync(served, p, limits: limits,
+                telemetry: new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics }, cancellationToken: cancellationToken).ConfigureAwait(false);
             var agentOptions = new BlockServerAgentOptions
             {
                 Role = parseResult.GetValue(role) switch { "prefill" => ServerRole.Prefill, "decode" => ServerRole.Decode, _ => ServerRole.Both },
                 JoinToken = parseResult.GetValue(joinToken),
+                LoggerFactory = loggers,
             };
             BlockServerAgent agent;
             try
@@ -83,6 +90,11 @@ internal static class ServeBlockCommand
             await using (agent.ConfigureAwait(false))
             {
                 context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
+                if (host.MetricsAddress is { } metricsAddress)
+                {
+                    context.Output.WriteLine(ServeCommand.MetricsLine(metricsAddress));
+                }
+
                 context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"registered as {agent.ServerId} with {string.Join(',', coordinatorUrls.Select(u => u.Authority))}: blocks [{first}, {first + count}) of {config.LayerCount}, role {parseResult.GetValue(role)}"));
                 context.Output.Flush();

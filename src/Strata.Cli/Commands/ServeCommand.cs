@@ -1,7 +1,9 @@
-using Strata.Runtime.Coordination;
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Strata.Cli.Output;
 using Strata.Core;
+using Strata.Runtime.Coordination;
 
 namespace Strata.Cli.Commands;
 
@@ -28,20 +30,41 @@ internal static class ServeCommand
     public static IReadOnlyList<Uri> CoordinatorUrls(string text) =>
         [.. text.Split(',', StringSplitOptions.TrimEntries).Select(CoordinatorUrl)];
 
-    /// <summary>A client of the coordinators in <paramref name="urls"/> that writes each fail-over to <paramref name="log"/>.</summary>
-    public static CoordinatorClient Coordinators(IReadOnlyList<Uri> urls, TextWriter log) => new(urls, log: line =>
+    /// <summary>A client of the coordinators in <paramref name="urls"/> that logs each fail-over to <paramref name="loggers"/>.</summary>
+    public static CoordinatorClient Coordinators(IReadOnlyList<Uri> urls, ILoggerFactory loggers) => new(urls, logger: loggers.CreateLogger<CoordinatorClient>());
+
+    /// <summary>The <c>--log-level</c> option of a serve command.</summary>
+    public static Option<LogLevel> LogLevelOption(string informationMeans) => new("--log-level")
     {
-        lock (log)
-        {
-            log.WriteLine(line);
-            log.Flush();
-        }
-    });
+        Description = $"Least severe log lines written to stderr: Trace, Debug, Information ({informationMeans}), Warning, Error, Critical, None.",
+        DefaultValueFactory = _ => LogLevel.Information,
+        HelpName = "level",
+    };
+
+    /// <summary>The <c>--metrics-port</c> option of a serve command.</summary>
+    public static Option<int?> MetricsPortOption() => new("--metrics-port")
+    {
+        Description = "Also serve /health and /metrics (Prometheus text) over HTTP/1.1 on this port; 0 picks a free one (printed). Without it they are served on --port over prior-knowledge HTTP/2 only (curl --http2-prior-knowledge).",
+        HelpName = "port",
+    };
+
+    /// <summary>Loggers writing one line per entry at <paramref name="level"/> or above to <paramref name="error"/> (standard error; stdout stays for the listening line and JSON).</summary>
+    public static ILoggerFactory Logging(TextWriter error, LogLevel level) => LoggerFactory.Create(logging => logging
+        .SetMinimumLevel(level)
+        .AddProvider(new TextWriterLoggerProvider(error, TimeProvider.System)));
 
     /// <summary>The <c>--port</c> of a serve command: 0 (a free port) to 65535.</summary>
     /// <exception cref="StrataException">It is out of range.</exception>
     public static int Port(int port) =>
         port is >= 0 and <= 65535 ? port : throw new StrataException($"--port is {port}; expected 0 (a free port) to 65535.");
+
+    /// <summary>The line that says where <c>/health</c> and <c>/metrics</c> are served over HTTP/1.1.</summary>
+    public static string MetricsLine(Uri address) => $"metrics on {address.Scheme}://{address.Authority}/metrics";
+
+    /// <summary>The <c>--metrics-port</c> of a serve command: null (none), 0 (a free port) to 65535.</summary>
+    /// <exception cref="StrataException">It is out of range.</exception>
+    public static int? MetricsPort(int? port) =>
+        port is null or (>= 0 and <= 65535) ? port : throw new StrataException($"--metrics-port is {port}; expected 0 (a free port) to 65535.");
 
     /// <summary>The line a parent process reads to learn the bound address.</summary>
     public static string ListeningLine(Uri address) => $"listening on {address.Scheme}://{address.Authority}";

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Grpc.Core;
 using Strata.Core;
 using Strata.Runtime.Coordination;
+using Strata.Runtime.Observability;
 
 namespace Strata.Cli.Commands;
 
@@ -19,9 +20,11 @@ internal static class ServeCoordinatorCommand
             Description = "Keep the registry in etcd, shared with other coordinators: etcd://HOST:PORT[,HOST:PORT...]. A server's entry lives under a lease of 3 heartbeat intervals. In this process's memory by default.",
             HelpName = "etcd://host:port,...",
         };
+        var logLevel = ServeCommand.LogLevelOption("joins, leaves, placements, quarantines, fail-overs");
+        var metricsPort = ServeCommand.MetricsPortOption();
         var command = new Command("coordinator", "Run the coordinator: registry (heartbeats), placement for --auto servers, routes for clients.")
         {
-            port, joinToken, heartbeatMs, quarantineReports, registry,
+            port, joinToken, heartbeatMs, quarantineReports, registry, logLevel, metricsPort,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -39,20 +42,14 @@ internal static class ServeCoordinatorCommand
                 throw new StrataException($"--quarantine-reports is {reports}; expected at least 1.");
             }
 
-            var log = context.Error;
+            var metrics = ServeCommand.MetricsPort(parseResult.GetValue(metricsPort));
+            using var loggers = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
             var options = new CoordinatorOptions
             {
                 JoinToken = parseResult.GetValue(joinToken),
                 HeartbeatInterval = TimeSpan.FromMilliseconds(interval),
                 QuarantineReportThreshold = reports,
-                Log = line =>
-                {
-                    lock (log)
-                    {
-                        log.WriteLine(line);
-                        log.Flush();
-                    }
-                },
+                Telemetry = new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics },
             };
             IServerRegistry? shared = null;
             var registryText = parseResult.GetValue(registry);
@@ -67,19 +64,22 @@ internal static class ServeCoordinatorCommand
                         Endpoints = endpoints,
                         ServerLeaseTtl = TimeSpan.FromSeconds(leaseSeconds),
                         QuarantineReportThreshold = reports,
-                        Log = options.Log,
+                        LoggerFactory = loggers,
                     }, cancellationToken: cancellationToken).ConfigureAwait(false);
                 }
                 catch (RpcException exception)
                 {
                     throw new StrataException($"--registry {registryText}: no etcd member answered ({exception.StatusCode}: {exception.Status.Detail}); start etcd there or fix the addresses.");
                 }
-
-                options.Log?.Invoke($"registry: {shared.Description}; server leases of {leaseSeconds} s");
             }
 
             await using var host = await CoordinatorHost.StartAsync(shared, p, options, cancellationToken: cancellationToken).ConfigureAwait(false);
             context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
+            if (host.MetricsAddress is { } metricsAddress)
+            {
+                context.Output.WriteLine(ServeCommand.MetricsLine(metricsAddress));
+            }
+
             context.Output.Flush();
             await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
             return 0;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Logging;
 using Strata.Core;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
@@ -22,7 +21,7 @@ internal static class ServeGatewayCommand
         var maxConcurrency = new Option<int>("--max-concurrency") { Description = "Requests generating at once; more wait in the queue.", DefaultValueFactory = _ => new GatewayOptions().MaxConcurrentRequests, HelpName = "n" };
         var maxQueue = new Option<int>("--max-queue") { Description = "Requests waiting for a slot, first come first served; past it a request gets 429 with a Retry-After from the measured service time.", DefaultValueFactory = _ => new GatewayOptions().MaxQueuedRequests, HelpName = "n" };
         var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY on /v1/* (401 otherwise); /health and /metrics stay open. Default: none (or $STRATA_API_KEY).", HelpName = "key" };
-        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log lines written to stderr: Trace, Debug, Information (one access-log line per request), Warning, Error, Critical, None.", DefaultValueFactory = _ => LogLevel.Information, HelpName = "level" };
+        var logLevel = ServeCommand.LogLevelOption("one access-log line per request");
         var maxTokens = new Option<int>("--max-completion-tokens") { Description = "Largest max_tokens a request may ask for.", DefaultValueFactory = _ => new GatewayOptions().MaxCompletionTokens, HelpName = "n" };
         var deadline = new Option<double>("--deadline-seconds") { Description = "Deadline of each request; past it the answer is 504 (or an error event in a stream).", DefaultValueFactory = _ => new GatewayOptions().RequestDeadline.TotalSeconds, HelpName = "s" };
         var trust = new TrustOptions();
@@ -42,10 +41,7 @@ internal static class ServeGatewayCommand
                 throw new StrataException($"--deadline-seconds is {seconds}; expected a positive number of seconds.");
             }
 
-            using var loggerFactory = LoggerFactory.Create(logging => logging
-                .SetMinimumLevel(parseResult.GetValue(logLevel))
-                .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace) // stdout stays for the listening line
-                .AddSimpleConsole(console => { console.SingleLine = true; console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ "; console.UseUtcTimestamp = true; }));
+            using var loggerFactory = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
             var key = parseResult.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("STRATA_API_KEY");
             var options = new GatewayOptions
             {
@@ -70,7 +66,7 @@ internal static class ServeGatewayCommand
             var head = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, 0));
             var tokenizer = TokenizerLoader.Load(directory, config);
             var id = parseResult.GetValue(modelId) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
-            using var client = ServeCommand.Coordinators(coordinatorUrls, context.Error);
+            using var client = ServeCommand.Coordinators(coordinatorUrls, loggerFactory);
             var chainOptions = trust.Apply(parseResult, new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit) }, directory, head);
             var backend = new ChainCompletionBackend(head, tokenizer, () => new CoordinatedBlockChain(client, head, chainOptions), id);
             await using var host = await GatewayHost.StartAsync([backend], p, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);

@@ -1,20 +1,24 @@
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Serving;
 
 namespace Strata.Runtime.Coordination;
 
 /// <summary>Keeps a block server in the coordinator's registry: registers it, heartbeats its load, registers again when dropped, deregisters on disposal.</summary>
-public sealed class BlockServerAgent : IAsyncDisposable
+public sealed partial class BlockServerAgent : IAsyncDisposable
 {
+    private readonly ILogger _logger;
     private readonly BlockServerHost _host;
     private readonly CoordinatorClient _coordinator;
     private readonly RegisterRequest _registration;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    private BlockServerAgent(BlockServerHost host, CoordinatorClient coordinator, RegisterRequest registration, TimeSpan interval, TimeProvider time)
+    private BlockServerAgent(BlockServerHost host, CoordinatorClient coordinator, RegisterRequest registration, TimeSpan interval, TimeProvider time, ILogger logger)
     {
+        _logger = logger;
         _host = host;
         _coordinator = coordinator;
         _registration = registration;
@@ -51,7 +55,9 @@ public sealed class BlockServerAgent : IAsyncDisposable
         var reply = await coordinator.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
         registration.ServerSecret = reply.ServerSecret; // presented by every later heartbeat, re-registration and deregistration
         var interval = TimeSpan.FromMilliseconds(Math.Max(10, reply.HeartbeatIntervalMs));
-        return new BlockServerAgent(host, coordinator, registration, interval, timeProvider ?? TimeProvider.System);
+        var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<BlockServerAgent>();
+        Log.Registered(logger, registration.ServerId, coordinator.Address, registration.FirstBlock, registration.FirstBlock + registration.BlockCount, interval.TotalSeconds);
+        return new BlockServerAgent(host, coordinator, registration, interval, timeProvider ?? TimeProvider.System, logger);
     }
 
     /// <summary>Stops heartbeating without deregistering, as a crash would (for fault tests): the entry stays until the registry drops it.</summary>
@@ -72,13 +78,16 @@ public sealed class BlockServerAgent : IAsyncDisposable
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _coordinator.DeregisterAsync(ServerId, _registration.JoinToken, _registration.ServerSecret, timeout.Token).ConfigureAwait(false);
+            var existed = await _coordinator.DeregisterAsync(ServerId, _registration.JoinToken, _registration.ServerSecret, timeout.Token).ConfigureAwait(false);
+            Log.Deregistered(_logger, ServerId, _coordinator.Address, existed);
         }
-        catch (RpcException)
+        catch (RpcException exception)
         {
+            Log.DeregistrationFailed(_logger, ServerId, exception.StatusCode, exception.Status.Detail);
         }
         catch (OperationCanceledException)
         {
+            Log.DeregistrationFailed(_logger, ServerId, StatusCode.DeadlineExceeded, "no coordinator answered within 2 s");
         }
 
         _stop.Dispose();
@@ -87,6 +96,7 @@ public sealed class BlockServerAgent : IAsyncDisposable
     private async Task HeartbeatLoopAsync(TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
     {
         using var timer = new PeriodicTimer(interval, time);
+        var failures = 0;
         while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
         {
             try
@@ -108,11 +118,18 @@ public sealed class BlockServerAgent : IAsyncDisposable
                     _registration.FreeKvBytes = free;
                     var reply = await _coordinator.RegisterAsync(_registration, cancellationToken).ConfigureAwait(false);
                     _registration.ServerSecret = reply.ServerSecret;
+                    Log.RegisteredAgain(_logger, ServerId, _coordinator.Address);
                 }
+
+                failures = 0;
             }
-            catch (RpcException)
+            catch (RpcException exception)
             {
                 // The coordinator is down or restarting: keep trying; it drops us if we stay silent.
+                if (failures++ == 0)
+                {
+                    Log.HeartbeatFailed(_logger, ServerId, _coordinator.Address, exception.StatusCode, exception.Status.Detail);
+                }
             }
         }
     }

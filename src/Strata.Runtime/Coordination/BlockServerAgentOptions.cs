@@ -19,4 +19,7 @@ public sealed record BlockServerAgentOptions
 
     /// <summary>Prefill seconds per block per prompt token to announce (0: unknown, the decode time per block).</summary>
     public double PrefillSecondsPerBlockPerToken { get; init; }
+
+    /// <summary>Where the agent logs its registration, re-registrations, failed heartbeats and deregistration; null logs nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 }

@@ -17,6 +17,8 @@ public sealed partial class CoordinatorClient
         {
             StatusCode.DeadlineExceeded => true,
             // A transport failure carries the exception that broke the connection; a coordinator's own UNAVAILABLE answer ("no chain covers...") does not.
+            // A coordinator whose registry copy may be stale refuses with UNAVAILABLE and a trailer saying so: another coordinator can answer.
+            StatusCode.Unavailable when exception.Trailers.Get(CoordinatorService.StaleRegistryTrailer) is not null => true,
             StatusCode.Unavailable or StatusCode.Internal or StatusCode.Unknown => exception.Status.DebugException is not null,
             _ => false,
         };
@@ -44,8 +46,7 @@ public sealed partial class CoordinatorClient
                 Interlocked.CompareExchange(ref _current, next, index);
                 Interlocked.Increment(ref _failovers);
                 var wait = next == 0 ? backoff : TimeSpan.Zero; // back off after each full round of coordinators
-                Log?.Invoke($"FAILOVER: the coordinator at {_addresses[index]} did not answer ({exception.StatusCode}: {exception.Status.Detail}); trying {_addresses[Volatile.Read(ref _current)]}"
-                    + (wait > TimeSpan.Zero ? $" in {wait.TotalMilliseconds:0} ms" : string.Empty));
+                Log.Failover(_logger, _addresses[index], _addresses[Volatile.Read(ref _current)], exception.StatusCode, exception.Status.Detail, wait.TotalMilliseconds);
                 if (wait > TimeSpan.Zero)
                 {
                     await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);

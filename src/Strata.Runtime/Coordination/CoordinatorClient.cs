@@ -1,4 +1,6 @@
 using Grpc.Net.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Strata.Runtime.Protocol;
 
 namespace Strata.Runtime.Coordination;
@@ -33,8 +35,8 @@ public sealed partial class CoordinatorClient : IDisposable
     /// <param name="addresses">Coordinators sharing one registry; at least one.</param>
     /// <param name="deadline">Deadline of each call (default 10 s).</param>
     /// <param name="timeProvider">Clock the deadlines and back-offs are set from (the system clock by default).</param>
-    /// <param name="log">Where each fail-over is written (one line); null writes nowhere.</param>
-    public CoordinatorClient(IReadOnlyList<Uri> addresses, TimeSpan? deadline = null, TimeProvider? timeProvider = null, Action<string>? log = null)
+    /// <param name="logger">Where each fail-over is logged (a warning naming both coordinators); null logs nowhere.</param>
+    public CoordinatorClient(IReadOnlyList<Uri> addresses, TimeSpan? deadline = null, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(addresses);
         ArgumentOutOfRangeException.ThrowIfZero(addresses.Count);
@@ -43,7 +45,7 @@ public sealed partial class CoordinatorClient : IDisposable
         _clients = [.. _channels.Select(c => new Coordinator.CoordinatorClient(c))];
         _deadline = deadline ?? TimeSpan.FromSeconds(10);
         _time = timeProvider ?? TimeProvider.System;
-        Log = log;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     /// <summary>The coordinator calls go to now.</summary>
@@ -57,7 +59,7 @@ public sealed partial class CoordinatorClient : IDisposable
 
     private int _failovers;
 
-    private Action<string>? Log { get; }
+    private readonly ILogger _logger;
 
     /// <summary>Registers (or re-registers) a server.</summary>
     public Task<RegisterReply> RegisterAsync(RegisterRequest request, CancellationToken cancellationToken = default) =>

@@ -1,4 +1,5 @@
 using Strata.Planning.Live;
+using Strata.Runtime.Observability;
 
 namespace Strata.Runtime.Coordination;
 
@@ -26,8 +27,8 @@ public sealed record CoordinatorOptions
     /// <summary>Distinct reporting clients (peer hosts) after which a server is quarantined: no route goes through it any more. Default 1; at least 1.</summary>
     public int QuarantineReportThreshold { get; init; } = 1;
 
-    /// <summary>Where the coordinator writes its warnings and quarantine decisions (one line each); null writes nowhere.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>Where the coordinator logs (joins, leaves, placements, quarantines, etcd fail-overs) and whether it opens an HTTP/1.1 port for <c>/health</c> and <c>/metrics</c>.</summary>
+    public TelemetryOptions Telemetry { get; init; } = new();
 
     /// <summary>How long a server may stay silent before it is dropped.</summary>
     public TimeSpan HeartbeatTimeout => HeartbeatInterval * MissedHeartbeats;
@@ -42,6 +43,8 @@ public sealed record CoordinatorOptions
         ArgumentOutOfRangeException.ThrowIfNegative(HopOverheadSeconds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DefaultDecodeSecondsPerBlock);
         ArgumentOutOfRangeException.ThrowIfLessThan(QuarantineReportThreshold, 1);
+        ArgumentNullException.ThrowIfNull(Telemetry);
+        Telemetry.Validate();
         return this;
     }
 }

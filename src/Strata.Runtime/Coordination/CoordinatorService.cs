@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
 using Strata.Planning.Live;
 using Strata.Planning.Routing;
 using Strata.Runtime.Protocol;
@@ -14,20 +15,28 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
     private const int MaxUrlLength = 2048;
     private const int MaxLayers = 1 << 16;
 
-    /// <summary>The warning written at start-up when no join token is set.</summary>
-    public const string NoJoinTokenWarning =
-        "WARNING: this coordinator runs without --join-token: anyone who can reach it can register block servers, and clients will route through them. Pass --join-token SECRET (and give it to your servers) unless every host on this network is yours.";
+    /// <summary>The trailer that marks a refusal by a coordinator whose registry copy may be stale: clients fail over on it.</summary>
+    public const string StaleRegistryTrailer = "strata-registry-stale";
 
     private readonly IServerRegistry _registry;
     private readonly CoordinatorOptions _options;
     private readonly byte[]? _joinToken;
+    private readonly CoordinatorMetrics _metrics;
+    private readonly ILogger _logger;
 
-    public CoordinatorService(IServerRegistry registry, CoordinatorOptions options)
+    public CoordinatorService(IServerRegistry registry, CoordinatorOptions options, CoordinatorMetrics metrics, ILogger<CoordinatorHost> logger)
     {
         _registry = registry;
         _options = options;
+        _metrics = metrics;
+        _logger = logger;
         _joinToken = string.IsNullOrEmpty(options.JoinToken) ? null : Encoding.UTF8.GetBytes(options.JoinToken);
     }
+
+    /// <summary>The refusal of a coordinator whose copy of <paramref name="registry"/> may be stale: UNAVAILABLE, with the trailer clients fail over on.</summary>
+    public static RpcException StaleRegistry(string registry) => new(
+        new Status(StatusCode.Unavailable, $"This coordinator has not reached its registry ({registry}) recently and its copy may be stale; it refuses calls until etcd answers again. Use another coordinator."),
+        new Metadata { { StaleRegistryTrailer, "1" } });
 
     public override async Task<RegisterReply> Register(RegisterRequest request, ServerCallContext context)
     {
@@ -54,6 +63,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"free_kv_bytes {request.FreeKvBytes} and decode_seconds_per_block {request.DecodeSecondsPerBlock} must be >= 0, and decode_seconds_per_block, emulated_rtt_seconds and prefill_seconds_per_block_per_token finite, 0 to 3600.");
         }
 
+        var renewed = _registry.Live().Any(s => string.Equals(s.ServerId, request.ServerId, StringComparison.Ordinal));
         var owned = await _registry.RegisterOwnedAsync(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, request.FirstBlock, request.BlockCount,
             request.Role, request.FreeKvBytes, 0, request.DecodeSecondsPerBlock, 0)
             {
@@ -62,6 +72,17 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             }, request.ServerSecret, context.CancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(new Status(StatusCode.AlreadyExists,
                 $"Server id '{Shorten(request.ServerId)}' is registered and live, and this registration does not carry its server secret; pick another --server-id, or wait {_options.HeartbeatTimeout.TotalSeconds:0.###} s for the old entry to expire."));
+        _metrics.Registered(renewed);
+        var end = request.FirstBlock + request.BlockCount;
+        if (renewed)
+        {
+            CoordinatorHost.Log.Renewed(_logger, request.ServerId, request.Url, request.FirstBlock, end, request.ModelName);
+        }
+        else
+        {
+            CoordinatorHost.Log.Joined(_logger, request.ServerId, request.Url, request.FirstBlock, end, request.ModelName, request.Role.ToString());
+        }
+
         return new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds, ServerSecret = owned.Secret };
     }
 
@@ -94,7 +115,14 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
     {
         CheckToken(request.JoinToken);
         CheckId(request.ServerId);
-        return await _registry.RemoveOwnedAsync(request.ServerId, request.ServerSecret, context.CancellationToken).ConfigureAwait(false) switch
+        var removed = await _registry.RemoveOwnedAsync(request.ServerId, request.ServerSecret, context.CancellationToken).ConfigureAwait(false);
+        if (removed == true)
+        {
+            _metrics.Deregistered();
+            CoordinatorHost.Log.Deregistered(_logger, request.ServerId);
+        }
+
+        return removed switch
         {
             true => new DeregisterReply { Existed = true },
             null => new DeregisterReply { Existed = false },
@@ -124,7 +152,8 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             $"blocks [{request.FirstBlock}, {(long)request.FirstBlock + request.BlockCount}): {request.Reason}", context.CancellationToken).ConfigureAwait(false);
         if (newly && record is not null)
         {
-            _options.Log?.Invoke($"QUARANTINE: server '{record.ServerId}' at {record.Url} gets no more routes ({record.Reporters.Count} report(s)): {record.Reason}");
+            _metrics.Quarantined();
+            CoordinatorHost.Log.Quarantined(_logger, record.ServerId, record.Url, record.Reporters.Count, record.Reason);
         }
 
         return new ReportServerReply { Quarantined = record is not null };
@@ -155,6 +184,8 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
 
         var (first, count) = await _registry.PlaceAsync(request.ModelName, request.LayerCount, request.MaxBlocks,
             request.ServerId.Length > 0 ? request.ServerId : null, _options.DefaultDecodeSecondsPerBlock, context.CancellationToken).ConfigureAwait(false);
+        _metrics.Placed();
+        CoordinatorHost.Log.Placed(_logger, request.ServerId.Length > 0 ? request.ServerId : "(an unnamed server)", first, first + count, request.ModelName, request.MaxBlocks);
         return new PlaceReply { FirstBlock = first, BlockCount = count };
     }
 
@@ -190,9 +221,16 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             .ToArray();
         var live = new LiveRouteRequest(request.FirstBlock, end, RegisteredServer.PhaseOf(request.Role), request.KvBytesPerBlock,
             Math.Max(1, request.PromptTokens), Math.Max(1, request.OutputTokens)) { Excluded = excluded };
-        var route = LiveRouting.Route(servers, live, request.Routing, _options.Routing)
-            ?? throw new RpcException(new Status(StatusCode.Unavailable,
-                $"No chain of live {RoleName(request.Role)}servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)); start block servers for the missing blocks or wait for them to register."));
+        var route = LiveRouting.Route(servers, live, request.Routing, _options.Routing);
+        _metrics.Routed(route is not null);
+        if (route is null)
+        {
+            var detail = $"No chain of live {RoleName(request.Role)}servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)); start block servers for the missing blocks or wait for them to register.";
+            CoordinatorHost.Log.NoRoute(_logger, request.FirstBlock, end, request.ModelName, detail);
+            throw new RpcException(new Status(StatusCode.Unavailable, detail));
+        }
+
+        CoordinatorHost.Log.Routed(_logger, request.FirstBlock, end, request.ModelName, route.Hops.Count, route.SecondsPerToken, route.Policy);
         foreach (var hop in route.Hops)
         {
             _registry.AddPending(hop.Server.Id);

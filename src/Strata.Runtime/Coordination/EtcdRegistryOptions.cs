@@ -26,8 +26,21 @@ public sealed record EtcdRegistryOptions
     /// <summary>Distinct reporters after which a server is quarantined. Default 1.</summary>
     public int QuarantineReportThreshold { get; init; } = 1;
 
-    /// <summary>Where the registry writes watch restarts and lease expiries (one line each); null writes nowhere.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>
+    /// How long this coordinator's copy may go unconfirmed against etcd before it counts as stale and the coordinator
+    /// refuses calls (so clients fail over to one that can see etcd). Default null: a third of <see cref="ServerLeaseTtl"/>
+    /// (one heartbeat interval), so that a server heartbeating through a cut-off coordinator moves to another well before
+    /// its lease runs out, but at least 3 s, three times etcd's default election time-out, so that a leader election (the
+    /// cluster answers no linearizable read meanwhile) plus moving the watch off a dead leader never makes every coordinator
+    /// stale at once. At least 100 ms.
+    /// </summary>
+    public TimeSpan? StaleAfter { get; init; }
+
+    /// <summary>The staleness bound in force: <see cref="StaleAfter"/>, or a third of <see cref="ServerLeaseTtl"/> but at least 3 s.</summary>
+    public TimeSpan StaleBound => StaleAfter ?? TimeSpan.FromTicks(Math.Max(ServerLeaseTtl.Ticks / 3, TimeSpan.FromSeconds(3).Ticks));
+
+    /// <summary>Where the registry logs etcd fail-overs (watch restarts, retried calls) and staleness; null writes nowhere.</summary>
+    public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
     /// <summary>Parses <c>etcd://HOST:PORT[,HOST:PORT...]</c> (the form of <c>--registry</c>) into the members' client URLs.</summary>
     /// <exception cref="StrataException">The text is not of that form.</exception>
@@ -71,6 +84,7 @@ public sealed record EtcdRegistryOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(ReservationTtl, TimeSpan.FromSeconds(2));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CallTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(QuarantineReportThreshold, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(StaleBound, TimeSpan.FromMilliseconds(100), nameof(StaleAfter));
         return this;
     }
 }

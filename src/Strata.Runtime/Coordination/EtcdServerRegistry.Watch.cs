@@ -20,17 +20,21 @@ public sealed partial class EtcdServerRegistry
         while (!cancellationToken.IsCancellationRequested)
         {
             var endpoint = _options.Endpoints[member % _options.Endpoints.Count];
+            using var restart = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            Volatile.Write(ref _watchRestart, restart);
+            Volatile.Write(ref _watchMember, endpoint.Authority);
+            GrpcChannel? channel = null;
+            AsyncDuplexStreamingCall<WatchRequest, WatchResponse>? call = null;
             try
             {
                 if (!first)
                 {
-                    await ResyncAsync(cancellationToken).ConfigureAwait(false);
+                    await ResyncAsync(restart.Token).ConfigureAwait(false);
                 }
 
                 first = false;
-                using var channel = GrpcChannel.ForAddress($"http://{endpoint.Authority}");
-                var watch = new Watch.WatchClient(channel);
-                using var call = watch.Watch(cancellationToken: cancellationToken);
+                channel = GrpcChannel.ForAddress($"http://{endpoint.Authority}");
+                call = new Watch.WatchClient(channel).Watch(cancellationToken: restart.Token);
                 await call.RequestStream.WriteAsync(new WatchRequest
                 {
                     CreateRequest = new WatchCreateRequest
@@ -40,8 +44,9 @@ public sealed partial class EtcdServerRegistry
                         StartRevision = Revision + 1,
                         ProgressNotify = true,
                     },
-                }, cancellationToken).ConfigureAwait(false);
-                while (await call.ResponseStream.MoveNext(cancellationToken).ConfigureAwait(false))
+                }, restart.Token).ConfigureAwait(false);
+                Volatile.Write(ref _watchRequests, call.RequestStream);
+                while (await call.ResponseStream.MoveNext(restart.Token).ConfigureAwait(false))
                 {
                     var response = call.ResponseStream.Current;
                     if (response.Canceled || response.CompactRevision > 0)
@@ -55,11 +60,14 @@ public sealed partial class EtcdServerRegistry
 
                 throw new RpcException(new Status(StatusCode.Unavailable, "the watch stream ended"));
             }
-            catch (Exception exception) when (!cancellationToken.IsCancellationRequested && exception is RpcException or IOException or HttpRequestException or InvalidOperationException)
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested
+                && exception is RpcException or IOException or HttpRequestException or InvalidOperationException or OperationCanceledException)
             {
+                Volatile.Write(ref _watchRequests, null);
                 Interlocked.Increment(ref _watchRestarts);
                 member++;
-                _options.Log?.Invoke($"FAILOVER: the registry watch on etcd member {endpoint.Authority} broke ({Describe(exception)}); re-reading and watching through {_options.Endpoints[member % _options.Endpoints.Count].Authority} in {backoff.TotalMilliseconds:0} ms");
+                Log.WatchFailover(_logger, endpoint.Authority, restart.IsCancellationRequested ? "it fell behind etcd" : Describe(exception),
+                    _options.Endpoints[member % _options.Endpoints.Count].Authority, backoff.TotalMilliseconds);
                 try
                 {
                     await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
@@ -75,6 +83,16 @@ public sealed partial class EtcdServerRegistry
             {
                 return; // disposed
             }
+            finally
+            {
+                // In the background: closing a connection to a frozen member can take seconds, and the next watch should not wait for it.
+                var (oldCall, oldChannel) = (call, channel);
+                _ = Task.Run(() =>
+                {
+                    oldCall?.Dispose();
+                    oldChannel?.Dispose();
+                }, CancellationToken.None);
+            }
         }
     }
 
@@ -83,23 +101,46 @@ public sealed partial class EtcdServerRegistry
     // Reads the whole prefix and replaces the copy with it (at the read's revision).
     private async Task ResyncAsync(CancellationToken cancellationToken)
     {
-        var snapshot = await CallAsync(ct => _client.GetRangeAsync(_options.Prefix, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        // Short attempts: an attempt that lands on a frozen member gives up in time for the retry, on another, to keep the copy current.
+        var started = _time.GetTimestamp();
+        var snapshot = await CallAsync(ct => _client.GetRangeAsync(_options.Prefix, cancellationToken: ct), cancellationToken, _options.StaleBound / 4).ConfigureAwait(false);
+        List<string>? expired = null;
         lock (_gate)
         {
-            _cache.Clear();
-            foreach (var kv in snapshot.Kvs)
+            var fresh = snapshot.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal);
+            // Entries that went while the watch was down leave without an event: count them here.
+            foreach (var key in _cache.Keys.Where(k => k.StartsWith(ServersPrefix, StringComparison.Ordinal) && !fresh.ContainsKey(k)))
             {
-                _cache[kv.Key.ToStringUtf8()] = kv;
+                if (!_deregistering.TryRemove(key, out _))
+                {
+                    Interlocked.Increment(ref _entriesExpired);
+                    (expired ??= []).Add(key[ServersPrefix.Length..]);
+                }
+            }
+
+            _cache.Clear();
+            foreach (var (key, kv) in fresh)
+            {
+                _cache[key] = kv;
             }
 
             Publish(snapshot.Header.Revision);
         }
+
+        foreach (var serverId in expired ?? [])
+        {
+            EntryExpired?.Invoke(serverId);
+        }
+
+        MarkCurrent(started); // a linearizable read: the copy holds etcd's latest revision as of the call
     }
 
-    private void Apply(IEnumerable<Event> events, long revision)
+    private void Apply(IReadOnlyCollection<Event> events, long revision)
     {
+        List<string>? expired = null;
         lock (_gate)
         {
+            Interlocked.Add(ref _watchEvents, events.Count);
             foreach (var e in events)
             {
                 var key = e.Kv.Key.ToStringUtf8();
@@ -108,7 +149,7 @@ public sealed partial class EtcdServerRegistry
                     if (_cache.Remove(key) && key.StartsWith(ServersPrefix, StringComparison.Ordinal) && !_deregistering.TryRemove(key, out _))
                     {
                         Interlocked.Increment(ref _entriesExpired);
-                        _options.Log?.Invoke($"EXPIRED: server '{key[ServersPrefix.Length..]}' left the registry without deregistering here (its lease expired, or it left through another coordinator)");
+                        (expired ??= []).Add(key[ServersPrefix.Length..]);
                     }
                 }
                 else
@@ -122,6 +163,11 @@ public sealed partial class EtcdServerRegistry
             }
 
             Publish(Math.Max(revision, Revision));
+        }
+
+        foreach (var serverId in expired ?? [])
+        {
+            EntryExpired?.Invoke(serverId);
         }
     }
 
@@ -165,7 +211,9 @@ public sealed partial class EtcdServerRegistry
         try
         {
             await waiter.Task.WaitAsync(_options.CallTimeout, _time, cancellationToken).ConfigureAwait(false);
-            Volatile.Write(ref _lastWatchLagSeconds, _time.GetElapsedTime(started).TotalSeconds);
+            var lag = _time.GetElapsedTime(started).TotalSeconds;
+            Volatile.Write(ref _lastWatchLagSeconds, lag);
+            WatchLagObserved?.Invoke(lag);
         }
         catch (TimeoutException)
         {
@@ -235,22 +283,32 @@ public sealed partial class EtcdServerRegistry
         return System.Text.Encoding.UTF8.GetString(bytes);
     }
 
-    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
+    private async Task<T> CallAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken, TimeSpan? attemptTimeout = null)
     {
         var backoff = TimeSpan.FromMilliseconds(50);
         for (var attempt = 0; ; attempt++)
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
-            timeout.CancelAfter(_options.CallTimeout);
+            var stale = Volatile.Read(ref _staleCalls).Token;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token, stale);
+            // Each attempt gets at most a third of the staleness bound: a call that lands on a frozen member (its connection
+            // open, nothing answering) gives up early enough for the retry, on the next member, to beat the server's lease.
+            timeout.CancelAfter(TimeSpan.FromTicks(Math.Min(_options.CallTimeout.Ticks, (attemptTimeout ?? _options.StaleBound / 3).Ticks)));
             try
             {
                 return await call(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (stale.IsCancellationRequested && !cancellationToken.IsCancellationRequested && !_stop.IsCancellationRequested
+                && exception is OperationCanceledException or RpcException)
+            {
+                // The copy went stale while this call waited on etcd: give up now, so the caller's client moves to another coordinator in time.
+                throw CoordinatorService.StaleRegistry(Description);
             }
             catch (Exception exception) when (attempt < 4 && !cancellationToken.IsCancellationRequested && !_stop.IsCancellationRequested
                 && exception is OperationCanceledException or RpcException { StatusCode: StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Cancelled or StatusCode.Internal })
             {
                 // A member died or lost its leader: the client's other members (or the new leader) answer the retry.
-                _options.Log?.Invoke($"FAILOVER: an etcd call failed ({(exception is RpcException rpc ? rpc.StatusCode.ToString() : "timed out")}); retrying in {backoff.TotalMilliseconds:0} ms");
+                Interlocked.Increment(ref _callRetries);
+                Log.CallRetry(_logger, exception is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : "timed out", backoff.TotalMilliseconds);
                 await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
                 backoff *= 2;
             }

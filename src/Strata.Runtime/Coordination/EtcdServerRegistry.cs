@@ -5,6 +5,8 @@ using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Mvccpb;
 using Strata.Runtime.Protocol;
 
@@ -39,10 +41,14 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
     private IReadOnlyList<RegisteredServer> _live = [];
     private IReadOnlyList<QuarantineRecord> _quarantined = [];
 
+    private readonly ILogger _logger;
+
     private EtcdServerRegistry(EtcdRegistryOptions options, TimeProvider time)
     {
         _options = options;
         _time = time;
+        _logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<EtcdServerRegistry>();
+        _lastCurrentTimestamp = time.GetTimestamp();
         _client = new EtcdClient(string.Join(',', options.Endpoints.Select(e => $"http://{e.Authority}")));
     }
 
@@ -73,8 +79,22 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
     /// <summary>Seconds between the last write this coordinator made and its watch delivering it (the watch lag of the last write; 0 before any).</summary>
     public double LastWatchLagSeconds => Volatile.Read(ref _lastWatchLagSeconds);
 
+    /// <summary>Watch events applied to this coordinator's copy.</summary>
+    public long WatchEvents => Interlocked.Read(ref _watchEvents);
+
+    /// <summary>etcd calls retried after a member did not answer (the client moves to its next member).</summary>
+    public long CallRetries => Interlocked.Read(ref _callRetries);
+
+    /// <summary>Raised with the watch lag, in seconds, of each write of this coordinator (see <see cref="LastWatchLagSeconds"/>).</summary>
+    public event Action<double>? WatchLagObserved;
+
+    /// <inheritdoc/>
+    public event Action<string>? EntryExpired;
+
     private long _entriesExpired;
     private long _watchRestarts;
+    private long _watchEvents;
+    private long _callRetries;
     private double _lastWatchLagSeconds;
 
     private string ServersPrefix => _options.Prefix + "servers/";
@@ -104,6 +124,9 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
         }
 
         registry._watchLoop = Task.Run(() => registry.WatchLoopAsync(registry._stop.Token), CancellationToken.None);
+        registry._freshnessLoop = Task.Run(() => registry.FreshnessLoopAsync(registry._stop.Token), CancellationToken.None);
+        Log.Started(registry._logger, string.Join(',', options.Endpoints.Select(e => e.Authority)), options.Prefix, registry.EntryCount, registry.Revision,
+            options.ServerLeaseTtl.TotalSeconds, options.StaleBound.TotalSeconds);
         return registry;
     }
 
@@ -350,10 +373,13 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
         try
         {
             await _watchLoop.ConfigureAwait(false);
+            await _freshnessLoop.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
         }
+
+        _staleCalls.Dispose();
 
         _client.Dispose();
         _stop.Dispose();

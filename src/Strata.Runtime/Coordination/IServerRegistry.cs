@@ -49,6 +49,12 @@ public interface IServerRegistry : IAsyncDisposable
     ValueTask<(int FirstBlock, int BlockCount)> PlaceAsync(
         string modelName, int layerCount, int maxBlocks, string? serverId, double defaultDecodeSecondsPerBlock, CancellationToken cancellationToken = default);
 
+    /// <summary>Whether this copy of the registry may be out of date (a shared store not confirmed current for too long); a coordinator refuses calls while it is.</summary>
+    bool IsStale { get; }
+
+    /// <summary>Raised with a server's id when its entry leaves the registry without a deregistration through this registry object (its lease expired, or, when shared, it left through another coordinator).</summary>
+    event Action<string>? EntryExpired;
+
     /// <summary>Drops entries whose owners stopped heartbeating (a registry whose store expires them itself does nothing); returns how many.</summary>
     int DropExpired();
 }

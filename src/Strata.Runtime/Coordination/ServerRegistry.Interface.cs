@@ -7,6 +7,13 @@ public sealed partial class ServerRegistry : IServerRegistry
     public string Description => "in memory";
 
     /// <inheritdoc/>
+    /// <remarks>Never: this process holds the only copy.</remarks>
+    public bool IsStale => false;
+
+    /// <inheritdoc/>
+    public event Action<string>? EntryExpired;
+
+    /// <inheritdoc/>
     public ValueTask<(RegisteredServer Entry, string Secret)?> RegisterOwnedAsync(RegisteredServer server, string? presentedSecret, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(RegisterOwned(server, presentedSecret));
 

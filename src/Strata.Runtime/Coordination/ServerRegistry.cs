@@ -70,6 +70,7 @@ public sealed partial class ServerRegistry
             if (_time.GetElapsedTime(server.LastSeenTimestamp) > _timeout && _servers.TryRemove(new KeyValuePair<string, RegisteredServer>(id, server)))
             {
                 dropped++;
+                EntryExpired?.Invoke(id);
             }
         }
 

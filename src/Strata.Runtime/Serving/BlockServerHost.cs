@@ -6,21 +6,26 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Strata.Runtime.Engine;
+using Strata.Runtime.Observability;
 
 namespace Strata.Runtime.Serving;
 
-/// <summary>A running block server: Kestrel with HTTP/2 (cleartext) on a loopback or given address, serving one model's block range over gRPC, with a raw-TCP bulk KV path beside it.</summary>
-public sealed class BlockServerHost : IAsyncDisposable
+/// <summary>A running block server: Kestrel with HTTP/2 (cleartext) on a loopback or given address, serving one model's block range over gRPC, with a raw-TCP bulk KV path beside it, <c>/health</c> and <c>/metrics</c>.</summary>
+public sealed partial class BlockServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly BlockServerService _service;
     private readonly ITimer _evictionTimer;
     private readonly KvBulkListener? _bulk;
+    private readonly ILogger _logger;
 
-    private BlockServerHost(WebApplication app, BlockServerService service, ITimer evictionTimer, KvBulkListener? bulk, Uri address, int firstBlock, int blockCount)
+    private BlockServerHost(WebApplication app, BlockServerService service, ITimer evictionTimer, KvBulkListener? bulk, Uri address, int firstBlock, int blockCount, Uri? metricsAddress, ILogger logger)
     {
         _app = app;
+        _logger = logger;
+        MetricsAddress = metricsAddress;
         _service = service;
         _evictionTimer = evictionTimer;
         _bulk = bulk;
@@ -31,6 +36,10 @@ public sealed class BlockServerHost : IAsyncDisposable
 
     /// <summary>Where clients reach the server, for example <c>http://127.0.0.1:50123</c>.</summary>
     public Uri Address { get; }
+
+    /// <summary>The HTTP/1.1 endpoint serving <c>/health</c> and <c>/metrics</c> when one was asked for (<see cref="TelemetryOptions.MetricsPort"/>), else null.</summary>
+    /// <remarks>Both routes are served on <see cref="Address"/> too, over prior-knowledge HTTP/2.</remarks>
+    public Uri? MetricsAddress { get; }
 
     /// <summary>First block hosted.</summary>
     public int FirstBlock { get; }
@@ -44,13 +53,15 @@ public sealed class BlockServerHost : IAsyncDisposable
     /// <param name="listenAddress">Address to listen on (loopback by default).</param>
     /// <param name="limits">Message, token, session and idle limits.</param>
     /// <param name="timeProvider">Clock of the idle time-outs (the system clock by default).</param>
+    /// <param name="telemetry">Loggers and the optional HTTP/1.1 metrics port (none by default).</param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<BlockServerHost> StartAsync(
         LlamaModel model, int port = 0, IPAddress? listenAddress = null, BlockServerLimits? limits = null,
-        TimeProvider? timeProvider = null, CancellationToken cancellationToken = default)
+        TimeProvider? timeProvider = null, TelemetryOptions? telemetry = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         limits = (limits ?? new BlockServerLimits()).Validate();
+        telemetry = (telemetry ?? new TelemetryOptions()).Validate();
         var time = timeProvider ?? TimeProvider.System;
         listenAddress ??= IPAddress.Loopback;
 
@@ -58,7 +69,7 @@ public sealed class BlockServerHost : IAsyncDisposable
         var bulk = limits.BulkKvEnabled && BitConverter.IsLittleEndian ? KvBulkListener.Start(listenAddress, limits, time) : null;
         try
         {
-            return await StartAsync(model, port, listenAddress, limits, time, bulk, cancellationToken).ConfigureAwait(false);
+            return await StartAsync(model, port, listenAddress, limits, time, bulk, telemetry, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -68,11 +79,15 @@ public sealed class BlockServerHost : IAsyncDisposable
     }
 
     private static async Task<BlockServerHost> StartAsync(
-        LlamaModel model, int port, IPAddress listenAddress, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk, CancellationToken cancellationToken)
+        LlamaModel model, int port, IPAddress listenAddress, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk, TelemetryOptions telemetry,
+        CancellationToken cancellationToken)
     {
         var service = new BlockServerService(model, limits, time, bulk);
+        var logger = (telemetry.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<BlockServerHost>();
+        var metrics = new BlockServerMetrics(service, model.Config.Architecture.Name, model.Weights.FirstBlock, model.Weights.BlockCount);
         var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
+        builder.Logging.ClearProviders(); // the host's own lines go through the loggers given; Kestrel's chatter stays out
+        ListenOptions? metricsListen = null;
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             // A KV import is one request streaming many messages: bound it by the KV budget, not by one message.
@@ -83,11 +98,20 @@ public sealed class BlockServerHost : IAsyncDisposable
             kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
             kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
             kestrel.Listen(listenAddress, port, listen => listen.Protocols = HttpProtocols.Http2);
+            if (telemetry.MetricsPort is { } metricsPort)
+            {
+                kestrel.Listen(listenAddress, metricsPort, listen =>
+                {
+                    listen.Protocols = HttpProtocols.Http1;
+                    metricsListen = listen;
+                });
+            }
         });
         builder.Services.AddGrpc(grpc =>
         {
             grpc.MaxReceiveMessageSize = limits.MaxMessageBytes;
             grpc.MaxSendMessageSize = limits.MaxMessageBytes;
+            grpc.Interceptors.Add<BlockServerCallInterceptor>(metrics, logger, time);
             if (limits.EmulatedRtt > TimeSpan.Zero)
             {
                 grpc.Interceptors.Add<EmulatedLinkInterceptor>(limits.EmulatedRtt, time);
@@ -104,12 +128,40 @@ public sealed class BlockServerHost : IAsyncDisposable
         builder.Services.AddSingleton<Grpc.AspNetCore.Server.Model.IServiceMethodProvider<BlockServerService>, DecodeCheckingMethodProvider>();
         var app = builder.Build();
         app.MapGrpcService<BlockServerService>();
-        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        TelemetryEndpoints.Map(app, metrics.Registry, () => (true, new
+        {
+            Status = "ok",
+            Model = model.Config.Architecture.Name,
+            FirstBlock = model.Weights.FirstBlock,
+            model.Weights.BlockCount,
+            Sessions = service.SessionCount,
+            service.KvBytes,
+        }));
+        try
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
             ?? throw new InvalidOperationException("Kestrel started without reporting its address.");
         var sweep = TimeSpan.FromTicks(Math.Clamp(limits.SessionIdleTimeout.Ticks / 4, TimeSpan.TicksPerSecond, 30 * TimeSpan.TicksPerSecond));
-        var timer = time.CreateTimer(_ => service.EvictIdleSessions(), null, sweep, sweep);
-        return new BlockServerHost(app, service, timer, bulk, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.FirstBlock, model.Weights.BlockCount);
+        var timer = time.CreateTimer(_ =>
+        {
+            if (service.EvictIdleSessions() is var evicted and > 0)
+            {
+                metrics.Evicted(evicted);
+                Log.Evicted(logger, evicted, limits.SessionIdleTimeout.TotalSeconds);
+            }
+        }, null, sweep, sweep);
+        var host = new BlockServerHost(app, service, timer, bulk, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.FirstBlock, model.Weights.BlockCount,
+            metricsListen is null ? null : TelemetryEndpoints.ToUri(metricsListen), logger);
+        Log.Started(logger, host.Address, host.FirstBlock, host.FirstBlock + host.BlockCount, model.Config.Architecture.Name, limits.MaxSessions, limits.MaxKvBytes, bulk?.Port ?? 0);
+        return host;
     }
 
     /// <summary>TCP port of the bulk KV path on the server's address (0 when it has none, see <see cref="BlockServerLimits.BulkKvEnabled"/>).</summary>
@@ -139,6 +191,7 @@ public sealed class BlockServerHost : IAsyncDisposable
     /// <summary>Stops accepting calls and waits for those in flight; closes the bulk KV path.</summary>
     public async ValueTask DisposeAsync()
     {
+        Log.Stopping(_logger, _service.SessionCount);
         await _evictionTimer.DisposeAsync().ConfigureAwait(false);
         _bulk?.Dispose();
         await _app.StopAsync().ConfigureAwait(false);

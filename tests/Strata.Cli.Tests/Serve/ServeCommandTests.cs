@@ -67,6 +67,11 @@ public sealed class ServeCommandTests : IDisposable
         Assert.Contains((await client.ListServersAsync()).Select(s => s.Url), u => u == front.Address.ToString());
         Assert.Equal(0, front.Terminate());
         Assert.DoesNotContain((await client.ListServersAsync()).Select(s => s.Url), u => u == front.Address.ToString());
+
+        // The coordinator's log: every join, the SIGTERM'd server leaving, and the SIGKILL'd one leaving once its heartbeats timed out.
+        Assert.Contains($"info CoordinatorHost: server {back.Address.Authority} joined at {back.Address}", coordinator.Log, StringComparison.Ordinal);
+        Assert.True(await coordinator.WaitForAsync($"info CoordinatorHost: server {front.Address.Authority} left (deregistered)", TimeSpan.FromSeconds(10)) is not null, coordinator.Log);
+        Assert.True(await coordinator.WaitForAsync($"warn CoordinatorHost: server {whole.Address.Authority} left without deregistering here", TimeSpan.FromSeconds(10)) is not null, coordinator.Log);
     }
 
     [Fact]
@@ -148,6 +153,9 @@ public sealed class ServeCommandTests : IDisposable
         CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "3:2").ShouldFailCleanly("--blocks");
         CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "0:2", "--role", "judge").ShouldFailCleanly("judge", "prefill");
         CliRun.Of("serve", "coordinator", "--port", "70000").ShouldFailCleanly("--port");
+        CliRun.Of("serve", "coordinator", "--metrics-port", "70000").ShouldFailCleanly("--metrics-port");
+        CliRun.Of("serve", "coordinator", "--log-level", "loud").ShouldFailCleanly("loud", "--log-level");
+        CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "0:2", "--metrics-port", "-1").ShouldFailCleanly("--metrics-port");
         CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "0:2").ShouldFailCleanly("coordinator", "refused");
         CliRun.Of("generate", "--coordinator", "http://127.0.0.1:1", "--model", model, "--prompt", "x").ShouldFailCleanly("coordinator");
     }

@@ -91,6 +91,31 @@ internal sealed class ServeProcess : IDisposable
         }
     }
 
+    /// <summary>Waits (at most <paramref name="timeout"/>) for a line of the process's output containing <paramref name="text"/>; returns the line from there on, or null.</summary>
+    public async Task<string?> WaitForAsync(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < timeout)
+        {
+            var line = Log.Split('\n').FirstOrDefault(l => l.Contains(text, StringComparison.Ordinal));
+            if (line is not null)
+            {
+                return line[line.IndexOf(text, StringComparison.Ordinal)..].TrimEnd();
+            }
+
+            await Task.Delay(50);
+        }
+
+        return null;
+    }
+
+    /// <summary>The HTTP/1.1 metrics endpoint the process printed (<c>metrics on URL/metrics</c>, with <c>--metrics-port</c>).</summary>
+    public async Task<Uri> MetricsAddressAsync()
+    {
+        var line = await WaitForAsync("metrics on ", TimeSpan.FromSeconds(10)) ?? throw new TimeoutException($"no 'metrics on' line:\n{Log}");
+        return new Uri(line["metrics on ".Length..]);
+    }
+
     /// <summary>Sends SIGTERM (a graceful stop) and returns the exit code, or null if it did not exit within 15 s.</summary>
     public int? Terminate()
     {

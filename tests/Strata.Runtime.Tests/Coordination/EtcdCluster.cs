@@ -33,8 +33,13 @@ internal sealed class EtcdCluster : IAsyncDisposable
     /// <summary>The <c>--registry</c> text for every member.</summary>
     public string RegistryText => "etcd://" + string.Join(',', ClientPorts.Select(p => $"127.0.0.1:{p}"));
 
-    /// <summary>Registry options over every member, with <paramref name="leaseTtl"/> (default 2 s, etcd's floor here).</summary>
-    public EtcdRegistryOptions Options(TimeSpan? leaseTtl = null) => new() { Endpoints = Endpoints, ServerLeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2), CallTimeout = TimeSpan.FromSeconds(3) };
+    /// <summary>Registry options over every member (or only <paramref name="members"/>), with <paramref name="leaseTtl"/> (default 2 s, etcd's floor here).</summary>
+    public EtcdRegistryOptions Options(TimeSpan? leaseTtl = null, params int[] members) => new()
+    {
+        Endpoints = members.Length == 0 ? Endpoints : [.. members.Select(m => Endpoints[m])],
+        ServerLeaseTtl = leaseTtl ?? TimeSpan.FromSeconds(2),
+        CallTimeout = TimeSpan.FromSeconds(3),
+    };
 
     /// <summary>Starts <paramref name="members"/> members (fast elections: 50 ms heartbeats, 500 ms election time-out) and waits until each serves clients.</summary>
     public static async Task<EtcdCluster> StartAsync(int members = 1)
@@ -99,6 +104,26 @@ internal sealed class EtcdCluster : IAsyncDisposable
             process.Kill(entireProcessTree: true);
             process.WaitForExit(5000);
         }
+    }
+
+    /// <summary>Freezes member <paramref name="index"/> with SIGSTOP: its connections stay open and nothing answers, as when a network partition cuts it off.</summary>
+    public void Pause(int index) => Signal(index, "STOP");
+
+    /// <summary>Thaws a member frozen by <see cref="Pause"/> (SIGCONT).</summary>
+    public void Resume(int index) => Signal(index, "CONT");
+
+    private void Signal(int index, string signal)
+    {
+        var process = _members[index];
+        if (process is null || process.HasExited)
+        {
+            return;
+        }
+
+        using var kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            ?? throw new InvalidOperationException("kill did not start.");
+        kill.WaitForExit(5000);
+        Assert.True(kill.ExitCode == 0, $"kill -{signal} of etcd member {index} exited {kill.ExitCode}");
     }
 
     public ValueTask DisposeAsync()

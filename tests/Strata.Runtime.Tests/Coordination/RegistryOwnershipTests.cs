@@ -79,8 +79,8 @@ public sealed class RegistryOwnershipTests
     [Fact]
     public async Task Without_a_join_token_the_coordinator_warns_at_start()
     {
-        var lines = new List<string>();
-        await (await CoordinatorHost.StartAsync(options: new CoordinatorOptions { Log = lines.Add })).DisposeAsync();
-        Assert.Contains(lines, l => l.StartsWith("WARNING", StringComparison.Ordinal) && l.Contains("--join-token", StringComparison.Ordinal));
+        var log = new TestLog();
+        await (await CoordinatorHost.StartAsync(options: new CoordinatorOptions { Telemetry = new() { LoggerFactory = log.Factory } })).DisposeAsync();
+        Assert.True(log.Has("Warning CoordinatorHost: ", "--join-token"), log.ToString());
     }
 }

@@ -78,9 +78,17 @@ public sealed class KvArrayPool
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>An array of at least <paramref name="minimumLength"/> floats (at most twice that when reused), holding arbitrary values.</summary>
-    public float[] Rent(int minimumLength)
+    public float[] Rent(int minimumLength) => Rent(minimumLength, (int)Math.Min(2L * minimumLength, Array.MaxLength));
+
+    /// <summary>
+    /// An array of at least <paramref name="minimumLength"/> floats, holding arbitrary values: an idle one no longer than
+    /// <paramref name="maximumLength"/>, else a fresh one of the request's class. With <paramref name="maximumLength"/> at
+    /// the request's class (<see cref="CeilingClass"/>) the length is known before the call, as a KV budget needs.
+    /// </summary>
+    public float[] Rent(int minimumLength, int maximumLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maximumLength, minimumLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minimumLength, Array.MaxLength);
         if (minimumLength == 0)
         {
@@ -91,10 +99,12 @@ public sealed class KvArrayPool
         var first = CeilingClass(minimumLength);
         lock (_lock)
         {
-            for (var size = first; size <= 2L * minimumLength && size <= Array.MaxLength; size = NextClass(size))
+            for (var size = first; size <= maximumLength && size <= Array.MaxLength; size = NextClass(size))
             {
-                if (_idle.TryGetValue((int)size, out var bucket) && bucket.TryPop(out var array))
+                // A bucket holds arrays at least its class long; one returned from elsewhere may be longer than allowed.
+                if (_idle.TryGetValue((int)size, out var bucket) && bucket.TryPeek(out var array) && array.Length <= maximumLength)
                 {
+                    bucket.Pop();
                     _idleBytes -= Bytes(array);
                     _idleArrays--;
                     Interlocked.Increment(ref _reused);
@@ -107,7 +117,7 @@ public sealed class KvArrayPool
         return GC.AllocateUninitializedArray<float>((int)Math.Min(first, Array.MaxLength));
     }
 
-    /// <summary>Takes <paramref name="array"/> back for a later <see cref="Rent"/>; the caller must not touch it again.</summary>
+    /// <summary>Takes <paramref name="array"/> back for a later <see cref="Rent(int)"/>; the caller must not touch it again.</summary>
     public void Return(float[] array)
     {
         ArgumentNullException.ThrowIfNull(array);

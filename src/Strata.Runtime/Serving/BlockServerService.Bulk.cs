@@ -109,7 +109,7 @@ internal sealed partial class BlockServerService
         Interlocked.Add(ref _pendingKvBytes, totalBytes);
         try
         {
-            var session = GetOrCreate(request.DestinationSessionId, out var created);
+            var session = GetOrCreate(request.DestinationSessionId, ClientOf(context), out var created);
             try
             {
                 await session.EnterAsync(request.DestinationSessionId, context.CancellationToken).ConfigureAwait(false);

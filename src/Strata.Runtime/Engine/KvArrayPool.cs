@@ -16,6 +16,11 @@ namespace Strata.Runtime.Engine;
 /// memory of exact-sized imports.)
 /// </para>
 /// <para>
+/// A KV cache rents only at its request's own class (<see cref="Rent(int, int)"/> with the class as the bound), so that
+/// the size of its arrays is known before the call: a block server admits a step against the bytes it will really
+/// hold. Such a cache reuses arrays of its class only (requests within an eighth of an octave of each other).
+/// </para>
+/// <para>
 /// At most <see cref="MaxIdleBytes"/> of idle arrays are kept; an array returned beyond that is left to the garbage
 /// collector. Arrays come back holding whatever they held: a cache never shows floats past its token count. Thread-safe.
 /// </para>

@@ -119,10 +119,11 @@ internal sealed partial class BlockServerService
                 }
                 catch
                 {
-                    // Blocks received in part (or not yet) are left empty, never half imported.
+                    // Blocks received in part (or not yet) are left empty, never half imported, and their arrays go to the
+                    // pool (the budget counts arrays, not tokens).
                     foreach (var block in offer.Blocks)
                     {
-                        session.Session.Cache(block.BlockIndex).Truncate(0);
+                        session.Session.Cache(block.BlockIndex).Release();
                     }
 
                     throw;

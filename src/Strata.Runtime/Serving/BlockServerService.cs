@@ -344,11 +344,11 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         }
         catch when (session is not null && cache is not null)
         {
-            // A stream that fails inside a block leaves that block empty rather than half imported.
+            // A stream that fails inside a block leaves that block empty rather than half imported, its arrays in the pool.
             await session.Lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
-                cache.Truncate(0);
+                cache.Release();
             }
             finally
             {

@@ -27,6 +27,17 @@ internal static class ServeBlockCommand
         var joinToken = new Option<string?>("--join-token") { Description = "The coordinator's shared join token.", HelpName = "token" };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Most sessions held at once.", DefaultValueFactory = _ => new BlockServerLimits().MaxSessions, HelpName = "n" };
         var maxKvBytes = new Option<long>("--max-kv-bytes") { Description = "KV-cache budget over all sessions; a step past it answers RESOURCE_EXHAUSTED.", DefaultValueFactory = _ => new BlockServerLimits().MaxKvBytes, HelpName = "bytes" };
+        var perClient = new Option<int?>("--max-sessions-per-client")
+        {
+            Description = "Most sessions one client host may hold at once (default: no quota beyond --max-sessions; a gateway is one client for all its users).",
+            HelpName = "n",
+        };
+        var idleTimeout = new Option<double>("--session-idle-timeout-seconds")
+        {
+            Description = "Evict a session unused for this long and free its KV memory (a client that vanished without closing).",
+            DefaultValueFactory = _ => new BlockServerLimits().SessionIdleTimeout.TotalSeconds,
+            HelpName = "s",
+        };
         var emulateRtt = new Option<double>("--emulate-rtt-ms")
         {
             Description = "Delay every reply (and every bulk KV send) by this many milliseconds, so a swarm on one machine behaves like one spread over a WAN; announced to the coordinator. 0 to 10000.",
@@ -37,7 +48,7 @@ internal static class ServeBlockCommand
         var metricsPort = ServeCommand.MetricsPortOption();
         var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
         {
-            coordinator, model, blocks, auto, memoryBytes, port, role, joinToken, maxSessions, maxKvBytes, emulateRtt, logLevel, metricsPort,
+            coordinator, model, blocks, auto, memoryBytes, port, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, logLevel, metricsPort,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -52,15 +63,23 @@ internal static class ServeBlockCommand
                 throw new StrataException(string.Create(CultureInfo.InvariantCulture, $"--emulate-rtt-ms is {rttMs}; expected 0 to 10000 milliseconds."));
             }
 
+            var idleSeconds = parseResult.GetValue(idleTimeout);
+            if (!double.IsFinite(idleSeconds) || idleSeconds <= 0 || idleSeconds > 86_400)
+            {
+                throw new StrataException(string.Create(CultureInfo.InvariantCulture, $"--session-idle-timeout-seconds is {idleSeconds}; expected more than 0 and at most 86400 (a day)."));
+            }
+
             var limits = new BlockServerLimits
             {
                 MaxSessions = parseResult.GetValue(maxSessions),
                 MaxKvBytes = parseResult.GetValue(maxKvBytes),
+                MaxSessionsPerClient = parseResult.GetValue(perClient),
+                SessionIdleTimeout = TimeSpan.FromSeconds(idleSeconds),
                 EmulatedRtt = TimeSpan.FromMilliseconds(rttMs),
             };
-            if (limits.MaxSessions < 1 || limits.MaxKvBytes < 1)
+            if (limits.MaxSessions < 1 || limits.MaxKvBytes < 1 || limits.MaxSessionsPerClient < 1)
             {
-                throw new StrataException($"--max-sessions is {limits.MaxSessions} and --max-kv-bytes is {limits.MaxKvBytes}; both must be at least 1.");
+                throw new StrataException($"--max-sessions is {limits.MaxSessions}, --max-kv-bytes {limits.MaxKvBytes} and --max-sessions-per-client {limits.MaxSessionsPerClient}; each must be at least 1.");
             }
 
             var metrics = ServeCommand.MetricsPort(parseResult.GetValue(metricsPort));

@@ -67,7 +67,7 @@ internal static class ServeGatewayCommand
             var tokenizer = TokenizerLoader.Load(directory, config);
             var id = parseResult.GetValue(modelId) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
             using var client = ServeCommand.Coordinators(coordinatorUrls, loggerFactory);
-            var chainOptions = trust.Apply(parseResult, new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit) }, directory, head);
+            var chainOptions = trust.Apply(parseResult, new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit), MaxBusyWait = options.RequestDeadline }, directory, head);
             var backend = new ChainCompletionBackend(head, tokenizer, () => new CoordinatedBlockChain(client, head, chainOptions), id);
             await using var host = await GatewayHost.StartAsync([backend], p, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);
             context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));

@@ -21,6 +21,7 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
     private IReadOnlyList<RouteHop> _route = [];
     private int _failovers;
     private int _kvMoves;
+    private int _busyRefusals;
     private int _nextSession;
 
     /// <summary>Creates a chain for <paramref name="model"/> (which holds the embedding and head, and the client's blocks if any).</summary>
@@ -53,6 +54,9 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
     /// <summary>Failovers (re-routes after a dead or full server) over every session so far.</summary>
     public int Failovers => Volatile.Read(ref _failovers);
 
+    /// <summary>Times a session was refused by a full server (RESOURCE_EXHAUSTED) and waited or went elsewhere, over every session so far; not failovers.</summary>
+    public int BusyRefusals => Volatile.Read(ref _busyRefusals);
+
     /// <summary>Phase split: KV-cache moves started from a prefill server to a decode server (one per block range), over every session so far.</summary>
     public int KvMoves => Volatile.Read(ref _kvMoves);
 
@@ -65,7 +69,14 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
     internal TimeProvider TimeProvider { get; }
 
     /// <inheritdoc/>
-    public IBlockChainSession OpenSession() => new CoordinatedSession(this, $"{_sessionPrefix}-{Interlocked.Increment(ref _nextSession)}");
+    public IBlockChainSession OpenSession() => OpenSession(expectedTokens: 0);
+
+    /// <inheritdoc/>
+    public IBlockChainSession OpenSession(int expectedTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(expectedTokens);
+        return new CoordinatedSession(this, $"{_sessionPrefix}-{Interlocked.Increment(ref _nextSession)}", expectedTokens);
+    }
 
     /// <inheritdoc/>
     public void Dispose()
@@ -86,6 +97,8 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
     internal void CountFailover() => Interlocked.Increment(ref _failovers);
 
     internal void CountKvMove() => Interlocked.Increment(ref _kvMoves);
+
+    internal void CountBusyRefusal() => Interlocked.Increment(ref _busyRefusals);
 
     internal static StrataException NoRoute(string detail) => new($"The swarm cannot serve this generation: {detail}");
 }

@@ -16,14 +16,21 @@ public sealed record CoordinatedChainOptions
     /// <summary>Blocks the client runs itself between server hops (the split path), or null for none; the client's model must hold them.</summary>
     public (int FirstBlock, int BlockCount)? ClientBlocks { get; init; }
 
-    /// <summary>Most failovers (re-routes after a dead or full server) per session before giving up. Default 8.</summary>
+    /// <summary>Most failovers (re-routes after a dead, failing or lying server) per session before giving up. Default 8. A full server's refusal is not a failover: the session waits (see <see cref="MaxBusyWait"/>).</summary>
     public int MaxFailovers { get; init; } = 8;
 
-    /// <summary>First wait when every route is full (RESOURCE_EXHAUSTED), doubled on each retry. Default 50 ms.</summary>
+    /// <summary>First wait when every server that could serve is full (RESOURCE_EXHAUSTED), doubled on each refusal in a row and reset by a step that runs. Default 50 ms.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>Longest wait between retries when every route is full. Default 2 s.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Longest a session waits in all for full servers to free memory before it gives up with an error (a caller's
+    /// cancellation, such as the gateway's request deadline, ends the wait sooner). Full servers are a reason to wait, not
+    /// to fail: a burst larger than the swarm's KV budget is served in turns. Default 5 minutes; range positive.
+    /// </summary>
+    public TimeSpan MaxBusyWait { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Deadline of each call to a block server. Default 60 s.</summary>
     public TimeSpan CallDeadline { get; init; } = TimeSpan.FromSeconds(60);
@@ -72,6 +79,7 @@ public sealed record CoordinatedChainOptions
         ArgumentOutOfRangeException.ThrowIfNegative(MaxFailovers);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(InitialBackoff, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxBackoff, InitialBackoff);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(MaxBusyWait, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(CallDeadline, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(ExpectedOutputTokens);
 

@@ -27,13 +27,18 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     private int _position;
     private int _promptTokens;
     private int _failovers;
+    private readonly int _expectedTokens;
+    private TimeSpan _backoff;
+    private TimeSpan _waited;
     private int _nextHop;
     private bool _decoding;
 
-    public CoordinatedSession(CoordinatedBlockChain chain, string id)
+    public CoordinatedSession(CoordinatedBlockChain chain, string id, int expectedTokens = 0)
     {
         _chain = chain;
         _id = id;
+        _expectedTokens = expectedTokens;
+        _backoff = chain.Options.InitialBackoff;
         _hiddenSize = chain.Model.Config.HiddenSize;
     }
 
@@ -93,6 +98,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         }
 
         _position += tokens;
+        _backoff = _chain.Options.InitialBackoff; // the step ran: the next refusal starts the back-off afresh
         if (_chain.Options.PhaseSplit && !_decoding)
         {
             await MoveToDecodeAsync(cancellationToken).ConfigureAwait(false);
@@ -124,7 +130,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             return;
         }
 
-        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken)
+        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken, ExpectedTokens)
             .ConfigureAwait(false);
         CheckReply(hop, hidden.Span, tokens);
     }
@@ -364,7 +370,6 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     private async Task<List<SessionHop>> RouteAsync(int firstBlock, int endBlock, ServerRole role, CancellationToken cancellationToken)
     {
         var config = _chain.Model.Config;
-        var backoff = _chain.Options.InitialBackoff;
         while (true)
         {
             var request = new RouteRequest
@@ -374,7 +379,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
                 FirstBlock = firstBlock,
                 EndBlock = endBlock,
                 Role = role,
-                KvBytesPerBlock = 2L * Math.Max(1, Math.Max(_position, _promptTokens + _chain.Options.ExpectedOutputTokens)) * config.KeyValueDimension * sizeof(float),
+                KvBytesPerBlock = 2L * Math.Max(1, Math.Max(_position, Math.Max(ExpectedTokens, _promptTokens + _chain.Options.ExpectedOutputTokens))) * config.KeyValueDimension * sizeof(float),
                 Routing = _chain.Options.Routing ?? string.Empty,
                 PromptTokens = Math.Max(1, _promptTokens),
                 OutputTokens = Math.Max(1, _chain.Options.ExpectedOutputTokens),
@@ -394,9 +399,18 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             }
             catch (RpcException exception) when (exception.StatusCode == StatusCode.Unavailable && _busy.Count > 0 && !cancellationToken.IsCancellationRequested)
             {
-                // Only full servers could serve: wait for them to free memory, then try them again.
-                await Task.Delay(backoff, _chain.TimeProvider, cancellationToken).ConfigureAwait(false);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, _chain.Options.MaxBackoff.Ticks));
+                // Only full servers could serve: wait for them to free memory (within the caller's deadline and
+                // MaxBusyWait), then try them again. The back-off grows with each refusal in a row, so that a crowd of
+                // waiting sessions polls less the longer the servers stay full.
+                if (_waited + _backoff > _chain.Options.MaxBusyWait)
+                {
+                    throw CoordinatedBlockChain.NoRoute(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"every server for blocks [{firstBlock}, {endBlock}) stayed full (KV budget or session limit) for {_waited.TotalSeconds:0.#} s, past the wait limit of {_chain.Options.MaxBusyWait.TotalSeconds:0.#} s; retry later or add servers"));
+                }
+
+                await Task.Delay(_backoff, _chain.TimeProvider, cancellationToken).ConfigureAwait(false);
+                _waited += _backoff;
+                _backoff = TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, _chain.Options.MaxBackoff.Ticks));
                 _busy.Clear();
             }
             catch (RpcException exception)
@@ -413,16 +427,10 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             await RejectAsync(hop, exception.Status.Detail).ConfigureAwait(false);
         }
 
-        _failovers++;
-        _chain.CountFailover();
-        if (_failovers > _chain.Options.MaxFailovers)
-        {
-            throw CoordinatedBlockChain.NoRoute(
-                $"gave up after {_failovers - 1} failovers; server {hop.ServerId} answered {exception.StatusCode}: {exception.Status.Detail}{RejectionNote()}");
-        }
-
         if (exception.StatusCode == StatusCode.ResourceExhausted)
         {
+            // A full server is no failure: the session waits its turn (RouteAsync backs off once every server is full).
+            _chain.CountBusyRefusal();
             _busy.Add(hop.ServerId);
             // Free what the session holds there, so that the server's memory goes to others while we wait.
             try
@@ -436,9 +444,22 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         }
         else
         {
+            _failovers++;
+            _chain.CountFailover();
+            if (_failovers > _chain.Options.MaxFailovers)
+            {
+                throw CoordinatedBlockChain.NoRoute(
+                    $"gave up after {_failovers - 1} failovers; server {hop.ServerId} answered {exception.StatusCode}: {exception.Status.Detail}{RejectionNote()}");
+            }
+
             _dead.Add(hop.ServerId);
         }
     }
+
+    // Tokens the session will hold in all, as the servers should size their caches: what the generator said, else the
+    // prompt plus the output the options expect, else 0 (unknown: the caches grow as needed).
+    private int ExpectedTokens => _expectedTokens > 0 ? _expectedTokens
+        : _chain.Options.ExpectedOutputTokens > 0 && _promptTokens > 0 ? _promptTokens + _chain.Options.ExpectedOutputTokens : 0;
 
     private void Record(int block, float[] input)
     {

@@ -37,6 +37,48 @@ public sealed class BlockKvCache
     /// <summary>Bytes held by the cached tokens (fp32 keys and values).</summary>
     public long SizeBytes => BytesFor(TokenCount, KeyValueDimension);
 
+    /// <summary>Bytes of the arrays the cache holds now, keys and values, used or not: the memory it really costs.</summary>
+    public long CapacityBytes => 2L * _keys.Length * sizeof(float);
+
+    /// <summary>Tokens the cache's arrays have room for.</summary>
+    public int CapacityTokens => _keys.Length / KeyValueDimension;
+
+    /// <summary>
+    /// The room, in tokens, the cache grows to when it must hold <paramref name="tokens"/> tokens: the session's
+    /// <paramref name="expectedTokens"/> when it covers them (a known size, grown to once), else double the current
+    /// room (at least 16 tokens and at least <paramref name="tokens"/>), so that growing one token at a time costs
+    /// amortized constant copying.
+    /// </summary>
+    public int GrowthTokens(int tokens, int expectedTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        var most = Array.MaxLength / KeyValueDimension;
+        if (expectedTokens >= tokens)
+        {
+            return Math.Min(expectedTokens, most);
+        }
+
+        return (int)Math.Min(most, Math.Max(tokens, Math.Max(16L, 2L * CapacityTokens)));
+    }
+
+    /// <summary>
+    /// Bytes the cache's arrays hold once <see cref="Reserve"/> has made room for <paramref name="tokens"/> tokens: exact,
+    /// never an estimate, so that a server admitting a step counts the memory the step will really hold. With a pool an
+    /// array is rented at its size class (at most an eighth more than asked for, see <see cref="KvArrayPool"/>).
+    /// </summary>
+    public long CapacityBytesFor(int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        var needed = (long)tokens * KeyValueDimension;
+        if (needed <= _keys.Length)
+        {
+            return CapacityBytes;
+        }
+
+        var length = _pool is null || needed == 0 ? needed : Math.Min(KvArrayPool.CeilingClass((int)Math.Min(needed, Array.MaxLength)), Array.MaxLength);
+        return 2L * length * sizeof(float);
+    }
+
     /// <summary>Bytes of fp32 keys and values of <paramref name="tokens"/> tokens of width <paramref name="keyValueDimension"/>.</summary>
     public static long BytesFor(long tokens, int keyValueDimension) => 2L * tokens * keyValueDimension * sizeof(float);
 
@@ -174,8 +216,7 @@ public sealed class BlockKvCache
             return;
         }
 
-        var capacity = Math.Max(needed, Math.Max(16 * KeyValueDimension, _keys.Length * 2));
-        Grow(capacity);
+        Grow(GrowthTokens(tokens, expectedTokens: 0) * KeyValueDimension);
     }
 
     // Moves the cached tokens into arrays of at least length floats: resized without a pool (as always), rented from
@@ -189,9 +230,11 @@ public sealed class BlockKvCache
             return;
         }
 
+        // Only arrays of the class a fresh one would have: the size CapacityBytesFor promised admission, exactly.
         var used = TokenCount * KeyValueDimension;
-        var keys = _pool.Rent(length);
-        var values = _pool.Rent(length);
+        var exact = (int)Math.Min(KvArrayPool.CeilingClass(length), Array.MaxLength);
+        var keys = _pool.Rent(length, exact);
+        var values = _pool.Rent(length, exact);
         _keys.AsSpan(0, used).CopyTo(keys);
         _values.AsSpan(0, used).CopyTo(values);
         _pool.Return(_keys);

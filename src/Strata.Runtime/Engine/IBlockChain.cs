@@ -8,4 +8,10 @@ public interface IBlockChain
 
     /// <summary>Opens a session: each hop keeps a KV cache for it until it is disposed.</summary>
     IBlockChainSession OpenSession();
+
+    /// <summary>
+    /// Opens a session that will hold at most <paramref name="expectedTokens"/> tokens (prompt plus output): a chain of
+    /// servers that budget KV memory sizes each cache for them once. By default the same as <see cref="OpenSession()"/>.
+    /// </summary>
+    IBlockChainSession OpenSession(int expectedTokens) => OpenSession();
 }

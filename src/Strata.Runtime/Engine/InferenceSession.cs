@@ -28,6 +28,9 @@ public sealed class InferenceSession
     /// <summary>Bytes held by every cache of the session.</summary>
     public long KvSizeBytes => _caches.Sum(c => c?.SizeBytes ?? 0);
 
+    /// <summary>Bytes of every cache's arrays, used or not (see <see cref="BlockKvCache.CapacityBytes"/>).</summary>
+    public long KvCapacityBytes => _caches.Sum(c => c?.CapacityBytes ?? 0);
+
     /// <summary>The cache of block <paramref name="blockIndex"/>, created empty on first use.</summary>
     public BlockKvCache Cache(int blockIndex)
     {

@@ -16,6 +16,11 @@ namespace Strata.Runtime.Engine;
 /// memory of exact-sized imports.)
 /// </para>
 /// <para>
+/// A KV cache rents only at its request's own class (<see cref="Rent(int, int)"/> with the class as the bound), so that
+/// the size of its arrays is known before the call: a block server admits a step against the bytes it will really
+/// hold. Such a cache reuses arrays of its class only (requests within an eighth of an octave of each other).
+/// </para>
+/// <para>
 /// At most <see cref="MaxIdleBytes"/> of idle arrays are kept; an array returned beyond that is left to the garbage
 /// collector. Arrays come back holding whatever they held: a cache never shows floats past its token count. Thread-safe.
 /// </para>
@@ -78,9 +83,17 @@ public sealed class KvArrayPool
     public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>An array of at least <paramref name="minimumLength"/> floats (at most twice that when reused), holding arbitrary values.</summary>
-    public float[] Rent(int minimumLength)
+    public float[] Rent(int minimumLength) => Rent(minimumLength, (int)Math.Min(2L * minimumLength, Array.MaxLength));
+
+    /// <summary>
+    /// An array of at least <paramref name="minimumLength"/> floats, holding arbitrary values: an idle one no longer than
+    /// <paramref name="maximumLength"/>, else a fresh one of the request's class. With <paramref name="maximumLength"/> at
+    /// the request's class (<see cref="CeilingClass"/>) the length is known before the call, as a KV budget needs.
+    /// </summary>
+    public float[] Rent(int minimumLength, int maximumLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(minimumLength);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maximumLength, minimumLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(minimumLength, Array.MaxLength);
         if (minimumLength == 0)
         {
@@ -91,10 +104,12 @@ public sealed class KvArrayPool
         var first = CeilingClass(minimumLength);
         lock (_lock)
         {
-            for (var size = first; size <= 2L * minimumLength && size <= Array.MaxLength; size = NextClass(size))
+            for (var size = first; size <= maximumLength && size <= Array.MaxLength; size = NextClass(size))
             {
-                if (_idle.TryGetValue((int)size, out var bucket) && bucket.TryPop(out var array))
+                // A bucket holds arrays at least its class long; one returned from elsewhere may be longer than allowed.
+                if (_idle.TryGetValue((int)size, out var bucket) && bucket.TryPeek(out var array) && array.Length <= maximumLength)
                 {
+                    bucket.Pop();
                     _idleBytes -= Bytes(array);
                     _idleArrays--;
                     Interlocked.Increment(ref _reused);
@@ -107,7 +122,7 @@ public sealed class KvArrayPool
         return GC.AllocateUninitializedArray<float>((int)Math.Min(first, Array.MaxLength));
     }
 
-    /// <summary>Takes <paramref name="array"/> back for a later <see cref="Rent"/>; the caller must not touch it again.</summary>
+    /// <summary>Takes <paramref name="array"/> back for a later <see cref="Rent(int)"/>; the caller must not touch it again.</summary>
     public void Return(float[] array)
     {
         ArgumentNullException.ThrowIfNull(array);

@@ -50,7 +50,7 @@ public sealed class TextGenerator(LlamaModel model, IBlockChain chain, TimeProvi
         var tokens = new List<int>(options.MaxNewTokens);
         var started = _time.GetTimestamp();
         double ttftSeconds;
-        var session = _chain.OpenSession();
+        var session = _chain.OpenSession(prompt.Count + options.MaxNewTokens);
         try
         {
             var hidden = _model.Embed([.. prompt]); // (promptTokens, hidden)

@@ -83,10 +83,23 @@ public sealed class BlockServerClient : IDisposable
     /// <param name="tokens">Number of new tokens.</param>
     /// <param name="hiddenSize">Width of a hidden state.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    public async Task ForwardAsync(string sessionId, int firstBlock, int blockCount, int startPosition, Memory<float> hidden, int tokens, int hiddenSize, CancellationToken cancellationToken = default)
+    /// <param name="expectedTokens">Tokens the session expects to hold in all (prompt plus output), 0 when unknown: the server sizes its caches for them once.</param>
+    public async Task ForwardAsync(string sessionId, int firstBlock, int blockCount, int startPosition, Memory<float> hidden, int tokens, int hiddenSize, CancellationToken cancellationToken = default, int expectedTokens = 0)
     {
-        var request = StepRequest(sessionId, firstBlock, blockCount, startPosition, hidden.Span, tokens, hiddenSize);
+        var request = new ForwardRequest
+        {
+            SessionId = sessionId,
+            FirstBlock = firstBlock,
+            BlockCount = blockCount,
+            StartPosition = startPosition,
+            ExpectedTokens = expectedTokens,
+            Hidden = TensorCodec.ToRentedTensor(hidden.Span[..(tokens * hiddenSize)], tokens, hiddenSize, out var rented),
+        };
         var reply = await _client.ForwardAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        // A unary call's request has been sent in full once its reply is here. On a failure the bytes are left to the
+        // garbage collector instead: the transport may still be reading them.
+        ArrayPool<byte>.Shared.Return(rented);
         ReadHidden(reply, hidden.Span, tokens, hiddenSize);
     }
 
@@ -309,21 +322,32 @@ public sealed class BlockServerClient : IDisposable
     // The step's output, checked for its shape, written over the step's input.
     private void ReadHidden(ForwardReply reply, Span<float> hidden, int tokens, int hiddenSize)
     {
-        var output = TensorCodec.FromMatrix(reply.Hidden, hiddenSize, tokens, "reply hidden", out var rows);
+        var rows = TensorCodec.CheckMatrix(reply.Hidden, hiddenSize, tokens, "reply hidden");
         if (rows != tokens)
         {
             throw new RpcException(new Status(StatusCode.Internal, $"Server {Address} answered {rows} rows for {tokens} tokens."));
         }
 
-        // No honest server answers NaN or infinity for finite input: the reply is refused (DATA_LOSS, a failed hop), never used.
-        var bad = Verification.HiddenStateCheck.FirstNonFinite(output);
-        if (bad >= 0)
+        var rented = ArrayPool<float>.Shared.Rent(tokens * hiddenSize);
+        try
         {
-            throw new RpcException(new Status(StatusCode.DataLoss,
-                $"Server {Address} answered a non-finite hidden state ({output[bad]} at token {bad / hiddenSize}); its reply was rejected."));
-        }
+            var output = rented.AsSpan(0, tokens * hiddenSize); // (tokens, hidden)
+            TensorCodec.DecodeInto(reply.Hidden.Data, output);
 
-        output.CopyTo(hidden);
+            // No honest server answers NaN or infinity for finite input: the reply is refused (DATA_LOSS, a failed hop), never used.
+            var bad = Verification.HiddenStateCheck.FirstNonFinite(output);
+            if (bad >= 0)
+            {
+                throw new RpcException(new Status(StatusCode.DataLoss,
+                    $"Server {Address} answered a non-finite hidden state ({output[bad]} at token {bad / hiddenSize}); its reply was rejected."));
+            }
+
+            output.CopyTo(hidden);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rented);
+        }
     }
 
     /// <summary>Whether <paramref name="destination"/> may take this server's KV caches over the bulk path (both have one, and it has not refused to connect here).</summary>

@@ -21,6 +21,14 @@ public sealed record BlockServerLimits
     /// <summary>Most sessions held at once; a new one beyond it is refused with RESOURCE_EXHAUSTED. Default 256.</summary>
     public int MaxSessions { get; init; } = 256;
 
+    /// <summary>
+    /// Most sessions one client (one peer host, whatever its port or connection) may hold at once; a new one beyond it is
+    /// refused with RESOURCE_EXHAUSTED, so that no single client can take every session slot or, by never closing them,
+    /// the whole KV budget until the idle timeout. Default null: no quota beyond <see cref="MaxSessions"/>, because a
+    /// gateway or relay is one client on behalf of many users; set it where clients connect directly.
+    /// </summary>
+    public int? MaxSessionsPerClient { get; init; }
+
     /// <summary>Most KV-cache bytes held across all sessions; a step that would pass it is refused with RESOURCE_EXHAUSTED. Default 1 GiB.</summary>
     public long MaxKvBytes { get; init; } = 1L << 30;
 
@@ -32,7 +40,11 @@ public sealed record BlockServerLimits
     /// </summary>
     public long? KvPoolBytes { get; init; }
 
-    /// <summary>A session unused for this long is dropped and its KV memory freed. Default 5 minutes.</summary>
+    /// <summary>
+    /// A session unused for this long (no step, export or import) is dropped and its KV memory goes to the pool; a timer
+    /// sweeps every quarter of it (between 1 and 30 s). A client that vanished without closing its sessions holds their
+    /// memory at most this long plus one sweep. Default 5 minutes; range positive.
+    /// </summary>
     public TimeSpan SessionIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 
     /// <summary>
@@ -78,6 +90,11 @@ public sealed record BlockServerLimits
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxTokensPerCall);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxSessions);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(MaxKvBytes);
+        if (MaxSessionsPerClient is { } perClient)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(perClient, nameof(MaxSessionsPerClient));
+        }
+
         if (KvPoolBytes is { } poolBytes)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(poolBytes, nameof(KvPoolBytes));

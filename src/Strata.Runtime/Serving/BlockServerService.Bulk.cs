@@ -109,7 +109,7 @@ internal sealed partial class BlockServerService
         Interlocked.Add(ref _pendingKvBytes, totalBytes);
         try
         {
-            var session = GetOrCreate(request.DestinationSessionId, out var created);
+            var session = GetOrCreate(request.DestinationSessionId, ClientOf(context), out var created);
             try
             {
                 await session.EnterAsync(request.DestinationSessionId, context.CancellationToken).ConfigureAwait(false);
@@ -119,10 +119,11 @@ internal sealed partial class BlockServerService
                 }
                 catch
                 {
-                    // Blocks received in part (or not yet) are left empty, never half imported.
+                    // Blocks received in part (or not yet) are left empty, never half imported, and their arrays go to the
+                    // pool (the budget counts arrays, not tokens).
                     foreach (var block in offer.Blocks)
                     {
-                        session.Session.Cache(block.BlockIndex).Truncate(0);
+                        session.Session.Cache(block.BlockIndex).Release();
                     }
 
                     throw;

@@ -122,13 +122,10 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     private async Task<ForwardReply> RunStepAsync(ForwardRequest request, ServerCallContext context, Func<ServerSession, int, Task>? afterBlock)
     {
         CheckRange(request.FirstBlock, request.BlockCount);
-        var hidden = TensorCodec.FromMatrix(request.Hidden, _model.Config.HiddenSize, _limits.MaxTokensPerCall, "hidden", out var tokens);
-        if (Verification.HiddenStateCheck.FirstNonFinite(hidden) is var bad and >= 0)
-        {
-            throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"hidden holds a non-finite value ({hidden[bad]}) at token {bad / _model.Config.HiddenSize}; send finite fp32 hidden states."));
-        }
+        var width = _model.Config.HiddenSize;
 
+        // Shape and byte count only: the floats are decoded once the step is admitted, into a pooled buffer.
+        var tokens = TensorCodec.CheckMatrix(request.Hidden, width, _limits.MaxTokensPerCall, "hidden");
         var maxContext = _model.Config.Architecture.MaxContextTokens;
         if (maxContext > 0 && (long)request.StartPosition + tokens > maxContext)
         {
@@ -136,8 +133,15 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 $"A step of {tokens} tokens from position {request.StartPosition} passes the model's context of {maxContext} tokens."));
         }
 
-        var session = GetOrCreate(request.SessionId, out var created);
+        if (request.ExpectedTokens < 0)
+        {
+            throw new RpcException(new Status(StatusCode.InvalidArgument, $"expected_tokens is {request.ExpectedTokens}; send the tokens the session expects to hold, or 0 when unknown."));
+        }
+
+        var expected = maxContext > 0 ? Math.Min(request.ExpectedTokens, maxContext) : request.ExpectedTokens;
+        var session = GetOrCreate(request.SessionId, ClientOf(context), out var created);
         await session.EnterAsync(request.SessionId, context.CancellationToken).ConfigureAwait(false);
+        float[]? hidden = null; // (tokens, hidden), rented
         try
         {
             var cached = session.Session.TokenCount(request.FirstBlock);
@@ -147,20 +151,41 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                     $"Session '{request.SessionId}' has {cached} tokens cached in block {request.FirstBlock}; a step starting at position {request.StartPosition} would leave a gap. Replay from position {cached} or lower."));
             }
 
-            // Admission: the step's new cache must fit the budget, counting what a replay frees first. Check and
-            // reservation are one atomic act (concurrent steps cannot all pass one stale reading); the session counts at the
-            // admitted size until the step ends, by when its cache holds the bytes itself (never both at once).
-            var freed = request.BlockCount * BlockKvCache.BytesFor(Math.Max(0, cached - request.StartPosition), _model.Config.KeyValueDimension);
-            var needed = request.BlockCount * BlockKvCache.BytesFor(tokens, _model.Config.KeyValueDimension);
+            // Admission, before a byte of the input is decoded: the capacity the session's arrays will have after the step
+            // (exact: the size each growing cache will be given, see BlockKvCache.CapacityBytesFor) must fit the budget
+            // beside everyone else's. Check and reservation are one atomic act, so concurrent steps cannot all pass one
+            // stale reading; the session counts at the admitted size until the step ends, by when its arrays hold it.
+            var end = request.StartPosition + tokens;
+            var current = session.Session.KvCapacityBytes;
+            var target = current;
+            for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
+            {
+                var cache = session.Session.Cache(block);
+                if (cache.CapacityTokens < end)
+                {
+                    target += cache.CapacityBytesFor(cache.GrowthTokens(end, expected)) - cache.CapacityBytes;
+                }
+            }
+
             lock (_admission)
             {
-                if (KvBytes - freed + needed > _limits.MaxKvBytes)
+                var held = KvBytes - session.AccountedKvBytes;
+                if (held + target > _limits.MaxKvBytes)
                 {
                     throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                        $"This server's KV budget of {_limits.MaxKvBytes} bytes is full ({KvBytes} held, this step needs {needed}); try another server or later."));
+                        $"This server's KV budget of {_limits.MaxKvBytes} bytes is full ({held + current} held, this step needs {target - current} more); wait and retry, or try another server."));
                 }
 
-                session.SetStepTarget(session.Session.KvSizeBytes - freed + needed);
+                session.SetStepTarget(target);
+            }
+
+            hidden = ArrayPool<float>.Shared.Rent(tokens * width);
+            var input = hidden.AsMemory(0, tokens * width);
+            TensorCodec.DecodeInto(request.Hidden.Data, input.Span);
+            if (Verification.HiddenStateCheck.FirstNonFinite(input.Span) is var bad and >= 0)
+            {
+                throw new RpcException(new Status(StatusCode.InvalidArgument,
+                    $"hidden holds a non-finite value ({input.Span[bad]}) at token {bad / width}; send finite fp32 hidden states."));
             }
 
             // Replay: forget what the client is sending again, in the step's blocks only (a phase-split prefill runs a hop
@@ -168,34 +193,40 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
             session.Session.Truncate(request.StartPosition, request.FirstBlock, request.BlockCount);
             for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
             {
-                if (session.Session.TokenCount(block) != request.StartPosition)
+                var cache = session.Session.Cache(block);
+                if (cache.TokenCount != request.StartPosition)
                 {
                     throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                        $"Session '{request.SessionId}' has {session.Session.TokenCount(block)} tokens in block {block} but the step starts at {request.StartPosition}; replay the missing tokens."));
+                        $"Session '{request.SessionId}' has {cache.TokenCount} tokens in block {block} but the step starts at {request.StartPosition}; replay the missing tokens."));
+                }
+
+                if (cache.CapacityTokens < end)
+                {
+                    cache.Reserve(cache.GrowthTokens(end, expected)); // the size admission counted; appends then never grow
                 }
             }
 
             if (afterBlock is null)
             {
-                _model.ForwardBlocks(session.Session, request.FirstBlock, request.BlockCount, hidden, tokens);
+                _model.ForwardBlocks(session.Session, request.FirstBlock, request.BlockCount, input, tokens);
             }
             else
             {
                 for (var block = request.FirstBlock; block < request.FirstBlock + request.BlockCount; block++)
                 {
-                    _model.ForwardBlocks(session.Session, block, 1, hidden, tokens);
+                    _model.ForwardBlocks(session.Session, block, 1, input, tokens);
                     await afterBlock(session, block).ConfigureAwait(false);
                 }
             }
 
             return new ForwardReply
             {
-                Hidden = TensorCodec.ToTensor(hidden, tokens, _model.Config.HiddenSize),
+                Hidden = TensorCodec.ToPooledTensor(input.Span, context, tokens, width),
                 CachedTokens = session.Session.TokenCount(request.FirstBlock),
             };
         }
-        catch (RpcException exception) when (created && exception.StatusCode is StatusCode.ResourceExhausted or StatusCode.FailedPrecondition
-            && session.Session.KvSizeBytes == 0 && _sessions.TryRemove(new KeyValuePair<string, ServerSession>(request.SessionId, session)))
+        catch (RpcException exception) when (created && exception.StatusCode is StatusCode.ResourceExhausted or StatusCode.FailedPrecondition or StatusCode.InvalidArgument
+            && session.Session.KvCapacityBytes == 0 && _sessions.TryRemove(new KeyValuePair<string, ServerSession>(request.SessionId, session)))
         {
             // A refused first step leaves no session behind (under its lock: nobody else is using it).
             session.Removed = true;
@@ -206,6 +237,10 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         {
             session.SetStepTarget(0);
             session.Lock.Release();
+            if (hidden is not null)
+            {
+                ArrayPool<float>.Shared.Return(hidden);
+            }
         }
     }
 
@@ -276,7 +311,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                             $"This server's KV budget of {_limits.MaxKvBytes} bytes cannot take block {chunk.BlockIndex} ({blockBytes} bytes, {KvBytes} held); try another server or later."));
                     }
 
-                    session ??= GetOrCreate(chunk.SessionId);
+                    session ??= GetOrCreate(chunk.SessionId, ClientOf(context), out _);
                 }
 
                 await session!.EnterAsync(chunk.SessionId, context.CancellationToken).ConfigureAwait(false);
@@ -309,11 +344,11 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         }
         catch when (session is not null && cache is not null)
         {
-            // A stream that fails inside a block leaves that block empty rather than half imported.
+            // A stream that fails inside a block leaves that block empty rather than half imported, its arrays in the pool.
             await session.Lock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
             try
             {
-                cache.Truncate(0);
+                cache.Release();
             }
             finally
             {
@@ -371,9 +406,19 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         }
     }
 
-    internal ServerSession GetOrCreate(string sessionId) => GetOrCreate(sessionId, out _);
+    internal ServerSession GetOrCreate(string sessionId) => GetOrCreate(sessionId, client: string.Empty, out _);
 
-    private ServerSession GetOrCreate(string sessionId, out bool created)
+    // "ipv4:127.0.0.1:5000" -> "127.0.0.1": a client is its host, however many connections it opens.
+    private static string ClientOf(ServerCallContext context)
+    {
+        var text = context.Peer ?? string.Empty;
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var address = colon >= 0 ? text[(colon + 1)..] : text;
+        var port = address.LastIndexOf(':');
+        return port > 0 ? address[..port] : address;
+    }
+
+    private ServerSession GetOrCreate(string sessionId, string client, out bool created)
     {
         created = false;
         if (string.IsNullOrEmpty(sessionId) || sessionId.Length > 128)
@@ -400,7 +445,13 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 throw new RpcException(new Status(StatusCode.ResourceExhausted, $"This server holds its limit of {_limits.MaxSessions} sessions; try another server or later."));
             }
 
-            var fresh = new ServerSession(new InferenceSession(_model.Config, _kvPool), _time.GetTimestamp());
+            if (_limits.MaxSessionsPerClient is { } quota && _sessions.Values.Count(s => string.Equals(s.Client, client, StringComparison.Ordinal)) >= quota)
+            {
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"Client {client} holds its quota of {quota} sessions on this server; close one (or wait for one to end) before opening another."));
+            }
+
+            var fresh = new ServerSession(new InferenceSession(_model.Config, _kvPool), _time.GetTimestamp(), client);
             _sessions[sessionId] = fresh;
             created = true;
             return fresh;

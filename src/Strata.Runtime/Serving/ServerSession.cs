@@ -4,7 +4,7 @@ using Strata.Runtime.Engine;
 namespace Strata.Runtime.Serving;
 
 /// <summary>A block server's session: its KV caches, the lock every call that reads or changes them holds, and when it was last used.</summary>
-internal sealed class ServerSession(InferenceSession session, long createdTimestamp)
+internal sealed class ServerSession(InferenceSession session, long createdTimestamp, string client)
 {
     // Read and written with Volatile: calls touch it while the eviction timer reads it.
     public long LastUsedTimestamp = createdTimestamp;
@@ -13,10 +13,14 @@ internal sealed class ServerSession(InferenceSession session, long createdTimest
     private long _stepTargetKvBytes;
 
     /// <summary>
-    /// What the session counts against the KV budget: its cache, or during a step the larger of its cache and the size the
-    /// step was admitted to grow it to (so a reservation and the cache filling it are never counted twice).
+    /// What the session counts against the KV budget: its caches' arrays (real capacity, not just the cached tokens), or
+    /// during a step the larger of those and the capacity the step was admitted to grow them to (so a reservation and
+    /// the arrays filling it are never counted twice).
     /// </summary>
-    public long AccountedKvBytes => Math.Max(Session.KvSizeBytes, Volatile.Read(ref _stepTargetKvBytes));
+    public long AccountedKvBytes => Math.Max(Session.KvCapacityBytes, Volatile.Read(ref _stepTargetKvBytes));
+
+    /// <summary>Who opened the session (the peer's address without its port): the key of the per-client session quota.</summary>
+    public string Client { get; } = client;
 
     /// <summary>Sets (under the server's admission lock) or clears (0) the size the running step may grow the cache to.</summary>
     public void SetStepTarget(long kvBytes) => Volatile.Write(ref _stepTargetKvBytes, kvBytes);

@@ -22,11 +22,14 @@ internal sealed class ServeProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The child's process id.</summary>
+    /// <summary>The child's process id (to read its memory from /proc).</summary>
     public int ProcessId => _process.Id;
 
     /// <summary>Starts <c>strata</c> with <paramref name="arguments"/> and waits (at most 30 s) for its <c>listening on URL</c> line.</summary>
-    public static ServeProcess Start(params string[] arguments)
+    public static ServeProcess Start(params string[] arguments) => Start(environment: null, arguments);
+
+    /// <summary>As <see cref="Start(string[])"/>, with <paramref name="environment"/> added to the child's environment.</summary>
+    public static ServeProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -34,6 +37,11 @@ internal sealed class ServeProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "strata.dll"));
         foreach (var argument in arguments)
         {

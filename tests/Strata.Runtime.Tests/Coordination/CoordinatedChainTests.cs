@@ -208,30 +208,80 @@ public sealed class CoordinatedChainTests
     }
 
     [Fact]
-    public async Task A_server_whose_kv_budget_fills_up_answers_resource_exhausted_and_the_client_reroutes()
+    public async Task A_server_without_room_for_the_announced_tokens_is_routed_around_or_refuses_and_the_client_goes_elsewhere()
     {
         await using var swarm = await TestSwarm.StartAsync();
-        // 4 blocks x 2 (keys, values) x 32 floats x 4 bytes = 1 KiB per token: the 9-token prompt fits, 12 tokens do not.
-        await swarm.AddServerAsync("a-small", 0, 4, limits: new BlockServerLimits { MaxKvBytes = 12 << 10 });
+        // 4 blocks x 2 (keys, values) x 32 floats x 4 bytes = 1 KiB per token: the session announces 9 + 12 tokens
+        // (arrays of 22), which do not fit 12 KiB: the coordinator, told the session's size, routes elsewhere (or, on a
+        // stale heartbeat, the server refuses the first step and the client goes elsewhere).
+        var small = await swarm.AddServerAsync("a-small", 0, 4, limits: new BlockServerLimits { MaxKvBytes = 12 << 10 });
         var big = await swarm.AddServerAsync("b-big", 0, 4);
         var client = TestSwarm.Load(0, 0, head: true);
         using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { MeasureRtts = false });
         var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);
         Assert.Equal(await LocalTokens(Greedy), result.Tokens);
-        Assert.Equal(1, chain.Failovers);
+        Assert.Equal(0, chain.Failovers); // a full server is never a failover
+        Assert.InRange(chain.BusyRefusals, 0, 1);
         Assert.Equal(big.Address.ToString(), Assert.Single(chain.Route).Server);
+        Assert.Equal(0, small.SessionCount);
     }
 
     [Fact]
-    public async Task A_full_only_server_is_retried_after_a_back_off_and_the_client_gives_up_after_its_failover_budget()
+    public async Task A_full_only_server_is_retried_after_back_offs_and_the_client_gives_up_at_its_wait_limit_not_its_failover_budget()
     {
         await using var swarm = await TestSwarm.StartAsync();
-        await swarm.AddServerAsync("only", 0, 4, limits: new BlockServerLimits { MaxKvBytes = 4 << 10 });
+        var only = await swarm.AddServerAsync("only", 0, 4, limits: new BlockServerLimits { MaxKvBytes = 4 << 10 });
         var client = TestSwarm.Load(0, 0, head: true);
-        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { MaxFailovers = 2, InitialBackoff = TimeSpan.FromMilliseconds(5) });
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions
+        {
+            MaxFailovers = 2,
+            InitialBackoff = TimeSpan.FromMilliseconds(5),
+            MaxBackoff = TimeSpan.FromMilliseconds(40),
+            MaxBusyWait = TimeSpan.FromMilliseconds(400),
+        });
         var error = await Assert.ThrowsAsync<Core.StrataException>(() => new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy));
-        Assert.Contains("gave up after 2 failovers", error.Message, StringComparison.Ordinal);
-        Assert.Contains("ResourceExhausted", error.Message, StringComparison.Ordinal);
+        Assert.Contains("stayed full", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, chain.Failovers); // a full server is a reason to wait, never a failover
+        Assert.True(chain.BusyRefusals > 2, $"expected more refusals than the failover budget, got {chain.BusyRefusals}");
+        Assert.Equal(0, only.SessionCount);
+    }
+
+    [Fact]
+    public async Task Generations_beyond_a_servers_kv_budget_wait_their_turn_and_all_finish_with_the_local_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var client = TestSwarm.Load(0, 0, head: true);
+        var dimension = client.Config.KeyValueDimension;
+
+        // Each session announces prompt + output tokens (9 + 12 = 21: arrays of 22 tokens, a pool class); the budget holds two and a half.
+        var sessionBytes = client.Config.LayerCount * BlockKvCache.BytesFor(22, dimension);
+        var limits = new BlockServerLimits { MaxKvBytes = (5 * sessionBytes) / 2 };
+        var server = await swarm.AddServerAsync("only", 0, 4, limits: limits);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { InitialBackoff = TimeSpan.FromMilliseconds(5), MaxBackoff = TimeSpan.FromMilliseconds(50) });
+        var peakKvBytes = 0L;
+        using var sampling = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!sampling.IsCancellationRequested)
+            {
+                peakKvBytes = Math.Max(peakKvBytes, server.KvBytes);
+                await Task.Delay(1);
+            }
+        });
+        var options = Enumerable.Range(0, 8).Select(i => Sampled with { Sampling = Sampled.Sampling with { Seed = (ulong)i } }).ToArray();
+        var results = await Task.WhenAll(options.Select(o => Task.Run(() => new TextGenerator(client, chain).GenerateAsync(Prompt, o))));
+        await sampling.CancelAsync();
+        await sampler;
+
+        for (var i = 0; i < options.Length; i++)
+        {
+            Assert.Equal(await LocalTokens(options[i]), results[i].Tokens);
+        }
+
+        Assert.Equal(0, chain.Failovers);
+        Assert.True(chain.BusyRefusals > 0, "eight sessions of which two fit at once should have waited");
+        Assert.InRange(peakKvBytes, sessionBytes, limits.MaxKvBytes);
+        Assert.Equal((0, 0L), (server.SessionCount, server.KvBytes));
     }
 
     [Fact]
@@ -241,11 +291,11 @@ public sealed class CoordinatedChainTests
         await using var server = await BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxKvBytes = 8 << 10 });
         using var client = new BlockServerClient(server.Address);
         var head = TestSwarm.Load(0, 0, head: true);
-        await client.ForwardAsync("a", 0, 4, 0, head.Embed([1, 2, 3, 4, 5, 6, 7, 8]), 8, 64); // exactly 8 KiB
-        var full = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("b", 0, 4, 0, head.Embed([1]), 1, 64));
+        await client.ForwardAsync("a", 0, 4, 0, head.Embed([1, 2, 3, 4, 5, 6, 7, 8]), 8, 64, expectedTokens: 8); // exactly 8 KiB
+        var full = await Assert.ThrowsAsync<RpcException>(() => client.ForwardAsync("b", 0, 4, 0, head.Embed([1]), 1, 64, expectedTokens: 1));
         Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
-        await client.ForwardAsync("a", 0, 4, 4, head.Embed([1, 2]), 2, 64); // a replay frees what it recomputes
+        await client.ForwardAsync("a", 0, 4, 4, head.Embed([1, 2]), 2, 64); // a replay inside the arrays needs no more
         Assert.True(await client.CloseSessionAsync("a"));
-        await client.ForwardAsync("b", 0, 4, 0, head.Embed([1]), 1, 64);
+        await client.ForwardAsync("b", 0, 4, 0, head.Embed([1]), 1, 64, expectedTokens: 1);
     }
 }

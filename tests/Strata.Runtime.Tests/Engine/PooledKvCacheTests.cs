@@ -22,16 +22,17 @@ public sealed class PooledKvCacheTests
         large.Release();
         Assert.Equal((0, 0), (small.TokenCount, large.TokenCount));
 
-        // Appends: only the new session's tokens are visible, although its arrays held 20 tokens of another.
+        // Appends: only the new session's tokens are visible, although its arrays (of the same size class: 19 tokens
+        // need 152 floats, whose class is 160) held 20 tokens of another.
         var fresh = new BlockKvCache(0, Width, pool);
         Assert.True(fresh.Keys.IsEmpty);
-        fresh.Append(Rows(3, 0, 3), Rows(3, 0, 3), 3);
+        fresh.Append(Rows(3, 0, 19), Rows(3, 0, 19), 19);
         Assert.Equal(2L, pool.Reused);
-        Assert.Equal(Rows(3, 0, 3), fresh.Keys.ToArray());
-        Assert.Equal(Rows(3, 0, 3), fresh.Values.ToArray());
+        Assert.Equal(Rows(3, 0, 19), fresh.Keys.ToArray());
+        Assert.Equal(Rows(3, 0, 19), fresh.Values.ToArray());
 
-        // Growing into the other recycled arrays (40 tokens of another session) copies the cached tokens only.
-        fresh.Append(Rows(3, 3, 30), Rows(3, 3, 30), 30);
+        // Growing (doubling to 40 tokens) into the other recycled arrays (40 tokens of another session) copies the cached tokens only.
+        fresh.Append(Rows(3, 19, 14), Rows(3, 19, 14), 14);
         Assert.Equal(4L, pool.Reused);
         Assert.Equal(Rows(3, 0, 33), fresh.Keys.ToArray());
         fresh.Truncate(5);
@@ -96,7 +97,7 @@ public sealed class PooledKvCacheTests
         int layers = model.Config.LayerCount, hiddenSize = model.Config.HiddenSize;
         var pool = new KvArrayPool(1 << 24);
         var dirty = new InferenceSession(model.Config, pool);
-        model.ForwardBlocks(dirty, 0, layers, model.Embed([.. Enumerable.Range(40, 30)]), 30);
+        model.ForwardBlocks(dirty, 0, layers, model.Embed([.. Enumerable.Range(40, 16)]), 16); // arrays of the class the prompt's growth asks for
         dirty.Release();
 
         int[] prompt = [3, 1, 4, 1, 5, 9, 2, 6];

@@ -54,7 +54,7 @@ public sealed class AdmissionBurstTests
         {
             try
             {
-                await client.ForwardAsync($"k{i}", 0, 4, 0, (float[])hidden.Clone(), 8, 64);
+                await client.ForwardAsync($"k{i}", 0, 4, 0, (float[])hidden.Clone(), 8, 64, expectedTokens: 8); // arrays of exactly eight tokens
                 return StatusCode.OK;
             }
             catch (RpcException exception)

@@ -26,15 +26,15 @@ public sealed class KvPoolServingTests
 
         Assert.True(await client.CloseSessionAsync("first"));
         Assert.Equal(2 * Layers, server.KvPool.IdleArrays);
-        Assert.Equal(0L, server.KvBytes); // admission counts cached tokens, not pooled memory
+        Assert.Equal(0L, server.KvBytes); // admission counts sessions' arrays, not pooled memory
 
-        // A shorter second session (more than half as long, so the pool hands it the same arrays) shows its own tokens
+        // A shorter second session (in the same size class, so the pool hands it the same arrays) shows its own tokens
         // only, bit for bit as a local session.
         var local = Model.CreateSession();
-        var hidden = Hidden(24, 3);
-        Model.ForwardBlocks(local, 0, Layers, hidden.ToArray(), 24);
+        var hidden = Hidden(38, 3);
+        Model.ForwardBlocks(local, 0, Layers, hidden.ToArray(), 38);
         var reusedBefore = server.KvPool.Reused;
-        await client.ForwardAsync("second", 0, Layers, 0, hidden, 24, Model.Config.HiddenSize);
+        await client.ForwardAsync("second", 0, Layers, 0, hidden, 38, Model.Config.HiddenSize);
         Assert.Equal(2L * Layers, server.KvPool.Reused - reusedBefore);
         Assert.Equal(0, server.KvPool.IdleArrays);
         AssertSame(local, await client.ExportKvAsync("second", 0, Layers));
@@ -42,7 +42,7 @@ public sealed class KvPoolServingTests
         // The same through an import of a shorter cache into yet another recycled session.
         Assert.True(await client.CloseSessionAsync("second"));
         var shorter = Model.CreateSession();
-        Model.ForwardBlocks(shorter, 0, Layers, Hidden(21, 11), 21);
+        Model.ForwardBlocks(shorter, 0, Layers, Hidden(37, 11), 37);
         await client.ImportKvAsync("third", Enumerable.Range(0, Layers).Select(shorter.Export).ToList());
         Assert.Equal(0, server.KvPool.IdleArrays);
         AssertSame(shorter, await client.ExportKvAsync("third", 0, Layers));

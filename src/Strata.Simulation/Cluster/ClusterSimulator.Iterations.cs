@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Strata.Performance;
 
 namespace Strata.Simulation.Cluster;
@@ -21,6 +22,7 @@ public sealed partial class ClusterSimulator
 
         machine.BatchPrefill.Clear();
         machine.BatchChunks.Clear();
+        _decodeContext = 0;
         int decodes;
         long tokens;
         switch (_options.Batching)
@@ -50,18 +52,7 @@ public sealed partial class ClusterSimulator
             return;
         }
 
-        var shape = default(BatchShape);
-        if (decodes > 0)
-        {
-            long decodeContext = 0;
-            for (var i = 0; i < decodes; i++)
-            {
-                var r = machine.Running[i];
-                decodeContext += _requests[r].PromptTokens + _generated[r];
-            }
-
-            shape = new BatchShape(0, 0, 0, 0, decodes, decodeContext);
-        }
+        var shape = decodes > 0 ? new BatchShape(0, 0, 0, 0, decodes, _decodeContext) : default;
 
         for (var i = 0; i < machine.BatchPrefill.Count; i++)
         {
@@ -84,15 +75,29 @@ public sealed partial class ClusterSimulator
     }
 
     /// <summary>Gives the first <paramref name="count"/> running requests one token of KV room each (preempting the youngest when memory runs out); returns how many decode.</summary>
+    /// <remarks>Adds the decoding requests' contexts (prompt + generated tokens each) to <see cref="_decodeContext"/> for the step's shape.</remarks>
     private int AllocateDecodes(SimulatedMachine machine, int count)
     {
         var running = machine.Running;
+        var blockTokens = (long)_options.KvBlockTokens;
+        var promptLengths = _promptLengths;
+        var generated = _generated;
+        var blocks = _blocks;
+        long decodeContext = 0;
         var i = 0;
         for (; i < count && i < running.Count; i++)
         {
             var r = running[i];
-            // The step appends the last generated token's KV: prompt + generated tokens in all.
-            var needed = BlocksFor((long)_requests[r].PromptTokens + _generated[r]) - _blocks[r];
+            // The step appends the last generated token's KV: prompt + generated tokens in all. Most steps stay inside
+            // the last block, which the comparison tells without a division.
+            var context = (long)promptLengths[r] + generated[r];
+            if (context <= blocks[r] * blockTokens)
+            {
+                decodeContext += context;
+                continue;
+            }
+
+            var needed = BlocksFor(context) - blocks[r];
             while (needed > machine.KvFreeBlocks)
             {
                 var victim = running[^1];
@@ -109,13 +114,13 @@ public sealed partial class ClusterSimulator
                 break;
             }
 
-            if (needed > 0)
-            {
-                machine.KvUsedBlocks += needed;
-                _blocks[r] += needed;
-            }
+            machine.KvUsedBlocks += needed;
+            blocks[r] += needed;
+            decodeContext += context;
         }
 
+        // Victims come off the tail, so the first i entries stay in place: they are the step's decodes.
+        _decodeContext = decodeContext;
         return Math.Min(i, running.Count);
     }
 
@@ -227,24 +232,31 @@ public sealed partial class ClusterSimulator
         var satOut = running.Count - machine.BatchDecodeCount;
         if (satOut > 0 && machine.BatchDecodeCount > 0)
         {
-            running.AddRange(running.GetRange(0, machine.BatchDecodeCount));
-            running.RemoveRange(0, machine.BatchDecodeCount);
+            RotateLeft(CollectionsMarshal.AsSpan(running), machine.BatchDecodeCount);
         }
 
         var firstDecoded = running.Count - machine.BatchDecodeCount;
-        var kept = 0;
-        for (var i = 0; i < running.Count; i++)
+        var kept = firstDecoded;
+        var generated = _generated;
+        var outputLengths = _outputLengths;
+        var lastTokenSeconds = _lastTokenSeconds;
+        var tbt = _metrics.Tbt;
+        for (var i = firstDecoded; i < running.Count; i++)
         {
+            // ProduceToken, written out: this loop runs once per generated token.
             var r = running[i];
-            if (i >= firstDecoded)
+            if (generated[r] > 0)
             {
-                ProduceToken(r);
-                machine.PendingDecodeTokens--;
-                if (_generated[r] == _requests[r].OutputTokens)
-                {
-                    Finish(machine, r);
-                    continue;
-                }
+                tbt.Add(_now - lastTokenSeconds[r]);
+            }
+
+            generated[r]++;
+            lastTokenSeconds[r] = _now;
+            machine.PendingDecodeTokens--;
+            if (generated[r] == outputLengths[r])
+            {
+                Finish(machine, r);
+                continue;
             }
 
             running[kept++] = r;
@@ -281,7 +293,7 @@ public sealed partial class ClusterSimulator
                 _machines[_decodeMachine[r]].PendingDecodeTokens--;
             }
 
-            if (_generated[r] == _requests[r].OutputTokens)
+            if (_generated[r] == _outputLengths[r])
             {
                 Finish(machine, r);
             }
@@ -300,6 +312,14 @@ public sealed partial class ClusterSimulator
         machine.BatchChunks.Clear();
         machine.BatchDecodeCount = 0;
         TryStartIteration(machine);
+    }
+
+    /// <summary>Moves the first <paramref name="count"/> items to the end, keeping both parts in order (three reversals, in place).</summary>
+    private static void RotateLeft(Span<int> items, int count)
+    {
+        items[..count].Reverse();
+        items[count..].Reverse();
+        items.Reverse();
     }
 
     private void ProduceToken(int r)

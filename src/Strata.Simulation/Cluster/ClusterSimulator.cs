@@ -30,6 +30,8 @@ public sealed partial class ClusterSimulator : IRequestCountView
 
     // Per-request state, indexed by position in the request array.
     private InferenceRequest[] _requests = [];
+    private int[] _promptLengths = [];
+    private int[] _outputLengths = [];
     private int[] _generated = [];
     private int[] _prefillMachine = [];
     private int[] _decodeMachine = [];
@@ -44,6 +46,7 @@ public sealed partial class ClusterSimulator : IRequestCountView
     private byte[] _state = [];
 
     private double _now;
+    private long _decodeContext;
     private long _completed;
     private long _preemptions;
     private long _iterations;
@@ -199,6 +202,14 @@ public sealed partial class ClusterSimulator : IRequestCountView
             {
                 throw new StrataException($"Request {i} has {_requests[i].PromptTokens} prompt and {_requests[i].OutputTokens} output tokens; expected at least 1 of each.");
             }
+        }
+
+        _promptLengths = new int[n];
+        _outputLengths = new int[n];
+        for (var i = 0; i < n; i++)
+        {
+            _promptLengths[i] = _requests[i].PromptTokens;
+            _outputLengths[i] = _requests[i].OutputTokens;
         }
 
         _generated = new int[n];

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 
 namespace Strata.Simulation.Metrics;
 
@@ -6,14 +6,24 @@ namespace Strata.Simulation.Metrics;
 /// <remarks>
 /// Values are kept exactly up to <see cref="ExactCapacity"/> (percentiles then interpolate between order statistics);
 /// past that, the kept values move into a <see cref="QuantileSketch"/> and memory stays fixed whatever the run's size.
-/// Mean, minimum and maximum are always exact.
+/// Mean, minimum and maximum are always exact. Exact values are stored in fixed chunks of
+/// <see cref="ChunkValues"/>, so growing never copies what is kept (a simulation adds millions of gaps); the first
+/// percentile read sorts them once into one array.
 /// </remarks>
 public sealed class LatencyRecorder
 {
     /// <summary>Default number of values kept exactly.</summary>
     public const int DefaultExactCapacity = 1 << 20;
 
-    private List<double>? _exact = [];
+    /// <summary>Values per storage chunk (512 KiB of doubles).</summary>
+    private const int ChunkValues = 1 << 16;
+
+    private readonly List<double[]> _chunks = [];
+    private double[] _chunk = [];
+    private int _chunkCount;
+    private int _exactCount;
+    private bool _exactMode = true;
+    private double[]? _sorted;
     private QuantileSketch? _sketch;
     private double _sum;
 
@@ -43,27 +53,53 @@ public sealed class LatencyRecorder
     public double Mean => Count > 0 ? _sum / Count : double.NaN;
 
     /// <summary>Records one value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Add(double value)
     {
         Count++;
         _sum += value;
         Min = Math.Min(Min, value);
         Max = Math.Max(Max, value);
-        if (_exact is not null)
+        if (_exactMode && _chunkCount < _chunk.Length && _exactCount < ExactCapacity)
         {
-            if (_exact.Count < ExactCapacity)
+            _chunk[_chunkCount++] = value;
+            _exactCount++;
+            _sorted = null;
+            return;
+        }
+
+        AddSlow(value);
+    }
+
+    private void AddSlow(double value)
+    {
+        if (_exactMode)
+        {
+            if (_exactCount < ExactCapacity)
             {
-                _exact.Add(value);
+                _chunk = new double[Math.Min(ChunkValues, ExactCapacity - _exactCount)];
+                _chunks.Add(_chunk);
+                _chunk[0] = value;
+                _chunkCount = 1;
+                _exactCount++;
+                _sorted = null;
                 return;
             }
 
             _sketch = new QuantileSketch();
-            foreach (var kept in CollectionsMarshal.AsSpan(_exact))
+            foreach (var chunk in _chunks)
             {
-                _sketch.Add(kept);
+                foreach (var kept in chunk)
+                {
+                    _sketch.Add(kept);
+                }
             }
 
-            _exact = null;
+            _chunks.Clear();
+            _chunk = [];
+            _chunkCount = _exactCount = 0;
+            _sorted = null;
+            _exactMode = false;
         }
 
         _sketch!.Add(value);
@@ -77,18 +113,39 @@ public sealed class LatencyRecorder
             return double.NaN;
         }
 
-        if (_exact is null)
+        if (!_exactMode)
         {
             return _sketch!.Quantile(q);
         }
 
-        _exact.Sort();
-        var position = q * (_exact.Count - 1);
+        var sorted = Sorted();
+        var position = q * (sorted.Length - 1);
         var lower = (int)Math.Floor(position);
-        var upper = Math.Min(lower + 1, _exact.Count - 1);
-        return _exact[lower] + (position - lower) * (_exact[upper] - _exact[lower]);
+        var upper = Math.Min(lower + 1, sorted.Length - 1);
+        return sorted[lower] + (position - lower) * (sorted[upper] - sorted[lower]);
     }
 
     /// <summary>P50, P90, P99 and mean, for reports.</summary>
     public LatencySummary Summary() => new(Count, Quantile(0.5), Quantile(0.9), Quantile(0.99), Mean, Count > 0 ? Max : double.NaN, IsExact);
+
+    /// <summary>The exact values in ascending order, sorted once per batch of adds.</summary>
+    private double[] Sorted()
+    {
+        if (_sorted is not null)
+        {
+            return _sorted;
+        }
+
+        var sorted = new double[_exactCount];
+        var at = 0;
+        foreach (var chunk in _chunks)
+        {
+            var length = Math.Min(chunk.Length, _exactCount - at);
+            chunk.AsSpan(0, length).CopyTo(sorted.AsSpan(at));
+            at += length;
+        }
+
+        Array.Sort(sorted);
+        return _sorted = sorted;
+    }
 }

@@ -16,6 +16,10 @@ public sealed class QuantileSketch
     private readonly long[] _counts;
     private long _zeros;
 
+    // The last bucketed value and its bucket: a step's decodes often share one gap, so most adds skip the logarithm.
+    private double _lastValue = double.NaN;
+    private int _lastIndex;
+
     /// <summary>Creates a sketch with relative accuracy <paramref name="relativeAccuracy"/>.</summary>
     public QuantileSketch(double relativeAccuracy = 0.005)
     {
@@ -44,8 +48,16 @@ public sealed class QuantileSketch
             return;
         }
 
+        if (value == _lastValue)
+        {
+            _counts[_lastIndex]++;
+            return;
+        }
+
         var index = (int)Math.Ceiling(Math.Log(Math.Min(value, MaxValue)) / _logGamma) + _offset;
         _counts[index]++;
+        _lastValue = value;
+        _lastIndex = index;
     }
 
     /// <summary>The value at quantile <paramref name="q"/> in [0, 1] (NaN when empty).</summary>

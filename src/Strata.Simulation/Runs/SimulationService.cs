@@ -2,6 +2,7 @@ using Strata.Core.Catalogs;
 using Strata.Core.Workload;
 using Strata.Performance;
 using Strata.Performance.Estimation;
+using Strata.Performance.Operators;
 using Strata.Performance.Profiles;
 using Strata.Planning.Pools;
 using Strata.Simulation.Cluster;
@@ -52,14 +53,28 @@ public static class SimulationService
         var design = options.CustomDesign ?? ClusterDesigns.Create(options.Design, catalog, options.Machines, options.PromptMachines, options.TokenMachines, options.Routing);
         var model = options.Architecture ?? catalog.Model(options.Model);
         var priced = design.Pools.Select(pool => pool.Machine).DistinctBy(machine => machine.Id)
-            .Select(machine => ScoredModel.For(new Deployment(model, machine, model.NativePrecision), options.Profile)).ToList();
+            .Select(machine => MachineModel(new Deployment(model, machine, model.NativePrecision), options)).ToList();
         var reference = ReferenceDeployment(model, catalog);
-        if (options.Profile != PerformanceProfile.Roofline || !priced.Any(p => p.Deployment.Machine.Id == reference.Machine.Id && p.Deployment.TensorParallel == reference.TensorParallel))
+        if (options.Profile != PerformanceProfile.Roofline || options.SplitwiseSimDatabase || !priced.Any(p => p.Deployment.Machine.Id == reference.Machine.Id && p.Deployment.TensorParallel == reference.TensorParallel))
         {
             priced.Add(ScoredModel.For(reference));
         }
 
         return priced;
+    }
+
+    /// <summary>What prices a machine of the design: SplitwiseSim's database lookup under <c>--perf splitwisesim-db</c>, else <see cref="ScoredModel.For"/>'s choice for the profile.</summary>
+    private static ScoredModel MachineModel(Deployment deployment, SimulateOptions options)
+    {
+        if (!options.SplitwiseSimDatabase)
+        {
+            return ScoredModel.For(deployment, options.Profile);
+        }
+
+        var table = ProfileTable.BuiltIn;
+        var database = new SplitwiseSimDatabaseModel(deployment, table);
+        return new ScoredModel(database, new ScaledBlockCosts(database, DeviceModels.For(deployment).Model), database.Name,
+            $"SplitwiseSim's database lookup: median prompt and token times of the measured rows of {ProfileKey.Of(deployment)} in {table.Origin} per prompt x batch, interpolated linearly", null);
     }
 
     /// <summary>A simulator of <paramref name="design"/> with the options' model and performance profile, every machine priced by <see cref="ScoredModel.For"/>.</summary>
@@ -72,9 +87,7 @@ public static class SimulationService
         return new ClusterSimulator(
             design,
             model,
-            deployment => options.SplitwiseSimDatabase
-                ? new SplitwiseSimDatabaseModel(deployment, ProfileTable.BuiltIn)
-                : ScoredModel.For(deployment, options.Profile).Model,
+            deployment => MachineModel(deployment, options).Model,
             ScoredModel.For(reference).Model,
             options.Cluster);
     }

@@ -40,6 +40,34 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Model_quantize_writes_a_gguf_folder_that_generates_and_refuses_to_overwrite()
+    {
+        var source = TinyModel();
+        var output = NewDirectory();
+        var json = CliRun.Of("model", "quantize", "--in", source, "--out", output, "--format", "q8_0", "--json").ShouldSucceed().Json();
+        Assert.Equal("q8_0", json.GetProperty("type").GetString());
+        Assert.True(json.GetProperty("bytes").GetInt64() < json.GetProperty("sourceBytes").GetInt64() / 2);
+        Assert.True(File.Exists(Path.Combine(output, "model.gguf")));
+        var generated = CliRun.Of("generate", "--local", "--model", output, "--prompt", "Hi", "--max-tokens", "3", "--json").ShouldSucceed().Json();
+        Assert.Equal(3, generated.GetProperty("tokens").GetArrayLength());
+        CliRun.Of("model", "quantize", "--in", source, "--out", output, "--format", "q8_0").ShouldFailCleanly("already holds a model", "--force");
+        CliRun.Of("model", "quantize", "--in", source, "--out", NewDirectory(), "--format", "q5_9").ShouldFailCleanly("q5_9");
+    }
+
+    [Fact]
+    public void Model_convert_to_gguf_f32_generates_the_same_tokens_as_the_source()
+    {
+        var source = TinyModel();
+        var output = NewDirectory();
+        CliRun.Of("model", "convert", "--in", source, "--out", output, "--to", "gguf").ShouldSucceed();
+        string[] Args(string model) => ["generate", "--local", "--model", model, "--prompt", "Hello", "--max-tokens", "5", "--json"];
+        var expected = CliRun.Of(Args(source)).ShouldSucceed().Json().GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+        var actual = CliRun.Of(Args(output)).ShouldSucceed().Json().GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToArray();
+        Assert.Equal(expected, actual);
+        CliRun.Of("model", "convert", "--in", output, "--out", NewDirectory()).ShouldFailCleanly("safetensors");
+    }
+
+    [Fact]
     public void Local_greedy_generation_gives_the_same_tokens_on_every_run_with_a_local_route()
     {
         var directory = TinyModel();

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Strata.Cli.Output;
 using Strata.Runtime.Weights;
+using Strata.Runtime.Weights.Gguf;
 
 namespace Strata.Cli.Commands;
 
@@ -51,6 +52,57 @@ internal static class ModelCommand
                 $"Wrote the {shape.Name} preset ({parameters / 1e6:F1} M parameters, {config.LayerCount} blocks, {TensorDtypes.HeaderName(type)}, {Units.Bytes(bytes)}) to {directory}."));
             return 0;
         });
-        return new Command("model", "Model folders for the runtime.") { init };
+        return new Command("model", "Model folders for the runtime.") { init, Convert(context), Quantize(context) };
+    }
+
+    private static Command Convert(CliContext context)
+    {
+        var input = new Option<string>("--in") { Description = "Model folder to read (config.json + *.safetensors).", Required = true, HelpName = "dir" };
+        var output = new Option<string>("--out") { Description = "Folder to write model.gguf into (tokenizer files are copied).", Required = true, HelpName = "dir" };
+        var to = new Option<string>("--to") { Description = "File format to write: gguf.", DefaultValueFactory = _ => "gguf", HelpName = "format" };
+        to.AcceptOnlyFromAmong("gguf");
+        var type = new Option<string>("--type") { Description = "Weight type of the projections, embedding and head: f32, f16, q8_0, q4_0 (norms stay f32).", DefaultValueFactory = _ => "f32", HelpName = "type" };
+        var force = new Option<bool>("--force") { Description = "Overwrite a model already in the output folder." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a sentence." };
+        var command = new Command("convert", "Write a model folder as one llama.cpp-compatible GGUF file (llama architecture; q/k rows in llama.cpp's order).")
+        {
+            input, output, to, type, force, json,
+        };
+        command.SetAction(parseResult => Write(context, parseResult.GetValue(input)!, parseResult.GetValue(output)!,
+            GgufModelWriter.ParseType(parseResult.GetValue(type)!, "--type"), parseResult.GetValue(force), parseResult.GetValue(json)));
+        return command;
+    }
+
+    private static Command Quantize(CliContext context)
+    {
+        var input = new Option<string>("--in") { Description = "Model folder to read (config.json + *.safetensors).", Required = true, HelpName = "dir" };
+        var output = new Option<string>("--out") { Description = "Folder to write the quantized model.gguf into.", Required = true, HelpName = "dir" };
+        var format = new Option<string>("--format") { Description = "Block format: q8_0 (8.5 bits per weight) or q4_0 (4.5 bits per weight), ggml's layouts.", Required = true, HelpName = "format" };
+        format.AcceptOnlyFromAmong("q8_0", "q4_0");
+        var force = new Option<bool>("--force") { Description = "Overwrite a model already in the output folder." };
+        var json = new Option<bool>("--json") { Description = "Print JSON instead of a sentence." };
+        var command = new Command("quantize", "Quantize a model's projections, embedding and head to ggml blocks in a GGUF file; the runtime keeps them quantized in memory.")
+        {
+            input, output, format, force, json,
+        };
+        command.SetAction(parseResult => Write(context, parseResult.GetValue(input)!, parseResult.GetValue(output)!,
+            GgufModelWriter.ParseType(parseResult.GetValue(format)!, "--format"), parseResult.GetValue(force), parseResult.GetValue(json)));
+        return command;
+    }
+
+    private static int Write(CliContext context, string input, string output, GgmlType type, bool force, bool json)
+    {
+        var path = GgufModelWriter.WriteFolder(input, output, type, force);
+        var bytes = new FileInfo(path).Length;
+        var sourceBytes = Directory.GetFiles(input, "*.safetensors").Sum(f => new FileInfo(f).Length);
+        if (json)
+        {
+            Json.Write(context.Output, new { file = Path.GetFullPath(path), type = type.ToString().ToLowerInvariant(), bytes, sourceBytes });
+            return 0;
+        }
+
+        context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Wrote {path} ({type.ToString().ToLowerInvariant()}, {Units.Bytes(bytes)}; the source holds {Units.Bytes(sourceBytes)})."));
+        return 0;
     }
 }

@@ -1,10 +1,11 @@
 namespace Strata.Runtime.Kernels;
 
-/// <summary>Dense products against a packed weight of Hugging Face shape <c>(out, in)</c>: <c>y = x W^T</c>.</summary>
+/// <summary>Dense products against a weight of Hugging Face shape <c>(out, in)</c>: <c>y = x W^T</c>, fp32 panels or ggml blocks.</summary>
 /// <remarks>
-/// Every output element is one chain of fused multiply-adds over the inner index in order (see
-/// <see cref="PanelKernel"/>), computed by exactly one thread, so the result is the same bit for bit whatever the
-/// thread count, the partition, the vector width, or the number of rows batched together.
+/// Every output element is one in-order accumulation over the inner index (see <see cref="PanelKernel"/> and
+/// <see cref="QuantizedKernel"/>), computed by exactly one thread, so the result is the same bit for bit whatever
+/// the thread count, the partition, the vector width, or the number of rows batched together. When a quantized
+/// weight takes part the input is quantized to Q8 blocks once per call, as ggml does.
 /// </remarks>
 public static class MatMul
 {
@@ -13,18 +14,18 @@ public static class MatMul
 
     /// <summary>Computes <c>output = input W^T</c> on the calling thread.</summary>
     /// <param name="input">Input rows, <c>(rows, weight.Inner)</c>.</param>
-    /// <param name="weight">The packed weight, <c>(columns, inner)</c>.</param>
+    /// <param name="weight">The weight, <c>(columns, inner)</c>.</param>
     /// <param name="output">Output, <c>(rows, weight.Columns)</c>.</param>
     /// <param name="rows">Rows of the input and the output (tokens).</param>
-    public static void MultiplyTransposed(ReadOnlySpan<float> input, PackedMatrix weight, Span<float> output, int rows) =>
-        MultiplyTransposed(input, weight, output, rows, PanelKernel.Vector512ByDefault);
+    public static void MultiplyTransposed(ReadOnlySpan<float> input, LinearWeight weight, Span<float> output, int rows) =>
+        MultiplyTransposed(input, weight, output, rows, isa: null);
 
     /// <summary>Computes <c>output = input W^T</c>, split over groups of 64 output columns across threads when the product is large.</summary>
     /// <param name="input">Input rows, <c>(rows, weight.Inner)</c>.</param>
-    /// <param name="weight">The packed weight, <c>(columns, inner)</c>.</param>
+    /// <param name="weight">The weight, <c>(columns, inner)</c>.</param>
     /// <param name="output">Output, <c>(rows, weight.Columns)</c>.</param>
     /// <param name="rows">Rows of the input and the output (tokens).</param>
-    public static void MultiplyTransposed(ReadOnlyMemory<float> input, PackedMatrix weight, Memory<float> output, int rows) =>
+    public static void MultiplyTransposed(ReadOnlyMemory<float> input, LinearWeight weight, Memory<float> output, int rows) =>
         MultiplyTransposed(input, rows, (weight, output));
 
     /// <summary>
@@ -33,33 +34,45 @@ public static class MatMul
     /// </summary>
     /// <param name="input">Input rows, <c>(rows, inner)</c>.</param>
     /// <param name="rows">Rows of the input.</param>
-    /// <param name="products">Each product's packed weight and its output <c>(rows, columns)</c>.</param>
-    public static void MultiplyTransposed(ReadOnlyMemory<float> input, int rows, params (PackedMatrix Weight, Memory<float> Output)[] products)
+    /// <param name="products">Each product's weight and its output <c>(rows, columns)</c>.</param>
+    public static void MultiplyTransposed(ReadOnlyMemory<float> input, int rows, params (LinearWeight Weight, Memory<float> Output)[] products) =>
+        MultiplyTransposed(input, rows, Environment.ProcessorCount, products);
+
+    /// <summary>As <see cref="MultiplyTransposed(ReadOnlyMemory{float}, int, ValueTuple{LinearWeight, Memory{float}}[])"/> on at most <paramref name="maxThreads"/> threads (same bits for any count).</summary>
+    internal static void MultiplyTransposed(ReadOnlyMemory<float> input, int rows, int maxThreads, params (LinearWeight Weight, Memory<float> Output)[] products)
     {
         ArgumentNullException.ThrowIfNull(products);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxThreads);
         var work = 0L;
+        var quantized = false;
         var tasks = new List<(int Product, int Group)>();
         for (var p = 0; p < products.Length; p++)
         {
             var (weight, output) = products[p];
             Check(input.Length, weight, output.Length, rows, nameof(products));
             work += (long)rows * weight.Inner * weight.Columns;
-            for (var group = 0; group < weight.PanelCount / PackedMatrix.PanelsPerGroup; group++)
+            quantized |= weight is QuantizedMatrix;
+            for (var group = 0; group < weight.GroupCount; group++)
             {
                 tasks.Add((p, group));
             }
         }
 
-        var vector512 = PanelKernel.Vector512ByDefault;
+        if (tasks.Count == 0)
+        {
+            return;
+        }
+
+        using var activations = quantized ? Q8Activations.Quantize(input.Span, rows, products[0].Weight.Inner) : null;
         void Run(int task)
         {
             var (p, group) = tasks[task];
             var (weight, output) = products[p];
-            PanelKernel.MultiplyGroup(input.Span, weight, output.Span, rows, group, vector512);
+            weight.MultiplyGroup(new MatMulInput(input.Span, activations), output.Span, rows, group, DefaultIsa(weight));
         }
 
-        if (work < ParallelThresholdMultiplyAdds || tasks.Count < 2 || Environment.ProcessorCount < 2)
+        if (work < ParallelThresholdMultiplyAdds || tasks.Count < 2 || Environment.ProcessorCount < 2 || maxThreads < 2)
         {
             for (var task = 0; task < tasks.Count; task++)
             {
@@ -69,23 +82,31 @@ public static class MatMul
             return;
         }
 
-        Parallel.For(0, tasks.Count, Run);
+        Parallel.For(0, tasks.Count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, Run);
     }
 
-    /// <summary>The sequential product with the vector width chosen (tests compare the widths bit for bit).</summary>
-    internal static void MultiplyTransposed(ReadOnlySpan<float> input, PackedMatrix weight, Span<float> output, int rows, bool vector512)
+    /// <summary>The sequential product with the fp32 vector width chosen (tests compare the widths bit for bit).</summary>
+    internal static void MultiplyTransposed(ReadOnlySpan<float> input, PackedMatrix weight, Span<float> output, int rows, bool vector512) =>
+        MultiplyTransposed(input, weight, output, rows, vector512 ? KernelIsa.Vector512 : KernelIsa.Vector256);
+
+    /// <summary>The sequential product on the path <paramref name="isa"/>, or the weight's default path when null.</summary>
+    internal static void MultiplyTransposed(ReadOnlySpan<float> input, LinearWeight weight, Span<float> output, int rows, KernelIsa? isa)
     {
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         Check(input.Length, weight, output.Length, rows, nameof(weight));
-        for (var group = 0; group < weight.PanelCount / PackedMatrix.PanelsPerGroup; group++)
+        using var activations = weight is QuantizedMatrix ? Q8Activations.Quantize(input, rows, weight.Inner) : null;
+        var path = isa ?? DefaultIsa(weight);
+        for (var group = 0; group < weight.GroupCount; group++)
         {
-            PanelKernel.MultiplyGroup(input, weight, output, rows, group, vector512);
+            weight.MultiplyGroup(new MatMulInput(input, activations), output, rows, group, path);
         }
     }
 
+    private static KernelIsa DefaultIsa(LinearWeight weight) => weight is QuantizedMatrix ? KernelIsas.IntegerDefault : KernelIsas.FloatDefault;
+
     // In 64 bits: a product that wrapped around in 32 would let the unchecked loads and stores of the kernel run past the buffers.
-    private static void Check(int inputLength, PackedMatrix weight, int outputLength, int rows, string name)
+    private static void Check(int inputLength, LinearWeight weight, int outputLength, int rows, string name)
     {
         ArgumentNullException.ThrowIfNull(weight, name);
         if (inputLength < (long)rows * weight.Inner)

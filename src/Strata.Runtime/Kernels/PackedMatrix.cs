@@ -11,10 +11,10 @@ namespace Strata.Runtime.Kernels;
 /// </summary>
 /// <remarks>
 /// Panels come in groups of <see cref="PanelsPerGroup"/> (one task of a parallel product); columns past
-/// <see cref="Columns"/> are zero and never written out. The storage starts on a 64-byte boundary in memory that
+/// <see cref="LinearWeight.Columns"/> are zero and never written out. The storage starts on a 64-byte boundary in memory that
 /// the garbage collector does not move, so no vector load of a panel straddles two cache lines.
 /// </remarks>
-public sealed class PackedMatrix
+public sealed class PackedMatrix : LinearWeight
 {
     /// <summary>Output columns per panel: one 512-bit vector, one cache line.</summary>
     public const int PanelWidth = 16;
@@ -28,11 +28,8 @@ public sealed class PackedMatrix
     private readonly int _offset;
 
     private PackedMatrix(int columns, int inner)
+        : base(columns, inner)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(columns);
-        ArgumentOutOfRangeException.ThrowIfNegative(inner);
-        Columns = columns;
-        Inner = inner;
         var groups = (columns + (PanelWidth * PanelsPerGroup) - 1) / (PanelWidth * PanelsPerGroup);
         PanelCount = groups * PanelsPerGroup;
         var length = (long)PanelCount * inner * PanelWidth;
@@ -45,20 +42,14 @@ public sealed class PackedMatrix
         _offset = AlignedOffset(_storage);
     }
 
-    /// <summary>Output columns (rows of the Hugging Face weight).</summary>
-    public int Columns { get; }
-
-    /// <summary>Shared dimension (columns of the Hugging Face weight).</summary>
-    public int Inner { get; }
-
     /// <summary>Panels, padding included: a multiple of <see cref="PanelsPerGroup"/>.</summary>
     public int PanelCount { get; }
 
     /// <summary>Bytes of the packed storage, padding included.</summary>
-    public long SizeBytes => (long)_storage.Length * sizeof(float);
+    public override long SizeBytes => (long)_storage.Length * sizeof(float);
 
     /// <summary>Weight of output column <paramref name="column"/> at inner index <paramref name="k"/>: <c>W[column, k]</c>.</summary>
-    public float this[int column, int k]
+    public override float this[int column, int k]
     {
         get
         {
@@ -106,7 +97,7 @@ public sealed class PackedMatrix
     }
 
     /// <summary>Copies weight row <paramref name="column"/> (all its inner values) into <paramref name="destination"/>: an embedding lookup on a tied head.</summary>
-    public void CopyRow(int column, Span<float> destination)
+    public override void CopyRow(int column, Span<float> destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(column);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(column, Columns);
@@ -119,17 +110,9 @@ public sealed class PackedMatrix
         }
     }
 
-    /// <summary>The weight back in row-major <c>(columns, inner)</c> order.</summary>
-    public float[] ToRowMajor()
-    {
-        var result = new float[(long)Columns * Inner];
-        for (var column = 0; column < Columns; column++)
-        {
-            CopyRow(column, result.AsSpan(column * Inner, Inner));
-        }
-
-        return result;
-    }
+    /// <inheritdoc/>
+    internal override void MultiplyGroup(in MatMulInput input, Span<float> output, int rows, int group, KernelIsa isa) =>
+        PanelKernel.MultiplyGroup(input.Values, this, output, rows, group, isa == KernelIsa.Vector512);
 
     // Writes weight rows [firstColumn, firstColumn + rows) a panel at a time, writing each panel front to back.
     private void SetRows(int firstColumn, ReadOnlySpan<float> rowMajor)

@@ -14,7 +14,7 @@ public sealed class LlamaWeights
     /// <param name="finalNorm"><c>model.norm.weight</c>, <c>(hidden)</c>, or null when not held.</param>
     /// <param name="lmHead"><c>lm_head.weight</c>, <c>(vocab, hidden)</c> packed (the embedding's values when tied), or null when not held.</param>
     /// <param name="embeddingIsHead">Tied embeddings: look tokens up in <paramref name="lmHead"/>, so the matrix is held once.</param>
-    public LlamaWeights(int firstBlock, IReadOnlyList<BlockWeights> blocks, float[]? embedding, float[]? finalNorm, PackedMatrix? lmHead, bool embeddingIsHead = false)
+    public LlamaWeights(int firstBlock, IReadOnlyList<BlockWeights> blocks, float[]? embedding, float[]? finalNorm, LinearWeight? lmHead, bool embeddingIsHead = false)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(firstBlock);
         ArgumentNullException.ThrowIfNull(blocks);
@@ -50,7 +50,7 @@ public sealed class LlamaWeights
     public float[]? FinalNorm { get; }
 
     /// <summary>The LM head, <c>(vocab, hidden)</c> packed, when held; also the embedding when <see cref="EmbeddingIsHead"/>.</summary>
-    public PackedMatrix? LmHead { get; }
+    public LinearWeight? LmHead { get; }
 
     /// <summary>Copies the embedding of <paramref name="token"/> into <paramref name="destination"/> (<c>hidden</c> floats).</summary>
     /// <exception cref="InvalidOperationException">The embedding is not held by this process.</exception>

@@ -1,10 +1,11 @@
 using Strata.Core;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Kernels;
+using Strata.Runtime.Weights.Gguf;
 
 namespace Strata.Runtime.Weights;
 
-/// <summary>Loads fp32 weights of a Llama-architecture model from the safetensors files of a folder, by Hugging Face tensor names.</summary>
+/// <summary>Loads the weights of a Llama-architecture model from the safetensors files of a folder, by Hugging Face tensor names, or from its GGUF file.</summary>
 public static class LlamaWeightsLoader
 {
     /// <summary>The Hugging Face name of a block tensor, for example <c>model.layers.3.mlp.up_proj.weight</c>.</summary>
@@ -43,7 +44,7 @@ public static class LlamaWeightsLoader
     }
 
     /// <summary>Loads blocks <c>[firstBlock, firstBlock + blockCount)</c> plus, when asked, the embedding, final norm and LM head.</summary>
-    /// <param name="directory">The model folder (its <c>*.safetensors</c> files are read).</param>
+    /// <param name="directory">The model folder (its <c>*.safetensors</c> files are read; without any, its one <c>*.gguf</c> file).</param>
     /// <param name="config">The model's configuration.</param>
     /// <param name="firstBlock">First block to load.</param>
     /// <param name="blockCount">Number of blocks to load.</param>
@@ -58,6 +59,11 @@ public static class LlamaWeightsLoader
         }
 
         var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.safetensors").Order(StringComparer.Ordinal).ToArray() : [];
+        if (files.Length == 0 && ModelFolder.GgufFile(directory) is { } gguf)
+        {
+            return GgufWeightsLoader.Load(gguf, config, firstBlock, blockCount, includeEmbeddingAndHead);
+        }
+
         if (files.Length == 0)
         {
             throw new StrataException($"Model folder '{directory}' has no .safetensors file; expected model.safetensors (write one with 'strata model init').");

@@ -1,9 +1,13 @@
 using Strata.Core;
 using Strata.Runtime.Engine;
+using Strata.Runtime.Weights.Gguf;
 
 namespace Strata.Runtime.Weights;
 
-/// <summary>A model folder the way Hugging Face lays one out: <c>config.json</c>, <c>*.safetensors</c>, maybe <c>tokenizer.json</c>.</summary>
+/// <summary>
+/// A model folder the way Hugging Face lays one out (<c>config.json</c>, <c>*.safetensors</c>, maybe <c>tokenizer.json</c>),
+/// or the way llama.cpp does (one <c>*.gguf</c> file carrying configuration and weights).
+/// </summary>
 public static class ModelFolder
 {
     /// <summary>Reads the folder's <c>config.json</c>.</summary>
@@ -19,10 +23,30 @@ public static class ModelFolder
         var path = Path.Combine(directory, "config.json");
         if (!File.Exists(path))
         {
-            throw new StrataException($"Model folder '{directory}' has no config.json; expected a Hugging Face model folder (config.json + model.safetensors).");
+            if (GgufFile(directory) is { } gguf)
+            {
+                using var reader = GgufReader.Open(gguf);
+                return GgufLlama.ReadConfig(reader);
+            }
+
+            throw new StrataException($"Model folder '{directory}' has no config.json and no .gguf file; expected a Hugging Face model folder (config.json + model.safetensors) or one GGUF file.");
         }
 
         return LlamaConfigFile.Load(path);
+    }
+
+    /// <summary>The folder's GGUF file, or null when it has none.</summary>
+    /// <exception cref="StrataException">The folder holds more than one GGUF file.</exception>
+    public static string? GgufFile(string directory)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var files = Directory.Exists(directory) ? Directory.GetFiles(directory, "*.gguf").Order(StringComparer.Ordinal).ToArray() : [];
+        return files.Length switch
+        {
+            0 => null,
+            1 => files[0],
+            _ => throw new StrataException($"Model folder '{directory}' holds {files.Length} GGUF files ({string.Join(", ", files.Select(Path.GetFileName))}); expected one."),
+        };
     }
 
     /// <summary>Loads the whole model (every block, the embedding and the head).</summary>

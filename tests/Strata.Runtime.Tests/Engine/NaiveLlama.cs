@@ -93,7 +93,7 @@ internal static class NaiveLlama
     }
 
     // weight is (outputs, inputs), as Hugging Face stores it; read back element by element from its packed form.
-    private static double[] Linear(double[] x, PackedMatrix weight, int outputs)
+    private static double[] Linear(double[] x, LinearWeight weight, int outputs)
     {
         var y = new double[outputs];
         for (var o = 0; o < outputs; o++)

@@ -1,0 +1,36 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Strata.Runtime.Kernels;
+
+/// <summary>Which code path a kernel runs; every path gives the same bits, only the speed differs.</summary>
+internal enum KernelIsa
+{
+    /// <summary>Plain scalar loops: the reference.</summary>
+    Scalar,
+
+    /// <summary>256-bit vectors (AVX2 for the integer kernels).</summary>
+    Vector256,
+
+    /// <summary>512-bit vectors (AVX-512 BW for the integer kernels).</summary>
+    Vector512,
+}
+
+/// <summary>The paths this machine runs.</summary>
+internal static class KernelIsas
+{
+    /// <summary>The fastest path for fp32 panels (.NET emulates vectors where the hardware lacks them: same bits).</summary>
+    public static KernelIsa FloatDefault { get; } = Vector512.IsHardwareAccelerated ? KernelIsa.Vector512 : KernelIsa.Vector256;
+
+    /// <summary>The fastest path for the integer block kernels, which use x86 instructions directly.</summary>
+    public static KernelIsa IntegerDefault { get; } =
+        Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? KernelIsa.Vector512 : Avx2.IsSupported ? KernelIsa.Vector256 : KernelIsa.Scalar;
+
+    /// <summary>Whether the integer kernels can run <paramref name="isa"/> here.</summary>
+    public static bool IntegerSupports(KernelIsa isa) => isa switch
+    {
+        KernelIsa.Vector512 => Avx512BW.IsSupported,
+        KernelIsa.Vector256 => Avx2.IsSupported,
+        _ => true,
+    };
+}

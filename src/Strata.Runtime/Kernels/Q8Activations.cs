@@ -1,0 +1,77 @@
+using System.Buffers;
+
+namespace Strata.Runtime.Kernels;
+
+/// <summary>
+/// Input rows quantized to 8 bits in blocks of 32, as ggml quantizes activations for its Q8_0 and Q4_0 products
+/// (<c>vec_dot_type = GGML_TYPE_Q8_0</c>): scale <c>d = amax / 127</c> rounded to fp16, <c>q = round(x * 127 / amax)</c>
+/// to nearest even (the rounding of ggml's x86 path), so every <c>|q| &lt;= 127</c>.
+/// </summary>
+/// <remarks>
+/// The integer part of every block product is then exact, whatever the vector width: a quantized product's bits
+/// depend only on the order in which block sums are added, which is fixed. Buffers come from
+/// <see cref="ArrayPool{T}"/> and go back on <see cref="Dispose"/>.
+/// </remarks>
+internal sealed class Q8Activations : IDisposable
+{
+    private const int B = QuantFormats.BlockValues;
+
+    private Q8Activations(int rows, int inner)
+    {
+        Rows = rows;
+        Inner = inner;
+        Values = ArrayPool<sbyte>.Shared.Rent(Math.Max(1, (rows * inner) + 64));
+        Scales = ArrayPool<float>.Shared.Rent(Math.Max(1, rows * (inner / B)));
+    }
+
+    /// <summary>Rows quantized.</summary>
+    public int Rows { get; }
+
+    /// <summary>Values per row (a multiple of 32).</summary>
+    public int Inner { get; }
+
+    /// <summary>The quantized values, <c>(rows, inner)</c>, plus 64 bytes of slack for whole-vector loads.</summary>
+    public sbyte[] Values { get; }
+
+    /// <summary>Each block's scale (an fp16 value, widened), <c>(rows, inner / 32)</c>.</summary>
+    public float[] Scales { get; }
+
+    /// <summary>Quantizes <paramref name="rows"/> rows of <paramref name="inner"/> values.</summary>
+    public static Q8Activations Quantize(ReadOnlySpan<float> input, int rows, int inner)
+    {
+        if (inner % B != 0)
+        {
+            throw new ArgumentException($"Quantized products need an inner dimension that is a multiple of {B}; got {inner}.", nameof(inner));
+        }
+
+        ThrowHelper.CheckLength(input.Length, rows * inner, nameof(input));
+        var result = new Q8Activations(rows, inner);
+        var blocks = rows * (inner / B);
+        for (var block = 0; block < blocks; block++)
+        {
+            var x = input.Slice(block * B, B);
+            var amax = 0f;
+            foreach (var v in x)
+            {
+                amax = MathF.Max(amax, MathF.Abs(v));
+            }
+
+            result.Scales[block] = (float)(Half)(amax / 127f);
+            var id = amax != 0 ? 127f / amax : 0f;
+            var q = result.Values.AsSpan(block * B, B);
+            for (var j = 0; j < B; j++)
+            {
+                q[j] = (sbyte)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+            }
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        ArrayPool<sbyte>.Shared.Return(Values);
+        ArrayPool<float>.Shared.Return(Scales);
+    }
+}

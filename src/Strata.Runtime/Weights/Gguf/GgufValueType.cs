@@ -1,0 +1,44 @@
+namespace Strata.Runtime.Weights.Gguf;
+
+/// <summary>Types of GGUF metadata values (<c>gguf_type</c>).</summary>
+public enum GgufValueType : uint
+{
+    /// <summary>8-bit unsigned integer.</summary>
+    UInt8 = 0,
+
+    /// <summary>8-bit signed integer.</summary>
+    Int8 = 1,
+
+    /// <summary>16-bit unsigned integer.</summary>
+    UInt16 = 2,
+
+    /// <summary>16-bit signed integer.</summary>
+    Int16 = 3,
+
+    /// <summary>32-bit unsigned integer.</summary>
+    UInt32 = 4,
+
+    /// <summary>32-bit signed integer.</summary>
+    Int32 = 5,
+
+    /// <summary>32-bit float.</summary>
+    Float32 = 6,
+
+    /// <summary>One byte, 0 or 1.</summary>
+    Bool = 7,
+
+    /// <summary>UTF-8 string: a 64-bit length, then the bytes.</summary>
+    String = 8,
+
+    /// <summary>An element type, a 64-bit count, then the elements.</summary>
+    Array = 9,
+
+    /// <summary>64-bit unsigned integer.</summary>
+    UInt64 = 10,
+
+    /// <summary>64-bit signed integer.</summary>
+    Int64 = 11,
+
+    /// <summary>64-bit float.</summary>
+    Float64 = 12,
+}

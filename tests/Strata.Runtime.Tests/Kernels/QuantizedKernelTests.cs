@@ -1,0 +1,228 @@
+using Strata.Runtime.Kernels;
+
+namespace Strata.Runtime.Tests.Kernels;
+
+public sealed class QuantizedKernelTests
+{
+    public static TheoryData<QuantFormat> Formats => [QuantFormat.Q8_0, QuantFormat.Q4_0];
+
+    [Fact]
+    public void Q8_0_blocks_match_a_hand_computed_block()
+    {
+        // x_j = j - 16: amax 16, d = 16 / 127, q_j = round((j - 16) * 127 / 16) with halves away from zero (C's roundf).
+        var x = Enumerable.Range(0, 32).Select(j => (float)(j - 16)).ToArray();
+        var block = new byte[34];
+        BlockQuantizer.QuantizeRow(x, block, QuantFormat.Q8_0);
+        Assert.Equal(BitConverter.HalfToUInt16Bits((Half)(16f / 127f)), BitConverter.ToUInt16(block, 0));
+        for (var j = 0; j < 32; j++)
+        {
+            Assert.Equal((int)Math.Round((j - 16) * 127.0 / 16.0, MidpointRounding.AwayFromZero), (sbyte)block[2 + j]);
+        }
+
+        Assert.Equal(-127, (sbyte)block[2]);
+    }
+
+    [Fact]
+    public void Q4_0_blocks_match_a_hand_computed_block()
+    {
+        // x_j = (j mod 16 - 8) / 2: the largest magnitude is -4, so d = -4 / -8 = 0.5 and nibble = x / d + 8 = j mod 16.
+        var x = Enumerable.Range(0, 32).Select(j => ((j % 16) - 8) / 2f).ToArray();
+        var block = new byte[18];
+        BlockQuantizer.QuantizeRow(x, block, QuantFormat.Q4_0);
+        Assert.Equal(BitConverter.HalfToUInt16Bits((Half)0.5f), BitConverter.ToUInt16(block, 0));
+        for (var j = 0; j < 16; j++)
+        {
+            Assert.Equal((byte)(j | (j << 4)), block[2 + j]);
+        }
+
+        var back = new float[32];
+        BlockQuantizer.DequantizeRow(block, back, QuantFormat.Q4_0);
+        Assert.Equal(x, back);
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Dequantized_values_are_within_half_a_step_of_the_input(QuantFormat format)
+    {
+        var x = TestData.Random(32 * 40, 11, 3f);
+        var blocks = new byte[format.RowBytes(x.Length)];
+        BlockQuantizer.QuantizeRow(x, blocks, format);
+        var back = new float[x.Length];
+        BlockQuantizer.DequantizeRow(blocks, back, format);
+        for (var b = 0; b < 40; b++)
+        {
+            var step = Math.Abs(BlockQuantizer.Scale(blocks.AsSpan(b * format.BlockBytes())));
+            for (var j = 0; j < 32; j++)
+            {
+                var i = (b * 32) + j;
+                // Half a step, plus the fp16 rounding of the scale times the largest code, plus Q4's clamp at +7.
+                var bound = (step * 0.5) + (Math.Abs(x[i]) * 1e-3) + (format == QuantFormat.Q4_0 ? step : 0);
+                Assert.True(Math.Abs(x[i] - back[i]) <= bound, $"{format} block {b} value {j}: {x[i]} came back as {back[i]} (step {step}).");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Products_equal_a_double_oracle_and_the_same_bits_on_every_path_thread_count_and_batch(QuantFormat format)
+    {
+        KernelIsa[] paths = [.. new[] { KernelIsa.Scalar, KernelIsa.Vector256, KernelIsa.Vector512 }.Where(KernelIsas.IntegerSupports)];
+        Assert.Contains(KernelIsa.Scalar, paths);
+        var cases = 0;
+        foreach (var inner in new[] { 32, 64, 96, 160, 256, 800 })
+        {
+            foreach (var columns in new[] { 1, 7, 64, 65, 130 })
+            {
+                foreach (var rows in new[] { 1, 3, 4, 9 })
+                {
+                    var seed = (ulong)((inner * 1000) + (columns * 10) + rows);
+                    var weight = QuantizedMatrix.Quantize(TestData.Random(columns * inner, seed), columns, inner, format);
+                    var input = TestData.Random(rows * inner, seed + 1, 2f);
+                    var expected = Oracle(weight, input, rows);
+                    var reference = new float[rows * columns];
+                    MatMul.MultiplyTransposed(input, weight, reference, rows, KernelIsa.Scalar);
+                    for (var i = 0; i < reference.Length; i++)
+                    {
+                        Assert.True(Math.Abs(reference[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"{format} {rows}x{inner}x{columns} element {i}: {reference[i]} vs oracle {expected[i]}.");
+                    }
+
+                    foreach (var path in paths)
+                    {
+                        var output = new float[rows * columns];
+                        MatMul.MultiplyTransposed(input, weight, output, rows, path);
+                        Assert.Equal(reference, output);
+                    }
+
+                    foreach (var threads in new[] { 1, 2, 4 })
+                    {
+                        var parallel = new float[rows * columns];
+                        MatMul.MultiplyTransposed(input, rows, threads, (weight, parallel));
+                        Assert.Equal(reference, parallel);
+                    }
+
+                    for (var row = 0; row < rows; row++)
+                    {
+                        var alone = new float[columns];
+                        MatMul.MultiplyTransposed(input.AsSpan(row * inner, inner), weight, alone, 1);
+                        Assert.Equal(reference.AsSpan(row * columns, columns).ToArray(), alone);
+                    }
+
+                    cases++;
+                }
+            }
+        }
+
+        Assert.Equal(6 * 5 * 4, cases);
+    }
+
+    [Fact]
+    public void A_product_is_within_the_worst_case_quantization_bound_of_the_fp32_product()
+    {
+        // Each weight is off by at most half its block's step d_w (plus the fp16 rounding of d_w, under 2^-11 of
+        // |w|), each activation by half of d_x = amax / 127: |error| <= sum |x| d_w / 2 + |w| d_x / 2 + d_w d_x / 4
+        // + 2^-10 |x w|, summed over the inner index. The bound is checked element by element and must be tight
+        // enough that the largest error uses a fair part of it (not vacuous).
+        const int Inner = 512, Columns = 96, Rows = 5;
+        var raw = TestData.Random(Columns * Inner, 3);
+        var input = TestData.Random(Rows * Inner, 4);
+        var exact = new float[Rows * Columns];
+        MatMul.MultiplyTransposed(input, PackedMatrix.Pack(raw, Columns, Inner), exact, Rows);
+        var weight = QuantizedMatrix.Quantize(raw, Columns, Inner, QuantFormat.Q8_0);
+        var q8 = new float[Rows * Columns];
+        MatMul.MultiplyTransposed(input, weight, q8, Rows);
+        var worstShare = 0.0;
+        for (var row = 0; row < Rows; row++)
+        {
+            for (var column = 0; column < Columns; column++)
+            {
+                var bound = 1e-5;
+                for (var b = 0; b < Inner / 32; b++)
+                {
+                    var dw = Math.Abs(BlockQuantizer.Scale(weight.Row(column)[(b * 34)..]));
+                    var x = input.AsSpan((row * Inner) + (b * 32), 32);
+                    var dx = 0.0;
+                    foreach (var v in x)
+                    {
+                        dx = Math.Max(dx, Math.Abs(v) / 127.0);
+                    }
+
+                    for (var j = 0; j < 32; j++)
+                    {
+                        double xv = Math.Abs(x[j]), wv = Math.Abs(raw[(column * Inner) + (b * 32) + j]);
+                        bound += (xv * dw / 2) + (wv * dx / 2) + (dw * dx / 4) + (xv * wv / 1024);
+                    }
+                }
+
+                var error = Math.Abs(q8[(row * Columns) + column] - exact[(row * Columns) + column]);
+                Assert.True(error <= bound, $"Row {row} column {column}: error {error} exceeds the bound {bound}.");
+                worstShare = Math.Max(worstShare, error / bound);
+            }
+        }
+
+        Assert.True(worstShare > 0.01, $"The largest error is only {worstShare:P} of its bound: the bound is too loose to test anything.");
+    }
+
+    [Fact]
+    public void A_mixed_call_with_fp32_and_quantized_weights_gives_each_the_bits_it_gets_alone()
+    {
+        const int Inner = 128, Rows = 3;
+        var input = TestData.Random(Rows * Inner, 5);
+        LinearWeight[] weights =
+        [
+            PackedMatrix.Pack(TestData.Random(70 * Inner, 6), 70, Inner),
+            QuantizedMatrix.Quantize(TestData.Random(33 * Inner, 7), 33, Inner, QuantFormat.Q4_0),
+            QuantizedMatrix.Quantize(TestData.Random(130 * Inner, 8), 130, Inner, QuantFormat.Q8_0),
+        ];
+        var outputs = weights.Select(w => new float[Rows * w.Columns]).ToArray();
+        MatMul.MultiplyTransposed(input, Rows, [.. weights.Select((w, i) => (w, (Memory<float>)outputs[i]))]);
+        for (var i = 0; i < weights.Length; i++)
+        {
+            var alone = new float[Rows * weights[i].Columns];
+            MatMul.MultiplyTransposed(input, weights[i], alone, Rows);
+            Assert.Equal(alone, outputs[i]);
+        }
+    }
+
+    [Fact]
+    public void An_inner_dimension_that_is_not_whole_blocks_is_refused()
+    {
+        var error = Assert.Throws<ArgumentException>(() => QuantizedMatrix.Quantize(new float[2 * 40], 2, 40, QuantFormat.Q8_0));
+        Assert.Contains("multiple of 32", error.Message);
+    }
+
+    // sum over blocks of d_w * d_x * sum_j q_w q_x, in double, from the blocks and an independent activation quantizer.
+    private static double[] Oracle(QuantizedMatrix weight, float[] input, int rows)
+    {
+        var inner = weight.Inner;
+        var result = new double[rows * weight.Columns];
+        var w = new float[inner];
+        for (var column = 0; column < weight.Columns; column++)
+        {
+            weight.CopyRow(column, w);
+            for (var row = 0; row < rows; row++)
+            {
+                var sum = 0.0;
+                for (var b = 0; b < inner / 32; b++)
+                {
+                    var x = input.AsSpan((row * inner) + (b * 32), 32);
+                    var amax = 0f;
+                    foreach (var v in x)
+                    {
+                        amax = Math.Max(amax, Math.Abs(v));
+                    }
+
+                    var dx = (double)(float)(Half)(amax / 127f);
+                    for (var j = 0; j < 32; j++)
+                    {
+                        var q = amax == 0 ? 0 : Math.Round(x[j] * (127f / amax), MidpointRounding.ToEven);
+                        sum += w[(b * 32) + j] * q * dx;
+                    }
+                }
+
+                result[(row * weight.Columns) + column] = sum;
+            }
+        }
+
+        return result;
+    }
+}

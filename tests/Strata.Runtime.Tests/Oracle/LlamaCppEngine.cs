@@ -1,0 +1,79 @@
+using LLama;
+using LLama.Common;
+using LLama.Native;
+
+namespace Strata.Runtime.Tests.Oracle;
+
+/// <summary>llama.cpp (through LLamaSharp) running a GGUF file on token ids: prefill, then one token at a time, logits of the last position.</summary>
+/// <remarks>
+/// The KV cache is kept in F32 (llama.cpp's default is F16) and flash attention is off, so the only numeric
+/// differences from Strata are the ones the test states: accumulation order, and for Q8_0/Q4_0 weights the Q8
+/// activation rounding both engines do.
+/// </remarks>
+internal sealed class LlamaCppEngine : IDisposable
+{
+    private static readonly Lock QuietLock = new();
+    private static bool _quiet;
+    private readonly LLamaWeights _weights;
+    private readonly LLamaContext _context;
+    private readonly LLamaBatch _batch = new();
+    private int _position;
+
+    public LlamaCppEngine(string path, int threads, uint contextTokens = 512)
+    {
+        Quiet();
+        var parameters = new ModelParams(path)
+        {
+            ContextSize = contextTokens,
+            BatchSize = contextTokens,
+            UBatchSize = contextTokens,
+            Threads = threads,
+            BatchThreads = threads,
+            GpuLayerCount = 0,
+            TypeK = GGMLType.GGML_TYPE_F32,
+            TypeV = GGMLType.GGML_TYPE_F32,
+            FlashAttention = false,
+        };
+        _weights = LLamaWeights.LoadFromFile(parameters);
+        _context = _weights.CreateContext(parameters);
+    }
+
+    public int VocabularySize => _context.Vocab.Count;
+
+    /// <summary>Feeds <paramref name="tokens"/> at the next positions; returns the logits of the last one.</summary>
+    public float[] Feed(ReadOnlySpan<int> tokens)
+    {
+        _batch.Clear();
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            _batch.Add((LLamaToken)tokens[i], (LLamaPos)(_position + i), (LLamaSeqId)0, logits: i == tokens.Length - 1);
+        }
+
+        var result = _context.Decode(_batch);
+        if (result != DecodeResult.Ok)
+        {
+            throw new InvalidOperationException($"llama.cpp decode of {tokens.Length} tokens at position {_position} failed: {result}.");
+        }
+
+        _position += tokens.Length;
+        return _context.NativeHandle.GetLogitsIth(_batch.TokenCount - 1).ToArray();
+    }
+
+    public void Dispose()
+    {
+        _context.Dispose();
+        _weights.Dispose();
+    }
+
+    private static void Quiet()
+    {
+        lock (QuietLock)
+        {
+            if (!_quiet)
+            {
+                NativeLibraryConfig.All.WithLogCallback((_, _) => { });
+                _quiet = true;
+            }
+        }
+    }
+}

@@ -65,7 +65,8 @@ internal sealed class LlamaCppEngine : IDisposable
         _weights.Dispose();
     }
 
-    private static void Quiet()
+    /// <summary>Silences llama.cpp's log; must run before the first native call.</summary>
+    public static void Quiet()
     {
         lock (QuietLock)
         {

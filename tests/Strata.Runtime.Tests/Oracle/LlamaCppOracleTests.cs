@@ -1,3 +1,4 @@
+using LLama.Native;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Tests.Weights;
 using Strata.Runtime.Weights;
@@ -65,10 +66,59 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
         output.WriteLine($"{type}: {strataTokens.Count} greedy tokens equal; largest logit difference {worst:E2} of the largest logit.");
     }
 
-    private static float[] Forward(LlamaModel model, InferenceSession session, int[] tokens)
+    [Theory]
+    [InlineData(GgmlType.Q8_0)]
+    [InlineData(GgmlType.Q4_0)]
+    public void Llama_cpp_quantizes_to_the_same_bytes_and_strata_runs_its_file_alike(GgmlType type)
+    {
+        var config = GgufTests.QuantizableConfig();
+        var tensors = RandomModelWriter.Generate(config, 22).ToDictionary(t => t.Name, t => t.Data);
+        var f32Path = Path.Combine(TestModels.NewDirectory(), "model.gguf");
+        GgufModelWriter.Write(config, name => tensors[name], f32Path, GgmlType.F32);
+        var oursDirectory = TestModels.NewDirectory();
+        GgufModelWriter.Write(config, name => tensors[name], Path.Combine(oursDirectory, "model.gguf"), type);
+        var theirsDirectory = TestModels.NewDirectory();
+        var theirsPath = Path.Combine(theirsDirectory, "model.gguf");
+
+        // llama.cpp's own quantizer (llama_model_quantize, every matrix in one type) on the F32 file.
+        LlamaCppEngine.Quiet();
+        var parameters = LLamaModelQuantizeParams.Default();
+        parameters.ftype = type == GgmlType.Q8_0 ? LLamaFtype.MOSTLY_Q8_0 : LLamaFtype.MOSTLY_Q4_0;
+        parameters.pure = true;
+        parameters.nthread = 1;
+        var status = NativeApi.llama_model_quantize(f32Path, theirsPath, ref parameters);
+        Assert.True(status == 0, $"llama_model_quantize returned {status}.");
+
+        using (var ours = GgufReader.Open(Path.Combine(oursDirectory, "model.gguf")))
+        using (var theirs = GgufReader.Open(theirsPath))
+        {
+            var compared = 0;
+            foreach (var tensor in ours.TensorList)
+            {
+                var other = theirs.Tensors[tensor.Name];
+                Assert.Equal(tensor.Type, other.Type);
+                Assert.Equal(tensor.Dimensions, other.Dimensions);
+                var a = new byte[tensor.SizeBytes];
+                var b = new byte[other.SizeBytes];
+                ours.ReadBytes(tensor, 0, a);
+                theirs.ReadBytes(other, 0, b);
+                Assert.True(a.AsSpan().SequenceEqual(b), $"{type} tensor '{tensor.Name}': Strata's blocks differ from llama.cpp's.");
+                compared += tensor.Type == type ? 1 : 0;
+            }
+
+            Assert.Equal((config.LayerCount * 7) + 2, compared);
+        }
+
+        int[] tokens = [3, 1, 4, 1, 5, 9, 2, 6];
+        Assert.Equal(
+            Forward(ModelFolder.LoadModel(oursDirectory), null, tokens),
+            Forward(ModelFolder.LoadModel(theirsDirectory), null, tokens));
+    }
+
+    private static float[] Forward(LlamaModel model, InferenceSession? session, int[] tokens)
     {
         var hidden = model.Embed(tokens);
-        model.ForwardBlocks(session, 0, model.Config.LayerCount, hidden, tokens.Length);
+        model.ForwardBlocks(session ?? model.CreateSession(), 0, model.Config.LayerCount, hidden, tokens.Length);
         return model.ComputeLastLogits(hidden, tokens.Length);
     }
 

@@ -1,3 +1,4 @@
+using System.Net;
 using Grpc.Core;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Serving;
@@ -11,18 +12,30 @@ public sealed class BlockServerAgent : IAsyncDisposable
     private readonly CoordinatorClient _coordinator;
     private readonly RegisterRequest _registration;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource<(int FirstBlock, int BlockCount)> _move = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool _movable;
     private readonly Task _loop;
 
-    private BlockServerAgent(BlockServerHost host, CoordinatorClient coordinator, RegisterRequest registration, TimeSpan interval, TimeProvider time)
+    private BlockServerAgent(BlockServerHost host, CoordinatorClient coordinator, RegisterRequest registration, bool movable, TimeSpan interval, TimeProvider time)
     {
         _host = host;
         _coordinator = coordinator;
         _registration = registration;
+        _movable = movable;
         _loop = HeartbeatLoopAsync(interval, time, _stop.Token);
     }
 
     /// <summary>The id the server registered under.</summary>
     public string ServerId => _registration.ServerId;
+
+    /// <summary>The URL registered for clients and peers.</summary>
+    public Uri Url => new(_registration.Url);
+
+    /// <summary>
+    /// Completes with the blocks <c>(first, count)</c> the coordinator asked a movable server to host instead (never for
+    /// one that is not <see cref="BlockServerAgentOptions.Movable"/>); the owner then restarts the server on them.
+    /// </summary>
+    public Task<(int FirstBlock, int BlockCount)> MoveRequested => _move.Task;
 
     /// <summary>Registers <paramref name="host"/> with the coordinator and starts heartbeating.</summary>
     /// <exception cref="RpcException">The coordinator refused the registration (PERMISSION_DENIED for a wrong join token, INVALID_ARGUMENT for bad fields) or is unreachable.</exception>
@@ -33,10 +46,11 @@ public sealed class BlockServerAgent : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(coordinator);
         options ??= new BlockServerAgentOptions();
+        var url = options.AdvertisedUrl ?? host.Address;
         var registration = new RegisterRequest
         {
-            ServerId = options.ServerId ?? host.Address.Authority,
-            Url = host.Address.ToString(),
+            ServerId = options.ServerId ?? url.Authority,
+            Url = url.ToString(),
             ModelName = modelName,
             LayerCount = layerCount,
             FirstBlock = host.FirstBlock,
@@ -50,8 +64,9 @@ public sealed class BlockServerAgent : IAsyncDisposable
         };
         var reply = await coordinator.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
         registration.ServerSecret = reply.ServerSecret; // presented by every later heartbeat, re-registration and deregistration
+        Trust(host, reply.MemberHosts);
         var interval = TimeSpan.FromMilliseconds(Math.Max(10, reply.HeartbeatIntervalMs));
-        return new BlockServerAgent(host, coordinator, registration, interval, timeProvider ?? TimeProvider.System);
+        return new BlockServerAgent(host, coordinator, registration, options.Movable, interval, timeProvider ?? TimeProvider.System);
     }
 
     /// <summary>Stops heartbeating without deregistering, as a crash would (for fault tests): the entry stays until the registry drops it.</summary>
@@ -92,7 +107,7 @@ public sealed class BlockServerAgent : IAsyncDisposable
             try
             {
                 var free = Math.Max(0, _host.Limits.MaxKvBytes - _host.KvBytes);
-                var known = await _coordinator.HeartbeatAsync(new HeartbeatRequest
+                var beat = await _coordinator.HeartbeatReplyAsync(new HeartbeatRequest
                 {
                     ServerId = ServerId,
                     Sessions = _host.SessionCount,
@@ -100,14 +115,24 @@ public sealed class BlockServerAgent : IAsyncDisposable
                     JoinToken = _registration.JoinToken,
                     ServerSecret = _registration.ServerSecret,
                     Url = _registration.Url,
+                    Movable = _movable,
                 }, cancellationToken).ConfigureAwait(false);
-                if (!known)
+                if (beat.Known)
+                {
+                    Trust(_host, beat.MemberHosts);
+                    if (_movable && beat.MoveBlockCount > 0)
+                    {
+                        _move.TrySetResult((beat.MoveFirstBlock, beat.MoveBlockCount));
+                    }
+                }
+                else
                 {
                     // Dropped (the coordinator restarted, or we were silent too long), or the entry points elsewhere:
                     // register again with our secret; a fresh entry issues a new one.
                     _registration.FreeKvBytes = free;
                     var reply = await _coordinator.RegisterAsync(_registration, cancellationToken).ConfigureAwait(false);
                     _registration.ServerSecret = reply.ServerSecret;
+                    Trust(_host, reply.MemberHosts);
                 }
             }
             catch (RpcException)
@@ -116,4 +141,8 @@ public sealed class BlockServerAgent : IAsyncDisposable
             }
         }
     }
+
+    // The swarm's members are the peers this server may pull KV caches from; a host that is not an IP literal is skipped.
+    private static void Trust(BlockServerHost host, IEnumerable<string> memberHosts) =>
+        host.TrustKvSources(memberHosts.Select(h => IPAddress.TryParse(h.Trim('[', ']'), out var address) ? address : null).OfType<IPAddress>());
 }

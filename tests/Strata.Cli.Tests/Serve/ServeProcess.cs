@@ -23,19 +23,39 @@ internal sealed class ServeProcess : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts <c>strata</c> with <paramref name="arguments"/> and waits (at most 30 s) for its <c>listening on URL</c> line.</summary>
-    public static ServeProcess Start(params string[] arguments)
+    public static ServeProcess Start(params string[] arguments) => StartIn(null, arguments);
+
+    /// <summary>The start of a <c>strata</c> child process with <paramref name="arguments"/>, inside network namespace <paramref name="netns"/> (via <c>ip netns exec</c>) unless null.</summary>
+    public static ProcessStartInfo StartInfo(string? netns, IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var info = new ProcessStartInfo(netns is null ? dotnet : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (netns is not null)
+        {
+            foreach (var argument in new[] { "netns", "exec", netns, dotnet })
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "strata.dll"));
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
+
+        return info;
+    }
+
+    /// <summary>Starts <c>strata</c> with <paramref name="arguments"/> in network namespace <paramref name="netns"/> (null: this one) and waits (at most 30 s) for its <c>listening on URL</c> line.</summary>
+    public static ServeProcess StartIn(string? netns, params string[] arguments)
+    {
+        var info = StartInfo(netns, arguments);
 
         var serve = new ServeProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start."), arguments);
         try

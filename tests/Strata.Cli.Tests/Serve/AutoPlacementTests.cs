@@ -29,6 +29,11 @@ public sealed class AutoPlacementTests : IDisposable
         var url = coordinator.Address.ToString();
         // The race of README's recipe, made certain: --auto registers first (on an empty swarm it gets [0, 3)), then --blocks 0:2.
         using var auto = ServeProcess.Start("serve", "block", "--coordinator", url, "--model", _model, "--auto", "--memory-bytes", memory, "--port", "0", "--join-token", "t0k");
+        for (var wait = 0; wait < 100 && !auto.Log.Contains("registered as", StringComparison.Ordinal); wait++)
+        {
+            await Task.Delay(100); // the registration line follows the listening line
+        }
+
         Assert.Contains("blocks [0, 3)", auto.Log, StringComparison.Ordinal);
         using var fixedServer = ServeProcess.Start("serve", "block", "--coordinator", url, "--model", _model, "--blocks", "0:2", "--port", "0", "--join-token", "t0k");
 

@@ -45,7 +45,7 @@ public sealed class NetworkNamespaceTests : IDisposable
             hub = net.Namespace("hub");
             var ip = net.Addresses;
             using var coordinator = ServeProcess.StartIn(net.Namespace("coord"),
-                "serve", "coordinator", "--host", ip["coord"], "--port", "0", "--join-token", "t0k", "--heartbeat-ms", "300");
+                "serve", "coordinator", "--host", ip["coord"], "--port", "0", "--join-token", "t0k", "--heartbeat-ms", "2000");
             var url = coordinator.Address.ToString();
             Assert.Equal(ip["coord"], coordinator.Address.Host);
             string[] Block(string blocks) => ["serve", "block", "--coordinator", url, "--model", _model, "--blocks", blocks, "--port", "0", "--join-token", "t0k"];
@@ -59,7 +59,8 @@ public sealed class NetworkNamespaceTests : IDisposable
             Assert.Equal(local, Tokens(first));
             Assert.All(Servers(first), s => Assert.StartsWith("http://10.77.0.", s, StringComparison.Ordinal));
 
-            // One server killed: a replica chain (s2 + s3) covers its blocks; the client routes around it, at once or after a failover.
+            // One server killed: a replica chain (s2 + s3) covers its blocks. The coordinator lists the dead server for up to
+            // three heartbeats (6 s), so the client may be routed to it and must fail over across the links.
             var wholeUrl = whole.Address.ToString();
             whole.Kill();
             var second = Generate(net.Namespace("client"), ["generate", "--coordinator", url, .. common], "after s1's SIGKILL");

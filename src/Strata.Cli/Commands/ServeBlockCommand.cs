@@ -19,9 +19,11 @@ internal static class ServeBlockCommand
         var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100; several (URL,URL,...) sharing one --registry are tried in turn.", Required = true, HelpName = "url" };
         var model = new Option<string>("--model") { Description = "Model folder: config.json + *.safetensors.", Required = true, HelpName = "dir" };
         var blocks = new Option<string?>("--blocks") { Description = "Blocks to host, FIRST:COUNT (for example 0:2).", HelpName = "first:count" };
-        var auto = new Option<bool>("--auto") { Description = "Let the coordinator choose the blocks (PETALS: raise the weakest block) for --memory-bytes." };
+        var auto = new Option<bool>("--auto") { Description = "Let the coordinator choose the blocks (PETALS: the weakest, uncovered first) for --memory-bytes, and move them when coverage changes." };
         var memoryBytes = new Option<long?>("--memory-bytes") { Description = "With --auto: memory for weights; blocks = memory / bytes per block (default: the whole model).", HelpName = "bytes" };
-        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "port" };
+        var port = new Option<int>("--port") { Description = "TCP port on --host; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "port" };
+        var host = ServeCommand.HostOption();
+        var advertise = ServeCommand.AdvertiseOption("registered with the coordinator, which clients and peer servers reach this server at");
         var role = new Option<string>("--role") { Description = "prefill, decode or both.", DefaultValueFactory = _ => "both", HelpName = "role" };
         role.AcceptOnlyFromAmong("prefill", "decode", "both");
         var joinToken = new Option<string?>("--join-token") { Description = "The coordinator's shared join token.", HelpName = "token" };
@@ -48,7 +50,7 @@ internal static class ServeBlockCommand
         var metricsPort = ServeCommand.MetricsPortOption();
         var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
         {
-            coordinator, model, blocks, auto, memoryBytes, port, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, logLevel, metricsPort,
+            coordinator, model, blocks, auto, memoryBytes, port, host, advertise, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, logLevel, metricsPort,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -56,6 +58,9 @@ internal static class ServeBlockCommand
             var config = ModelFolder.LoadConfig(directory);
             var coordinatorUrls = ServeCommand.CoordinatorUrls(parseResult.GetValue(coordinator)!);
             var p = ServeCommand.Port(parseResult.GetValue(port));
+            var listen = ServeCommand.ListenAddress(parseResult.GetValue(host)!);
+            var advertiseText = parseResult.GetValue(advertise);
+            var advertiseUrl = ServeCommand.AdvertiseUrl(advertiseText);
 
             var rttMs = parseResult.GetValue(emulateRtt);
             if (!double.IsFinite(rttMs) || rttMs < 0 || rttMs > 10_000)
@@ -87,40 +92,59 @@ internal static class ServeBlockCommand
             using var client = ServeCommand.Coordinators(coordinatorUrls, loggers);
             var (first, count) = await ChooseBlocksAsync(parseResult.GetValue(blocks), parseResult.GetValue(auto), parseResult.GetValue(memoryBytes), config, client, cancellationToken)
                 .ConfigureAwait(false);
-            var served = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, first, count, includeEmbeddingAndHead: false));
-            await using var host = await BlockServerHost.StartAsync(served, p, limits: limits,
-                telemetry: new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            var agentOptions = new BlockServerAgentOptions
+            var movable = parseResult.GetValue(auto);
+            string? serverId = null;
+            while (true)
             {
-                Role = parseResult.GetValue(role) switch { "prefill" => ServerRole.Prefill, "decode" => ServerRole.Decode, _ => ServerRole.Both },
-                JoinToken = parseResult.GetValue(joinToken),
-                LoggerFactory = loggers,
-            };
-            BlockServerAgent agent;
-            try
-            {
-                agent = await BlockServerAgent.StartAsync(host, client, config.Architecture.Name, config.LayerCount, agentOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
-            }
-            catch (RpcException exception)
-            {
-                throw new StrataException($"The coordinator at {client.Address} refused the registration ({exception.StatusCode}): {exception.Status.Detail}");
-            }
-
-            await using (agent.ConfigureAwait(false))
-            {
-                context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
-                if (host.MetricsAddress is { } metricsAddress)
+                var served = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, first, count, includeEmbeddingAndHead: false));
+                await using var server = await BlockServerHost.StartAsync(served, p, listen, limits,
+                    telemetry: new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                var agentOptions = new BlockServerAgentOptions
                 {
-                    context.Output.WriteLine(ServeCommand.MetricsLine(metricsAddress));
+                    Role = parseResult.GetValue(role) switch { "prefill" => ServerRole.Prefill, "decode" => ServerRole.Decode, _ => ServerRole.Both },
+                    JoinToken = parseResult.GetValue(joinToken),
+                    AdvertisedUrl = ServeCommand.Advertised(advertiseUrl, advertiseText, listen, server.Address),
+                    ServerId = serverId,
+                    Movable = movable,
+                    LoggerFactory = loggers,
+                };
+                BlockServerAgent agent;
+                try
+                {
+                    agent = await BlockServerAgent.StartAsync(server, client, config.Architecture.Name, config.LayerCount, agentOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
+                }
+                catch (RpcException exception)
+                {
+                    throw new StrataException($"The coordinator at {client.Address} refused the registration ({exception.StatusCode}): {exception.Status.Detail}");
                 }
 
-                context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"registered as {agent.ServerId} with {string.Join(',', coordinatorUrls.Select(u => u.Authority))}: blocks [{first}, {first + count}) of {config.LayerCount}, role {parseResult.GetValue(role)}"));
-                context.Output.Flush();
-                await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
-            }
+                await using (agent.ConfigureAwait(false))
+                {
+                    if (serverId is null)
+                    {
+                        context.Output.WriteLine(ServeCommand.ListeningLine(agent.Url));
+                        if (server.MetricsAddress is { } metricsAddress)
+                        {
+                            context.Output.WriteLine(ServeCommand.MetricsLine(metricsAddress));
+                        }
+                    }
 
-            return 0;
+                    context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"registered as {agent.ServerId} with {string.Join(',', coordinatorUrls.Select(u => u.Authority))}: blocks [{first}, {first + count}) of {config.LayerCount}, role {parseResult.GetValue(role)}"));
+                    context.Output.Flush();
+                    if (!await ServeCommand.WaitForShutdownAsync(agent.MoveRequested, cancellationToken).ConfigureAwait(false))
+                    {
+                        return 0;
+                    }
+
+                    // PETALS' rebalancing: leave (deregister), load the new blocks, come back on the same port under the same id.
+                    var (moveFirst, moveCount) = await agent.MoveRequested.ConfigureAwait(false);
+                    context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"moving from blocks [{first}, {first + count}) to [{moveFirst}, {moveFirst + moveCount}), as the coordinator asked"));
+                    context.Output.Flush();
+                    (first, count, p, serverId) = (moveFirst, moveCount, server.Address.Port, agent.ServerId);
+                }
+            }
         });
         return command;
     }

@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Strata.Cli.Output;
@@ -66,11 +69,88 @@ internal static class ServeCommand
     public static int? MetricsPort(int? port) =>
         port is null or (>= 0 and <= 65535) ? port : throw new StrataException($"--metrics-port is {port}; expected 0 (a free port) to 65535.");
 
+    /// <summary>The <c>--host</c> option of a serve command: the address to bind.</summary>
+    public static Option<string> HostOption() => new("--host")
+    {
+        Description = "Address to listen on: an IP literal (0.0.0.0: every IPv4 interface; ::, every interface) or localhost.",
+        DefaultValueFactory = _ => "127.0.0.1",
+        HelpName = "addr",
+    };
+
+    /// <summary>The <c>--advertise</c> option of a serve command: the URL others are given.</summary>
+    public static Option<string?> AdvertiseOption(string givenTo) => new("--advertise")
+    {
+        Description = $"The URL {givenTo}, for example http://10.0.0.5:50101; without a port, the bound one. Default: http://HOST:PORT of --host and the bound port (for a wildcard --host, this machine's first non-loopback IPv4 address).",
+        HelpName = "url",
+    };
+
+    /// <summary>The <c>--host</c> of a serve command as an address to bind.</summary>
+    /// <exception cref="StrataException">It is neither an IP literal nor <c>localhost</c>.</exception>
+    public static IPAddress ListenAddress(string text)
+    {
+        if (string.Equals(text, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            return IPAddress.Loopback;
+        }
+
+        var literal = text.Length > 2 && text[0] == '[' && text[^1] == ']' ? text[1..^1] : text;
+        return IPAddress.TryParse(literal, out var address)
+            ? address
+            : throw new StrataException($"--host is '{text}'; expected an IP address of this machine (0.0.0.0 for every interface) or localhost.");
+    }
+
+    /// <summary>The <c>--advertise</c> URL of a serve command, checked before anything starts (null when not given).</summary>
+    /// <exception cref="StrataException">It is not an absolute http or https URL of a host (and port).</exception>
+    public static Uri? AdvertiseUrl(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            && url.AbsolutePath == "/" && url.Query.Length == 0 && url.UserInfo.Length == 0
+            ? url
+            : throw new StrataException($"--advertise is '{text}'; expected an http URL of a host and port, such as http://10.0.0.5:50101.");
+    }
+
+    /// <summary>
+    /// The URL a server announces: <paramref name="advertise"/> (with the bound port when it names none), or the bound
+    /// address, a wildcard one replaced by this machine's first non-loopback IPv4 address.
+    /// </summary>
+    public static Uri Advertised(Uri? advertise, string? advertiseText, IPAddress listen, Uri bound)
+    {
+        ArgumentNullException.ThrowIfNull(listen);
+        ArgumentNullException.ThrowIfNull(bound);
+        if (advertise is not null)
+        {
+            var text = advertiseText ?? advertise.OriginalString;
+            var authority = text[(text.IndexOf("://", StringComparison.Ordinal) + 3)..].Split('/')[0];
+            var explicitPort = authority.LastIndexOf(':') > authority.LastIndexOf(']');
+            return explicitPort ? advertise : new UriBuilder(advertise) { Port = bound.Port }.Uri;
+        }
+
+        if (listen.Equals(IPAddress.Any) || listen.Equals(IPAddress.IPv6Any))
+        {
+            var address = NetworkInterface.GetAllNetworkInterfaces()
+                .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
+                .SelectMany(n => n.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a)) ?? IPAddress.Loopback;
+            return new UriBuilder(bound) { Host = address.ToString() }.Uri;
+        }
+
+        return bound;
+    }
+
     /// <summary>The line a parent process reads to learn the bound address.</summary>
     public static string ListeningLine(Uri address) => $"listening on {address.Scheme}://{address.Authority}";
 
     /// <summary>Waits until the command is cancelled or the process gets SIGINT (Ctrl+C), SIGTERM or SIGQUIT, so that the caller can shut down cleanly.</summary>
-    public static async Task WaitForShutdownAsync(CancellationToken cancellationToken)
+    public static Task WaitForShutdownAsync(CancellationToken cancellationToken) => WaitForShutdownAsync(null, cancellationToken);
+
+    /// <summary>Waits as <see cref="WaitForShutdownAsync(CancellationToken)"/> does, or until <paramref name="until"/> completes; true when <paramref name="until"/> came first.</summary>
+    public static async Task<bool> WaitForShutdownAsync(Task? until, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         void OnSignal(PosixSignalContext signal)
@@ -82,13 +162,22 @@ internal static class ServeCommand
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         using var quit = PosixSignalRegistration.Create(PosixSignal.SIGQUIT, OnSignal);
+        var stopped = Task.Delay(Timeout.Infinite, stop.Token);
+        if (until is not null && await Task.WhenAny(stopped, until).ConfigureAwait(false) == until)
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            return true;
+        }
+
         try
         {
-            await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            await stopped.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             // The normal way out.
         }
+
+        return false;
     }
 }

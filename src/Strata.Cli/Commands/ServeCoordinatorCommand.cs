@@ -11,7 +11,9 @@ internal static class ServeCoordinatorCommand
 {
     public static Command Create(CliContext context)
     {
-        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "port" };
+        var port = new Option<int>("--port") { Description = "TCP port on --host; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "port" };
+        var host = ServeCommand.HostOption();
+        var advertise = ServeCommand.AdvertiseOption("printed for block servers, gateways and clients to reach this coordinator");
         var joinToken = new Option<string?>("--join-token") { Description = "Shared secret block servers must present to register (none by default).", HelpName = "token" };
         var heartbeatMs = new Option<int>("--heartbeat-ms") { Description = "Heartbeat interval servers are asked for, milliseconds; a server silent for 3 intervals is dropped.", DefaultValueFactory = _ => 2000, HelpName = "ms" };
         var quarantineReports = new Option<int>("--quarantine-reports") { Description = "Distinct client hosts that must report a server (for a rejected reply) before no route goes through it.", DefaultValueFactory = _ => 1, HelpName = "n" };
@@ -24,11 +26,14 @@ internal static class ServeCoordinatorCommand
         var metricsPort = ServeCommand.MetricsPortOption();
         var command = new Command("coordinator", "Run the coordinator: registry (heartbeats), placement for --auto servers, routes for clients.")
         {
-            port, joinToken, heartbeatMs, quarantineReports, registry, logLevel, metricsPort,
+            port, host, advertise, joinToken, heartbeatMs, quarantineReports, registry, logLevel, metricsPort,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var p = ServeCommand.Port(parseResult.GetValue(port));
+            var listen = ServeCommand.ListenAddress(parseResult.GetValue(host)!);
+            var advertiseText = parseResult.GetValue(advertise);
+            var advertiseUrl = ServeCommand.AdvertiseUrl(advertiseText);
 
             var interval = parseResult.GetValue(heartbeatMs);
             if (interval is < 10 or > 3_600_000)
@@ -73,9 +78,9 @@ internal static class ServeCoordinatorCommand
                 }
             }
 
-            await using var host = await CoordinatorHost.StartAsync(shared, p, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
-            if (host.MetricsAddress is { } metricsAddress)
+            await using var coordinator = await CoordinatorHost.StartAsync(shared, p, options, listen, cancellationToken: cancellationToken).ConfigureAwait(false);
+            context.Output.WriteLine(ServeCommand.ListeningLine(ServeCommand.Advertised(advertiseUrl, advertiseText, listen, coordinator.Address)));
+            if (coordinator.MetricsAddress is { } metricsAddress)
             {
                 context.Output.WriteLine(ServeCommand.MetricsLine(metricsAddress));
             }

@@ -16,7 +16,9 @@ internal static class ServeGatewayCommand
         var coordinator = new Option<string>("--coordinator") { Description = "The coordinator's URL, for example http://127.0.0.1:50100; several (URL,URL,...) sharing one --registry are tried in turn.", Required = true, HelpName = "url" };
         var model = new Option<string>("--model") { Description = "Model folder: the gateway runs the embedding and LM head and tokenizes; the swarm runs the blocks.", Required = true, HelpName = "dir" };
         var modelId = new Option<string?>("--model-id") { Description = "Name clients use in \"model\" (default: the folder's name).", HelpName = "id" };
-        var port = new Option<int>("--port") { Description = "TCP port on 127.0.0.1; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "port" };
+        var port = new Option<int>("--port") { Description = "TCP port on --host; 0 picks a free one (printed).", DefaultValueFactory = _ => 0, HelpName = "port" };
+        var host = ServeCommand.HostOption();
+        var advertise = ServeCommand.AdvertiseOption("printed for HTTP clients to reach this gateway");
         var phaseSplit = new Option<bool>("--phase-split") { Description = "Prefill on prefill-role servers, decode on decode-role servers (KV cache moved between them)." };
         var maxConcurrency = new Option<int>("--max-concurrency") { Description = "Requests generating at once; more wait in the queue.", DefaultValueFactory = _ => new GatewayOptions().MaxConcurrentRequests, HelpName = "n" };
         var maxQueue = new Option<int>("--max-queue") { Description = "Requests waiting for a slot, first come first served; past it a request gets 429 with a Retry-After from the measured service time.", DefaultValueFactory = _ => new GatewayOptions().MaxQueuedRequests, HelpName = "n" };
@@ -27,13 +29,16 @@ internal static class ServeGatewayCommand
         var trust = new TrustOptions();
         var command = new Command("gateway", "Run the OpenAI-compatible gateway (/v1/models, /v1/completions, /v1/chat/completions, streaming) that routes every request through the swarm.")
         {
-            coordinator, model, modelId, port, phaseSplit, maxConcurrency, maxQueue, maxTokens, deadline, apiKey, logLevel,
+            coordinator, model, modelId, port, host, advertise, phaseSplit, maxConcurrency, maxQueue, maxTokens, deadline, apiKey, logLevel,
         };
         trust.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var coordinatorUrls = ServeCommand.CoordinatorUrls(parseResult.GetValue(coordinator)!);
             var p = ServeCommand.Port(parseResult.GetValue(port));
+            var listen = ServeCommand.ListenAddress(parseResult.GetValue(host)!);
+            var advertiseText = parseResult.GetValue(advertise);
+            var advertiseUrl = ServeCommand.AdvertiseUrl(advertiseText);
 
             var seconds = parseResult.GetValue(deadline);
             if (!(seconds > 0) || double.IsInfinity(seconds))
@@ -69,8 +74,8 @@ internal static class ServeGatewayCommand
             using var client = ServeCommand.Coordinators(coordinatorUrls, loggerFactory);
             var chainOptions = trust.Apply(parseResult, new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit), MaxBusyWait = options.RequestDeadline }, directory, head);
             var backend = new ChainCompletionBackend(head, tokenizer, () => new CoordinatedBlockChain(client, head, chainOptions), id);
-            await using var host = await GatewayHost.StartAsync([backend], p, options: options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            context.Output.WriteLine(ServeCommand.ListeningLine(host.Address));
+            await using var gateway = await GatewayHost.StartAsync([backend], p, listen, options, cancellationToken: cancellationToken).ConfigureAwait(false);
+            context.Output.WriteLine(ServeCommand.ListeningLine(ServeCommand.Advertised(advertiseUrl, advertiseText, listen, gateway.Address)));
             context.Output.WriteLine($"serving model '{id}' through the coordinator at {string.Join(',', coordinatorUrls.Select(u => u.Authority))}");
             context.Output.Flush();
             await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

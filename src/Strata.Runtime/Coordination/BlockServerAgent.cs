@@ -1,3 +1,4 @@
+using System.Net;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,19 +15,31 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
     private readonly CoordinatorClient _coordinator;
     private readonly RegisterRequest _registration;
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource<(int FirstBlock, int BlockCount)> _move = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly bool _movable;
     private readonly Task _loop;
 
-    private BlockServerAgent(BlockServerHost host, CoordinatorClient coordinator, RegisterRequest registration, TimeSpan interval, TimeProvider time, ILogger logger)
+    private BlockServerAgent(BlockServerHost host, CoordinatorClient coordinator, RegisterRequest registration, bool movable, TimeSpan interval, TimeProvider time, ILogger logger)
     {
         _logger = logger;
         _host = host;
         _coordinator = coordinator;
         _registration = registration;
+        _movable = movable;
         _loop = HeartbeatLoopAsync(interval, time, _stop.Token);
     }
 
     /// <summary>The id the server registered under.</summary>
     public string ServerId => _registration.ServerId;
+
+    /// <summary>The URL registered for clients and peers.</summary>
+    public Uri Url => new(_registration.Url);
+
+    /// <summary>
+    /// Completes with the blocks <c>(first, count)</c> the coordinator asked a movable server to host instead (never for
+    /// one that is not <see cref="BlockServerAgentOptions.Movable"/>); the owner then restarts the server on them.
+    /// </summary>
+    public Task<(int FirstBlock, int BlockCount)> MoveRequested => _move.Task;
 
     /// <summary>Registers <paramref name="host"/> with the coordinator and starts heartbeating.</summary>
     /// <exception cref="RpcException">The coordinator refused the registration (PERMISSION_DENIED for a wrong join token, INVALID_ARGUMENT for bad fields) or is unreachable.</exception>
@@ -37,10 +50,11 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(coordinator);
         options ??= new BlockServerAgentOptions();
+        var url = options.AdvertisedUrl ?? host.Address;
         var registration = new RegisterRequest
         {
-            ServerId = options.ServerId ?? host.Address.Authority,
-            Url = host.Address.ToString(),
+            ServerId = options.ServerId ?? url.Authority,
+            Url = url.ToString(),
             ModelName = modelName,
             LayerCount = layerCount,
             FirstBlock = host.FirstBlock,
@@ -54,10 +68,11 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
         };
         var reply = await coordinator.RegisterAsync(registration, cancellationToken).ConfigureAwait(false);
         registration.ServerSecret = reply.ServerSecret; // presented by every later heartbeat, re-registration and deregistration
+        Trust(host, reply.MemberHosts);
         var interval = TimeSpan.FromMilliseconds(Math.Max(10, reply.HeartbeatIntervalMs));
         var logger = (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<BlockServerAgent>();
         Log.Registered(logger, registration.ServerId, coordinator.Address, registration.FirstBlock, registration.FirstBlock + registration.BlockCount, interval.TotalSeconds);
-        return new BlockServerAgent(host, coordinator, registration, interval, timeProvider ?? TimeProvider.System, logger);
+        return new BlockServerAgent(host, coordinator, registration, options.Movable, interval, timeProvider ?? TimeProvider.System, logger);
     }
 
     /// <summary>Stops heartbeating without deregistering, as a crash would (for fault tests): the entry stays until the registry drops it.</summary>
@@ -102,7 +117,7 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
             try
             {
                 var free = Math.Max(0, _host.Limits.MaxKvBytes - _host.KvBytes);
-                var known = await _coordinator.HeartbeatAsync(new HeartbeatRequest
+                var beat = await _coordinator.HeartbeatReplyAsync(new HeartbeatRequest
                 {
                     ServerId = ServerId,
                     Sessions = _host.SessionCount,
@@ -110,8 +125,17 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
                     JoinToken = _registration.JoinToken,
                     ServerSecret = _registration.ServerSecret,
                     Url = _registration.Url,
+                    Movable = _movable,
                 }, cancellationToken).ConfigureAwait(false);
-                if (!known)
+                if (beat.Known)
+                {
+                    Trust(_host, beat.MemberHosts);
+                    if (_movable && beat.MoveBlockCount > 0)
+                    {
+                        _move.TrySetResult((beat.MoveFirstBlock, beat.MoveBlockCount));
+                    }
+                }
+                else
                 {
                     // Dropped (the coordinator restarted, or we were silent too long), or the entry points elsewhere:
                     // register again with our secret; a fresh entry issues a new one.
@@ -119,6 +143,7 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
                     var reply = await _coordinator.RegisterAsync(_registration, cancellationToken).ConfigureAwait(false);
                     _registration.ServerSecret = reply.ServerSecret;
                     Log.RegisteredAgain(_logger, ServerId, _coordinator.Address);
+                    Trust(_host, reply.MemberHosts);
                 }
 
                 failures = 0;
@@ -133,4 +158,8 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
             }
         }
     }
+
+    // The swarm's members are the peers this server may pull KV caches from; a host that is not an IP literal is skipped.
+    private static void Trust(BlockServerHost host, IEnumerable<string> memberHosts) =>
+        host.TrustKvSources(memberHosts.Select(h => IPAddress.TryParse(h.Trim('[', ']'), out var address) ? address : null).OfType<IPAddress>());
 }

@@ -5,8 +5,17 @@ namespace Strata.Runtime.Coordination;
 /// <summary>How a block server announces itself to the coordinator.</summary>
 public sealed record BlockServerAgentOptions
 {
-    /// <summary>The server's id in the registry; null: its address (unique per host and port).</summary>
+    /// <summary>The server's id in the registry; null: the authority of its advertised URL (unique per host and port).</summary>
     public string? ServerId { get; init; }
+
+    /// <summary>The URL registered for clients and peers to reach the server (<c>--advertise</c>); null: the address it bound.</summary>
+    public Uri? AdvertisedUrl { get; init; }
+
+    /// <summary>
+    /// Whether the server took its blocks from the coordinator (<c>--auto</c>) and may move: the coordinator then answers a
+    /// heartbeat with other blocks when moving raises coverage (PETALS' rebalancing), and <see cref="BlockServerAgent.MoveRequested"/> completes.
+    /// </summary>
+    public bool Movable { get; init; }
 
     /// <summary>Prefill, decode or both (default both).</summary>
     public ServerRole Role { get; init; } = ServerRole.Both;

@@ -69,6 +69,10 @@ public sealed partial class CoordinatorClient : IDisposable
     public async Task<bool> HeartbeatAsync(HeartbeatRequest request, CancellationToken cancellationToken = default) =>
         (await CallAsync(c => c.HeartbeatAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken).ConfigureAwait(false)).Known;
 
+    /// <summary>Reports a server's load; the whole reply (known, the swarm's member hosts, a move for a movable server).</summary>
+    public Task<HeartbeatReply> HeartbeatReplyAsync(HeartbeatRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(c => c.HeartbeatAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
+
     /// <summary>Removes a server; true when it was registered.</summary>
     public Task<bool> DeregisterAsync(string serverId, string? joinToken, CancellationToken cancellationToken = default) =>
         DeregisterAsync(serverId, joinToken, null, cancellationToken);

@@ -43,6 +43,9 @@ public sealed partial class CoordinatorHost
         [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "no route for blocks [{FirstBlock}, {EndBlock}) of {Model}: {Detail}")]
         public static partial void NoRoute(ILogger logger, int firstBlock, int endBlock, string model, string detail);
 
+        [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "moving server {ServerId} from blocks [{FirstBlock}, {EndBlock}) to [{NewFirstBlock}, {NewEndBlock}) of {Model} ({Why})")]
+        public static partial void Moved(ILogger logger, string serverId, int firstBlock, int endBlock, int newFirstBlock, int newEndBlock, string model, string why);
+
         [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "coordinator stopping")]
         public static partial void Stopping(ILogger logger);
     }

@@ -83,7 +83,9 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             CoordinatorHost.Log.Joined(_logger, request.ServerId, request.Url, request.FirstBlock, end, request.ModelName, request.Role.ToString());
         }
 
-        return new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds, ServerSecret = owned.Secret };
+        var reply = new RegisterReply { HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds, ServerSecret = owned.Secret };
+        reply.MemberHosts.Add(MemberHosts());
+        return reply;
     }
 
     public override async Task<HeartbeatReply> Heartbeat(HeartbeatRequest request, ServerCallContext context)
@@ -103,13 +105,50 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
 
         return await _registry.HeartbeatOwnedAsync(request.ServerId, request.ServerSecret, url, request.Sessions, request.FreeKvBytes, context.CancellationToken).ConfigureAwait(false) switch
         {
-            HeartbeatOutcome.Refreshed => new HeartbeatReply { Known = true },
+            HeartbeatOutcome.Refreshed => await RefreshedAsync(request, context.CancellationToken).ConfigureAwait(false),
             HeartbeatOutcome.UrlChanged => new HeartbeatReply { Known = false, Detail = $"The entry of '{Shorten(request.ServerId)}' points at another URL; register again." },
             HeartbeatOutcome.NotOwner => throw new RpcException(new Status(StatusCode.PermissionDenied,
                 $"The server secret given for '{Shorten(request.ServerId)}' is missing or wrong; only the server that registered the entry may heartbeat it.")),
             _ => new HeartbeatReply { Known = false, Detail = $"'{Shorten(request.ServerId)}' is not registered (expired or never seen); register again." },
         };
     }
+
+    // A live server's heartbeat: the hosts it may pull KV caches from and, for an --auto server, whether it should move.
+    private async Task<HeartbeatReply> RefreshedAsync(HeartbeatRequest request, CancellationToken cancellationToken)
+    {
+        var reply = new HeartbeatReply { Known = true };
+        reply.MemberHosts.Add(MemberHosts());
+        var self = request.Movable ? _registry.Live().FirstOrDefault(s => string.Equals(s.ServerId, request.ServerId, StringComparison.Ordinal)) : null;
+        if (self is null)
+        {
+            return reply;
+        }
+
+        var servers = OfModel(self.ModelName, self.LayerCount);
+        if (PlacementAdvisor.Rebalance(servers, self.ServerId, self.LayerCount, _options.DefaultDecodeSecondsPerBlock) is null)
+        {
+            return reply;
+        }
+
+        // The registry decides the window again (a shared one holds it for the mover against concurrent placements).
+        var (first, count) = await _registry.PlaceAsync(self.ModelName, self.LayerCount, self.BlockCount, self.ServerId, _options.DefaultDecodeSecondsPerBlock, cancellationToken)
+            .ConfigureAwait(false);
+        if (first == self.FirstBlock && count == self.BlockCount)
+        {
+            return reply;
+        }
+
+        var uncovered = PlacementAdvisor.Uncovered(servers.Select(s => (s.FirstBlock, s.EndBlock)), 0, self.LayerCount);
+        CoordinatorHost.Log.Moved(_logger, self.ServerId, self.FirstBlock, self.EndBlock, first, first + count, self.ModelName,
+            uncovered.Count == 0 ? "every block covered; raises the weakest" : "uncovered: " + PlacementAdvisor.DescribeBlocks(uncovered));
+        reply.MoveFirstBlock = first;
+        reply.MoveBlockCount = count;
+        return reply;
+    }
+
+    // The IP literals of the live servers' URLs: peers a block server may pull KV caches from.
+    private string[] MemberHosts() =>
+        [.. _registry.Live().Select(s => s.Url.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 ? s.Url.IdnHost : null).OfType<string>().Distinct(StringComparer.Ordinal)];
 
     public override async Task<DeregisterReply> Deregister(DeregisterRequest request, ServerCallContext context)
     {
@@ -225,7 +264,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         _metrics.Routed(route is not null);
         if (route is null)
         {
-            var detail = $"No chain of live {RoleName(request.Role)}servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)); start block servers for the missing blocks or wait for them to register.";
+            var detail = NoChain(request, end, ofModel, excluded);
             CoordinatorHost.Log.NoRoute(_logger, request.FirstBlock, end, request.ModelName, detail);
             throw new RpcException(new Status(StatusCode.Unavailable, detail));
         }
@@ -240,6 +279,19 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         var reply = new RouteReply { EstimatedSecondsPerToken = route.SecondsPerToken, Routing = route.Policy, PolicyCostSeconds = route.CostSeconds };
         reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.Id, Url = urls[h.Server.Id].ToString(), FirstBlock = h.FirstBlock, BlockCount = h.BlockCount }));
         return Task.FromResult(reply);
+    }
+
+    // Names the gap: the blocks no eligible server hosts, or, when every block has one, that none of them can take the session.
+    private static string NoChain(RouteRequest request, int end, IReadOnlyList<RegisteredServer> ofModel, IReadOnlySet<string> excluded)
+    {
+        var phase = RegisteredServer.PhaseOf(request.Role);
+        // As LiveRouting does: a request for both phases may use any server when no chain of both-role servers exists.
+        var eligible = ofModel.Where(s => !excluded.Contains(s.ServerId) && (phase == ServerPhase.Both || s.ToLive(null).Serves(phase))).ToList();
+        var uncovered = PlacementAdvisor.Uncovered(eligible.Select(s => (s.FirstBlock, s.EndBlock)), request.FirstBlock, end);
+        var gap = uncovered.Count > 0
+            ? $"no live {RoleName(request.Role)}server hosts block{(uncovered.Count > 1 ? "s" : string.Empty)} {PlacementAdvisor.DescribeBlocks(uncovered)}"
+            : $"every block has a live {RoleName(request.Role)}server, yet the routing policy found no chain";
+        return $"No chain of live {RoleName(request.Role)}servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)): {gap}; start block servers for the missing blocks or wait for them to register.";
     }
 
     private static string RoleName(ServerRole role) => role switch

@@ -338,7 +338,9 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
             var byKey = snapshot.Kvs.ToDictionary(kv => kv.Key.ToStringUtf8(), StringComparer.Ordinal);
             var placementRevision = byKey.TryGetValue(placementKey, out var placement) ? placement.ModRevision : 0;
             var (live, _) = Derive(byKey);
-            var servers = live.Where(s => s.LayerCount == layerCount && string.Equals(s.ModelName, modelName, StringComparison.Ordinal)).ToList();
+            // The holder's own entry is left out: a live server asking is one about to move (it leaves its window).
+            var servers = live.Where(s => s.LayerCount == layerCount && string.Equals(s.ModelName, modelName, StringComparison.Ordinal)
+                && !string.Equals(s.ServerId, holder, StringComparison.Ordinal)).ToList();
             foreach (var (key, kv) in byKey)
             {
                 if (key.StartsWith(reservationsOf, StringComparison.Ordinal) && !string.Equals(key[reservationsOf.Length..], holder, StringComparison.Ordinal))

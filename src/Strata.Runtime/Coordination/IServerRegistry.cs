@@ -38,7 +38,8 @@ public interface IServerRegistry : IAsyncDisposable
 
     /// <summary>
     /// The blocks <c>(first, count)</c> a server of <paramref name="modelName"/> able to hold <paramref name="maxBlocks"/> blocks should host
-    /// (<see cref="PlacementAdvisor"/> over the live servers of the model).
+    /// (<see cref="PlacementAdvisor"/> over the live servers of the model, <paramref name="serverId"/>'s own entry left out, so that a live
+    /// server asking learns where it should move).
     /// </summary>
     /// <param name="modelName">The model.</param>
     /// <param name="layerCount">Its blocks.</param>

@@ -33,11 +33,13 @@ public sealed partial class ServerRegistry : IServerRegistry
     }
 
     /// <inheritdoc/>
-    /// <remarks>Records nothing: one in-memory coordinator answers placements one at a time over the servers registered so far (today's behaviour).</remarks>
+    /// <remarks>Records nothing: one in-memory coordinator answers placements one at a time over the servers registered so far.</remarks>
     public ValueTask<(int FirstBlock, int BlockCount)> PlaceAsync(
         string modelName, int layerCount, int maxBlocks, string? serverId, double defaultDecodeSecondsPerBlock, CancellationToken cancellationToken = default)
     {
-        var servers = Live().Where(s => s.LayerCount == layerCount && string.Equals(s.ModelName, modelName, StringComparison.Ordinal)).ToList();
+        // The asker's own entry is left out: a live server asking is one about to move (it leaves its window).
+        var servers = Live().Where(s => s.LayerCount == layerCount && string.Equals(s.ModelName, modelName, StringComparison.Ordinal)
+            && !string.Equals(s.ServerId, serverId, StringComparison.Ordinal)).ToList();
         return ValueTask.FromResult(PlacementAdvisor.Place(servers, layerCount, maxBlocks, defaultDecodeSecondsPerBlock));
     }
 

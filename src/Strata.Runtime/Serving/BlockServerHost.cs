@@ -173,6 +173,16 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     /// <summary>Drops expired bulk KV tickets now (a timer also does it); returns how many.</summary>
     internal int SweepKvOffers() => _service.SweepKvOffers();
 
+    /// <summary>
+    /// Replaces the member hosts this server may pull KV caches from (<c>PullKv</c>) besides loopback and
+    /// <see cref="BlockServerLimits.TrustedKvSources"/>: the coordinator's live servers, which <see cref="Coordination.BlockServerAgent"/> keeps here.
+    /// </summary>
+    public void TrustKvSources(IEnumerable<IPAddress> hosts)
+    {
+        ArgumentNullException.ThrowIfNull(hosts);
+        _service.MemberKvSources = hosts.ToHashSet();
+    }
+
     /// <summary>Sessions held now.</summary>
     public int SessionCount => _service.SessionCount;
 

@@ -69,8 +69,9 @@ public sealed record BlockServerLimits
     public TimeSpan BulkKvStallTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Non-loopback source addresses this server may pull KV caches from (loopback is always allowed). Default none:
-    /// a server on a shared network names its peers here so that <c>PullKv</c> cannot make it connect anywhere else.
+    /// Non-loopback source addresses this server may pull KV caches from besides loopback and the hosts of the live servers
+    /// its coordinator lists (<see cref="BlockServerHost.TrustKvSources"/>). Default none: the swarm's membership is the list,
+    /// so that <c>PullKv</c> cannot make a server connect anywhere else.
     /// </summary>
     public IReadOnlyList<IPAddress> TrustedKvSources { get; init; } = [];
 

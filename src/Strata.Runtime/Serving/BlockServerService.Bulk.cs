@@ -12,6 +12,15 @@ namespace Strata.Runtime.Serving;
 /// <summary>The bulk KV path's gRPC half: <c>OfferKv</c> on the source, <c>PullKv</c> on the destination (see <see cref="KvBulkListener"/>).</summary>
 internal sealed partial class BlockServerService
 {
+    private IReadOnlySet<IPAddress> _memberKvSources = new HashSet<IPAddress>();
+
+    /// <summary>The hosts of the swarm's live servers, which this server may pull KV caches from (set from the coordinator's replies).</summary>
+    public IReadOnlySet<IPAddress> MemberKvSources
+    {
+        get => Volatile.Read(ref _memberKvSources);
+        set => Volatile.Write(ref _memberKvSources, value);
+    }
+
     /// <summary>Bulk KV tickets issued and not yet claimed or swept (0 without a bulk path).</summary>
     public int PendingKvOffers => _bulk?.PendingOffers ?? 0;
 
@@ -85,7 +94,7 @@ internal sealed partial class BlockServerService
 
         // Everything is checked before anything is allocated or connected to.
         var offer = request.Offer ?? throw new RpcException(new Status(StatusCode.InvalidArgument, "offer is missing; pass the source's OfferKv reply."));
-        var source = KvSourceAddress.Resolve(request.SourceHost, _limits.TrustedKvSources);
+        var source = KvSourceAddress.Resolve(request.SourceHost, _limits.TrustedKvSources, MemberKvSources);
         if (offer.BulkPort is < 1 or > IPEndPoint.MaxPort || offer.Ticket.Length != KvBulkListener.TicketBytes)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,

@@ -26,12 +26,16 @@ internal sealed class ServeProcess : IDisposable
     public int ProcessId => _process.Id;
 
     /// <summary>Starts <c>strata</c> with <paramref name="arguments"/> and waits (at most 30 s) for its <c>listening on URL</c> line.</summary>
-    public static ServeProcess Start(params string[] arguments) => Start(environment: null, arguments);
+    public static ServeProcess Start(params string[] arguments) => Launch(null, null, arguments);
 
     /// <summary>As <see cref="Start(string[])"/>, with <paramref name="environment"/> added to the child's environment.</summary>
-    public static ServeProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
+    public static ServeProcess Start(IReadOnlyDictionary<string, string>? environment, params string[] arguments) => Launch(null, environment, arguments);
+
+    /// <summary>The start of a <c>strata</c> child process with <paramref name="arguments"/>, inside network namespace <paramref name="netns"/> (via <c>ip netns exec</c>) unless null.</summary>
+    public static ProcessStartInfo StartInfo(string? netns, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var info = new ProcessStartInfo(netns is null ? dotnet : "ip")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -42,11 +46,29 @@ internal sealed class ServeProcess : IDisposable
             info.Environment[name] = value;
         }
 
+        if (netns is not null)
+        {
+            foreach (var argument in new[] { "netns", "exec", netns, dotnet })
+            {
+                info.ArgumentList.Add(argument);
+            }
+        }
+
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "strata.dll"));
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
+
+        return info;
+    }
+
+    /// <summary>Starts <c>strata</c> with <paramref name="arguments"/> in network namespace <paramref name="netns"/> (null: this one) and waits (at most 30 s) for its <c>listening on URL</c> line.</summary>
+    public static ServeProcess StartIn(string? netns, params string[] arguments) => Launch(netns, null, arguments);
+
+    private static ServeProcess Launch(string? netns, IReadOnlyDictionary<string, string>? environment, string[] arguments)
+    {
+        var info = StartInfo(netns, arguments, environment);
 
         var serve = new ServeProcess(Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start."), arguments);
         try

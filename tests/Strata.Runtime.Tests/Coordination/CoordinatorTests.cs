@@ -147,4 +147,43 @@ public sealed class CoordinatorTests
         var unknown = await Assert.ThrowsAsync<RpcException>(() => client.RouteAsync(Request("fastest")));
         Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
     }
+
+    [Fact]
+    public async Task A_route_over_a_gap_names_the_blocks_no_live_server_hosts()
+    {
+        await using var coordinator = await CoordinatorHost.StartAsync();
+        using var client = new CoordinatorClient(coordinator.Address);
+        await client.RegisterAsync(Registration("front", 0, 1));
+        await client.RegisterAsync(Registration("middle", 2, 1));
+
+        var gap = await Assert.ThrowsAsync<RpcException>(() => client.RouteAsync(new RouteRequest { ModelName = "tiny", LayerCount = 4 }));
+
+        Assert.Equal(StatusCode.Unavailable, gap.StatusCode);
+        Assert.Contains("covers blocks [0, 4)", gap.Status.Detail, StringComparison.Ordinal);
+        Assert.Contains("no live server hosts blocks 1, 3", gap.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_movable_server_is_told_to_move_when_that_covers_a_gap_and_every_reply_lists_the_member_hosts()
+    {
+        await using var coordinator = await CoordinatorHost.StartAsync();
+        using var client = new CoordinatorClient(coordinator.Address);
+        var autoSecret = (await client.RegisterAsync(Registration("auto", 0, 3))).ServerSecret; // placed first, on [0, 3)
+        var fixedReply = await client.RegisterAsync(Registration("fixed", 0, 2));             // --blocks 0:2 then: block 3 has no server
+        Assert.Equal(["127.0.0.1"], fixedReply.MemberHosts);
+
+        var stay = await client.HeartbeatReplyAsync(new HeartbeatRequest { ServerId = "auto", ServerSecret = autoSecret, FreeKvBytes = 1 << 20 });
+        Assert.True(stay.Known);
+        Assert.Equal(0, stay.MoveBlockCount); // not movable: never moved
+
+        var move = await client.HeartbeatReplyAsync(new HeartbeatRequest { ServerId = "auto", ServerSecret = autoSecret, FreeKvBytes = 1 << 20, Movable = true });
+        Assert.Equal((1, 3), (move.MoveFirstBlock, move.MoveBlockCount));
+        Assert.Equal(["127.0.0.1"], move.MemberHosts);
+
+        // Once it serves [1, 4) every block is covered and moving back would open the gap again: it stays.
+        await client.DeregisterAsync("auto", null, autoSecret);
+        var moved = (await client.RegisterAsync(Registration("auto", 1, 3))).ServerSecret;
+        var after = await client.HeartbeatReplyAsync(new HeartbeatRequest { ServerId = "auto", ServerSecret = moved, FreeKvBytes = 1 << 20, Movable = true });
+        Assert.Equal(0, after.MoveBlockCount);
+    }
 }

@@ -2,8 +2,8 @@ using Strata.Core.Catalogs;
 using Strata.Core.Workload;
 using Strata.Performance;
 using Strata.Performance.Estimation;
-using Strata.Performance.Operators;
 using Strata.Performance.Profiles;
+using Strata.Performance.Roofline;
 using Strata.Planning.Pools;
 using Strata.Simulation.Cluster;
 using Strata.Simulation.Workloads;
@@ -64,6 +64,7 @@ public static class SimulationService
     }
 
     /// <summary>What prices a machine of the design: SplitwiseSim's database lookup under <c>--perf splitwisesim-db</c>, else <see cref="ScoredModel.For"/>'s choice for the profile.</summary>
+    /// <remarks>The database model's block split (unused by the simulator) takes the default roofline's proportions: cheap, and no fit is run for a model that is not used.</remarks>
     private static ScoredModel MachineModel(Deployment deployment, SimulateOptions options)
     {
         if (!options.SplitwiseSimDatabase)
@@ -73,7 +74,7 @@ public static class SimulationService
 
         var table = ProfileTable.BuiltIn;
         var database = new SplitwiseSimDatabaseModel(deployment, table);
-        return new ScoredModel(database, new ScaledBlockCosts(database, DeviceModels.For(deployment).Model), database.Name,
+        return new ScoredModel(database, new ScaledBlockCosts(database, new RooflineBlockCosts(deployment, RooflineCalibration.Default)), database.Name,
             $"SplitwiseSim's database lookup: median prompt and token times of the measured rows of {ProfileKey.Of(deployment)} in {table.Origin} per prompt x batch, interpolated linearly", null);
     }
 

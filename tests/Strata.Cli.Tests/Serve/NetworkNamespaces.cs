@@ -21,10 +21,39 @@ internal sealed class NetworkNamespaces : IDisposable
     }
 
     /// <summary>Why these tests cannot run here, or null when they can (root, with <c>ip</c> and <c>tc</c> on the PATH).</summary>
-    public static string? Unavailable =>
-        !Environment.IsPrivilegedProcess ? "not running as root: the network-namespace tests need CAP_NET_ADMIN to create namespaces and veth links."
-        : Which("ip") is null || Which("tc") is null ? "ip or tc (iproute2) is not on the PATH: the network-namespace tests are skipped."
-        : null;
+    public static string? Unavailable => Probe.Value;
+
+    // Root alone is not enough (a container may run as root without CAP_NET_ADMIN): make and remove a namespace with a
+    // shaped veth pair once, and skip, saying what failed, where that cannot be done.
+    private static readonly Lazy<string?> Probe = new(() =>
+    {
+        if (!Environment.IsPrivilegedProcess)
+        {
+            return "not running as root: the network-namespace tests need CAP_NET_ADMIN to create namespaces and veth links.";
+        }
+
+        if (Which("ip") is null || Which("tc") is null)
+        {
+            return "ip or tc (iproute2) is not on the PATH: the network-namespace tests are skipped.";
+        }
+
+        var ns = $"strata-probe-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
+        try
+        {
+            Run("ip", ["netns", "add", ns], check: true);
+            Run("ip", ["-n", ns, "link", "add", "pa", "type", "veth", "peer", "name", "pb"], check: true);
+            Run("ip", ["netns", "exec", ns, "tc", "qdisc", "add", "dev", "pa", "root", "tbf", "rate", "100mbit", "burst", "32kbit", "latency", "50ms"], check: true);
+            return null;
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or TimeoutException or System.ComponentModel.Win32Exception)
+        {
+            return $"network namespaces, veth links or tc tbf cannot be made here ({exception.Message}): the network-namespace tests are skipped.";
+        }
+        finally
+        {
+            Run("ip", ["netns", "delete", ns], check: false);
+        }
+    });
 
     /// <summary>The address of each host, by name, on the hosts' shared /24.</summary>
     public IReadOnlyDictionary<string, string> Addresses => _addresses;

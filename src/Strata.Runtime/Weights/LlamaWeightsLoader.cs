@@ -43,6 +43,20 @@ public static class LlamaWeightsLoader
         ];
     }
 
+    /// <summary>One block's weights from its tensors in <see cref="BlockTensors"/> order: seven projections, then the two norms.</summary>
+    internal static BlockWeights Block(Func<int, LinearWeight> projection, Func<int, float[]> norm) => new()
+    {
+        QueryProjection = projection(0),
+        KeyProjection = projection(1),
+        ValueProjection = projection(2),
+        OutputProjection = projection(3),
+        GateProjection = projection(4),
+        UpProjection = projection(5),
+        DownProjection = projection(6),
+        InputNorm = norm(7),
+        PostAttentionNorm = norm(8),
+    };
+
     /// <summary>Loads blocks <c>[firstBlock, firstBlock + blockCount)</c> plus, when asked, the embedding, final norm and LM head.</summary>
     /// <param name="directory">The model folder (its <c>*.safetensors</c> files are read; without any, its one <c>*.gguf</c> file).</param>
     /// <param name="config">The model's configuration.</param>
@@ -125,18 +139,7 @@ public static class LlamaWeightsLoader
             {
                 PackedMatrix Projection(int index) => Packed(BlockTensorName(block, specs[index].Suffix), specs[index].Shape);
                 float[] Vector(int index) => Tensor(BlockTensorName(block, specs[index].Suffix), specs[index].Shape);
-                blocks.Add(new BlockWeights
-                {
-                    QueryProjection = Projection(0),
-                    KeyProjection = Projection(1),
-                    ValueProjection = Projection(2),
-                    OutputProjection = Projection(3),
-                    GateProjection = Projection(4),
-                    UpProjection = Projection(5),
-                    DownProjection = Projection(6),
-                    InputNorm = Vector(7),
-                    PostAttentionNorm = Vector(8),
-                });
+                blocks.Add(Block(Projection, Vector));
             }
 
             float[]? embedding = null, norm = null;

@@ -85,18 +85,7 @@ public static class GgufWeightsLoader
             LinearWeight Projection(int index) =>
                 Matrix(GgufLlama.BlockTensorName(block, specs[index].Suffix), specs[index].Shape, GgufLlama.IsRotaryPermuted(specs[index].Suffix));
             float[] Norm(int index) => Vector(GgufLlama.BlockTensorName(block, specs[index].Suffix), specs[index].Shape[0]);
-            blocks.Add(new BlockWeights
-            {
-                QueryProjection = Projection(0),
-                KeyProjection = Projection(1),
-                ValueProjection = Projection(2),
-                OutputProjection = Projection(3),
-                GateProjection = Projection(4),
-                UpProjection = Projection(5),
-                DownProjection = Projection(6),
-                InputNorm = Norm(7),
-                PostAttentionNorm = Norm(8),
-            });
+            blocks.Add(LlamaWeightsLoader.Block(Projection, Norm));
         }
 
         float[]? embedding = null, norm = null;

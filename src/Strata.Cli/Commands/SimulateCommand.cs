@@ -20,7 +20,8 @@ internal static class SimulateCommand
     {
         var trace = new Option<string?>("--trace") { Description = "Recorded arrivals and lengths: code, conv (Azure LLM 2023) or a CSV path (TIMESTAMP,ContextTokens,GeneratedTokens). Omit for synthetic arrivals.", HelpName = "name" };
         var rate = new Option<double?>("--rate") { Description = "Arrival rate, requests per second. A trace is rescaled to it; synthetic arrivals need it.", HelpName = "rps" };
-        var duration = new Option<double?>("--duration") { Description = "Arrival window in seconds (a shorter rescaled trace repeats).", HelpName = "seconds" };
+        var workload = new WorkloadFlags();
+        var duration = workload.Duration;
         var requests = new Option<int?>("--requests") { Description = "Stop after this many requests.", HelpName = "n" };
         var model = new Option<string>("--model") { Description = "Model: catalog id or config.json path.", DefaultValueFactory = _ => "llama-2-70b", HelpName = "id" };
         var design = new Option<string>("--design") { Description = $"Cluster design: {string.Join(", ", ClusterDesigns.Names)}.", DefaultValueFactory = _ => "baseline-h100", HelpName = "name" };
@@ -31,8 +32,7 @@ internal static class SimulateCommand
         var routing = new Option<string?>("--routing") { Description = "Routing of a baseline design: shortest-queue (default), round-robin, least-loaded.", HelpName = "name" };
         var prompt = new Option<int?>("--prompt") { Description = "Synthetic workload: fixed prompt tokens (default: sampled from the conv trace).", HelpName = "tokens" };
         var output = new Option<int?>("--output") { Description = "Synthetic workload: fixed output tokens (default: sampled from the conv trace).", HelpName = "tokens" };
-        var arrivals = new Option<string?>("--arrivals") { Description = "Arrival process: poisson or gamma. With --trace, the trace then only lends its (prompt, output) pairs; default: the trace's recorded arrivals, or poisson without one.", HelpName = "kind" };
-        arrivals.AcceptOnlyFromAmong("poisson", "gamma");
+        var arrivals = workload.Arrivals;
         var burstiness = new Option<double>("--burstiness") { Description = "Gamma arrivals: squared coefficient of variation of the gaps (1 = Poisson).", DefaultValueFactory = _ => 1.0, HelpName = "cv2" };
         var profile = new Option<string>("--profile") { Description = "Performance model of the machines: roofline (calibrated) or measured.", DefaultValueFactory = _ => "roofline", HelpName = "kind" };
         profile.AcceptOnlyFromAmong("roofline", "measured");
@@ -46,13 +46,12 @@ internal static class SimulateCommand
         var kvTransfer = new Option<string?>("--kv-transfer") { Description = "KV transfer rule: all-links (default), one-link, fixed (SplitwiseSim: after prefill at --kv-rate GiB/s).", HelpName = "rule" };
         kvTransfer.AcceptOnlyFromAmong("all-links", "one-link", "fixed");
         var kvRate = new Option<double?>("--kv-rate") { Description = "Rate of the fixed KV-transfer rule, GiB/s (default 200).", HelpName = "gibps" };
-        var lengths = new Option<string?>("--lengths") { Description = "With --arrivals and a trace: paired (one row's prompt and output, default) or independent (each column drawn on its own, as SplitwiseSim).", HelpName = "draw" };
-        lengths.AcceptOnlyFromAmong("paired", "independent");
+        var lengths = workload.Lengths;
         var compat = new Option<string?>("--compat") { Description = "Preset of another simulator's rules: splitwisesim (perf, routing, batching, limits, KV transfer and workload construction). Flags given beside it override.", HelpName = "name" };
         compat.AcceptOnlyFromAmong("splitwisesim");
         var requestsCsv = new Option<string?>("--requests-csv") { Description = "Write one row per request (arrival, prompt, output, TTFT, E2E, machines, preemptions) to this CSV file.", HelpName = "file" };
         var iterationsCsv = new Option<string?>("--iterations-csv") { Description = "Write one row per iteration (machine, start, duration, prompt tokens, decodes) to this CSV file.", HelpName = "file" };
-        var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 0, HelpName = "n" };
+        var seed = workload.Seed;
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
         var scenario = new Option<string?>("--scenario") { Description = "Run a scenario file instead of flags: each design it names (or its own machine pools) on its workload.", HelpName = "file" };
         var report = new Option<string?>("--report") { Description = "Write PNG charts (TTFT and E2E CDFs, throughput and latency against offered rate) and summary.md into this folder.", HelpName = "dir" };
@@ -80,20 +79,16 @@ internal static class SimulateCommand
                 TokenMachines = parseResult.GetValue(tokenMachines),
                 Routing = parseResult.GetValue(routing),
                 Profile = parseResult.GetValue(profile) == "measured" ? PerformanceProfile.Measured : PerformanceProfile.Roofline,
-                Workload = new WorkloadOptions
-                {
-                    Trace = parseResult.GetValue(trace),
-                    RateRequestsPerSecond = parseResult.GetValue(rate),
-                    DurationSeconds = parseResult.GetValue(duration),
-                    Requests = parseResult.GetValue(requests),
-                    Arrivals = parseResult.GetValue(arrivals) switch { "gamma" => ArrivalProcess.Gamma, "poisson" => ArrivalProcess.Poisson, _ => null },
-                    Burstiness = parseResult.GetValue(burstiness),
-                    PromptTokens = parseResult.GetValue(prompt) is { } p ? new LengthDistribution.Fixed(p) : null,
-                    OutputTokens = parseResult.GetValue(output) is { } o ? new LengthDistribution.Fixed(o) : null,
-                    Seed = parseResult.GetValue(seed),
-                },
+                Workload = workload.Build(
+                    parseResult,
+                    parseResult.GetValue(trace),
+                    parseResult.GetValue(rate),
+                    parseResult.GetValue(requests),
+                    parseResult.GetValue(burstiness),
+                    parseResult.GetValue(prompt) is { } p ? new LengthDistribution.Fixed(p) : null,
+                    parseResult.GetValue(output) is { } o ? new LengthDistribution.Fixed(o) : null),
             };
-            options = SimulationFlags.Apply(options, parseResult.GetValue(compat), parseResult.GetValue(perf), parseResult.GetValue(batching), parseResult.GetValue(tokenBudget), parseResult.GetValue(maxSeqs), parseResult.GetValue(memoryUtil), parseResult.GetValue(kvTransfer), parseResult.GetValue(kvRate), parseResult.GetValue(lengths));
+            options = SimulationFlags.Apply(options, parseResult.GetValue(compat), parseResult.GetValue(perf), parseResult.GetValue(batching), parseResult.GetValue(tokenBudget), parseResult.GetValue(maxSeqs), parseResult.GetValue(memoryUtil), parseResult.GetValue(kvTransfer), parseResult.GetValue(kvRate), parseResult.GetValue(lengths), parseResult.GetValue(arrivals));
             var requestsCsvPath = parseResult.GetValue(requestsCsv);
             var iterationsCsvPath = parseResult.GetValue(iterationsCsv);
             options = options with { Cluster = options.Cluster with { KeepRequestOutcomes = options.Cluster.KeepRequestOutcomes || requestsCsvPath is not null, KeepIterations = iterationsCsvPath is not null } };
@@ -160,8 +155,8 @@ internal static class SimulateCommand
             if (asJson)
             {
                 var payload = loaded is null
-                    ? ToJson(results[0].Result, pricing[0], SplitwiseSimCompat.Rules(options))
-                    : new { scenario = loaded.Name, results = results.Select((r, i) => ToJson(r.Result, pricing[i], SplitwiseSimCompat.Rules(runs[i].Item2))) };
+                    ? ToJson(results[0].Result, pricing[0], SplitwiseSimCompat.Rules(options), options.Workload)
+                    : new { scenario = loaded.Name, results = results.Select((r, i) => ToJson(r.Result, pricing[i], SplitwiseSimCompat.Rules(runs[i].Item2), runs[i].Item2.Workload)) };
                 Json.Write(context.Output, reportDirectory is null ? payload : new { result = payload, report = written });
                 return Task.FromResult(0);
             }
@@ -227,9 +222,10 @@ internal static class SimulateCommand
         return sweepRuns;
     }
 
-    internal static object ToJson(SimulationResult r, IReadOnlyList<ScoredModel> pricing, IReadOnlyList<string>? rules = null) => new
+    internal static object ToJson(SimulationResult r, IReadOnlyList<ScoredModel> pricing, IReadOnlyList<string>? rules = null, WorkloadOptions? workload = null) => new
     {
         rules,
+        workload = workload is null ? null : WorkloadFlags.Json(workload),
         design = r.Design,
         pricedBy = Pricing.Json(pricing),
         scheduler = r.Scheduler,

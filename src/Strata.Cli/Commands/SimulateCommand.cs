@@ -270,9 +270,9 @@ internal static class SimulateCommand
         console.Write(table);
         var summary = new Table().Border(TableBorder.Rounded).AddColumn("Quantity").AddColumn(R("Value"));
         summary.AddRow("SLO attainment (TTFT <= 2 s, TPOT <= 200 ms)", Units.Percent(r.SloAttainment * 100));
-        summary.AddRow("Goodput", Units.Rate(r.GoodputRequestsPerSecond, "requests"));
-        summary.AddRow("Splitwise SLOs (Table VI)", r.MeetsSplitwiseSlo ? "[green]all 9 met[/]" : $"[red]{r.SplitwiseSlo.Count(c => !c.Met)} of 9 missed[/]");
-        summary.AddRow("Throughput", $"{Units.Rate(r.ThroughputRequestsPerSecond, "requests")}, {Units.Rate(r.ThroughputTokensPerSecond, "tokens")}");
+        summary.AddRow("Goodput (within the SLO, same window as throughput)", Units.Rate(r.GoodputRequestsPerSecond, "requests"));
+        summary.AddRow("Splitwise SLOs (Table VI)", r.MeetsSplitwiseSlo ? $"[green]{SloChecks.Count(r)}[/]" : $"[red]{SloChecks.Count(r)}[/]");
+        summary.AddRow($"Throughput (over {r.SimulatedSeconds:F0} s: first arrival to last completion)", $"{Units.Rate(r.ThroughputRequestsPerSecond, "requests")}, {Units.Rate(r.ThroughputTokensPerSecond, "tokens")}");
         summary.AddRow("Machine utilisation", Units.Percent(r.MachineUtilization * 100));
         summary.AddRow("Cost / power", $"${r.CostPerHour:F1}/h, {r.PowerWatts / 1000:F1} kW");
         summary.AddRow("Preemptions", r.Preemptions.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
@@ -283,6 +283,11 @@ internal static class SimulateCommand
 
         summary.AddRow("Simulated / wall time", $"{r.SimulatedSeconds:F0} s / {r.WallSeconds:F2} s");
         console.Write(summary);
+        console.WriteLine($"Splitwise SLO checks: {SloChecks.Count(r)}");
+        foreach (var check in SloChecks.Lines(r))
+        {
+            console.WriteLine("- " + check);
+        }
     }
 
     private static TableColumn R(string header) => new TableColumn(header).RightAligned();

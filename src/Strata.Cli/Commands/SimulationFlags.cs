@@ -12,7 +12,10 @@ internal static class SimulationFlags
     {
         if (compat == SplitwiseSimCompat.Name)
         {
+            // The preset sets token-JSQ routing on baselines; a --routing given beside it wins.
+            var routing = options.Routing;
             options = SplitwiseSimCompat.Apply(options);
+            options = routing is null ? options : options with { Routing = routing };
         }
 
         if (perf is not null)

@@ -114,4 +114,14 @@ public sealed class SimulateCommandTests
         Assert.Contains($"{count} of 9 met", summary, StringComparison.Ordinal);
         Assert.Contains($"Splitwise SLO checks: {count} of 9 met", run.Output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(null, "routing: token-jsq")]
+    [InlineData("round-robin", "routing: round-robin")]
+    public void A_routing_flag_beside_the_splitwisesim_preset_overrides_it(string? routing, string expected)
+    {
+        string[] args = ["simulate", "--compat", "splitwisesim", "--design", "baseline-h100", "--machines", "2", "--rate", "1", "--duration", "10", "--json"];
+        var rules = CliRun.Of(routing is null ? args : [.. args, "--routing", routing]).ShouldSucceed().Json().GetProperty("rules").EnumerateArray().Select(r => r.GetString()).ToArray();
+        Assert.Contains(expected, rules);
+    }
 }

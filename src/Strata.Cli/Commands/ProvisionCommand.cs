@@ -21,7 +21,7 @@ internal static class ProvisionCommand
         goal.AcceptOnlyFromAmong("min-cost", "min-power", "max-rate-cost", "max-rate-power");
         var rate = new Option<double?>("--rate") { Description = "Target rate (requests per second) for min-cost and min-power.", HelpName = "rps" };
         var budget = new Option<double?>("--budget") { Description = "Budget for max-rate goals: USD per hour (max-rate-cost) or watts (max-rate-power).", HelpName = "amount" };
-        var trace = new Option<string>("--trace") { Description = "Workload shape: code, conv or a CSV path; rescaled to each rate tried.", DefaultValueFactory = _ => "conv", HelpName = "name" };
+        var trace = new Option<string>("--trace") { Description = "Trace whose (prompt, output) rows each simulation draws (or whose arrivals --arrivals trace replays, rescaled to each rate tried): code, conv or a CSV path.", DefaultValueFactory = _ => "conv", HelpName = "name" };
         var workload = new WorkloadFlags();
         var maxMachines = new Option<int>("--max-machines") { Description = "Most machines per pool considered.", DefaultValueFactory = _ => 60, HelpName = "n" };
         var slo = new Option<string>("--slo") { Description = "SLO each candidate must meet: splitwise (all nine Table VI slowdown checks) or mlperf (99% of requests within TTFT 2 s and TPOT 200 ms).", DefaultValueFactory = _ => "splitwise", HelpName = "rule" };

@@ -18,8 +18,8 @@ internal static class SimulateCommand
 {
     public static Command Create(CliContext context)
     {
-        var trace = new Option<string?>("--trace") { Description = "Recorded arrivals and lengths: code, conv (Azure LLM 2023) or a CSV path (TIMESTAMP,ContextTokens,GeneratedTokens). Omit for synthetic arrivals.", HelpName = "name" };
-        var rate = new Option<double?>("--rate") { Description = "Arrival rate, requests per second. A trace is rescaled to it; synthetic arrivals need it.", HelpName = "rps" };
+        var trace = new Option<string?>("--trace") { Description = "Trace whose (prompt, output) rows the requests draw (and whose arrivals --arrivals trace replays): code, conv (Azure LLM 2023) or a CSV path (TIMESTAMP,ContextTokens,GeneratedTokens). Default: rows of conv.", HelpName = "name" };
+        var rate = new Option<double?>("--rate") { Description = "Arrival rate, requests per second: Poisson or Gamma arrivals are drawn at it, a replayed trace is rescaled to it. Default with --trace: the trace's mean rate.", HelpName = "rps" };
         var workload = new WorkloadFlags();
         var duration = workload.Duration;
         var requests = new Option<int?>("--requests") { Description = "Stop after this many requests.", HelpName = "n" };

@@ -72,7 +72,7 @@ internal static class ProvisionCommand
                 var task = progress.AddTask($"Searching {options.Simulation.Design} pool splits", maxValue: 1.0);
                 result = ProvisioningSearch.Run(options, catalog, new Progress(task), cancellationToken);
             });
-            context.Console.MarkupLine($"[grey]workload ({Markup.Escape(options.Simulation.Workload.ConstructionName)}): {Markup.Escape(options.Simulation.Workload.Construction)}{(options.TargetRateRequestsPerSecond is null ? " (at each rate the search tries)" : "")}; `strata simulate` builds the same requests with the same flags[/]");
+            context.Console.MarkupLine($"[grey]workload ({Markup.Escape(options.Simulation.Workload.ConstructionName)}): {Markup.Escape(options.Simulation.Workload.Construction)}{(options.TargetRateRequestsPerSecond is null ? EachRate : "")}; `strata simulate` builds the same requests with the same flags[/]");
             Render(context.Console, result!);
             Pricing.Render(context.Console, pricing);
             return Task.FromResult(0);
@@ -90,7 +90,7 @@ internal static class ProvisionCommand
         Json.Write(pricedBy, Pricing.Json(pricing));
         node["pricedBy"] = System.Text.Json.Nodes.JsonNode.Parse(pricedBy.ToString());
         using var workloadJson = new StringWriter(CultureInfo.InvariantCulture);
-        Json.Write(workloadJson, WorkloadFlags.Json(workload));
+        Json.Write(workloadJson, WorkloadFlags.Json(workload, result.Goal is ProvisioningGoal.MinCost or ProvisioningGoal.MinPower ? "" : EachRate));
         node["workload"] = System.Text.Json.Nodes.JsonNode.Parse(workloadJson.ToString());
         return node;
     }
@@ -130,6 +130,8 @@ internal static class ProvisionCommand
 
         return shown;
     }
+
+    private const string EachRate = " (at each rate the search tries)";
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 

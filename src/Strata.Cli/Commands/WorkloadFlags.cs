@@ -65,10 +65,12 @@ internal sealed class WorkloadFlags
     }
 
     /// <summary>The workload as JSON: construction name, the words printed with the tables, and the numbers.</summary>
-    public static object Json(WorkloadOptions workload) => new
+    /// <param name="workload">The workload.</param>
+    /// <param name="note">Words appended to the description (provision's "at each rate the search tries").</param>
+    public static object Json(WorkloadOptions workload, string note = "") => new
     {
         construction = workload.ConstructionName,
-        description = workload.Construction,
+        description = workload.Construction + note,
         trace = workload.Trace,
         rateRequestsPerSecond = workload.RateRequestsPerSecond,
         durationSeconds = workload.DurationSeconds,

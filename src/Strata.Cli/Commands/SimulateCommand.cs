@@ -4,6 +4,7 @@ using Strata.Cli.Output;
 using Strata.Cli.Reports;
 using Strata.Core;
 using Strata.Core.Scenarios;
+using Strata.Core.Workload;
 using Strata.Performance.Estimation;
 using Strata.Planning.Pools;
 using Strata.Simulation.Cluster;
@@ -168,7 +169,7 @@ internal static class SimulateCommand
                     context.Console.MarkupLine($"[grey]{Markup.Escape(rule)}[/]");
                 }
 
-                Render(context.Console, results[i].Result);
+                Render(context.Console, results[i].Result, runs[i].Item2.Slo);
                 Pricing.Render(context.Console, pricing[i]);
             }
 
@@ -257,7 +258,7 @@ internal static class SimulateCommand
     private static object? Latency(LatencySummary s) =>
         s.Count == 0 ? null : new { p50 = s.P50, p90 = s.P90, p99 = s.P99, mean = s.Mean, max = s.Max, count = s.Count, exact = s.Exact };
 
-    private static void Render(IAnsiConsole console, SimulationResult r)
+    private static void Render(IAnsiConsole console, SimulationResult r, ServiceLevelObjective slo)
     {
         var table = new Table().Border(TableBorder.Rounded)
             .Title($"[bold]{Markup.Escape(r.Design)}[/] ({r.Machines} machines, {Markup.Escape(r.Scheduler)}): {r.Completed:N0} of {r.Requests:N0} requests completed")
@@ -269,7 +270,7 @@ internal static class SimulateCommand
 
         console.Write(table);
         var summary = new Table().Border(TableBorder.Rounded).AddColumn("Quantity").AddColumn(R("Value"));
-        summary.AddRow("SLO attainment (TTFT <= 2 s, TPOT <= 200 ms)", Units.Percent(r.SloAttainment * 100));
+        summary.AddRow($"SLO attainment ({Markup.Escape(SloText(slo))})", Units.Percent(r.SloAttainment * 100));
         summary.AddRow("Goodput (within the SLO, same window as throughput)", Units.Rate(r.GoodputRequestsPerSecond, "requests"));
         summary.AddRow("Splitwise SLOs (Table VI)", r.MeetsSplitwiseSlo ? $"[green]{SloChecks.Count(r)}[/]" : $"[red]{SloChecks.Count(r)}[/]");
         summary.AddRow($"Throughput (over {r.SimulatedSeconds:F0} s: first arrival to last completion)", $"{Units.Rate(r.ThroughputRequestsPerSecond, "requests")}, {Units.Rate(r.ThroughputTokensPerSecond, "tokens")}");
@@ -288,6 +289,28 @@ internal static class SimulateCommand
         {
             console.WriteLine("- " + check);
         }
+    }
+
+    /// <summary>The absolute SLO in words, from the run's own targets (a scenario may set its own).</summary>
+    private static string SloText(ServiceLevelObjective slo)
+    {
+        var parts = new List<string>();
+        if (slo.TtftSeconds is { } ttft)
+        {
+            parts.Add($"TTFT <= {Units.Seconds(ttft)}");
+        }
+
+        if (slo.TbtSeconds is { } tpot)
+        {
+            parts.Add($"TPOT <= {Units.Seconds(tpot)}");
+        }
+
+        if (slo.E2eSeconds is { } e2e)
+        {
+            parts.Add($"E2E <= {Units.Seconds(e2e)}");
+        }
+
+        return parts.Count == 0 ? "no targets" : string.Join(", ", parts);
     }
 
     private static TableColumn R(string header) => new TableColumn(header).RightAligned();

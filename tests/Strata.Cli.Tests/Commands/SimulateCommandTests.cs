@@ -113,6 +113,7 @@ public sealed class SimulateCommandTests
         var count = checks.Count(line => line.EndsWith(": met", StringComparison.Ordinal));
         Assert.Contains($"{count} of 9 met", summary, StringComparison.Ordinal);
         Assert.Contains($"Splitwise SLO checks: {count} of 9 met", run.Output, StringComparison.Ordinal);
+        Assert.Contains("SLO attainment (TTFT <= 2.00 s, TPOT <= 200.0 ms)", run.Output, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -21,10 +21,8 @@ internal static class ProvisionCommand
         goal.AcceptOnlyFromAmong("min-cost", "min-power", "max-rate-cost", "max-rate-power");
         var rate = new Option<double?>("--rate") { Description = "Target rate (requests per second) for min-cost and min-power.", HelpName = "rps" };
         var budget = new Option<double?>("--budget") { Description = "Budget for max-rate goals: USD per hour (max-rate-cost) or watts (max-rate-power).", HelpName = "amount" };
-        var trace = new Option<string>("--trace") { Description = "Workload shape: code, conv or a CSV path; rescaled to each rate tried.", DefaultValueFactory = _ => "conv", HelpName = "name" };
-        var arrivals = new Option<string>("--arrivals") { Description = "Arrival process of each simulation: poisson (default, with the trace's lengths, as SplitwiseSim), gamma, or trace (the recorded pattern, rescaled).", DefaultValueFactory = _ => "poisson", HelpName = "kind" };
-        arrivals.AcceptOnlyFromAmong("poisson", "gamma", "trace");
-        var duration = new Option<double>("--duration") { Description = "Arrival window of each simulation, seconds.", DefaultValueFactory = _ => 120, HelpName = "seconds" };
+        var trace = new Option<string>("--trace") { Description = "Trace whose (prompt, output) rows each simulation draws (or whose arrivals --arrivals trace replays, rescaled to each rate tried): code, conv or a CSV path.", DefaultValueFactory = _ => "conv", HelpName = "name" };
+        var workload = new WorkloadFlags();
         var maxMachines = new Option<int>("--max-machines") { Description = "Most machines per pool considered.", DefaultValueFactory = _ => 60, HelpName = "n" };
         var slo = new Option<string>("--slo") { Description = "SLO each candidate must meet: splitwise (all nine Table VI slowdown checks) or mlperf (99% of requests within TTFT 2 s and TPOT 200 ms).", DefaultValueFactory = _ => "splitwise", HelpName = "rule" };
         slo.AcceptOnlyFromAmong("splitwise", "mlperf");
@@ -34,7 +32,7 @@ internal static class ProvisionCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
         var command = new Command("provision", "Find the cheapest or lowest-power pool split that serves a rate, or the highest rate a cost or power budget serves, by simulating candidates on all cores.")
         {
-            design, goal, rate, budget, trace, arrivals, duration, maxMachines, slo, model, profile, json,
+            design, goal, rate, budget, trace, workload.Arrivals, workload.Lengths, workload.Duration, workload.Seed, maxMachines, slo, model, profile, json,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -45,12 +43,7 @@ internal static class ProvisionCommand
                     Design = parseResult.GetValue(design)!,
                     Model = parseResult.GetValue(model)!,
                     Profile = parseResult.GetValue(profile) == "measured" ? PerformanceProfile.Measured : PerformanceProfile.Roofline,
-                    Workload = new WorkloadOptions
-                    {
-                        Trace = parseResult.GetValue(trace),
-                        DurationSeconds = parseResult.GetValue(duration),
-                        Arrivals = parseResult.GetValue(arrivals) switch { "gamma" => Core.Scenarios.ArrivalProcess.Gamma, "trace" => null, _ => Core.Scenarios.ArrivalProcess.Poisson },
-                    },
+                    Workload = workload.Build(parseResult, parseResult.GetValue(trace), parseResult.GetValue(rate)),
                 },
                 Goal = parseResult.GetValue(goal) switch
                 {
@@ -70,7 +63,7 @@ internal static class ProvisionCommand
             if (parseResult.GetValue(json))
             {
                 result = ProvisioningSearch.Run(options, catalog, cancellationToken: cancellationToken);
-                Json.Write(context.Output, WithPricing(result, pricing));
+                Json.Write(context.Output, WithPricing(result, pricing, options.Simulation.Workload));
                 return Task.FromResult(0);
             }
 
@@ -79,6 +72,7 @@ internal static class ProvisionCommand
                 var task = progress.AddTask($"Searching {options.Simulation.Design} pool splits", maxValue: 1.0);
                 result = ProvisioningSearch.Run(options, catalog, new Progress(task), cancellationToken);
             });
+            context.Console.MarkupLine($"[grey]workload ({Markup.Escape(options.Simulation.Workload.ConstructionName)}): {Markup.Escape(options.Simulation.Workload.Construction)}{(options.TargetRateRequestsPerSecond is null ? EachRate : "")}; `strata simulate` builds the same requests with the same flags[/]");
             Render(context.Console, result!);
             Pricing.Render(context.Console, pricing);
             return Task.FromResult(0);
@@ -87,7 +81,7 @@ internal static class ProvisionCommand
     }
 
     /// <summary>The result's JSON object with <c>pricedBy</c> added (every field of <see cref="ProvisioningResult"/> kept as it was).</summary>
-    private static System.Text.Json.Nodes.JsonObject WithPricing(ProvisioningResult result, IReadOnlyList<ScoredModel> pricing)
+    private static System.Text.Json.Nodes.JsonObject WithPricing(ProvisioningResult result, IReadOnlyList<ScoredModel> pricing, WorkloadOptions workload)
     {
         using var buffer = new StringWriter(CultureInfo.InvariantCulture);
         Json.Write(buffer, result);
@@ -95,6 +89,9 @@ internal static class ProvisionCommand
         using var pricedBy = new StringWriter(CultureInfo.InvariantCulture);
         Json.Write(pricedBy, Pricing.Json(pricing));
         node["pricedBy"] = System.Text.Json.Nodes.JsonNode.Parse(pricedBy.ToString());
+        using var workloadJson = new StringWriter(CultureInfo.InvariantCulture);
+        Json.Write(workloadJson, WorkloadFlags.Json(workload, result.Goal is ProvisioningGoal.MinCost or ProvisioningGoal.MinPower ? "" : EachRate));
+        node["workload"] = System.Text.Json.Nodes.JsonNode.Parse(workloadJson.ToString());
         return node;
     }
 
@@ -102,7 +99,7 @@ internal static class ProvisionCommand
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"[bold]{Markup.Escape(result.Design)}[/]: {result.Candidates.Count} candidates, {result.Simulations} simulations in {result.WallSeconds:F1} s")
             .AddColumn(R("Prompt")).AddColumn(R("Token")).AddColumn(R("Machines")).AddColumn(R("$/hour")).AddColumn(R("kW")).AddColumn(R("Rate (req/s)")).AddColumn("Meets SLO");
-        foreach (var c in result.Candidates.Where(c => c.MeetsSlo).OrderBy(c => c.CostPerHour).Take(15))
+        foreach (var c in Shown(result))
         {
             var mark = ReferenceEquals(c, result.Best) ? "[green]best[/]" : "yes";
             table.AddRow(I(c.PromptMachines), I(c.TokenMachines), I(c.Machines), c.CostPerHour.ToString("F1", CultureInfo.InvariantCulture),
@@ -114,6 +111,27 @@ internal static class ProvisionCommand
             ? $"Best: [bold]{best.PromptMachines} prompt + {best.TokenMachines} token[/] ({best.Machines} machines), ${best.CostPerHour:F1}/h, {best.PowerWatts / 1000:F1} kW, {best.RateRequestsPerSecond:F2} req/s."
             : "[red]No candidate met the SLO.[/] Raise --max-machines or lower the rate.");
     }
+
+    /// <summary>The feasible candidates the table shows: the 15 best by the search's goal, and the winner always (first).</summary>
+    internal static IReadOnlyList<ProvisioningCandidate> Shown(ProvisioningResult result)
+    {
+        var feasible = result.Candidates.Where(c => c.MeetsSlo);
+        var ordered = result.Goal switch
+        {
+            ProvisioningGoal.MinPower => feasible.OrderBy(c => c.PowerWatts).ThenBy(c => c.CostPerHour),
+            ProvisioningGoal.MaxRateForCost or ProvisioningGoal.MaxRateForPower => feasible.OrderByDescending(c => c.RateRequestsPerSecond).ThenBy(c => c.CostPerHour),
+            _ => feasible.OrderBy(c => c.CostPerHour).ThenBy(c => c.PowerWatts),
+        };
+        var shown = ordered.Where(c => !ReferenceEquals(c, result.Best)).Take(result.Best is null ? 15 : 14).ToList();
+        if (result.Best is { } best)
+        {
+            shown.Insert(0, best);
+        }
+
+        return shown;
+    }
+
+    private const string EachRate = " (at each rate the search tries)";
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
 

@@ -8,11 +8,14 @@ namespace Strata.Cli.Commands;
 /// <summary>Applies <c>strata simulate</c>'s rule flags: the compat preset first, then each flag given, which overrides it.</summary>
 internal static class SimulationFlags
 {
-    public static SimulateOptions Apply(SimulateOptions options, string? compat, string? perf, string? batching, int? tokenBudget, int? maxSeqs, double? memoryUtil, string? kvTransfer, double? kvRateGibps, string? lengths)
+    public static SimulateOptions Apply(SimulateOptions options, string? compat, string? perf, string? batching, int? tokenBudget, int? maxSeqs, double? memoryUtil, string? kvTransfer, double? kvRateGibps, string? lengths, string? arrivals = null)
     {
         if (compat == SplitwiseSimCompat.Name)
         {
+            // The preset sets token-JSQ routing on baselines; a --routing given beside it wins.
+            var routing = options.Routing;
             options = SplitwiseSimCompat.Apply(options);
+            options = routing is null ? options : options with { Routing = routing };
         }
 
         if (perf is not null)
@@ -65,6 +68,12 @@ internal static class SimulationFlags
         }
 
         options = options with { Cluster = cluster };
+        if (arrivals == "trace")
+        {
+            // Given beside --compat, the replay wins over the preset's Poisson arrivals.
+            options = options with { Workload = options.Workload with { Arrivals = null } };
+        }
+
         if (lengths is not null)
         {
             options = options with { Workload = options.Workload with { IndependentLengths = lengths == "independent" } };

@@ -40,6 +40,7 @@ internal static class SplitCommand
             var catalog = context.Catalog(parseResult);
             SplitInstance problem;
             IReadOnlyList<ScoredModel> pricing = [];
+            var derived = false;
             if (parseResult.GetValue(instance) is { } path)
             {
                 problem = SplitInstanceJson.Load(path);
@@ -63,6 +64,7 @@ internal static class SplitCommand
                     Precision = parseResult.GetValue(precision) is { } p ? PrecisionInfo.Parse(p, "--precision") : Precision.Fp16,
                 };
                 problem = SplitCostBuilder.Build(request);
+                derived = true;
                 pricing = [SplitCostBuilder.ScoredModelOn(request, request.ClientDevice), SplitCostBuilder.ScoredModelOn(request, request.ServerDevice)];
             }
 
@@ -82,7 +84,7 @@ internal static class SplitCommand
                 return 0;
             }
 
-            Render(context.Console, problem, plans);
+            Render(context.Console, problem, plans, derived ? parseResult.GetValue(sla) : null);
             if (pricing.Count > 0)
             {
                 Pricing.Render(context.Console, pricing);
@@ -120,20 +122,29 @@ internal static class SplitCommand
         planSeconds,
     };
 
-    private static void Render(IAnsiConsole console, SplitInstance problem, IReadOnlyList<(string Name, SplitPlan Plan, double PlanSeconds)> plans)
+    /// <summary>The table, with the SLA the planners used explained where it differs from the one asked for, and server load in its unit.</summary>
+    /// <remarks><c>askedSlaSeconds</c> is the <c>--sla</c> given when the costs were derived from a model (its LM-head time on the client comes off it); null for an instance file.</remarks>
+    private static void Render(IAnsiConsole console, SplitInstance problem, IReadOnlyList<(string Name, SplitPlan Plan, double PlanSeconds)> plans, double? askedSlaSeconds)
     {
         var allServer = problem.Evaluate(Enumerable.Repeat(SplitSide.Server, problem.LayerCount).ToArray()).ServerLoad;
-        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]Split of {problem.LayerCount} layers[/], SLA {Units.Seconds(problem.SlaSeconds)}")
-            .AddColumn("Planner").AddColumn("Feasible").AddColumn(new TableColumn("Server load").RightAligned()).AddColumn(new TableColumn("vs all-on-server").RightAligned())
+        var adjusted = askedSlaSeconds is { } asked && asked != problem.SlaSeconds;
+        var slaText = adjusted ? $"SLA {Units.Seconds(problem.SlaSeconds)} for the layers" : $"SLA {Units.Seconds(problem.SlaSeconds)}";
+        var loadUnit = askedSlaSeconds is null ? "instance units" : "FLOPs";
+        var table = new Table().Border(TableBorder.Rounded).Title($"[bold]Split of {problem.LayerCount} layers[/], {Markup.Escape(slaText)}")
+            .AddColumn("Planner").AddColumn("Feasible").AddColumn(new TableColumn($"Server load ({loadUnit})").RightAligned()).AddColumn(new TableColumn("vs all-on-server").RightAligned())
             .AddColumn(new TableColumn("Latency").RightAligned()).AddColumn(new TableColumn("Client layers").RightAligned()).AddColumn("Assignment (C client, S server)").AddColumn(new TableColumn("Plan time").RightAligned());
         foreach (var (name, plan, seconds) in plans)
         {
-            table.AddRow(name, plan.Feasible ? "[green]yes[/]" : "[red]no[/]", plan.ServerLoad.ToString("G4", CultureInfo.InvariantCulture),
+            table.AddRow(name, plan.Feasible ? "[green]yes[/]" : "[red]no[/]", askedSlaSeconds is null ? plan.ServerLoad.ToString("G4", CultureInfo.InvariantCulture) : Units.Flop(plan.ServerLoad),
                 allServer > 0 ? Units.Percent(plan.ServerLoad / allServer * 100) : "-", Units.Seconds(plan.LatencySeconds),
                 plan.ClientLayerCount.ToString(CultureInfo.InvariantCulture), Runs(plan.AssignmentText), Units.Seconds(seconds));
         }
 
         console.Write(table);
+        if (adjusted)
+        {
+            console.WriteLine($"SLA {Units.Seconds(problem.SlaSeconds)} left for the layers = {Units.Seconds(askedSlaSeconds!.Value)} asked, less {Units.Seconds(askedSlaSeconds.Value - problem.SlaSeconds)} of the LM head on the client over every step (the planners place layers only).");
+        }
     }
 
     // "CCCSSS" -> "C x3, S x3": readable for 80 layers.

@@ -79,13 +79,13 @@ internal static class SwarmCommand
             .AddColumn(new TableColumn("Mean per-token").RightAligned()).AddColumn(new TableColumn("P99 per-token").RightAligned())
             .AddColumn(new TableColumn("Mean TTFT").RightAligned()).AddColumn(new TableColumn("Mean wait").RightAligned())
             .AddColumn(new TableColumn("Completed").RightAligned()).AddColumn(new TableColumn("Failed").RightAligned())
-            .AddColumn(new TableColumn("R").RightAligned()).AddColumn(new TableColumn("Plan time").RightAligned());
+            .AddColumn(new TableColumn("R").RightAligned()).AddColumn(new TableColumn("Replans").RightAligned()).AddColumn(new TableColumn("Plan time").RightAligned());
         foreach (var r in rows)
         {
             table.AddRow(r.Placement, r.Routing, Units.Seconds(r.Result.MeanPerTokenSeconds), Units.Seconds(r.Result.P99PerTokenSeconds),
                 Units.Seconds(r.Result.MeanTtftSeconds), Units.Seconds(r.Result.MeanWaitSeconds),
                 r.Result.Completed.ToString(CultureInfo.InvariantCulture), r.Result.Failed.ToString(CultureInfo.InvariantCulture),
-                r.Plan.Concurrency?.ToString(CultureInfo.InvariantCulture) ?? "-", Units.Seconds(r.PlanSeconds));
+                r.Plan.Concurrency?.ToString(CultureInfo.InvariantCulture) ?? "-", r.Result.Replans.ToString(CultureInfo.InvariantCulture), Units.Seconds(r.PlanSeconds));
         }
 
         context.Console.Write(table);

@@ -29,6 +29,17 @@ internal static class Units
     public static string Flops(double flopsPerSecond) =>
         string.Create(CultureInfo.InvariantCulture, $"{flopsPerSecond / 1e12:G4} TFLOP/s");
 
+    /// <summary>A FLOP count with its unit: 4.454 TFLOP, 812 GFLOP.</summary>
+    public static string Flop(double flop) => flop switch
+    {
+        double.NaN => "-",
+        >= 1e15 => string.Create(CultureInfo.InvariantCulture, $"{flop / 1e15:G4} PFLOP"),
+        >= 1e12 => string.Create(CultureInfo.InvariantCulture, $"{flop / 1e12:G4} TFLOP"),
+        >= 1e9 => string.Create(CultureInfo.InvariantCulture, $"{flop / 1e9:G4} GFLOP"),
+        >= 1e6 => string.Create(CultureInfo.InvariantCulture, $"{flop / 1e6:G4} MFLOP"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{flop:G4} FLOP"),
+    };
+
     public static string Count(double value) => value switch
     {
         >= 1e9 => string.Create(CultureInfo.InvariantCulture, $"{value / 1e9:F1}B"),

@@ -73,7 +73,7 @@ internal static class ReportCharts
         return Png(plot);
     }
 
-    /// <summary>Goodput (SLO-meeting requests per second of the arrival window) against offered rate, one line per design, over the dashed line where every request is on time.</summary>
+    /// <summary>Goodput (SLO-meeting requests per second of the run, the throughput window) against offered rate, one line per design, over the dashed line where every request is on time.</summary>
     public static byte[] GoodputVersusRate(IReadOnlyList<(string Design, RateSweepPoint[] Points)> designs)
     {
         using var plot = NewPlot("Goodput vs offered rate");

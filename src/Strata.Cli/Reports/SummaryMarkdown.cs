@@ -53,6 +53,18 @@ internal static class SummaryMarkdown
             }
 
             FailureReasons(text, runs);
+            Line(text);
+            Line(text, "## Splitwise SLO checks");
+            foreach (var run in runs)
+            {
+                Line(text);
+                Line(text, $"{Escape(run.Label)}: {SloChecks.Count(run.Result)}");
+                Line(text);
+                foreach (var check in SloChecks.Lines(run.Result))
+                {
+                    Line(text, "- " + check);
+                }
+            }
         }
 
         if (sweep.Count > 0)
@@ -99,6 +111,7 @@ internal static class SummaryMarkdown
         Line(text, "Latencies are from each run's summaries (exact percentiles, or within 0.5% relative where the simulator sketched them);");
         Line(text, "the CDFs plot every completed request's TTFT and E2E, with a log time axis when the values span more than two decades.");
         Line(text, "TPOT is (E2E - TTFT) / (output tokens - 1) per request. SLO attainment and goodput use the run's absolute SLO;");
+        Line(text, "throughput and goodput are both per second of the same window (first arrival to the later of last arrival and last completion), so goodput never exceeds throughput;");
         Line(text, "\"Splitwise SLO met\" counts the nine Splitwise Table VI slowdown checks (TTFT, TBT, E2E at P50/P90/P99) that hold.");
         Line(text, "Wall seconds are the time the simulation itself took on the machine that ran it.");
         return text.ToString();
@@ -128,8 +141,7 @@ internal static class SummaryMarkdown
     private static string Latency(LatencySummary summary, double seconds) =>
         summary.Count == 0 || !double.IsFinite(seconds) ? Missing : Units.Seconds(seconds);
 
-    private static string SplitwiseMet(SimulationResult result) =>
-        string.Create(CultureInfo.InvariantCulture, $"{result.SplitwiseSlo.Count(check => check.Met)} of {result.SplitwiseSlo.Count}");
+    private static string SplitwiseMet(SimulationResult result) => SloChecks.Count(result);
 
     private static string Percent(double fraction) => double.IsFinite(fraction) ? Units.Percent(fraction * 100) : Missing;
 

@@ -47,8 +47,9 @@ public sealed partial class ClusterSimulator
         var n = _requests.Length;
         var firstArrival = n > 0 ? _requests[0].ArrivalSeconds : 0;
         var lastArrival = n > 0 ? _requests[^1].ArrivalSeconds : 0;
+        // Throughput and goodput share one window, first arrival to the later of the last arrival and the last
+        // completion, so goodput (requests within the SLO) can never exceed throughput (requests completed).
         var span = Math.Max(_lastCompletionSeconds, lastArrival) - firstArrival;
-        var window = Math.Max(lastArrival - firstArrival, 1e-9);
         var busy = 0.0;
         long kvInUse = 0;
         foreach (var machine in _machines)
@@ -78,7 +79,7 @@ public sealed partial class ClusterSimulator
             Queueing = _metrics.Queueing.Summary(),
             KvTransfer = _metrics.KvTransfer.Summary(),
             SloAttainment = n > 0 ? (double)_sloMet / (_completed + failedTotal) : double.NaN,
-            GoodputRequestsPerSecond = _sloMet / window,
+            GoodputRequestsPerSecond = span > 0 ? _sloMet / span : 0,
             SplitwiseSlo = checks,
             ThroughputRequestsPerSecond = span > 0 ? _completed / span : 0,
             ThroughputTokensPerSecond = span > 0 ? _outputTokens / span : 0,

@@ -41,7 +41,7 @@ public sealed record SimulationResult
     /// <summary>Share of completed-or-failed requests that met the absolute SLO (TTFT, TPOT, E2E).</summary>
     public required double SloAttainment { get; init; }
 
-    /// <summary>Requests per second that completed and met the absolute SLO, over the arrival window.</summary>
+    /// <summary>Requests per second that completed and met the absolute SLO, over the same window as <see cref="ThroughputRequestsPerSecond"/> (so never above it).</summary>
     public required double GoodputRequestsPerSecond { get; init; }
 
     /// <summary>The nine Splitwise Table VI checks (slowdown vs the request alone on a DGX-A100).</summary>

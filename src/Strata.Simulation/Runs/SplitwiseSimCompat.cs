@@ -60,7 +60,7 @@ public static class SplitwiseSimCompat
             KvTransferRule.OneLink => "one network link per machine, layer-wise for prompts >= " + c.LayerwiseTransferMinPromptTokens + " tokens",
             _ => "all of a machine's network links, layer-wise for prompts >= " + c.LayerwiseTransferMinPromptTokens + " tokens",
         });
-        lines.Add("workload: " + options.Workload.Construction);
+        lines.Add($"workload ({options.Workload.ConstructionName}): {options.Workload.Construction}");
         return lines;
     }
 

@@ -1,3 +1,4 @@
+using Strata.Core;
 using Strata.Core.Scenarios;
 using Strata.Core.Identity;
 using Strata.Core.Workload;
@@ -79,7 +80,12 @@ public static class WorkloadBuilder
         var pairs = options.PromptTokens is null && options.OutputTokens is null && !options.IndependentLengths ? source.Value.Rows : null;
         var prompts = options.PromptTokens ?? new LengthDistribution.Empirical(source.Value.Rows.Select(r => r.PromptTokens).ToArray(), source.Value.Name);
         var outputs = options.OutputTokens ?? new LengthDistribution.Empirical(source.Value.Rows.Select(r => r.OutputTokens).ToArray(), source.Value.Name);
-        var rate = options.RateRequestsPerSecond!.Value;
+        var rate = options.RateRequestsPerSecond ?? source.Value.RateRequestsPerSecond;
+        if (!(rate > 0))
+        {
+            throw new StrataException($"Trace '{source.Value.Name}' has no mean rate (one row); give --rate in requests per second.");
+        }
+
         var duration = options.DurationSeconds ?? double.PositiveInfinity;
         var limit = options.Requests ?? int.MaxValue;
         var requests = new List<InferenceRequest>();

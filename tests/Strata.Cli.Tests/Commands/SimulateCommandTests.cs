@@ -5,7 +5,7 @@ namespace Strata.Cli.Tests.Commands;
 
 public sealed class SimulateCommandTests
 {
-    private static readonly string[] Small = ["simulate", "--trace", "conv", "--rate", "4", "--duration", "30", "--design", "splitwise-hh", "--prompt-machines", "1", "--token-machines", "1", "--seed", "3", "--json"];
+    private static readonly string[] Small = ["simulate", "--trace", "conv", "--arrivals", "trace", "--rate", "4", "--duration", "30", "--design", "splitwise-hh", "--prompt-machines", "1", "--token-machines", "1", "--seed", "3", "--json"];
 
     [Fact]
     public void Json_has_the_fields_scripts_rely_on_and_every_request_is_accounted_for()
@@ -63,5 +63,66 @@ public sealed class SimulateCommandTests
     {
         using var folder = new TempFolder();
         CliRun.Of([.. Small, "--report", folder.Path, "--sweep", "0.5,zero"]).ShouldFailCleanly("--sweep", "zero");
+    }
+
+    [Fact]
+    public void The_default_workload_is_poisson_for_the_shared_window_and_replay_is_named_when_asked()
+    {
+        var poisson = CliRun.Of("simulate", "--design", "baseline-h100", "--machines", "2", "--rate", "1", "--json").ShouldSucceed().Json().GetProperty("workload");
+        Assert.Equal("poisson-paired", poisson.GetProperty("construction").GetString());
+        Assert.Equal(120, poisson.GetProperty("durationSeconds").GetDouble());
+        var replay = CliRun.Of(Small).ShouldSucceed().Json().GetProperty("workload");
+        Assert.Equal("replay", replay.GetProperty("construction").GetString());
+        var splitwise = CliRun.Of("simulate", "--trace", "conv", "--design", "baseline-h100", "--machines", "2", "--rate", "1", "--lengths", "independent", "--json").ShouldSucceed().Json().GetProperty("workload");
+        Assert.Equal("poisson-independent", splitwise.GetProperty("construction").GetString());
+        Assert.Contains("SplitwiseSim", splitwise.GetProperty("description").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Replay_without_a_trace_fails_cleanly()
+    {
+        CliRun.Of("simulate", "--arrivals", "trace", "--rate", "1", "--json").ShouldFailCleanly("--arrivals trace", "--trace");
+    }
+
+    [Theory]
+    [InlineData("1", "4")]
+    [InlineData("2", "40")]
+    [InlineData("1", "60")]
+    public void Goodput_never_exceeds_throughput_over_the_same_window(string machines, string rateRps)
+    {
+        // From under-loaded to overloaded (60 req/s on one machine drains long after the last arrival).
+        var json = CliRun.Of("simulate", "--design", "baseline-h100", "--machines", machines, "--rate", rateRps, "--duration", "20", "--json").ShouldSucceed().Json();
+        var (goodput, throughput) = (json.GetProperty("goodputRequestsPerSecond").GetDouble(), json.GetProperty("throughputRequestsPerSecond").GetDouble());
+        Assert.True(goodput <= throughput, $"goodput {goodput} above throughput {throughput}");
+        Assert.True(throughput > 0);
+    }
+
+    [Fact]
+    public void Terminal_and_summary_state_the_splitwise_slo_checks_in_the_same_words()
+    {
+        using var folder = new TempFolder();
+        var run = CliRun.Of("simulate", "--design", "splitwise-hh", "--prompt-machines", "1", "--token-machines", "1", "--rate", "6", "--duration", "20", "--report", folder.Path, "--sweep", "").ShouldSucceed();
+        var summary = File.ReadAllText(Path.Combine(folder.Path, "summary.md"));
+        var checks = summary.Split('\n').Where(line => line.StartsWith("- TTFT", StringComparison.Ordinal) || line.StartsWith("- TBT", StringComparison.Ordinal) || line.StartsWith("- E2E", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(9, checks.Length);
+        foreach (var check in checks)
+        {
+            Assert.Contains(check, run.Output, StringComparison.Ordinal);
+        }
+
+        var count = checks.Count(line => line.EndsWith(": met", StringComparison.Ordinal));
+        Assert.Contains($"{count} of 9 met", summary, StringComparison.Ordinal);
+        Assert.Contains($"Splitwise SLO checks: {count} of 9 met", run.Output, StringComparison.Ordinal);
+        Assert.Contains("SLO attainment (TTFT <= 2.00 s, TPOT <= 200.0 ms)", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "routing: token-jsq")]
+    [InlineData("round-robin", "routing: round-robin")]
+    public void A_routing_flag_beside_the_splitwisesim_preset_overrides_it(string? routing, string expected)
+    {
+        string[] args = ["simulate", "--compat", "splitwisesim", "--design", "baseline-h100", "--machines", "2", "--rate", "1", "--duration", "10", "--json"];
+        var rules = CliRun.Of(routing is null ? args : [.. args, "--routing", routing]).ShouldSucceed().Json().GetProperty("rules").EnumerateArray().Select(r => r.GetString()).ToArray();
+        Assert.Contains(expected, rules);
     }
 }

@@ -55,6 +55,37 @@ public sealed class GenerateCommandTests : IDisposable
     }
 
     [Fact]
+    public void Model_init_gguf_streams_the_same_bytes_as_quantizing_the_safetensors_model_and_generates()
+    {
+        var source = NewDirectory();
+        CliRun.Of("model", "init", "--preset", "tiny", "--seed", "3", "--out", source).ShouldSucceed();
+        var quantized = NewDirectory();
+        CliRun.Of("model", "quantize", "--in", source, "--out", quantized, "--format", "q4_0").ShouldSucceed();
+        var streamed = NewDirectory();
+        var json = CliRun.Of("model", "init", "--preset", "tiny", "--seed", "3", "--gguf", "q4_0", "--out", streamed, "--json").ShouldSucceed().Json();
+        Assert.Equal("q4_0", json.GetProperty("type").GetString());
+        using (var expected = Strata.Runtime.Weights.Gguf.GgufReader.Open(Path.Combine(quantized, "model.gguf")))
+        using (var actual = Strata.Runtime.Weights.Gguf.GgufReader.Open(Path.Combine(streamed, "model.gguf")))
+        {
+            Assert.Equal(expected.TensorList.Select(t => (t.Name, t.Type)), actual.TensorList.Select(t => (t.Name, t.Type)));
+            foreach (var tensor in expected.TensorList)
+            {
+                var a = new byte[tensor.SizeBytes];
+                var b = new byte[tensor.SizeBytes];
+                expected.ReadBytes(tensor, 0, a);
+                actual.ReadBytes(actual.Tensors[tensor.Name], 0, b);
+                Assert.True(a.AsSpan().SequenceEqual(b), $"Tensor '{tensor.Name}' differs between the streamed and the quantized file.");
+            }
+        }
+
+        var generated = CliRun.Of("generate", "--local", "--model", streamed, "--prompt", "Hi", "--max-tokens", "3", "--json").ShouldSucceed().Json();
+        Assert.Equal(3, generated.GetProperty("tokens").GetArrayLength());
+        Assert.True(generated.GetProperty("loadSeconds").GetDouble() > 0);
+        CliRun.Of("model", "init", "--preset", "tiny", "--gguf", "q4_0", "--out", streamed).ShouldFailCleanly("already holds a model", "--force");
+        CliRun.Of("model", "init", "--preset", "tiny", "--gguf", "q5_9", "--out", NewDirectory()).ShouldFailCleanly("q5_9");
+    }
+
+    [Fact]
     public void Model_convert_to_gguf_f32_generates_the_same_tokens_as_the_source()
     {
         var source = TinyModel();

@@ -86,6 +86,7 @@ internal static class GenerateCommand
             {
                 var fields = GenerationJson(g, run.Text, run.TokenizerName);
                 fields["parameters"] = run.ParameterCount;
+                fields["loadSeconds"] = run.LoadSeconds;
                 Json.Write(context.Output, fields);
                 return 0;
             }

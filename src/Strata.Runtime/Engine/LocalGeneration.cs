@@ -7,10 +7,17 @@ namespace Strata.Runtime.Engine;
 public static class LocalGeneration
 {
     /// <summary>Generates from <paramref name="prompt"/> with the model in <paramref name="modelDirectory"/>; stops at the model's EOS tokens.</summary>
-    public static async Task<LocalGenerationResult> RunAsync(string modelDirectory, string prompt, GenerationOptions options, CancellationToken cancellationToken = default)
+    public static Task<LocalGenerationResult> RunAsync(string modelDirectory, string prompt, GenerationOptions options, CancellationToken cancellationToken = default) =>
+        RunAsync(modelDirectory, prompt, options, TimeProvider.System, cancellationToken);
+
+    /// <summary>As <see cref="RunAsync(string, string, GenerationOptions, CancellationToken)"/>, timing the load with <paramref name="time"/>.</summary>
+    public static async Task<LocalGenerationResult> RunAsync(string modelDirectory, string prompt, GenerationOptions options, TimeProvider time, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(time);
         ArgumentNullException.ThrowIfNull(options);
+        var loadStart = time.GetTimestamp();
         var model = ModelFolder.LoadModel(modelDirectory);
+        var loadSeconds = time.GetElapsedTime(loadStart).TotalSeconds;
         var tokenizer = TokenizerLoader.Load(modelDirectory, model.Config);
         var generator = new TextGenerator(model, new LocalBlockChain(model));
 
@@ -18,6 +25,6 @@ public static class LocalGeneration
         await generator.GenerateAsync([0], new GenerationOptions { MaxNewTokens = 1 }, cancellationToken).ConfigureAwait(false);
         var result = await generator.GenerateAsync(tokenizer.Encode(prompt), options with { StopTokenIds = [.. options.StopTokenIds, .. model.Config.EosTokenIds] }, cancellationToken)
             .ConfigureAwait(false);
-        return new LocalGenerationResult(result, tokenizer.Decode(result.Tokens), tokenizer.Name, model.Config.Architecture.TotalParameters);
+        return new LocalGenerationResult(result, tokenizer.Decode(result.Tokens), tokenizer.Name, model.Config.Architecture.TotalParameters, loadSeconds);
     }
 }

@@ -45,7 +45,7 @@ public static class MatMul
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxThreads);
         var work = 0L;
-        var quantized = false;
+        bool quantized = false, quantizedK = false;
         var tasks = new List<(int Product, int Group)>();
         for (var p = 0; p < products.Length; p++)
         {
@@ -53,6 +53,7 @@ public static class MatMul
             Check(input.Length, weight, output.Length, rows, nameof(products));
             work += (long)rows * weight.Inner * weight.Columns;
             quantized |= weight is QuantizedMatrix;
+            quantizedK |= weight is Q4KMatrix;
             for (var group = 0; group < weight.GroupCount; group++)
             {
                 tasks.Add((p, group));
@@ -65,11 +66,12 @@ public static class MatMul
         }
 
         using var activations = quantized ? Q8Activations.Quantize(input.Span, rows, products[0].Weight.Inner) : null;
+        using var activationsK = quantizedK ? Q8KActivations.Quantize(input.Span, rows, products[0].Weight.Inner) : null;
         void Run(int task)
         {
             var (p, group) = tasks[task];
             var (weight, output) = products[p];
-            weight.MultiplyGroup(new MatMulInput(input.Span, activations), output.Span, rows, group, DefaultIsa(weight));
+            weight.MultiplyGroup(new MatMulInput(input.Span, activations, activationsK), output.Span, rows, group, DefaultIsa(weight));
         }
 
         if (work < ParallelThresholdMultiplyAdds || tasks.Count < 2 || Environment.ProcessorCount < 2 || maxThreads < 2)
@@ -96,14 +98,15 @@ public static class MatMul
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
         Check(input.Length, weight, output.Length, rows, nameof(weight));
         using var activations = weight is QuantizedMatrix ? Q8Activations.Quantize(input, rows, weight.Inner) : null;
+        using var activationsK = weight is Q4KMatrix ? Q8KActivations.Quantize(input, rows, weight.Inner) : null;
         var path = isa ?? DefaultIsa(weight);
         for (var group = 0; group < weight.GroupCount; group++)
         {
-            weight.MultiplyGroup(new MatMulInput(input, activations), output, rows, group, path);
+            weight.MultiplyGroup(new MatMulInput(input, activations, activationsK), output, rows, group, path);
         }
     }
 
-    private static KernelIsa DefaultIsa(LinearWeight weight) => weight is QuantizedMatrix ? KernelIsas.IntegerDefault : KernelIsas.FloatDefault;
+    private static KernelIsa DefaultIsa(LinearWeight weight) => weight is QuantizedMatrix or Q4KMatrix ? KernelIsas.IntegerDefault : KernelIsas.FloatDefault;
 
     // In 64 bits: a product that wrapped around in 32 would let the unchecked loads and stores of the kernel run past the buffers.
     private static void Check(int inputLength, LinearWeight weight, int outputLength, int rows, string name)

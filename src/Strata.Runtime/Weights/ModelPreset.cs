@@ -25,8 +25,11 @@ public sealed record ModelPreset(
     /// <summary>About 100 M parameters (12 blocks of width 768, GQA 12:4, 32,000-token vocabulary): for benchmarks.</summary>
     public static ModelPreset Small { get; } = new("small", 768, 12, 12, 4, 2048, 32_000, 2048, TiedEmbeddings: true);
 
+    /// <summary>Llama-2-7B's shapes (32 blocks of width 4,096, 32 heads, MLP 11,008, 32,000-token vocabulary; 6.7 B parameters): for the 7B-class 4-bit run.</summary>
+    public static ModelPreset Llama7B { get; } = new("llama-7b", 4096, 32, 32, 32, 11_008, 32_000, 4096, TiedEmbeddings: false);
+
     /// <summary>The presets by name.</summary>
-    public static IReadOnlyList<ModelPreset> All { get; } = [Tiny, Small];
+    public static IReadOnlyList<ModelPreset> All { get; } = [Tiny, Small, Llama7B];
 
     /// <summary>The preset called <paramref name="name"/>.</summary>
     /// <exception cref="StrataException">No preset has that name.</exception>

@@ -65,7 +65,11 @@ internal sealed class LlamaCppEngine : IDisposable
         _weights.Dispose();
     }
 
-    /// <summary>Silences llama.cpp's log; must run before the first native call.</summary>
+    /// <summary>Silences llama.cpp's log and loads the native library; must run before the first native call.</summary>
+    /// <remarks>
+    /// Loading through <see cref="NativeApi"/> registers LLamaSharp's library resolver: a struct's native call
+    /// made first (<c>LLamaModelQuantizeParams.Default()</c>) would otherwise find no library.
+    /// </remarks>
     public static void Quiet()
     {
         lock (QuietLock)
@@ -73,6 +77,7 @@ internal sealed class LlamaCppEngine : IDisposable
             if (!_quiet)
             {
                 NativeLibraryConfig.All.WithLogCallback((_, _) => { });
+                NativeApi.llama_empty_call();
                 _quiet = true;
             }
         }

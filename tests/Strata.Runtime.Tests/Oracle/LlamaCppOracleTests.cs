@@ -115,14 +115,14 @@ public sealed class LlamaCppOracleTests(ITestOutputHelper output)
             Forward(ModelFolder.LoadModel(theirsDirectory), null, tokens));
     }
 
-    private static float[] Forward(LlamaModel model, InferenceSession? session, int[] tokens)
+    internal static float[] Forward(LlamaModel model, InferenceSession? session, int[] tokens)
     {
         var hidden = model.Embed(tokens);
         model.ForwardBlocks(session ?? model.CreateSession(), 0, model.Config.LayerCount, hidden, tokens.Length);
         return model.ComputeLastLogits(hidden, tokens.Length);
     }
 
-    private static int ArgMax(float[] values)
+    internal static int ArgMax(float[] values)
     {
         var best = 0;
         for (var i = 1; i < values.Length; i++)

@@ -8,15 +8,16 @@ namespace Strata.Runtime.Weights.Gguf;
 /// <summary>Writes a Llama model as a llama.cpp-compatible GGUF file: llama metadata, a byte-level vocabulary, and weights of one type.</summary>
 /// <remarks>
 /// Projections, the embedding and the head take the requested type; norms stay F32 (as llama.cpp writes them). A
-/// quantized type falls back to F32 for a tensor whose inner dimension is not a multiple of 32 (ggml cannot block it).
+/// quantized type falls back to F32 for a tensor whose inner dimension is not a multiple of its block (32; 256 for
+/// Q4_K), which ggml cannot block.
 /// The query and key rows are permuted into llama.cpp's order (see <see cref="GgufLlama"/>).
 /// </remarks>
 public static class GgufModelWriter
 {
     /// <summary>The types a model can be written in.</summary>
-    public static IReadOnlyList<GgmlType> WeightTypes { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0];
+    public static IReadOnlyList<GgmlType> WeightTypes { get; } = [GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K];
 
-    /// <summary>Parses a weight type name (<c>f32</c>, <c>f16</c>, <c>q8_0</c>, <c>q4_0</c>).</summary>
+    /// <summary>Parses a weight type name (<c>f32</c>, <c>f16</c>, <c>q8_0</c>, <c>q4_0</c>, <c>q4_k</c>).</summary>
     /// <exception cref="StrataException">The name is none of them.</exception>
     public static GgmlType ParseType(string name, string option)
     {
@@ -113,6 +114,7 @@ public static class GgufModelWriter
             GgmlType.F32 => 0u,
             GgmlType.F16 => 1u,
             GgmlType.Q4_0 => 2u,
+            GgmlType.Q4_K => 14u, // LLAMA_FTYPE_MOSTLY_Q4_K_S: every matrix Q4_K
             _ => 7u, // LLAMA_FTYPE_MOSTLY_Q8_0
         });
         AddVocabulary(writer, config);
@@ -121,7 +123,7 @@ public static class GgufModelWriter
         void Add(string huggingFaceName, long[] shape, bool matrix, bool permuted)
         {
             var tensorType = !matrix ? GgmlType.F32
-                : type is GgmlType.Q8_0 or GgmlType.Q4_0 && shape[1] % QuantFormats.BlockValues != 0 ? GgmlType.F32
+                : shape[1] % GgmlTypes.Block(type)!.Value.Values != 0 ? GgmlType.F32
                 : type;
             writer.AddTensor(GgufLlama.TensorName(huggingFaceName), tensorType, shape, () =>
             {
@@ -191,8 +193,17 @@ public static class GgufModelWriter
                 }
 
                 return bytes;
+            case GgmlType.Q4_K:
+                var superRows = values.Length / inner;
+                var superRowBytes = (int)Q4KBlocks.RowBytes(inner);
+                var superBlocks = new byte[(long)superRows * superRowBytes];
+                // The search of make_qkx2_quants costs about 20 passes per value: rows go to all cores (each row's bytes are fixed).
+                Parallel.For(0, superRows, r =>
+                    Q4KBlocks.QuantizeRow(values.AsSpan(r * inner, inner), superBlocks.AsSpan(r * superRowBytes, superRowBytes)));
+
+                return superBlocks;
             default:
-                throw new ArgumentOutOfRangeException(nameof(type), type, "Strata writes F32, F16, Q8_0 and Q4_0 tensors.");
+                throw new ArgumentOutOfRangeException(nameof(type), type, "Strata writes F32, F16, Q8_0, Q4_0 and Q4_K tensors.");
         }
     }
 

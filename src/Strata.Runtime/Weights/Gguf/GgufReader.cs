@@ -255,8 +255,15 @@ public sealed partial class GgufReader : IDisposable
                 }
 
                 break;
+            case GgmlType.Q4_K:
+                for (var r = 0; r < count; r++)
+                {
+                    Q4KBlocks.DequantizeRow(buffer.AsSpan((int)(r * rowBytes), (int)rowBytes), rows.Slice((int)(r * inner), (int)inner));
+                }
+
+                break;
             default:
-                throw new StrataException($"GGUF file '{Path}': tensor '{tensor.Name}' has type {tensor.Type}; Strata reads F32, F16, BF16, Q8_0 and Q4_0 tensors.");
+                throw new StrataException($"GGUF file '{Path}': tensor '{tensor.Name}' has type {tensor.Type}; Strata reads F32, F16, BF16, Q8_0, Q4_0 and Q4_K tensors.");
         }
     }
 

@@ -4,7 +4,7 @@ using Strata.Runtime.Kernels;
 
 namespace Strata.Runtime.Weights.Gguf;
 
-/// <summary>Loads the weights of a llama GGUF file: Q8_0 and Q4_0 projections stay quantized in memory, F32/F16/BF16 ones become fp32 panels.</summary>
+/// <summary>Loads the weights of a llama GGUF file: Q8_0, Q4_0 and Q4_K projections stay quantized in memory, F32/F16/BF16 ones become fp32 panels.</summary>
 /// <remarks>
 /// The query and key rows come back in Hugging Face's order (see <see cref="GgufLlama"/>); the token embedding,
 /// when held apart from the head, is dequantized to fp32 (a lookup reads one row per token).
@@ -59,6 +59,15 @@ public static class GgufWeightsLoader
                             reader.ReadBytes(info, (long)Source(first + r) * rowBytes, buffer.Slice(r * rowBytes, rowBytes));
                         }
                     });
+                case GgmlType.Q4_K:
+                    var superRowBytes = (int)Q4KBlocks.RowBytes(inner);
+                    return Q4KMatrix.FromBlocks(columns, inner, (first, count, buffer) =>
+                    {
+                        for (var r = 0; r < count; r++)
+                        {
+                            reader.ReadBytes(info, (long)Source(first + r) * superRowBytes, buffer.Slice(r * superRowBytes, superRowBytes));
+                        }
+                    });
                 case GgmlType.F32 or GgmlType.F16 or GgmlType.BF16:
                     return PackedMatrix.Pack(columns, inner, (first, count, rows) =>
                     {
@@ -74,7 +83,7 @@ public static class GgufWeightsLoader
                         }
                     });
                 default:
-                    throw new StrataException($"GGUF file '{path}': tensor '{name}' has type {info.Type}; Strata runs F32, F16, BF16, Q8_0 and Q4_0 weights.");
+                    throw new StrataException($"GGUF file '{path}': tensor '{name}' has type {info.Type}; Strata runs F32, F16, BF16, Q8_0, Q4_0 and Q4_K weights.");
             }
         }
 

@@ -1,5 +1,7 @@
+using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using Strata.Runtime.Engine;
+using Strata.Runtime.Observability;
 using Strata.Runtime.Serving;
 using Strata.Runtime.Weights;
 
@@ -31,6 +33,8 @@ public class BatchedDecodeBenchmarks
     private BlockServerClient _batchedClient = null!;
     private BlockServerClient _unbatchedClient = null!;
     private float[][] _tokens = null!;
+    private LlamaModel _model = null!;
+    private InferenceSession[] _local = null!;
     private int _hiddenSize;
     private int _layers;
 
@@ -42,8 +46,9 @@ public class BatchedDecodeBenchmarks
         _layers = config.LayerCount;
         _directory = Path.Combine(Path.GetTempPath(), $"strata-bench-small-{Environment.ProcessId}");
         RandomModelWriter.Write(_directory, config, 1, overwrite: true);
-        var model = new LlamaModel(config, LlamaWeightsLoader.Load(_directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
-        _batched = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 16 }).GetAwaiter().GetResult();
+        var model = _model = new LlamaModel(config, LlamaWeightsLoader.Load(_directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
+        _batched = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 16 }, telemetry: new TelemetryOptions { MetricsPort = 0 })
+            .GetAwaiter().GetResult();
         _unbatched = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 1 }).GetAwaiter().GetResult();
         _batchedClient = new BlockServerClient(_batched.Address);
         _unbatchedClient = new BlockServerClient(_unbatched.Address);
@@ -51,9 +56,11 @@ public class BatchedDecodeBenchmarks
         var random = new Random(7);
         float[] Row(int tokens) => [.. Enumerable.Range(0, tokens * _hiddenSize).Select(_ => (float)(random.NextDouble() - 0.5))];
         _tokens = [.. Enumerable.Range(0, Sessions).Select(_ => Row(1))];
+        _local = [.. Enumerable.Range(0, Sessions).Select(_ => model.CreateSession())];
         for (var s = 0; s < Sessions; s++)
         {
             var prompt = Row(ContextTokens);
+            model.ForwardBlocks(_local[s], 0, _layers, prompt.ToArray(), ContextTokens);
             _batchedClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
             _unbatchedClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
         }
@@ -62,6 +69,16 @@ public class BatchedDecodeBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
+        // The mean batch the batching server ran (the timed steps and the warm-up alike), for the record.
+        using (var http = new HttpClient())
+        {
+            var text = http.GetStringAsync(new Uri(_batched.MetricsAddress!, "/metrics")).GetAwaiter().GetResult();
+            double Sample(string name) => double.Parse(text.Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
+            var steps = Sample("strata_block_decode_batch_size_count");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"// batching server: {steps} decode steps, {Sample("strata_block_decode_batch_size_sum") / steps:F2} sessions' tokens per step on average"));
+        }
+
         _batchedClient.Dispose();
         _unbatchedClient.Dispose();
         _batched.DisposeAsync().AsTask().GetAwaiter().GetResult();
@@ -80,6 +97,28 @@ public class BatchedDecodeBenchmarks
     /// <summary>Eight sessions' decode tokens at once with batching off (per token).</summary>
     [Benchmark(OperationsPerInvoke = Sessions)]
     public Task EightSessionsUnbatched() => Task.WhenAll(Enumerable.Range(0, Sessions).Select(s => Decode(_unbatchedClient, s)));
+
+    /// <summary>One session's decode token in process (no server): the engine's cost alone.</summary>
+    [Benchmark]
+    public void InProcessOneSession()
+    {
+        _local[0].Truncate(ContextTokens);
+        _model.ForwardBlocks(_local[0], 0, _layers, _tokens[0].ToArray(), 1);
+    }
+
+    /// <summary>Eight sessions' decode tokens as one <see cref="LlamaModel.ForwardDecodeBatch"/> in process (per token).</summary>
+    [Benchmark(OperationsPerInvoke = Sessions)]
+    public void InProcessEightBatched()
+    {
+        var rows = new DecodeRow[Sessions];
+        for (var s = 0; s < Sessions; s++)
+        {
+            _local[s].Truncate(ContextTokens);
+            rows[s] = new DecodeRow(_local[s], _tokens[s].ToArray());
+        }
+
+        _model.ForwardDecodeBatch(rows, 0, _layers);
+    }
 
     private static string Id(int session) => $"s{session}";
 

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Strata.Benchmarks.Runtime;
+
+/// <summary>
+/// The setups of <see cref="BatchedDecodeBenchmarks"/> timed in alternating rounds (one session, eight batched, eight
+/// unbatched, again and again), so that a machine whose load drifts during the run slows every case alike and the
+/// ratios of each round stay fair: <c>dotnet run -c Release --project bench/Strata.Benchmarks -- batched-decode [rounds] [steps]</c>.
+/// </summary>
+internal static class BatchedDecodeRounds
+{
+    public static async Task RunAsync(int rounds, int steps, TextWriter output)
+    {
+        var bench = new BatchedDecodeBenchmarks();
+        bench.Setup();
+        try
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"small preset, 12 blocks fp32, {BatchedDecodeBenchmarks.ContextTokens}-token contexts, {Environment.ProcessorCount} cores, {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated switch { true => "AVX-512", false => "256-bit" }}, TieredCompilation={Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") ?? "default"}"));
+            output.WriteLine("round  one tok/s  eight-batched tok/s  eight-unbatched tok/s  batched/one  unbatched/one");
+            var ratios = new List<double>();
+            var unbatchedRatios = new List<double>();
+            for (var round = -2; round < rounds; round++) // two warm-up rounds first
+            {
+                var one = await RateAsync(steps, 1, bench.OneSession);
+                var batched = await RateAsync(steps, BatchedDecodeBenchmarks.Sessions, bench.EightSessionsBatched);
+                var unbatched = await RateAsync(steps, BatchedDecodeBenchmarks.Sessions, bench.EightSessionsUnbatched);
+                if (round < 0)
+                {
+                    continue;
+                }
+
+                ratios.Add(batched / one);
+                unbatchedRatios.Add(unbatched / one);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5}  {one,9:F1}  {batched,19:F1}  {unbatched,21:F1}  {batched / one,11:F2}  {unbatched / one,13:F2}"));
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"median batched/one {Median(ratios):F2} (min {ratios.Min():F2}, max {ratios.Max():F2}); median unbatched/one {Median(unbatchedRatios):F2}"));
+        }
+        finally
+        {
+            bench.Cleanup();
+        }
+    }
+
+    private static async Task<double> RateAsync(int steps, int tokensPerStep, Func<Task> step)
+    {
+        var start = Stopwatch.GetTimestamp();
+        for (var i = 0; i < steps; i++)
+        {
+            await step();
+        }
+
+        return steps * tokensPerStep / Stopwatch.GetElapsedTime(start).TotalSeconds;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}

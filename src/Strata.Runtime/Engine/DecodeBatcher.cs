@@ -9,7 +9,8 @@ namespace Strata.Runtime.Engine;
 /// <remarks>
 /// One worker runs the steps in turn. It takes a token as soon as one is queued, waits at most
 /// <see cref="DecodeBatchOptions.BatchWait"/> for more (less if the batch fills), runs them, and starts again with whatever
-/// arrived meanwhile. Tokens for different block ranges, or a second token of a session already in the step, run in a
+/// arrived meanwhile. The wait is skipped while one session decodes alone (the last step ran one token and none queued
+/// during it), so a lone session runs as fast as without batching. Tokens for different block ranges, or a second token of a session already in the step, run in a
 /// later step of the same round, in arrival order. Each row gets the same bits as running its session alone. A token
 /// the model refuses (its blocks disagree) fails alone; the others run. Thread-safe; a caller must not change its
 /// session while its token is queued or running.
@@ -20,7 +21,7 @@ public sealed class DecodeBatcher : IAsyncDisposable
     private readonly DecodeBatchOptions _options;
     private readonly TimeProvider _time;
     private readonly Action<int>? _stepRan;
-    private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(); // not SingleReader: that one cannot count its queue
     private readonly Task _worker;
 
     /// <summary>Starts a batcher running steps of <paramref name="model"/>.</summary>
@@ -77,9 +78,32 @@ public sealed class DecodeBatcher : IAsyncDisposable
 
     private async Task RunAsync()
     {
+        try
+        {
+            await RunStepsAsync().ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            // A broken worker must not leave callers waiting forever: refuse new tokens and fail the queued ones.
+            _queue.Writer.TryComplete(exception);
+            while (_queue.Reader.TryRead(out var request))
+            {
+                request.Done.TrySetException(exception);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task RunStepsAsync()
+    {
         var reader = _queue.Reader;
         var taken = new List<Request>(_options.MaxBatch);
         var carried = new List<Request>();
+
+        // Whether other sessions are decoding too: the last step ran several tokens, or tokens queued while it ran. A lone
+        // session (one token per step, nothing queued meanwhile) skips the window and pays no wait; the first step waits.
+        var contended = true;
         while (carried.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             // Tokens left over from the last round go first, in their order.
@@ -88,12 +112,13 @@ public sealed class DecodeBatcher : IAsyncDisposable
             taken.AddRange(carried.GetRange(0, fromCarry));
             carried.RemoveRange(0, fromCarry);
             Drain(reader, taken);
-            if (taken.Count < _options.MaxBatch && _options.BatchWait > TimeSpan.Zero)
+            if (contended && taken.Count < _options.MaxBatch && _options.BatchWait > TimeSpan.Zero)
             {
                 await WaitForMoreAsync(reader, taken).ConfigureAwait(false);
             }
 
-            RunRound(taken, carried);
+            var ran = RunRound(taken, carried);
+            contended = ran > 1 || carried.Count > 0 || reader.Count > 0;
         }
     }
 
@@ -134,9 +159,9 @@ public sealed class DecodeBatcher : IAsyncDisposable
         }
     }
 
-    // Runs the taken tokens as few steps as the rules allow: one per block range, a session at most once per step. The
-    // first step holds the oldest token; whatever a step cannot take waits for the next round (ahead of new arrivals).
-    private void RunRound(List<Request> taken, List<Request> carried)
+    // Runs the first step the taken tokens allow (one block range, a session at most once) and returns its size: it holds
+    // the oldest token; whatever it cannot take waits for the next round, ahead of new arrivals.
+    private int RunRound(List<Request> taken, List<Request> carried)
     {
         var steps = new List<List<Request>>();
         foreach (var request in taken)
@@ -165,7 +190,7 @@ public sealed class DecodeBatcher : IAsyncDisposable
 
         if (steps.Count == 0)
         {
-            return;
+            return 0;
         }
 
         Run(steps[0]);
@@ -173,6 +198,8 @@ public sealed class DecodeBatcher : IAsyncDisposable
         {
             carried.InsertRange(0, steps[s]);
         }
+
+        return steps[0].Count;
     }
 
     private void Run(List<Request> step)

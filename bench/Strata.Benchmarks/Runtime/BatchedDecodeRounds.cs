@@ -38,6 +38,21 @@ internal static class BatchedDecodeRounds
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"median batched/one {Median(ratios):F2} (min {ratios.Min():F2}, max {ratios.Max():F2}); median unbatched/one {Median(unbatchedRatios):F2}"));
+
+            // The engine alone, same alternation: one session's step against one ForwardDecodeBatch of eight.
+            var engineRatios = new List<double>();
+            for (var round = -2; round < rounds; round++)
+            {
+                var one = await RateAsync(steps, 1, () => { bench.InProcessOneSession(); return Task.CompletedTask; });
+                var eight = await RateAsync(steps, BatchedDecodeBenchmarks.Sessions, () => { bench.InProcessEightBatched(); return Task.CompletedTask; });
+                if (round >= 0)
+                {
+                    engineRatios.Add(eight / one);
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in process {round,3}  one {one,7:F1} tok/s  eight batched {eight,7:F1} tok/s  ratio {eight / one:F2}"));
+                }
+            }
+
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in process: median eight-batched/one {Median(engineRatios):F2}"));
         }
         finally
         {

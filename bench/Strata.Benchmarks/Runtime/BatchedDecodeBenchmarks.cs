@@ -27,6 +27,9 @@ public class BatchedDecodeBenchmarks
     /// <summary>Sessions decoding at once in the concurrent cases.</summary>
     public const int Sessions = 8;
 
+    // Sessions the setup prefills: the eight of the cases, and more for the engine's batch-size sweep.
+    private const int PrefilledSessions = 12;
+
     private string _directory = null!;
     private BlockServerHost _batched = null!;
     private BlockServerHost _unbatched = null!;
@@ -55,12 +58,17 @@ public class BatchedDecodeBenchmarks
 
         var random = new Random(7);
         float[] Row(int tokens) => [.. Enumerable.Range(0, tokens * _hiddenSize).Select(_ => (float)(random.NextDouble() - 0.5))];
-        _tokens = [.. Enumerable.Range(0, Sessions).Select(_ => Row(1))];
-        _local = [.. Enumerable.Range(0, Sessions).Select(_ => model.CreateSession())];
-        for (var s = 0; s < Sessions; s++)
+        _tokens = [.. Enumerable.Range(0, PrefilledSessions).Select(_ => Row(1))];
+        _local = [.. Enumerable.Range(0, PrefilledSessions).Select(_ => model.CreateSession())];
+        for (var s = 0; s < PrefilledSessions; s++)
         {
             var prompt = Row(ContextTokens);
             model.ForwardBlocks(_local[s], 0, _layers, prompt.ToArray(), ContextTokens);
+            if (s >= Sessions)
+            {
+                continue;
+            }
+
             _batchedClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
             _unbatchedClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
         }
@@ -112,6 +120,19 @@ public class BatchedDecodeBenchmarks
     {
         var rows = new DecodeRow[Sessions];
         for (var s = 0; s < Sessions; s++)
+        {
+            _local[s].Truncate(ContextTokens);
+            rows[s] = new DecodeRow(_local[s], _tokens[s].ToArray());
+        }
+
+        _model.ForwardDecodeBatch(rows, 0, _layers);
+    }
+
+    /// <summary>One <see cref="LlamaModel.ForwardDecodeBatch"/> of the first <paramref name="sessions"/> sessions in process (at most 12).</summary>
+    public void InProcessBatch(int sessions)
+    {
+        var rows = new DecodeRow[sessions];
+        for (var s = 0; s < sessions; s++)
         {
             _local[s].Truncate(ContextTokens);
             rows[s] = new DecodeRow(_local[s], _tokens[s].ToArray());

@@ -53,6 +53,27 @@ internal static class BatchedDecodeRounds
             }
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in process: median eight-batched/one {Median(engineRatios):F2}"));
+
+            // The engine's batch-size sweep, alternating sizes within each round: tokens/s of one step of n sessions.
+            int[] sizes = [1, 2, 4, 6, 8, 12];
+            var rates = sizes.ToDictionary(n => n, _ => new List<double>());
+            for (var round = -1; round < rounds; round++)
+            {
+                foreach (var n in sizes)
+                {
+                    var rate = await RateAsync(steps, n, () => { bench.InProcessBatch(n); return Task.CompletedTask; });
+                    if (round >= 0)
+                    {
+                        rates[n].Add(rate);
+                    }
+                }
+            }
+
+            output.WriteLine("in process, batch size: median tok/s (over batch 1)");
+            foreach (var n in sizes)
+            {
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{n,4}: {Median(rates[n]),7:F1} ({Median(rates[n]) / Median(rates[1]):F2}x)"));
+            }
         }
         finally
         {

@@ -46,11 +46,23 @@ internal static class ServeBlockCommand
             DefaultValueFactory = _ => 0,
             HelpName = "ms",
         };
+        var maxBatch = new Option<int>("--max-batch")
+        {
+            Description = "Most sessions' decode tokens run as one batched step (one pass over the weights); 1 runs each alone. 1 to 1024.",
+            DefaultValueFactory = _ => new BlockServerLimits().MaxDecodeBatch,
+            HelpName = "n",
+        };
+        var batchWait = new Option<double>("--batch-wait-ms")
+        {
+            Description = "Longest the first decode token of a step waits for other sessions' tokens (0: batch only what is queued). 0 to 1000.",
+            DefaultValueFactory = _ => new BlockServerLimits().DecodeBatchWait.TotalMilliseconds,
+            HelpName = "ms",
+        };
         var logLevel = ServeCommand.LogLevelOption("start, registration, refusals, evictions, fail-overs");
         var metricsPort = ServeCommand.MetricsPortOption();
         var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
         {
-            coordinator, model, blocks, auto, memoryBytes, port, host, advertise, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, logLevel, metricsPort,
+            coordinator, model, blocks, auto, memoryBytes, port, host, advertise, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, maxBatch, batchWait, logLevel, metricsPort,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -74,8 +86,18 @@ internal static class ServeBlockCommand
                 throw new StrataException(string.Create(CultureInfo.InvariantCulture, $"--session-idle-timeout-seconds is {idleSeconds}; expected more than 0 and at most 86400 (a day)."));
             }
 
+            var batch = parseResult.GetValue(maxBatch);
+            var waitMs = parseResult.GetValue(batchWait);
+            if (batch < 1 || batch > 1024 || !double.IsFinite(waitMs) || waitMs < 0 || waitMs > 1000)
+            {
+                throw new StrataException(string.Create(CultureInfo.InvariantCulture,
+                    $"--max-batch is {batch} and --batch-wait-ms {waitMs}; expected 1 to 1024 sessions and 0 to 1000 milliseconds."));
+            }
+
             var limits = new BlockServerLimits
             {
+                MaxDecodeBatch = batch,
+                DecodeBatchWait = TimeSpan.FromMilliseconds(waitMs),
                 MaxSessions = parseResult.GetValue(maxSessions),
                 MaxKvBytes = parseResult.GetValue(maxKvBytes),
                 MaxSessionsPerClient = parseResult.GetValue(perClient),

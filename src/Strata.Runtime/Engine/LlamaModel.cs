@@ -96,6 +96,91 @@ public sealed class LlamaModel
             return;
         }
 
+        var position = CheckedPosition(session, firstBlock, blockCount);
+        using var scratch = new ForwardScratch(Config, tokens);
+        for (var block = firstBlock; block < firstBlock + blockCount; block++)
+        {
+            ForwardBlock(Weights.Block(block), session.Cache(block), hidden[..(tokens * Config.HiddenSize)], tokens, position, scratch);
+        }
+    }
+
+    /// <summary>
+    /// Runs blocks <c>[firstBlock, firstBlock + blockCount)</c> on one new token of each of several sessions at once: one
+    /// pass over the weights for every row, attention and rotary position per session.
+    /// </summary>
+    /// <param name="rows">Each session and the hidden state of its next token, <c>(hidden)</c>, overwritten with the range's output; every session at most once.</param>
+    /// <param name="firstBlock">First block to run.</param>
+    /// <param name="blockCount">Number of blocks to run.</param>
+    /// <remarks>
+    /// Each row gets the same bits as <see cref="ForwardBlocks"/> of that session alone with one token: the projections
+    /// compute every output element as one in-order accumulation whatever the number of rows (see <see cref="MatMul"/>),
+    /// RMSNorm, rotary embedding and attention work row by row. Sessions may sit at different positions. Every row is
+    /// checked before any cache changes, so a refused batch leaves every session as it was.
+    /// </remarks>
+    /// <exception cref="ArgumentException">A session appears twice, or a row is not one hidden state wide.</exception>
+    /// <exception cref="InvalidOperationException">The blocks of the range have cached different numbers of tokens for a session.</exception>
+    public void ForwardDecodeBatch(IReadOnlyList<DecodeRow> rows, int firstBlock, int blockCount)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstBlock);
+        ArgumentOutOfRangeException.ThrowIfNegative(blockCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBlock + blockCount, Config.LayerCount, nameof(blockCount));
+        var count = rows.Count;
+        if (count == 0 || blockCount == 0)
+        {
+            return;
+        }
+
+        var h = Config.HiddenSize;
+        var positions = new int[count];
+        var seen = new HashSet<InferenceSession>(ReferenceEqualityComparer.Instance);
+        for (var r = 0; r < count; r++)
+        {
+            var (session, hidden) = rows[r];
+            ArgumentNullException.ThrowIfNull(session, nameof(rows));
+            ThrowHelper.CheckLength(hidden.Length, h, nameof(rows));
+            if (!seen.Add(session))
+            {
+                throw new ArgumentException($"Row {r} repeats a session of an earlier row; a batched step runs one token per session.", nameof(rows));
+            }
+
+            positions[r] = CheckedPosition(session, firstBlock, blockCount);
+        }
+
+        var stacked = ArrayPool<float>.Shared.Rent(count * h); // (rows, hidden)
+        try
+        {
+            for (var r = 0; r < count; r++)
+            {
+                rows[r].Hidden.Span[..h].CopyTo(stacked.AsSpan(r * h, h));
+            }
+
+            using var scratch = new ForwardScratch(Config, count);
+            var caches = new BlockKvCache[count];
+            for (var block = firstBlock; block < firstBlock + blockCount; block++)
+            {
+                for (var r = 0; r < count; r++)
+                {
+                    caches[r] = rows[r].Session.Cache(block);
+                }
+
+                ForwardDecodeBlock(Weights.Block(block), caches, stacked.AsMemory(0, count * h), positions, scratch);
+            }
+
+            for (var r = 0; r < count; r++)
+            {
+                stacked.AsSpan(r * h, h).CopyTo(rows[r].Hidden.Span);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(stacked);
+        }
+    }
+
+    /// <summary>Where the next token of <paramref name="session"/> sits in blocks <c>[firstBlock, firstBlock + blockCount)</c>; throws if the blocks disagree.</summary>
+    internal int CheckedPosition(InferenceSession session, int firstBlock, int blockCount)
+    {
         var position = session.TokenCount(firstBlock);
         for (var block = firstBlock + 1; block < firstBlock + blockCount; block++)
         {
@@ -106,11 +191,7 @@ public sealed class LlamaModel
             }
         }
 
-        using var scratch = new ForwardScratch(Config, tokens);
-        for (var block = firstBlock; block < firstBlock + blockCount; block++)
-        {
-            ForwardBlock(Weights.Block(block), session.Cache(block), hidden[..(tokens * Config.HiddenSize)], tokens, position, scratch);
-        }
+        return position;
     }
 
     /// <summary>Applies the final RMSNorm and the LM head to hidden states.</summary>
@@ -159,7 +240,35 @@ public sealed class LlamaModel
         CausalAttention.Compute(s.Query, cache.Keys, cache.Values, s.Attended, tokens, c.HeadCount, c.KeyValueHeadCount, c.HeadDimension, position);
         MatMul.MultiplyTransposed(s.Attended, w.OutputProjection, s.Projected, tokens);
         TensorPrimitives.Add(hidden.Span, s.Projected.Span, hidden.Span);
+        ForwardMlp(w, hidden, tokens, s);
+    }
 
+    // One token of each of several sessions: the projections once over all rows, rope and attention per session.
+    private void ForwardDecodeBlock(BlockWeights w, BlockKvCache[] caches, Memory<float> hidden, int[] positions, ForwardScratch s)
+    {
+        var c = Config;
+        var rows = caches.Length;
+        var h = c.HiddenSize;
+        var kv = c.KeyValueDimension;
+        RmsNorm.Apply(hidden.Span, w.InputNorm, s.Normed.Span, rows, _epsilon);
+        MatMul.MultiplyTransposed(s.Normed, rows, (w.QueryProjection, s.Query), (w.KeyProjection, s.Key), (w.ValueProjection, s.Value));
+        var keys = new (ReadOnlyMemory<float> Keys, ReadOnlyMemory<float> Values)[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            _rotary.Apply(s.Query.Span.Slice(r * h, h), 1, c.HeadCount, positions[r]);
+            _rotary.Apply(s.Key.Span.Slice(r * kv, kv), 1, c.KeyValueHeadCount, positions[r]);
+            caches[r].Append(s.Key.Span.Slice(r * kv, kv), s.Value.Span.Slice(r * kv, kv), 1);
+            keys[r] = (caches[r].Keys, caches[r].Values);
+        }
+
+        CausalAttention.ComputeDecodeBatch(s.Query, keys, s.Attended, c.HeadCount, c.KeyValueHeadCount, c.HeadDimension);
+        MatMul.MultiplyTransposed(s.Attended, w.OutputProjection, s.Projected, rows);
+        TensorPrimitives.Add(hidden.Span, s.Projected.Span, hidden.Span);
+        ForwardMlp(w, hidden, rows, s);
+    }
+
+    private void ForwardMlp(BlockWeights w, Memory<float> hidden, int tokens, ForwardScratch s)
+    {
         // MLP: x += down(silu(gate(n)) * up(n)) of the normed x.
         RmsNorm.Apply(hidden.Span, w.PostAttentionNorm, s.Normed.Span, tokens, _epsilon);
         MatMul.MultiplyTransposed(s.Normed, tokens, (w.GateProjection, s.Gate), (w.UpProjection, s.Up));

@@ -112,4 +112,75 @@ public static class CausalAttention
             },
             scores => ArrayPool<float>.Shared.Return(scores));
     }
+
+    /// <summary>
+    /// Computes every head of one new token of each of several sessions, each against its own cache (a batched decode
+    /// step), in parallel over (session, head) pairs when the work is large; each pair gets the same bits as
+    /// <see cref="Compute"/> of that session alone.
+    /// </summary>
+    /// <param name="queries">One query row per session, <c>(sessions, heads, headDim)</c>, already rotated.</param>
+    /// <param name="caches">Each session's keys and values, <c>(contextTokens, kvHeads, headDim)</c>, the new token last.</param>
+    /// <param name="output">Attended values, <c>(sessions, heads, headDim)</c>.</param>
+    /// <param name="heads">Query heads.</param>
+    /// <param name="kvHeads">KV heads (divides <paramref name="heads"/>).</param>
+    /// <param name="headDimension">Width of one head.</param>
+    public static void ComputeDecodeBatch(
+        ReadOnlyMemory<float> queries, IReadOnlyList<(ReadOnlyMemory<float> Keys, ReadOnlyMemory<float> Values)> caches, Memory<float> output,
+        int heads, int kvHeads, int headDimension)
+    {
+        ArgumentNullException.ThrowIfNull(caches);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(heads);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kvHeads);
+        if (heads % kvHeads != 0)
+        {
+            throw new ArgumentException($"{heads} query heads do not divide into {kvHeads} KV heads.", nameof(kvHeads));
+        }
+
+        var sessions = caches.Count;
+        var width = heads * headDimension;
+        var rowWidth = kvHeads * headDimension;
+        ThrowHelper.CheckLength(queries.Length, sessions * width, nameof(queries));
+        ThrowHelper.CheckLength(output.Length, sessions * width, nameof(output));
+        var group = heads / kvHeads;
+        var pairs = sessions * heads;
+        var work = 0L;
+        var longest = 1;
+        for (var r = 0; r < sessions; r++)
+        {
+            var context = caches[r].Keys.Length / rowWidth;
+            longest = Math.Max(longest, context);
+            work += (long)heads * context * headDimension * 2;
+        }
+
+        void Pair(int pair, Span<float> scores)
+        {
+            var r = pair / heads;
+            var h = pair % heads;
+            var offset = r * width + h * headDimension;
+            var (keys, values) = caches[r];
+            ComputeHead(queries.Span.Slice(offset, headDimension), keys.Span, values.Span, output.Span.Slice(offset, headDimension),
+                scores, h / group, kvHeads, keys.Length / rowWidth);
+        }
+
+        if (work < MatMul.ParallelThresholdMultiplyAdds || pairs < 2 || Environment.ProcessorCount < 2)
+        {
+            var rented = ArrayPool<float>.Shared.Rent(longest);
+            for (var pair = 0; pair < pairs; pair++)
+            {
+                Pair(pair, rented);
+            }
+
+            ArrayPool<float>.Shared.Return(rented);
+            return;
+        }
+
+        Parallel.For(0, pairs,
+            () => ArrayPool<float>.Shared.Rent(longest),
+            (pair, _, scores) =>
+            {
+                Pair(pair, scores);
+                return scores;
+            },
+            scores => ArrayPool<float>.Shared.Return(scores));
+    }
 }

@@ -206,5 +206,6 @@ public sealed partial class BlockServerHost : IAsyncDisposable
         _bulk?.Dispose();
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        await _service.DisposeAsync().ConfigureAwait(false);
     }
 }

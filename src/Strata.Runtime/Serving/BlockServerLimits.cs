@@ -81,6 +81,19 @@ public sealed record BlockServerLimits
     /// </summary>
     public TimeSpan EmulatedRtt { get; init; }
 
+    /// <summary>
+    /// Most sessions' decode tokens (one-token forward calls) run as one batched step, one pass over the weights for all
+    /// of them (see <see cref="Engine.DecodeBatcher"/>). Default 16; range 1 to 1,024; 1 runs every call on its own.
+    /// Prefill calls (several tokens) and streaming calls always run on their own.
+    /// </summary>
+    public int MaxDecodeBatch { get; init; } = new Engine.DecodeBatchOptions().MaxBatch;
+
+    /// <summary>
+    /// Longest the first decode token of a batched step waits for other sessions' tokens; a full batch runs at once.
+    /// Default 2 ms; range 0 (batch only what is already queued) to 1 s.
+    /// </summary>
+    public TimeSpan DecodeBatchWait { get; init; } = new Engine.DecodeBatchOptions().BatchWait;
+
     /// <summary>Checks the ranges.</summary>
     public BlockServerLimits Validate()
     {
@@ -109,6 +122,7 @@ public sealed record BlockServerLimits
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BulkKvStallTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(BulkKvStallTimeout, TimeSpan.FromDays(1));
         ArgumentNullException.ThrowIfNull(TrustedKvSources);
+        _ = new Engine.DecodeBatchOptions { MaxBatch = MaxDecodeBatch, BatchWait = DecodeBatchWait }.Validate();
         return this;
     }
 }

@@ -10,6 +10,9 @@ internal sealed class BlockServerMetrics
     // 100 us to about 6.5 s, doubling: one decode step of a tiny model to a long prefill of a large one.
     private static readonly double[] StepBucketsSeconds = Histogram.ExponentialBuckets(1e-4, 2, 17);
 
+    // Sessions' tokens per decode step: 1 to 1,024 (the most --max-batch allows), doubling.
+    private static readonly double[] BatchBuckets = Histogram.ExponentialBuckets(1, 2, 11);
+
     private readonly Counter _requests;
     private readonly Counter _steps;
     private readonly Counter _tokens;
@@ -27,6 +30,9 @@ internal sealed class BlockServerMetrics
         _refusals = factory.CreateCounter("strata_block_refusals_total", "Calls refused, by status (RESOURCE_EXHAUSTED: KV budget or session limit; others: bad or out-of-order requests).", ["status"]);
         _evicted = factory.CreateCounter("strata_block_sessions_evicted_total", "Sessions dropped after staying idle past the limit.");
         _stepSeconds = factory.CreateHistogram("strata_block_step_duration_seconds", "Time to answer one forward step.", new HistogramConfiguration { Buckets = StepBucketsSeconds });
+        var batchSize = factory.CreateHistogram("strata_block_decode_batch_size", "Sessions' tokens run by one decode step (one pass over the weights; --max-batch bounds it).",
+            new HistogramConfiguration { Buckets = BatchBuckets });
+        service.DecodeStepRan = tokens => batchSize.Observe(tokens);
         foreach (var kind in new[] { "prefill", "decode" })
         {
             // Published at 0 from the start, so that a rate over the first steps has a point before them.

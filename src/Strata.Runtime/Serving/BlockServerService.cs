@@ -7,7 +7,7 @@ using Strata.Runtime.Protocol;
 namespace Strata.Runtime.Serving;
 
 /// <summary>The gRPC face of a block server: checks every call, then runs the engine on the session's KV caches.</summary>
-internal sealed partial class BlockServerService : BlockServer.BlockServerBase
+internal sealed partial class BlockServerService : BlockServer.BlockServerBase, IAsyncDisposable
 {
     private readonly LlamaModel _model;
     private readonly BlockServerLimits _limits;
@@ -15,6 +15,9 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
     private readonly ConcurrentDictionary<string, ServerSession> _sessions = new(StringComparer.Ordinal);
     private readonly KvBulkListener? _bulk;
     private readonly KvArrayPool _kvPool;
+
+    // Gathers concurrent sessions' one-token steps into one pass over the weights; null when --max-batch is 1.
+    private readonly DecodeBatcher? _batcher;
 
     // KV bytes reserved by bulk pulls in flight (admission counts them). A block being received counts here and in its
     // session until its pull ends: for those milliseconds the server looks fuller than it is, never emptier.
@@ -30,7 +33,18 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
         _time = time;
         _bulk = bulk;
         _kvPool = new KvArrayPool(limits.KvPoolBytes ?? limits.MaxKvBytes);
+        if (limits.MaxDecodeBatch > 1)
+        {
+            _batcher = new DecodeBatcher(model, new DecodeBatchOptions { MaxBatch = limits.MaxDecodeBatch, BatchWait = limits.DecodeBatchWait }, time,
+                tokens => DecodeStepRan?.Invoke(tokens));
+        }
     }
+
+    /// <summary>Called with the number of sessions' tokens of every decode step run (1 for one not batched): the batch-size metric.</summary>
+    public Action<int>? DecodeStepRan { get; set; }
+
+    /// <summary>Stops the decode batcher once the steps queued in it have run.</summary>
+    public ValueTask DisposeAsync() => _batcher?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>Where sessions' KV arrays go when they are removed, and where new sessions take theirs.</summary>
     public KvArrayPool KvPool => _kvPool;
@@ -206,7 +220,12 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                 }
             }
 
-            if (afterBlock is null)
+            if (afterBlock is null && tokens == 1 && _batcher is not null)
+            {
+                // Waits for the step even if the call is cancelled: the session's lock is held until its token has run.
+                await _batcher.ForwardAsync(session.Session, request.FirstBlock, request.BlockCount, input).ConfigureAwait(false);
+            }
+            else if (afterBlock is null)
             {
                 _model.ForwardBlocks(session.Session, request.FirstBlock, request.BlockCount, input, tokens);
             }
@@ -217,6 +236,11 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase
                     _model.ForwardBlocks(session.Session, block, 1, input, tokens);
                     await afterBlock(session, block).ConfigureAwait(false);
                 }
+            }
+
+            if (tokens == 1 && (afterBlock is not null || _batcher is null))
+            {
+                DecodeStepRan?.Invoke(1);
             }
 
             return new ForwardReply

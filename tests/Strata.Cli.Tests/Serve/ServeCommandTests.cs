@@ -27,12 +27,14 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
-    public void Serve_block_refuses_a_zero_session_quota_or_idle_timeout_in_one_sentence()
+    public void Serve_block_refuses_out_of_range_limits_in_one_sentence()
     {
         var model = TinyModel();
         string[] Block(params string[] extra) => ["serve", "block", "--coordinator", "http://127.0.0.1:9", "--model", model, "--blocks", "0:4", "--port", "0", .. extra];
         CliRun.Of(Block("--session-idle-timeout-seconds", "0")).ShouldFailCleanly("--session-idle-timeout-seconds");
         CliRun.Of(Block("--max-sessions-per-client", "0")).ShouldFailCleanly("--max-sessions-per-client");
+        CliRun.Of(Block("--max-batch", "0")).ShouldFailCleanly("--max-batch");
+        CliRun.Of(Block("--batch-wait-ms", "-1")).ShouldFailCleanly("--batch-wait-ms");
     }
 
     private static int[] Tokens(CliRun run) => [.. run.ShouldSucceed().Json().GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32())];

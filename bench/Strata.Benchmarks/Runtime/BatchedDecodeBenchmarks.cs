@@ -1,0 +1,149 @@
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using Strata.Runtime.Engine;
+using Strata.Runtime.Observability;
+using Strata.Runtime.Serving;
+using Strata.Runtime.Weights;
+
+namespace Strata.Benchmarks.Runtime;
+
+/// <summary>
+/// Decode throughput of one block server holding all 12 blocks of the small preset (fp32): one session alone against
+/// eight sessions decoding at once, with batched decode on (<c>--max-batch 16</c>, the default 2 ms window) and off
+/// (<c>--max-batch 1</c>). The eight-session cases count one operation per token, so aggregate tokens/s is 1 / mean.
+/// </summary>
+/// <remarks>
+/// Each session holds <see cref="ContextTokens"/> tokens and every call decodes the token after them again (the server
+/// replays from the start position it is sent), so the context stays the same however many iterations run. The client
+/// sends seeded hidden states; embedding and head are not timed.
+/// </remarks>
+[MemoryDiagnoser]
+[MedianColumn]
+public class BatchedDecodeBenchmarks
+{
+    /// <summary>Tokens each session holds before the timed token.</summary>
+    public const int ContextTokens = 64;
+
+    /// <summary>Sessions decoding at once in the concurrent cases.</summary>
+    public const int Sessions = 8;
+
+    // Sessions the setup prefills: the eight of the cases, and more for the engine's batch-size sweep.
+    private const int PrefilledSessions = 12;
+
+    private string _directory = null!;
+    private BlockServerHost _batched = null!;
+    private BlockServerHost _unbatched = null!;
+    private BlockServerClient _batchedClient = null!;
+    private BlockServerClient _unbatchedClient = null!;
+    private float[][] _tokens = null!;
+    private LlamaModel _model = null!;
+    private InferenceSession[] _local = null!;
+    private int _hiddenSize;
+    private int _layers;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var config = ModelPreset.Small.ToConfig();
+        _hiddenSize = config.HiddenSize;
+        _layers = config.LayerCount;
+        _directory = Path.Combine(Path.GetTempPath(), $"strata-bench-small-{Environment.ProcessId}");
+        RandomModelWriter.Write(_directory, config, 1, overwrite: true);
+        var model = _model = new LlamaModel(config, LlamaWeightsLoader.Load(_directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
+        _batched = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 16 }, telemetry: new TelemetryOptions { MetricsPort = 0 })
+            .GetAwaiter().GetResult();
+        _unbatched = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 1 }).GetAwaiter().GetResult();
+        _batchedClient = new BlockServerClient(_batched.Address);
+        _unbatchedClient = new BlockServerClient(_unbatched.Address);
+
+        var random = new Random(7);
+        float[] Row(int tokens) => [.. Enumerable.Range(0, tokens * _hiddenSize).Select(_ => (float)(random.NextDouble() - 0.5))];
+        _tokens = [.. Enumerable.Range(0, PrefilledSessions).Select(_ => Row(1))];
+        _local = [.. Enumerable.Range(0, PrefilledSessions).Select(_ => model.CreateSession())];
+        for (var s = 0; s < PrefilledSessions; s++)
+        {
+            var prompt = Row(ContextTokens);
+            model.ForwardBlocks(_local[s], 0, _layers, prompt.ToArray(), ContextTokens);
+            if (s >= Sessions)
+            {
+                continue;
+            }
+
+            _batchedClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
+            _unbatchedClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
+        }
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        // The mean batch the batching server ran (the timed steps and the warm-up alike), for the record.
+        using (var http = new HttpClient())
+        {
+            var text = http.GetStringAsync(new Uri(_batched.MetricsAddress!, "/metrics")).GetAwaiter().GetResult();
+            double Sample(string name) => double.Parse(text.Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
+            var steps = Sample("strata_block_decode_batch_size_count");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"// batching server: {steps} decode steps, {Sample("strata_block_decode_batch_size_sum") / steps:F2} sessions' tokens per step on average"));
+        }
+
+        _batchedClient.Dispose();
+        _unbatchedClient.Dispose();
+        _batched.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        _unbatched.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>One session's decode token, nothing else running.</summary>
+    [Benchmark(Baseline = true)]
+    public Task OneSession() => Decode(_batchedClient, 0);
+
+    /// <summary>Eight sessions' decode tokens at once through the batching server (per token).</summary>
+    [Benchmark(OperationsPerInvoke = Sessions)]
+    public Task EightSessionsBatched() => Task.WhenAll(Enumerable.Range(0, Sessions).Select(s => Decode(_batchedClient, s)));
+
+    /// <summary>Eight sessions' decode tokens at once with batching off (per token).</summary>
+    [Benchmark(OperationsPerInvoke = Sessions)]
+    public Task EightSessionsUnbatched() => Task.WhenAll(Enumerable.Range(0, Sessions).Select(s => Decode(_unbatchedClient, s)));
+
+    /// <summary>One session's decode token in process (no server): the engine's cost alone.</summary>
+    [Benchmark]
+    public void InProcessOneSession()
+    {
+        _local[0].Truncate(ContextTokens);
+        _model.ForwardBlocks(_local[0], 0, _layers, _tokens[0].ToArray(), 1);
+    }
+
+    /// <summary>Eight sessions' decode tokens as one <see cref="LlamaModel.ForwardDecodeBatch"/> in process (per token).</summary>
+    [Benchmark(OperationsPerInvoke = Sessions)]
+    public void InProcessEightBatched()
+    {
+        var rows = new DecodeRow[Sessions];
+        for (var s = 0; s < Sessions; s++)
+        {
+            _local[s].Truncate(ContextTokens);
+            rows[s] = new DecodeRow(_local[s], _tokens[s].ToArray());
+        }
+
+        _model.ForwardDecodeBatch(rows, 0, _layers);
+    }
+
+    /// <summary>One <see cref="LlamaModel.ForwardDecodeBatch"/> of the first <paramref name="sessions"/> sessions in process (at most 12).</summary>
+    public void InProcessBatch(int sessions)
+    {
+        var rows = new DecodeRow[sessions];
+        for (var s = 0; s < sessions; s++)
+        {
+            _local[s].Truncate(ContextTokens);
+            rows[s] = new DecodeRow(_local[s], _tokens[s].ToArray());
+        }
+
+        _model.ForwardDecodeBatch(rows, 0, _layers);
+    }
+
+    private static string Id(int session) => $"s{session}";
+
+    // A fresh copy each call: the reply overwrites the buffer it is given.
+    private Task Decode(BlockServerClient client, int session) =>
+        client.ForwardAsync(Id(session), 0, _layers, ContextTokens, _tokens[session].ToArray(), 1, _hiddenSize);
+}

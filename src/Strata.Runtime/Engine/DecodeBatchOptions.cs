@@ -1,0 +1,25 @@
+namespace Strata.Runtime.Engine;
+
+/// <summary>How a <see cref="DecodeBatcher"/> gathers concurrent sessions' decode tokens into one step.</summary>
+public sealed record DecodeBatchOptions
+{
+    /// <summary>Most tokens (one per session) one step runs. Default 16; range 1 to 1,024 (1: every token runs alone).</summary>
+    public int MaxBatch { get; init; } = 16;
+
+    /// <summary>
+    /// Longest the first token of a step waits for others before the step runs; a step also runs as soon as it is full.
+    /// Default 2 ms; range 0 (only batch what is already queued) to 1 s. Tokens that arrive while a step runs join the next
+    /// one, so under load the batch fills from the queue and the window matters only when the server is nearly idle.
+    /// </summary>
+    public TimeSpan BatchWait { get; init; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Checks the ranges.</summary>
+    public DecodeBatchOptions Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBatch, 1, nameof(MaxBatch));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatch, 1024, nameof(MaxBatch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchWait, TimeSpan.Zero, nameof(BatchWait));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchWait, TimeSpan.FromSeconds(1), nameof(BatchWait));
+        return this;
+    }
+}

@@ -11,7 +11,7 @@ namespace Strata.Runtime.Kernels;
 /// </summary>
 /// <remarks>
 /// Because an element's chain never mixes with another element's, its bits depend neither on the block shape
-/// that computes it (6 x 32 or 1 x 64 outputs with 512-bit vectors; 2 x 32 or 1 x 64 with 256-bit ones), nor on
+/// that computes it (6 x 32, 2 x 64 or 1 x 64 outputs with 512-bit vectors; 2 x 32 or 1 x 64 with 256-bit ones), nor on
 /// the vector width, nor on how many rows are batched: prefill and incremental decode agree bit for bit, and so
 /// do machines with and without AVX-512 (and the scalar loop <c>MathF.FusedMultiplyAdd</c> in order). Without
 /// SIMD hardware .NET emulates the vectors: same bits, slower. The loops are compiled fully optimised on first
@@ -50,6 +50,13 @@ internal static class PanelKernel
                 {
                     Rows6Panels2(ref Unsafe.Add(ref x, r * inner), inner, ref weight.Panel(p), ref weight.Panel(p + 1), output, r, p * P, weight.Columns);
                 }
+            }
+
+            // Rows left over from the 6-row blocks (a batched decode of 7 or 8 sessions): two at a time, so each pass
+            // over the weight panels serves two rows instead of one.
+            for (; r <= rows - 2; r += 2)
+            {
+                Rows2Panels4(ref Unsafe.Add(ref x, r * inner), inner, weight, firstPanel, output, r);
             }
 
             for (; r < rows; r++)
@@ -178,6 +185,55 @@ internal static class PanelKernel
         if (!full)
         {
             CopyTile(tile, 1, output, row, column, columns);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Rows2Panels4(ref float x, int inner, PackedMatrix weight, int firstPanel, Span<float> output, int row)
+    {
+        ref var p0 = ref weight.Panel(firstPanel);
+        ref var p1 = ref weight.Panel(firstPanel + 1);
+        ref var p2 = ref weight.Panel(firstPanel + 2);
+        ref var p3 = ref weight.Panel(firstPanel + 3);
+        ref var x1 = ref Unsafe.Add(ref x, inner);
+        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default, b0 = default, b1 = default, b2 = default, b3 = default;
+        nuint offset = 0;
+        for (nint k = 0; k < inner; k++, offset += P)
+        {
+            var w0 = Vector512.LoadUnsafe(ref p0, offset);
+            var w1 = Vector512.LoadUnsafe(ref p1, offset);
+            var w2 = Vector512.LoadUnsafe(ref p2, offset);
+            var w3 = Vector512.LoadUnsafe(ref p3, offset);
+            var b = Vector512.Create(Unsafe.Add(ref x, k));
+            a0 = Fma(b, w0, a0);
+            a1 = Fma(b, w1, a1);
+            a2 = Fma(b, w2, a2);
+            a3 = Fma(b, w3, a3);
+            b = Vector512.Create(Unsafe.Add(ref x1, k));
+            b0 = Fma(b, w0, b0);
+            b1 = Fma(b, w1, b1);
+            b2 = Fma(b, w2, b2);
+            b3 = Fma(b, w3, b3);
+        }
+
+        var column = firstPanel * P;
+        var columns = weight.Columns;
+        var full = column + (4 * P) <= columns;
+        Span<float> tile = stackalloc float[full ? 0 : 2 * 4 * P];
+        ref var o = ref full ? ref MemoryMarshal.GetReference(output) : ref MemoryMarshal.GetReference(tile);
+        var stride = (nuint)(full ? columns : 4 * P);
+        var at = full ? (nuint)(row * columns + column) : 0;
+        a0.StoreUnsafe(ref o, at);
+        a1.StoreUnsafe(ref o, at + P);
+        a2.StoreUnsafe(ref o, at + (2 * P));
+        a3.StoreUnsafe(ref o, at + (3 * P));
+        b0.StoreUnsafe(ref o, at + stride);
+        b1.StoreUnsafe(ref o, at + stride + P);
+        b2.StoreUnsafe(ref o, at + stride + (2 * P));
+        b3.StoreUnsafe(ref o, at + stride + (3 * P));
+        if (!full)
+        {
+            CopyTile(tile, 2, output, row, column, columns);
         }
     }
 

@@ -65,9 +65,9 @@ public sealed partial class CoordinatorClient
         {
             return await call(_clients[index]).ConfigureAwait(false);
         }
-        catch (RpcException exception) when (TlsHttpHandler.FindAuthenticationFailure(exception.Status.DebugException) is { } authentication)
+        catch (RpcException exception) when (exception.Status.DebugException is TlsFailureException failure)
         {
-            throw new RpcException(new Status(StatusCode.Unavailable, TlsHttpHandler.Describe(_addresses[index], authentication), authentication));
+            throw new RpcException(new Status(StatusCode.Unavailable, failure.Message, failure));
         }
     }
 }

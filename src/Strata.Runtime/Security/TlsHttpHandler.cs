@@ -54,6 +54,29 @@ internal sealed class TlsHttpHandler : DelegatingHandler
         return null;
     }
 
+    /// <summary>
+    /// Whether <paramref name="exception"/> says that an https server closed the connection once the TLS handshake was
+    /// done and before HTTP/2 began: what a client sees under TLS 1.3 when the server refused its client certificate
+    /// (the client's side of the handshake ends first, the server's verdict comes as the connection closing).
+    /// </summary>
+    /// <remarks>
+    /// SocketsHttpHandler reports this in several shapes (HttpRequestException, HttpIOException or IOException, with
+    /// varying error codes, depending on where the close lands); the one thing they share is the sentence
+    /// "An HTTP/2 connection could not be established", so that is what is matched. Only the wording of the error depends on it.
+    /// </remarks>
+    public static bool IsClosedAfterHandshake(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e.Message.Contains("HTTP/2 connection could not be established", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <inheritdoc/>
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -63,7 +86,16 @@ internal sealed class TlsHttpHandler : DelegatingHandler
         }
         catch (HttpRequestException exception) when (request.RequestUri is { } uri && FindAuthenticationFailure(exception) is { } authentication)
         {
-            throw new HttpRequestException(HttpRequestError.SecureConnectionError, Describe(uri, authentication), authentication);
+            throw new TlsFailureException(Describe(uri, authentication), authentication);
+        }
+        catch (HttpRequestException exception) when (request.RequestUri is { Scheme: "https" } uri && IsClosedAfterHandshake(exception))
+        {
+            throw new TlsFailureException(
+                $"The server at {uri.GetLeftPart(UriPartial.Authority)} closed the connection right after the TLS handshake: it requires a client certificate signed by a CA it trusts (give one with --tls-cert and --tls-key), or it does not serve HTTP/2 there.",
+                exception);
         }
     }
 }
+
+/// <summary>A TLS handshake with a server failed or was refused; the message is one sentence naming the server's URL.</summary>
+internal sealed class TlsFailureException(string message, Exception inner) : HttpRequestException(HttpRequestError.SecureConnectionError, message, inner);

@@ -177,6 +177,9 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     /// <summary>TCP port of the bulk KV path on the server's address (0 when it has none, see <see cref="BlockServerLimits.BulkKvEnabled"/>).</summary>
     public int BulkPort => _bulk?.Port ?? 0;
 
+    /// <summary>Bulk KV offers this server sent in full to pullers since it started.</summary>
+    internal int BulkKvSent => _bulk?.SentOffers ?? 0;
+
     /// <summary>Bulk KV tickets issued and not yet claimed or swept.</summary>
     internal int PendingKvOffers => _service.PendingKvOffers;
 

@@ -65,6 +65,7 @@ internal sealed class KvBulkListener : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _sweepTimer;
     private int _active;
+    private int _sent;
     private long _copyBytes;
     private readonly SemaphoreSlim _sending;
     private readonly TlsOptions? _tls;
@@ -88,6 +89,9 @@ internal sealed class KvBulkListener : IDisposable
 
     /// <summary>Whether connections are TLS sessions (the server serves TLS).</summary>
     public bool Tls => _tls is not null;
+
+    /// <summary>Offers sent in full since the start.</summary>
+    public int SentOffers => Volatile.Read(ref _sent);
 
     /// <summary>Tickets issued and not yet claimed or swept.</summary>
     public int PendingOffers => _offers.Count;
@@ -306,7 +310,7 @@ internal sealed class KvBulkListener : IDisposable
         {
             SendPreamble(stream, offer, ticket);
             SendCopies(stream, offer.Blocks, copies);
-            EndStream(connection, stream);
+            EndStream(connection, stream, sent: true);
             return;
         }
 
@@ -315,23 +319,21 @@ internal sealed class KvBulkListener : IDisposable
             return;
         }
 
+        var sent = false;
         try
         {
-            if (!offer.Session.Removed)
-            {
-                Send(stream, offer, ticket);
-            }
+            sent = !offer.Session.Removed && Send(stream, offer, ticket);
         }
         finally
         {
             offer.Session.Lock.Release();
         }
 
-        EndStream(connection, stream);
+        EndStream(connection, stream, sent);
     }
 
     // Everything written is flushed (a TLS session also says close_notify), then the sending half of the TCP connection closes.
-    private static void EndStream(Socket connection, Stream stream)
+    private void EndStream(Socket connection, Stream stream, bool sent)
     {
         stream.Flush();
         if (stream is SslStream ssl)
@@ -340,18 +342,22 @@ internal sealed class KvBulkListener : IDisposable
         }
 
         connection.Shutdown(SocketShutdown.Send);
+        if (sent)
+        {
+            Interlocked.Increment(ref _sent);
+        }
     }
 
     // Under the session's lock. Sends nothing unless every block still holds the offered tokens (a replay that
     // truncated the session since the offer makes the puller fail on a short read instead of getting other bytes).
-    private void Send(Stream connection, KvOffer offer, byte[] ticket)
+    private bool Send(Stream connection, KvOffer offer, byte[] ticket)
     {
         Volatile.Write(ref offer.Session.LastUsedTimestamp, _time.GetTimestamp());
         foreach (var block in offer.Blocks)
         {
             if (offer.Session.Session.TokenCount(block.BlockIndex) < block.TokenCount)
             {
-                return;
+                return false;
             }
         }
 
@@ -363,6 +369,8 @@ internal sealed class KvBulkListener : IDisposable
             SendAll(connection, MemoryMarshal.AsBytes(cache.Keys.Span[..length]));
             SendAll(connection, MemoryMarshal.AsBytes(cache.Values.Span[..length]));
         }
+
+        return true;
     }
 
     // Copies taken when the offer was made: the session may have moved on, the copies have not.

@@ -114,7 +114,8 @@ public sealed class TlsTests : IDisposable
             var result = await new TextGenerator(head, chain).GenerateAsync(Prompt, Greedy);
             Assert.Equal(await LocalTokensAsync(), result.Tokens);
             Assert.Equal([decode.Host.Address.ToString()], result.Route.Select(h => h.Server));
-            Assert.Equal(1, chain.KvMoves); // p1 [0, 4) -> d1, over the bulk path (TLS both ends)
+            Assert.Equal(1, chain.KvMoves); // p1 [0, 4) -> d1
+            Assert.Equal(1, prefill.Host.BulkKvSent); // over the bulk path (TLS both ends), not streamed through the client
             Assert.Equal(0, chain.Failovers);
             Assert.Equal(0, prefill.Host.SessionCount);
         }
@@ -142,6 +143,7 @@ public sealed class TlsTests : IDisposable
         Assert.True(offer.Tls);
         var pulled = await Grpc(destination, clientTls).PullKvAsync(new PullKvRequest { DestinationSessionId = "d", SourceHost = "127.0.0.1", Offer = offer });
         Assert.Equal(layers, pulled.BlockCount);
+        Assert.Equal(1, source.BulkKvSent);
         var expected = await sourceClient.ExportKvAsync("s", 0, layers);
         var actual = await destinationClient.ExportKvAsync("d", 0, layers);
         Assert.Equal(expected.Select(b => (b.BlockIndex, b.TokenCount)), actual.Select(b => (b.BlockIndex, b.TokenCount)));

@@ -48,7 +48,7 @@ internal static class ServeBlockCommand
         };
         var logLevel = ServeCommand.LogLevelOption("start, registration, refusals, evictions, fail-overs");
         var metricsPort = ServeCommand.MetricsPortOption();
-        var tlsFlags = new TlsFlags(serves: true, connectsTo: "the coordinator and to peers' bulk KV ports");
+        var tlsFlags = new TlsFlags(serves: true, connectsTo: "the coordinator and to peers' bulk KV ports", metricsPort: true);
         var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
         {
             coordinator, model, blocks, auto, memoryBytes, port, host, advertise, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, logLevel, metricsPort,

@@ -24,7 +24,7 @@ internal static class ServeCoordinatorCommand
         };
         var logLevel = ServeCommand.LogLevelOption("joins, leaves, placements, quarantines, fail-overs");
         var metricsPort = ServeCommand.MetricsPortOption();
-        var tlsFlags = new TlsFlags(serves: true, connectsTo: null);
+        var tlsFlags = new TlsFlags(serves: true, connectsTo: null, metricsPort: true);
         var command = new Command("coordinator", "Run the coordinator: registry (heartbeats), placement for --auto servers, routes for clients.")
         {
             port, host, advertise, joinToken, heartbeatMs, quarantineReports, registry, logLevel, metricsPort,

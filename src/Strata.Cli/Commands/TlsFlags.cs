@@ -25,13 +25,14 @@ internal sealed class TlsFlags
     /// <summary>The flags of a command that connects only (<paramref name="serves"/> false) or also serves.</summary>
     /// <param name="serves">True for serve commands: <c>--tls-cert</c> turns TLS on, and <c>--tls-client-ca</c> is offered.</param>
     /// <param name="connectsTo">What the process connects to, for the help of <c>--tls-cert</c> as a client certificate; null for a process that connects to nothing (no <c>--tls-ca</c> then).</param>
-    public TlsFlags(bool serves, string? connectsTo)
+    /// <param name="metricsPort">Whether the command has a <c>--metrics-port</c> (which stays cleartext), for the help.</param>
+    public TlsFlags(bool serves, string? connectsTo, bool metricsPort = false)
     {
         var asClient = connectsTo is null ? string.Empty : $"; also presented as the client certificate to {connectsTo}";
         _certificate = new Option<string?>("--tls-cert")
         {
             Description = serves
-                ? $"PEM certificate to serve over TLS (HTTP/2 by ALPN; the printed and advertised URL becomes https), with --tls-key{asClient}. The --metrics-port endpoint stays cleartext."
+                ? $"PEM certificate to serve over TLS (HTTP/2 by ALPN; the printed and advertised URL becomes https), with --tls-key{asClient}.{(metricsPort ? " The --metrics-port endpoint stays cleartext." : string.Empty)}"
                 : $"PEM client certificate presented to {connectsTo} when they require one (mutual TLS), with --tls-key.",
             HelpName = "file",
         };

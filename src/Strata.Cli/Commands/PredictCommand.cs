@@ -61,7 +61,7 @@ internal static class PredictCommand
                 throw new StrataException($"The coordinator at {client.Address} answered {e.StatusCode}: {e.Status.Detail}");
             }
 
-            var rtts = await MeasureRttsAsync(entries, cancellationToken, tls).ConfigureAwait(false);
+            var rtts = await MeasureRttsAsync(entries, tls, cancellationToken).ConfigureAwait(false);
             var outcome = Predict(entries, rtts, config.LayerCount, 2L * (promptTokens + n) * config.KeyValueDimension * sizeof(float), promptTokens, n, c,
                 parseResult.GetValue(routing)!, runtime);
             if (parseResult.GetValue(json))
@@ -114,7 +114,7 @@ internal static class PredictCommand
     }
 
     /// <summary>The client's round trip to each server, as a client measures it (BlockServerClient.MeasureRoundTripSecondsAsync); servers that do not answer are left out.</summary>
-    internal static async Task<IReadOnlyDictionary<string, double>> MeasureRttsAsync(IEnumerable<ServerEntry> entries, CancellationToken cancellationToken, Runtime.Security.TlsOptions? tls = null)
+    internal static async Task<IReadOnlyDictionary<string, double>> MeasureRttsAsync(IEnumerable<ServerEntry> entries, Runtime.Security.TlsOptions? tls, CancellationToken cancellationToken)
     {
         var rtts = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var entry in entries)

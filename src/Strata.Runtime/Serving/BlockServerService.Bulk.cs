@@ -283,7 +283,7 @@ internal sealed partial class BlockServerService
         catch (EndOfStreamException)
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
-                $"The source closed the bulk KV connection after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: its ticket was unknown, already used or expired, or the source failed; offer again."));
+                $"The source closed the bulk KV connection after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: its ticket was unknown, already used or expired, or the source failed{RefusedCertificate(offer)}; offer again."));
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
@@ -296,6 +296,10 @@ internal sealed partial class BlockServerService
                 $"The bulk KV connection to {source} port {offer.BulkPort} is not the offer's source: {e.Message}; nothing was imported."));
         }
     }
+
+    // Under TLS 1.3 a source that refuses the puller's client certificate says so by closing after the handshake.
+    private static string RefusedCertificate(OfferKvReply offer) =>
+        offer.Tls ? ", or it refused this server's TLS client certificate (its --tls-client-ca must trust the CA that signed it)" : string.Empty;
 
     private static void ReceiveBlocks(Stream socket, ServerSession session, OfferKvReply offer, StrongBox<long> received)
     {

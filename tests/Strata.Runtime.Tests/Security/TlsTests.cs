@@ -185,7 +185,9 @@ public sealed class TlsTests : IDisposable
         var refused = await Assert.ThrowsAsync<RpcException>(() => Grpc(stranger, strangerClient).PullKvAsync(
             new PullKvRequest { DestinationSessionId = "d", SourceHost = "127.0.0.1", Offer = offer }).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+        Assert.Contains("certificate", refused.Status.Detail, StringComparison.Ordinal);
         Assert.Equal(0, stranger.KvBytes);
+        Assert.Equal(0, source.BulkKvSent);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Strata.Cli.Commands;
 using Strata.Performance.Profiles;
 using Strata.Planning.Live;
 using Strata.Runtime.Coordination;
@@ -5,7 +6,6 @@ using Strata.Runtime.Engine;
 using Strata.Runtime.Profiling;
 using Strata.Runtime.Serving;
 using Strata.Runtime.Weights;
-using Strata.Cli.Commands;
 
 namespace Strata.Cli.Validation;
 

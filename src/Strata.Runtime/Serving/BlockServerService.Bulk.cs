@@ -283,12 +283,12 @@ internal sealed partial class BlockServerService
         catch (EndOfStreamException)
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
-                $"The source closed the bulk KV connection after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: its ticket was unknown, already used or expired, or the source failed{RefusedCertificate(offer)}; offer again."));
+                $"The source closed the bulk KV connection after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: its ticket was unknown, already used or expired, or the source failed{RefusedCertificate(offer, received)}; offer again."));
         }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
-                $"The bulk KV connection to {source} port {offer.BulkPort} failed after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: {e.Message}"));
+                $"The bulk KV connection to {source} port {offer.BulkPort} failed after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: {e.Message}{RefusedCertificate(offer, received)}"));
         }
         catch (InvalidDataException e)
         {
@@ -297,9 +297,12 @@ internal sealed partial class BlockServerService
         }
     }
 
-    // Under TLS 1.3 a source that refuses the puller's client certificate says so by closing after the handshake.
-    private static string RefusedCertificate(OfferKvReply offer) =>
-        offer.Tls ? ", or it refused this server's TLS client certificate (its --tls-client-ca must trust the CA that signed it)" : string.Empty;
+    // Under TLS 1.3 a source that refuses the puller's client certificate says so by closing (or resetting) the
+    // connection after the handshake, before a byte of the caches: the puller cannot tell that from other failures.
+    private static string RefusedCertificate(OfferKvReply offer, StrongBox<long> received) =>
+        offer.Tls && Volatile.Read(ref received.Value) == 0
+            ? "; over TLS this is also how a source refuses this server's client certificate (its --tls-client-ca must trust the CA that signed it)"
+            : string.Empty;
 
     private static void ReceiveBlocks(Stream socket, ServerSession session, OfferKvReply offer, StrongBox<long> received)
     {

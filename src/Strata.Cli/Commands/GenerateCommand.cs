@@ -43,11 +43,13 @@ internal static class GenerateCommand
         };
         routing.AcceptOnlyFromAmong([.. RoutingPolicies.Names]);
         var trust = new TrustOptions();
+        var tlsFlags = new TlsFlags(serves: false, connectsTo: "the coordinator and block servers");
         var command = new Command("generate", "Generate text with a Llama-architecture model from safetensors weights.")
         {
             local, coordinator, model, prompt, maxTokens, seed, temperature, topP, split, clientMemory, phaseSplit, kvStreaming, routing, json,
         };
         trust.AddTo(command);
+        tlsFlags.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var coordinatorText = parseResult.GetValue(coordinator);
@@ -77,7 +79,7 @@ internal static class GenerateCommand
                         Routing = parseResult.GetValue(routing),
                         ExpectedOutputTokens = options.MaxNewTokens,
                     }, parseResult.GetValue(model)!),
-                    parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
+                    tlsFlags.Read(parseResult), parseResult.GetValue(json), cancellationToken).ConfigureAwait(false);
             }
 
             var run = await LocalGeneration.RunAsync(parseResult.GetValue(model)!, parseResult.GetValue(prompt)!, options, cancellationToken).ConfigureAwait(false);
@@ -100,7 +102,7 @@ internal static class GenerateCommand
 
     private static async Task<int> RunCoordinatedAsync(
         CliContext context, IReadOnlyList<Uri> coordinator, GenerationOptions options, string model, string prompt, bool splitDp, long? clientMemoryBytes,
-        CoordinatedChainOptions chainOptions, bool json, CancellationToken cancellationToken)
+        CoordinatedChainOptions chainOptions, Runtime.Security.TlsOptions? tls, bool json, CancellationToken cancellationToken)
     {
         SplitPathOptions? split = null;
         if (splitDp)
@@ -120,7 +122,7 @@ internal static class GenerateCommand
         try
         {
             using var loggers = ServeCommand.Logging(context.Error, Microsoft.Extensions.Logging.LogLevel.Warning); // fail-overs
-            using var client = ServeCommand.Coordinators(coordinator, loggers);
+            using var client = ServeCommand.Coordinators(coordinator, loggers, tls);
             run = await CoordinatedGeneration.RunAsync(client, model, prompt, options, chainOptions, split, cancellationToken)
                 .ConfigureAwait(false);
         }

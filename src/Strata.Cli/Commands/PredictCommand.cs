@@ -29,10 +29,12 @@ internal static class PredictCommand
         var routing = new Option<string>("--routing") { Description = "The routing policy the generations will use.", DefaultValueFactory = _ => LiveRouting.DefaultPolicy, HelpName = string.Join("|", RoutingPolicies.Names) };
         routing.AcceptOnlyFromAmong([.. RoutingPolicies.Names]);
         var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var tlsFlags = new TlsFlags(serves: false, connectsTo: "the coordinator and block servers");
         var command = new Command("predict", "Predict TTFT, TPOT and end-to-end time of generations through a live swarm: its placement, load and measured round trips, the same routing policy, a runtime profile.")
         {
             coordinator, model, profile, prompt, output, concurrency, routing, json,
         };
+        tlsFlags.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var c = parseResult.GetValue(concurrency);
@@ -46,7 +48,8 @@ internal static class PredictCommand
             var config = ModelFolder.LoadConfig(directory);
             var promptTokens = Math.Max(1, TokenizerLoader.Load(directory, config).Encode(parseResult.GetValue(prompt)!).Count);
             var runtime = RuntimeProfile.Load(parseResult.GetValue(profile)!);
-            using var client = new CoordinatorClient(ServeCommand.CoordinatorUrl(parseResult.GetValue(coordinator)!));
+            var tls = tlsFlags.Read(parseResult);
+            using var client = new CoordinatorClient(ServeCommand.CoordinatorUrl(parseResult.GetValue(coordinator)!), tls: tls);
             IReadOnlyList<ServerEntry> entries;
             try
             {
@@ -58,7 +61,7 @@ internal static class PredictCommand
                 throw new StrataException($"The coordinator at {client.Address} answered {e.StatusCode}: {e.Status.Detail}");
             }
 
-            var rtts = await MeasureRttsAsync(entries, cancellationToken).ConfigureAwait(false);
+            var rtts = await MeasureRttsAsync(entries, tls, cancellationToken).ConfigureAwait(false);
             var outcome = Predict(entries, rtts, config.LayerCount, 2L * (promptTokens + n) * config.KeyValueDimension * sizeof(float), promptTokens, n, c,
                 parseResult.GetValue(routing)!, runtime);
             if (parseResult.GetValue(json))
@@ -111,7 +114,7 @@ internal static class PredictCommand
     }
 
     /// <summary>The client's round trip to each server, as a client measures it (BlockServerClient.MeasureRoundTripSecondsAsync); servers that do not answer are left out.</summary>
-    internal static async Task<IReadOnlyDictionary<string, double>> MeasureRttsAsync(IEnumerable<ServerEntry> entries, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyDictionary<string, double>> MeasureRttsAsync(IEnumerable<ServerEntry> entries, Runtime.Security.TlsOptions? tls, CancellationToken cancellationToken)
     {
         var rtts = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var entry in entries)
@@ -121,7 +124,7 @@ internal static class PredictCommand
                 continue;
             }
 
-            using var server = new BlockServerClient(url, deadline: TimeSpan.FromSeconds(2));
+            using var server = new BlockServerClient(url, deadline: TimeSpan.FromSeconds(2), tls: tls);
             try
             {
                 rtts[entry.ServerId] = await server.MeasureRoundTripSecondsAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);

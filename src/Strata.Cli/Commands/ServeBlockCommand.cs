@@ -60,10 +60,12 @@ internal static class ServeBlockCommand
         };
         var logLevel = ServeCommand.LogLevelOption("start, registration, refusals, evictions, fail-overs");
         var metricsPort = ServeCommand.MetricsPortOption();
+        var tlsFlags = new TlsFlags(serves: true, connectsTo: "the coordinator and to peers' bulk KV ports", metricsPort: true);
         var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
         {
             coordinator, model, blocks, auto, memoryBytes, port, host, advertise, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, maxBatch, batchWait, logLevel, metricsPort,
         };
+        tlsFlags.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var directory = parseResult.GetValue(model)!;
@@ -110,8 +112,9 @@ internal static class ServeBlockCommand
             }
 
             var metrics = ServeCommand.MetricsPort(parseResult.GetValue(metricsPort));
+            var tls = tlsFlags.Read(parseResult);
             using var loggers = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
-            using var client = ServeCommand.Coordinators(coordinatorUrls, loggers);
+            using var client = ServeCommand.Coordinators(coordinatorUrls, loggers, tls);
             var (first, count) = await ChooseBlocksAsync(parseResult.GetValue(blocks), parseResult.GetValue(auto), parseResult.GetValue(memoryBytes), config, client, cancellationToken)
                 .ConfigureAwait(false);
             var movable = parseResult.GetValue(auto);
@@ -120,12 +123,12 @@ internal static class ServeBlockCommand
             {
                 var served = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, first, count, includeEmbeddingAndHead: false));
                 await using var server = await BlockServerHost.StartAsync(served, p, listen, limits,
-                    telemetry: new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics }, cancellationToken: cancellationToken).ConfigureAwait(false);
+                    telemetry: new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics }, tls: tls, cancellationToken: cancellationToken).ConfigureAwait(false);
                 var agentOptions = new BlockServerAgentOptions
                 {
                     Role = parseResult.GetValue(role) switch { "prefill" => ServerRole.Prefill, "decode" => ServerRole.Decode, _ => ServerRole.Both },
                     JoinToken = parseResult.GetValue(joinToken),
-                    AdvertisedUrl = ServeCommand.Advertised(advertiseUrl, advertiseText, listen, server.Address),
+                    AdvertisedUrl = ServeCommand.Advertised(advertiseUrl, advertiseText, listen, server.Address, tls),
                     ServerId = serverId,
                     Movable = movable,
                     LoggerFactory = loggers,

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Strata.Cli.Output;
 using Strata.Core;
 using Strata.Runtime.Coordination;
+using Strata.Runtime.Security;
 
 namespace Strata.Cli.Commands;
 
@@ -33,8 +34,8 @@ internal static class ServeCommand
     public static IReadOnlyList<Uri> CoordinatorUrls(string text) =>
         [.. text.Split(',', StringSplitOptions.TrimEntries).Select(CoordinatorUrl)];
 
-    /// <summary>A client of the coordinators in <paramref name="urls"/> that logs each fail-over to <paramref name="loggers"/>.</summary>
-    public static CoordinatorClient Coordinators(IReadOnlyList<Uri> urls, ILoggerFactory loggers) => new(urls, logger: loggers.CreateLogger<CoordinatorClient>());
+    /// <summary>A client of the coordinators in <paramref name="urls"/> that logs each fail-over to <paramref name="loggers"/>, connecting with <paramref name="tls"/> (null: the system trust store).</summary>
+    public static CoordinatorClient Coordinators(IReadOnlyList<Uri> urls, ILoggerFactory loggers, TlsOptions? tls = null) => new(urls, logger: loggers.CreateLogger<CoordinatorClient>(), tls: tls);
 
     /// <summary>The <c>--log-level</c> option of a serve command.</summary>
     public static Option<LogLevel> LogLevelOption(string informationMeans) => new("--log-level")
@@ -47,7 +48,7 @@ internal static class ServeCommand
     /// <summary>The <c>--metrics-port</c> option of a serve command.</summary>
     public static Option<int?> MetricsPortOption() => new("--metrics-port")
     {
-        Description = "Also serve /health and /metrics (Prometheus text) over HTTP/1.1 on this port; 0 picks a free one (printed). Without it they are served on --port over prior-knowledge HTTP/2 only (curl --http2-prior-knowledge).",
+        Description = "Also serve /health and /metrics (Prometheus text) over HTTP/1.1 on this port, cleartext even with --tls-cert; 0 picks a free one (printed). Without it they are served on --port over prior-knowledge HTTP/2 only (curl --http2-prior-knowledge; over TLS: curl --cacert CA https://HOST:PORT/health).",
         HelpName = "port",
     };
 
@@ -141,6 +142,16 @@ internal static class ServeCommand
         }
 
         return bound;
+    }
+
+    /// <summary>
+    /// The URL a server announces, made <c>https</c> when it serves TLS (<paramref name="tls"/> with a certificate): an
+    /// <c>--advertise http://...</c> keeps its host and port, since clients must speak TLS to it.
+    /// </summary>
+    public static Uri Advertised(Uri? advertise, string? advertiseText, IPAddress listen, Uri bound, TlsOptions? tls)
+    {
+        var url = Advertised(advertise, advertiseText, listen, bound);
+        return tls?.ServesTls == true && url.Scheme == Uri.UriSchemeHttp ? new UriBuilder(url) { Scheme = Uri.UriSchemeHttps }.Uri : url;
     }
 
     /// <summary>The line a parent process reads to learn the bound address.</summary>

@@ -24,10 +24,12 @@ internal static class ServeCoordinatorCommand
         };
         var logLevel = ServeCommand.LogLevelOption("joins, leaves, placements, quarantines, fail-overs");
         var metricsPort = ServeCommand.MetricsPortOption();
+        var tlsFlags = new TlsFlags(serves: true, connectsTo: null, metricsPort: true);
         var command = new Command("coordinator", "Run the coordinator: registry (heartbeats), placement for --auto servers, routes for clients.")
         {
             port, host, advertise, joinToken, heartbeatMs, quarantineReports, registry, logLevel, metricsPort,
         };
+        tlsFlags.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var p = ServeCommand.Port(parseResult.GetValue(port));
@@ -48,6 +50,7 @@ internal static class ServeCoordinatorCommand
             }
 
             var metrics = ServeCommand.MetricsPort(parseResult.GetValue(metricsPort));
+            var tls = tlsFlags.Read(parseResult);
             using var loggers = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
             var options = new CoordinatorOptions
             {
@@ -55,6 +58,7 @@ internal static class ServeCoordinatorCommand
                 HeartbeatInterval = TimeSpan.FromMilliseconds(interval),
                 QuarantineReportThreshold = reports,
                 Telemetry = new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics },
+                Tls = tls,
             };
             IServerRegistry? shared = null;
             var registryText = parseResult.GetValue(registry);
@@ -79,7 +83,7 @@ internal static class ServeCoordinatorCommand
             }
 
             await using var coordinator = await CoordinatorHost.StartAsync(shared, p, options, listen, cancellationToken: cancellationToken).ConfigureAwait(false);
-            context.Output.WriteLine(ServeCommand.ListeningLine(ServeCommand.Advertised(advertiseUrl, advertiseText, listen, coordinator.Address)));
+            context.Output.WriteLine(ServeCommand.ListeningLine(ServeCommand.Advertised(advertiseUrl, advertiseText, listen, coordinator.Address, tls)));
             if (coordinator.MetricsAddress is { } metricsAddress)
             {
                 context.Output.WriteLine(ServeCommand.MetricsLine(metricsAddress));

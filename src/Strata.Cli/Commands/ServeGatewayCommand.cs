@@ -27,11 +27,13 @@ internal static class ServeGatewayCommand
         var maxTokens = new Option<int>("--max-completion-tokens") { Description = "Largest max_tokens a request may ask for.", DefaultValueFactory = _ => new GatewayOptions().MaxCompletionTokens, HelpName = "n" };
         var deadline = new Option<double>("--deadline-seconds") { Description = "Deadline of each request; past it the answer is 504 (or an error event in a stream).", DefaultValueFactory = _ => new GatewayOptions().RequestDeadline.TotalSeconds, HelpName = "s" };
         var trust = new TrustOptions();
+        var tlsFlags = new TlsFlags(serves: true, connectsTo: "the coordinator and block servers");
         var command = new Command("gateway", "Run the OpenAI-compatible gateway (/v1/models, /v1/completions, /v1/chat/completions, streaming) that routes every request through the swarm.")
         {
             coordinator, model, modelId, port, host, advertise, phaseSplit, maxConcurrency, maxQueue, maxTokens, deadline, apiKey, logLevel,
         };
         trust.AddTo(command);
+        tlsFlags.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var coordinatorUrls = ServeCommand.CoordinatorUrls(parseResult.GetValue(coordinator)!);
@@ -46,6 +48,7 @@ internal static class ServeGatewayCommand
                 throw new StrataException($"--deadline-seconds is {seconds}; expected a positive number of seconds.");
             }
 
+            var tls = tlsFlags.Read(parseResult);
             using var loggerFactory = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
             var key = parseResult.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("STRATA_API_KEY");
             var options = new GatewayOptions
@@ -56,6 +59,7 @@ internal static class ServeGatewayCommand
                 LoggerFactory = loggerFactory,
                 MaxCompletionTokens = parseResult.GetValue(maxTokens),
                 RequestDeadline = TimeSpan.FromSeconds(seconds),
+                Tls = tls,
             };
             try
             {
@@ -71,11 +75,11 @@ internal static class ServeGatewayCommand
             var head = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, 0));
             var tokenizer = TokenizerLoader.Load(directory, config);
             var id = parseResult.GetValue(modelId) ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)));
-            using var client = ServeCommand.Coordinators(coordinatorUrls, loggerFactory);
+            using var client = ServeCommand.Coordinators(coordinatorUrls, loggerFactory, tls);
             var chainOptions = trust.Apply(parseResult, new CoordinatedChainOptions { PhaseSplit = parseResult.GetValue(phaseSplit), MaxBusyWait = options.RequestDeadline }, directory, head);
             var backend = new ChainCompletionBackend(head, tokenizer, () => new CoordinatedBlockChain(client, head, chainOptions), id);
             await using var gateway = await GatewayHost.StartAsync([backend], p, listen, options, cancellationToken: cancellationToken).ConfigureAwait(false);
-            context.Output.WriteLine(ServeCommand.ListeningLine(ServeCommand.Advertised(advertiseUrl, advertiseText, listen, gateway.Address)));
+            context.Output.WriteLine(ServeCommand.ListeningLine(ServeCommand.Advertised(advertiseUrl, advertiseText, listen, gateway.Address, tls)));
             context.Output.WriteLine($"serving model '{id}' through the coordinator at {string.Join(',', coordinatorUrls.Select(u => u.Authority))}");
             context.Output.Flush();
             await ServeCommand.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);

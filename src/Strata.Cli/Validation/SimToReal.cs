@@ -1,3 +1,4 @@
+using Strata.Cli.Commands;
 using Strata.Performance.Profiles;
 using Strata.Planning.Live;
 using Strata.Runtime.Coordination;
@@ -5,7 +6,6 @@ using Strata.Runtime.Engine;
 using Strata.Runtime.Profiling;
 using Strata.Runtime.Serving;
 using Strata.Runtime.Weights;
-using Strata.Cli.Commands;
 
 namespace Strata.Cli.Validation;
 
@@ -82,7 +82,7 @@ internal static class SimToReal
                     {
                         await IdleAsync(client, cancellationToken).ConfigureAwait(false);
                         var entries = await client.ListServersAsync(cancellationToken).ConfigureAwait(false);
-                        var predicted = PredictCommand.Predict(entries, await PredictCommand.MeasureRttsAsync(entries, cancellationToken).ConfigureAwait(false),
+                        var predicted = PredictCommand.Predict(entries, await PredictCommand.MeasureRttsAsync(entries, tls: null, cancellationToken).ConfigureAwait(false),
                             config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile);
                         status($"  {c} session(s) at once");
                         var runs = await Task.WhenAll(Enumerable.Range(0, c).Select(_ => generator.GenerateAsync(prompt, generation, cancellationToken))).ConfigureAwait(false);

@@ -89,8 +89,9 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
         _servers.Clear();
     }
 
+    // Block servers are reached with the coordinator client's TLS settings: one trust configuration per client.
     internal BlockServerClient Server(Uri url) =>
-        _servers.GetOrAdd(url.ToString(), _ => new BlockServerClient(url, deadline: Options.CallDeadline, timeProvider: TimeProvider));
+        _servers.GetOrAdd(url.ToString(), _ => new BlockServerClient(url, deadline: Options.CallDeadline, timeProvider: TimeProvider, tls: Coordinator.Tls));
 
     internal void Publish(IReadOnlyList<RouteHop> route) => Volatile.Write(ref _route, route);
 

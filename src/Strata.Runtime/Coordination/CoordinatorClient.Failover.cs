@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Strata.Runtime.Protocol;
+using Strata.Runtime.Security;
 
 namespace Strata.Runtime.Coordination;
 
@@ -28,7 +29,7 @@ public sealed partial class CoordinatorClient
     {
         if (_clients.Length == 1)
         {
-            return await call(_clients[0]).ConfigureAwait(false);
+            return await InvokeAsync(0, call).ConfigureAwait(false);
         }
 
         var backoff = FirstBackoff;
@@ -38,7 +39,7 @@ public sealed partial class CoordinatorClient
             var index = Volatile.Read(ref _current);
             try
             {
-                return await call(_clients[index]).ConfigureAwait(false);
+                return await InvokeAsync(index, call).ConfigureAwait(false);
             }
             catch (RpcException exception) when (IsUnreachable(exception) && !cancellationToken.IsCancellationRequested && attempt < rounds * _clients.Length - 1)
             {
@@ -53,6 +54,20 @@ public sealed partial class CoordinatorClient
                     backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
                 }
             }
+        }
+    }
+
+    // A failed TLS handshake becomes one sentence naming the coordinator (still a transport failure, so another
+    // coordinator is tried), instead of gRPC's "Error starting gRPC call" and the TLS stack's nested exceptions.
+    private async Task<T> InvokeAsync<T>(int index, Func<Coordinator.CoordinatorClient, Task<T>> call)
+    {
+        try
+        {
+            return await call(_clients[index]).ConfigureAwait(false);
+        }
+        catch (RpcException exception) when (exception.Status.DebugException is TlsFailureException failure)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, failure.Message, failure));
         }
     }
 }

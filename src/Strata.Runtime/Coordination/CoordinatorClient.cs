@@ -2,6 +2,7 @@ using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Strata.Runtime.Protocol;
+using Strata.Runtime.Security;
 
 namespace Strata.Runtime.Coordination;
 
@@ -26,8 +27,9 @@ public sealed partial class CoordinatorClient : IDisposable
     /// <param name="address">The coordinator, for example <c>http://127.0.0.1:50100</c>.</param>
     /// <param name="deadline">Deadline of each call (default 10 s).</param>
     /// <param name="timeProvider">Clock the deadlines are set from (the system clock by default).</param>
-    public CoordinatorClient(Uri address, TimeSpan? deadline = null, TimeProvider? timeProvider = null)
-        : this([address ?? throw new ArgumentNullException(nameof(address))], deadline, timeProvider)
+    /// <param name="tls">Trust and client certificate for <c>https</c> coordinators (null: the system trust store, no client certificate).</param>
+    public CoordinatorClient(Uri address, TimeSpan? deadline = null, TimeProvider? timeProvider = null, TlsOptions? tls = null)
+        : this([address ?? throw new ArgumentNullException(nameof(address))], deadline, timeProvider, tls: tls)
     {
     }
 
@@ -36,17 +38,31 @@ public sealed partial class CoordinatorClient : IDisposable
     /// <param name="deadline">Deadline of each call (default 10 s).</param>
     /// <param name="timeProvider">Clock the deadlines and back-offs are set from (the system clock by default).</param>
     /// <param name="logger">Where each fail-over is logged (a warning naming both coordinators); null logs nowhere.</param>
-    public CoordinatorClient(IReadOnlyList<Uri> addresses, TimeSpan? deadline = null, TimeProvider? timeProvider = null, ILogger? logger = null)
+    /// <param name="tls">
+    /// Trust and client certificate for <c>https</c> coordinators (null: the system trust store, no client certificate);
+    /// <see cref="CoordinatedBlockChain"/> reaches block servers with the same settings.
+    /// </param>
+    public CoordinatorClient(IReadOnlyList<Uri> addresses, TimeSpan? deadline = null, TimeProvider? timeProvider = null, ILogger? logger = null, TlsOptions? tls = null)
     {
         ArgumentNullException.ThrowIfNull(addresses);
         ArgumentOutOfRangeException.ThrowIfZero(addresses.Count);
         _addresses = [.. addresses];
-        _channels = [.. _addresses.Select(a => GrpcChannel.ForAddress(a, new GrpcChannelOptions { MaxReceiveMessageSize = 4 << 20, MaxSendMessageSize = 1 << 20 }))];
+        Tls = tls?.Validate();
+        _channels = [.. _addresses.Select(a => GrpcChannel.ForAddress(a, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 4 << 20,
+            MaxSendMessageSize = 1 << 20,
+            HttpHandler = TlsHttpHandler.Create(new SocketsHttpHandler { EnableMultipleHttp2Connections = true }, tls),
+            DisposeHttpClient = true,
+        }))];
         _clients = [.. _channels.Select(c => new Coordinator.CoordinatorClient(c))];
         _deadline = deadline ?? TimeSpan.FromSeconds(10);
         _time = timeProvider ?? TimeProvider.System;
         _logger = logger ?? NullLogger.Instance;
     }
+
+    /// <summary>The TLS settings this client connects with (null: the system trust store, no client certificate).</summary>
+    public TlsOptions? Tls { get; }
 
     /// <summary>The coordinator calls go to now.</summary>
     public Uri Address => _addresses[Volatile.Read(ref _current)];

@@ -8,10 +8,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Strata.Runtime.Observability;
+using Strata.Runtime.Security;
 
 namespace Strata.Runtime.Coordination;
 
-/// <summary>A running coordinator: Kestrel with HTTP/2 (cleartext) serving the registry, placement and routing over gRPC, with <c>/health</c> and <c>/metrics</c>.</summary>
+/// <summary>A running coordinator: Kestrel with HTTP/2 (cleartext, or TLS with <see cref="CoordinatorOptions.Tls"/>) serving the registry, placement and routing over gRPC, with <c>/health</c> and <c>/metrics</c>.</summary>
 public sealed partial class CoordinatorHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -34,7 +35,7 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
     /// <remarks>Both routes are served on <see cref="Address"/> too, over prior-knowledge HTTP/2.</remarks>
     public Uri? MetricsAddress { get; }
 
-    /// <summary>Where servers and clients reach the coordinator, for example <c>http://127.0.0.1:50123</c>.</summary>
+    /// <summary>Where servers and clients reach the coordinator, for example <c>http://127.0.0.1:50123</c> (<c>https</c> with TLS).</summary>
     public Uri Address { get; }
 
     /// <summary>The registry it serves (in memory unless one was given).</summary>
@@ -76,7 +77,11 @@ public sealed partial class CoordinatorHost : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = 1 << 20;
-            kestrel.Listen(listenAddress ?? IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(listenAddress ?? IPAddress.Loopback, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                KestrelTls.Apply(listen, options.Tls);
+            });
             if (options.Telemetry.MetricsPort is { } metricsPort)
             {
                 kestrel.Listen(listenAddress ?? IPAddress.Loopback, metricsPort, listen =>

@@ -30,6 +30,12 @@ public sealed record CoordinatorOptions
     /// <summary>Where the coordinator logs (joins, leaves, placements, quarantines, etcd fail-overs) and whether it opens an HTTP/1.1 port for <c>/health</c> and <c>/metrics</c>.</summary>
     public TelemetryOptions Telemetry { get; init; } = new();
 
+    /// <summary>
+    /// TLS of the gRPC port: served when it has a certificate, mutual when it has client authorities; null (the default):
+    /// cleartext HTTP/2. The HTTP/1.1 metrics port stays cleartext.
+    /// </summary>
+    public Security.TlsOptions? Tls { get; init; }
+
     /// <summary>How long a server may stay silent before it is dropped.</summary>
     public TimeSpan HeartbeatTimeout => HeartbeatInterval * MissedHeartbeats;
 
@@ -45,6 +51,7 @@ public sealed record CoordinatorOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(QuarantineReportThreshold, 1);
         ArgumentNullException.ThrowIfNull(Telemetry);
         Telemetry.Validate();
+        Tls?.Validate();
         return this;
     }
 }

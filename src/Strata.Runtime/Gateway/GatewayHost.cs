@@ -9,10 +9,11 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Strata.Runtime.Security;
 
 namespace Strata.Runtime.Gateway;
 
-/// <summary>A running OpenAI-compatible gateway: Kestrel (HTTP/1.1 and HTTP/2 cleartext) serving <c>/v1/models</c>, <c>/v1/models/{id}</c>, <c>/v1/completions</c>, <c>/v1/chat/completions</c>, <c>/health</c> and <c>/metrics</c>.</summary>
+/// <summary>A running OpenAI-compatible gateway: Kestrel (HTTP/1.1 and HTTP/2, cleartext or TLS with <see cref="GatewayOptions.Tls"/>) serving <c>/v1/models</c>, <c>/v1/models/{id}</c>, <c>/v1/completions</c>, <c>/v1/chat/completions</c>, <c>/health</c> and <c>/metrics</c>.</summary>
 /// <remarks>See the Gateway section of <c>docs/runtime.md</c> for the fields, limits and error codes.</remarks>
 public sealed partial class GatewayHost : IAsyncDisposable
 {
@@ -92,6 +93,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
             kestrel.Listen(listenAddress ?? IPAddress.Loopback, port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
+                KestrelTls.Apply(listen, options.Tls);
                 http1Listen = listen;
             });
             if (http2Port is { } h2)
@@ -99,6 +101,7 @@ public sealed partial class GatewayHost : IAsyncDisposable
                 kestrel.Listen(listenAddress ?? IPAddress.Loopback, h2, listen =>
                 {
                     listen.Protocols = HttpProtocols.Http2;
+                    KestrelTls.Apply(listen, options.Tls);
                     http2Listen = listen;
                 });
             }
@@ -140,7 +143,8 @@ public sealed partial class GatewayHost : IAsyncDisposable
         }
 
         // Kestrel writes the bound port back into each endpoint's options (port 0 becomes the one it picked).
-        var host = new GatewayHost(app, endpoint, ToUri(http1Listen), http2Listen is null ? null : ToUri(http2Listen), options);
+        var scheme = options.Tls?.ServesTls == true ? Uri.UriSchemeHttps : Uri.UriSchemeHttp;
+        var host = new GatewayHost(app, endpoint, ToUri(http1Listen, scheme), http2Listen is null ? null : ToUri(http2Listen, scheme), options);
         Log.Started(logger, host.Address, string.Join(", ", modelIds), options.MaxConcurrentRequests, options.MaxQueuedRequests);
         return host;
     }
@@ -232,11 +236,11 @@ public sealed partial class GatewayHost : IAsyncDisposable
         }
     };
 
-    private static Uri ToUri(ListenOptions? listen)
+    private static Uri ToUri(ListenOptions? listen, string scheme)
     {
         var endPoint = listen?.IPEndPoint ?? throw new InvalidOperationException("Kestrel started without binding the gateway's endpoint.");
         var host = endPoint.Address.Equals(IPAddress.Any) || endPoint.Address.Equals(IPAddress.IPv6Any) ? "127.0.0.1" : endPoint.Address.ToString();
-        return new UriBuilder(Uri.UriSchemeHttp, host, endPoint.Port).Uri;
+        return new UriBuilder(scheme, host, endPoint.Port).Uri;
     }
 
     /// <summary>Cancels the generations in flight (their clients get 503 or a stream error event), then stops Kestrel.</summary>

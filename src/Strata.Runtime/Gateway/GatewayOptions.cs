@@ -32,6 +32,12 @@ public sealed record GatewayOptions
     /// <summary>Where the gateway logs (one access-log line per request, unexpected failures, start and stop); null logs nowhere.</summary>
     public Microsoft.Extensions.Logging.ILoggerFactory? LoggerFactory { get; init; }
 
+    /// <summary>
+    /// TLS of the gateway's endpoints (HTTP/1.1 and HTTP/2 negotiated by ALPN): served when it has a certificate, mutual
+    /// when it has client authorities; null (the default): cleartext.
+    /// </summary>
+    public Security.TlsOptions? Tls { get; init; }
+
     /// <summary>Checks the ranges.</summary>
     /// <exception cref="StrataException">A value is out of range.</exception>
     public GatewayOptions Validate()
@@ -76,6 +82,7 @@ public sealed record GatewayOptions
             throw new StrataException($"Gateway RequestDeadline is {RequestDeadline}; expected a positive time such as 00:05:00.");
         }
 
+        Tls?.Validate();
         return this;
     }
 }

@@ -4,6 +4,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
+using Strata.Runtime.Security;
 using Strata.Runtime.Weights;
 
 namespace Strata.Runtime.Serving;
@@ -26,7 +27,8 @@ public sealed class BlockServerClient : IDisposable
     /// <param name="maxMessageBytes">Largest message sent or received.</param>
     /// <param name="deadline">Deadline of each call (default 60 s).</param>
     /// <param name="timeProvider">Clock the deadlines are set from (the system clock by default).</param>
-    public BlockServerClient(Uri address, int maxMessageBytes = 64 << 20, TimeSpan? deadline = null, TimeProvider? timeProvider = null)
+    /// <param name="tls">Trust and client certificate for an <c>https</c> server (null: the system trust store, no client certificate).</param>
+    public BlockServerClient(Uri address, int maxMessageBytes = 64 << 20, TimeSpan? deadline = null, TimeProvider? timeProvider = null, TlsOptions? tls = null)
     {
         ArgumentNullException.ThrowIfNull(address);
         Address = address;
@@ -35,7 +37,7 @@ public sealed class BlockServerClient : IDisposable
             MaxReceiveMessageSize = maxMessageBytes,
             MaxSendMessageSize = maxMessageBytes,
             // A large receive window: KV exports are megabytes (the default starts at 64 KiB and grows slowly).
-            HttpHandler = new SocketsHttpHandler { InitialHttp2StreamWindowSize = 16 << 20, EnableMultipleHttp2Connections = true },
+            HttpHandler = TlsHttpHandler.Create(new SocketsHttpHandler { InitialHttp2StreamWindowSize = 16 << 20, EnableMultipleHttp2Connections = true }, tls?.Validate()),
             DisposeHttpClient = true,
         });
         _client = new BlockServer.BlockServerClient(_channel);

@@ -9,10 +9,11 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Observability;
+using Strata.Runtime.Security;
 
 namespace Strata.Runtime.Serving;
 
-/// <summary>A running block server: Kestrel with HTTP/2 (cleartext) on a loopback or given address, serving one model's block range over gRPC, with a raw-TCP bulk KV path beside it, <c>/health</c> and <c>/metrics</c>.</summary>
+/// <summary>A running block server: Kestrel with HTTP/2 (cleartext, or TLS when given a certificate) on a loopback or given address, serving one model's block range over gRPC, with a TCP bulk KV path beside it (TLS too when gRPC has it), <c>/health</c> and <c>/metrics</c>.</summary>
 public sealed partial class BlockServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -34,7 +35,7 @@ public sealed partial class BlockServerHost : IAsyncDisposable
         BlockCount = blockCount;
     }
 
-    /// <summary>Where clients reach the server, for example <c>http://127.0.0.1:50123</c>.</summary>
+    /// <summary>Where clients reach the server, for example <c>http://127.0.0.1:50123</c> (<c>https</c> with TLS).</summary>
     public Uri Address { get; }
 
     /// <summary>The HTTP/1.1 endpoint serving <c>/health</c> and <c>/metrics</c> when one was asked for (<see cref="TelemetryOptions.MetricsPort"/>), else null.</summary>
@@ -54,22 +55,27 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     /// <param name="limits">Message, token, session and idle limits.</param>
     /// <param name="timeProvider">Clock of the idle time-outs (the system clock by default).</param>
     /// <param name="telemetry">Loggers and the optional HTTP/1.1 metrics port (none by default).</param>
+    /// <param name="tls">
+    /// TLS of the gRPC port and the bulk KV path (served with its certificate, mutual with its client authorities), and the
+    /// trust and client certificate the server pulls peers' KV caches with; null (the default): cleartext. The metrics port stays cleartext.
+    /// </param>
     /// <param name="cancellationToken">Cancels the start.</param>
     public static async Task<BlockServerHost> StartAsync(
         LlamaModel model, int port = 0, IPAddress? listenAddress = null, BlockServerLimits? limits = null,
-        TimeProvider? timeProvider = null, TelemetryOptions? telemetry = null, CancellationToken cancellationToken = default)
+        TimeProvider? timeProvider = null, TelemetryOptions? telemetry = null, TlsOptions? tls = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         limits = (limits ?? new BlockServerLimits()).Validate();
         telemetry = (telemetry ?? new TelemetryOptions()).Validate();
         var time = timeProvider ?? TimeProvider.System;
         listenAddress ??= IPAddress.Loopback;
+        tls?.Validate();
 
         // The bulk path sends the cache's memory as it is, little-endian fp32; a big-endian machine keeps to gRPC.
-        var bulk = limits.BulkKvEnabled && BitConverter.IsLittleEndian ? KvBulkListener.Start(listenAddress, limits, time) : null;
+        var bulk = limits.BulkKvEnabled && BitConverter.IsLittleEndian ? KvBulkListener.Start(listenAddress, limits, time, tls) : null;
         try
         {
-            return await StartAsync(model, port, listenAddress, limits, time, bulk, telemetry, cancellationToken).ConfigureAwait(false);
+            return await StartAsync(model, port, listenAddress, limits, time, bulk, telemetry, tls, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -80,9 +86,9 @@ public sealed partial class BlockServerHost : IAsyncDisposable
 
     private static async Task<BlockServerHost> StartAsync(
         LlamaModel model, int port, IPAddress listenAddress, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk, TelemetryOptions telemetry,
-        CancellationToken cancellationToken)
+        TlsOptions? tls, CancellationToken cancellationToken)
     {
-        var service = new BlockServerService(model, limits, time, bulk);
+        var service = new BlockServerService(model, limits, time, bulk, tls);
         var logger = (telemetry.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<BlockServerHost>();
         var metrics = new BlockServerMetrics(service, model.Config.Architecture.Name, model.Weights.FirstBlock, model.Weights.BlockCount);
         var builder = WebApplication.CreateSlimBuilder();
@@ -97,7 +103,11 @@ public sealed partial class BlockServerHost : IAsyncDisposable
             kestrel.Limits.Http2.InitialConnectionWindowSize = 32 << 20;
             kestrel.Limits.Http2.InitialStreamWindowSize = 16 << 20;
             kestrel.Limits.Http2.MaxFrameSize = 1 << 20;
-            kestrel.Listen(listenAddress, port, listen => listen.Protocols = HttpProtocols.Http2);
+            kestrel.Listen(listenAddress, port, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                KestrelTls.Apply(listen, tls);
+            });
             if (telemetry.MetricsPort is { } metricsPort)
             {
                 kestrel.Listen(listenAddress, metricsPort, listen =>
@@ -166,6 +176,9 @@ public sealed partial class BlockServerHost : IAsyncDisposable
 
     /// <summary>TCP port of the bulk KV path on the server's address (0 when it has none, see <see cref="BlockServerLimits.BulkKvEnabled"/>).</summary>
     public int BulkPort => _bulk?.Port ?? 0;
+
+    /// <summary>Bulk KV offers this server sent in full to pullers since it started.</summary>
+    internal int BulkKvSent => _bulk?.SentOffers ?? 0;
 
     /// <summary>Bulk KV tickets issued and not yet claimed or swept.</summary>
     internal int PendingKvOffers => _service.PendingKvOffers;

@@ -1,11 +1,14 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Security.Authentication;
 using Google.Protobuf;
 using Grpc.Core;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
+using Strata.Runtime.Security;
 
 namespace Strata.Runtime.Serving;
 
@@ -77,6 +80,7 @@ internal sealed partial class BlockServerService
         var reply = new OfferKvReply
         {
             BulkPort = bulk.Port,
+            Tls = bulk.Tls,
             Ticket = UnsafeByteOperations.UnsafeWrap(bulk.Register(session, blocks, copies)),
             TotalBytes = blocks.Sum(block => BlockKvCache.BytesFor(block.TokenCount, block.KeyValueDimension)),
             ExpiresInMs = (int)_limits.KvOfferLifetime.TotalMilliseconds,
@@ -99,6 +103,14 @@ internal sealed partial class BlockServerService
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,
                 $"The offer has bulk port {offer.BulkPort} and a ticket of {offer.Ticket.Length} bytes; expected a port in 1-65535 and {KvBulkListener.TicketBytes} bytes."));
+        }
+
+        if (!offer.Tls && _tls?.ServesTls == true)
+        {
+            // The client may have stripped the flag, or the source runs without TLS: either way these bytes would cross
+            // the network in the clear, which this server's operator turned TLS on to prevent. The client streams instead.
+            throw new RpcException(new Status(StatusCode.PermissionDenied,
+                "This server serves TLS and pulls KV caches only over TLS; the offer's bulk port is cleartext. Move the cache with ExportKv and ImportKv."));
         }
 
         var totalBytes = CheckManifest(offer);
@@ -124,7 +136,7 @@ internal sealed partial class BlockServerService
                 await session.EnterAsync(request.DestinationSessionId, context.CancellationToken).ConfigureAwait(false);
                 try
                 {
-                    await ReceiveAsync(session, source, offer, totalBytes, context.CancellationToken).ConfigureAwait(false);
+                    await ReceiveAsync(session, source, request.SourceHost, offer, totalBytes, context.CancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -221,9 +233,11 @@ internal sealed partial class BlockServerService
         return totalBytes;
     }
 
-    // Under the session's lock: connect, present the ticket, then read every block's keys and values straight into
-    // its cache. Fails with UNAVAILABLE (source unreachable, refused the ticket, or stopped early) or DEADLINE_EXCEEDED.
-    private async Task ReceiveAsync(ServerSession session, IPAddress source, OfferKvReply offer, long totalBytes, CancellationToken cancellationToken)
+    // Under the session's lock: connect (and, for a TLS source, handshake, checking the source's certificate for
+    // sourceHost and presenting this server's own as a client certificate), present the ticket, then read every block's
+    // keys and values straight into its cache. Fails with UNAVAILABLE (source unreachable, untrusted, refused the ticket,
+    // or stopped early) or DEADLINE_EXCEEDED.
+    private async Task ReceiveAsync(ServerSession session, IPAddress source, string sourceHost, OfferKvReply offer, long totalBytes, CancellationToken cancellationToken)
     {
         using var socket = new Socket(source.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         var stallMilliseconds = (int)_limits.BulkKvStallTimeout.TotalMilliseconds;
@@ -236,37 +250,61 @@ internal sealed partial class BlockServerService
             using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             connect.CancelAfter(_limits.BulkKvStallTimeout);
             await socket.ConnectAsync(new IPEndPoint(source, offer.BulkPort), connect.Token).ConfigureAwait(false);
-            await socket.SendAsync(offer.Ticket.Memory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            Stream stream = new NetworkStream(socket, ownsSocket: false);
+            await using (stream.ConfigureAwait(false))
+            {
+                if (offer.Tls)
+                {
+                    var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                    stream = ssl;
+                    await ssl.AuthenticateAsClientAsync((_tls ?? new TlsOptions()).ClientAuthentication(sourceHost), connect.Token).ConfigureAwait(false);
+                }
 
-            // The reads block (they write into spans of the cache's float arrays), so they run on a thread of their
-            // own; the call's deadline closes the socket, which ends a blocked read.
-            using var cutOff = cancellationToken.Register(socket.Dispose);
-            await Task.Factory.StartNew(() => ReceiveBlocks(socket, session, offer, received), cancellationToken,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+                await stream.WriteAsync(offer.Ticket.Memory, cancellationToken).ConfigureAwait(false);
+
+                // The reads block (they write into spans of the cache's float arrays), so they run on a thread of their
+                // own; the call's deadline closes the socket, which ends a blocked read.
+                using var cutOff = cancellationToken.Register(socket.Dispose);
+                var reading = stream;
+                await Task.Factory.StartNew(() => ReceiveBlocks(reading, session, offer, received), cancellationToken,
+                    TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (cancellationToken.IsCancellationRequested && e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
             throw new RpcException(new Status(StatusCode.DeadlineExceeded,
                 $"The call's deadline passed after {Volatile.Read(ref received.Value)} of {totalBytes} bytes from the source's bulk port {offer.BulkPort}."));
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (AuthenticationException e)
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
-                $"The bulk KV connection to {source} port {offer.BulkPort} failed after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: {e.Message}"));
+                $"The bulk KV connection to {source} port {offer.BulkPort} failed its TLS handshake: {TlsHttpHandler.Describe(new UriBuilder(Uri.UriSchemeHttps, sourceHost, offer.BulkPort).Uri, e)}"));
+        }
+        catch (EndOfStreamException)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"The source closed the bulk KV connection after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: its ticket was unknown, already used or expired, or the source failed{RefusedCertificate(offer, received)}; offer again."));
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable,
+                $"The bulk KV connection to {source} port {offer.BulkPort} failed after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: {e.Message}{RefusedCertificate(offer, received)}"));
         }
         catch (InvalidDataException e)
         {
             throw new RpcException(new Status(StatusCode.Unavailable,
                 $"The bulk KV connection to {source} port {offer.BulkPort} is not the offer's source: {e.Message}; nothing was imported."));
         }
-        catch (EndOfStreamException)
-        {
-            throw new RpcException(new Status(StatusCode.Unavailable,
-                $"The source closed the bulk KV connection after {Volatile.Read(ref received.Value)} of {totalBytes} bytes: its ticket was unknown, already used or expired, or the source failed; offer again."));
-        }
     }
 
-    private static void ReceiveBlocks(Socket socket, ServerSession session, OfferKvReply offer, StrongBox<long> received)
+    // Under TLS 1.3 a source that refuses the puller's client certificate says so by closing (or resetting) the
+    // connection after the handshake, before a byte of the caches: the puller cannot tell that from other failures.
+    private static string RefusedCertificate(OfferKvReply offer, StrongBox<long> received) =>
+        offer.Tls && Volatile.Read(ref received.Value) == 0
+            ? "; over TLS this is also how a source refuses this server's client certificate (its --tls-client-ca must trust the CA that signed it)"
+            : string.Empty;
+
+    private static void ReceiveBlocks(Stream socket, ServerSession session, OfferKvReply offer, StrongBox<long> received)
     {
         Span<byte> preamble = stackalloc byte[KvBulkListener.PreambleBytes];
         ReceiveExactly(socket, preamble, new StrongBox<long>());
@@ -283,11 +321,11 @@ internal sealed partial class BlockServerService
         }
     }
 
-    private static void ReceiveExactly(Socket socket, Span<byte> destination, StrongBox<long> received)
+    private static void ReceiveExactly(Stream socket, Span<byte> destination, StrongBox<long> received)
     {
         while (!destination.IsEmpty)
         {
-            var count = socket.Receive(destination);
+            var count = socket.Read(destination);
             if (count == 0)
             {
                 throw new EndOfStreamException();

@@ -14,6 +14,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, ServerSession> _sessions = new(StringComparer.Ordinal);
     private readonly KvBulkListener? _bulk;
+    private readonly Security.TlsOptions? _tls;
     private readonly KvArrayPool _kvPool;
 
     // Gathers concurrent sessions' one-token steps into one pass over the weights; null when --max-batch is 1.
@@ -26,8 +27,9 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
     // Serializes admission decisions (KV reservation, the session limit) so that each sees the others' effects.
     private readonly object _admission = new();
 
-    public BlockServerService(LlamaModel model, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk)
+    public BlockServerService(LlamaModel model, BlockServerLimits limits, TimeProvider time, KvBulkListener? bulk, Security.TlsOptions? tls = null)
     {
+        _tls = tls;
         _model = model;
         _limits = limits;
         _time = time;

@@ -1,18 +1,22 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using Grpc.Core;
 using Strata.Runtime.Protocol;
+using Strata.Runtime.Security;
 
 namespace Strata.Runtime.Serving;
 
 /// <summary>
-/// The source side of the bulk KV path: a raw TCP listener beside gRPC that, for a connection presenting a ticket
+/// The source side of the bulk KV path: a TCP listener beside gRPC that, for a connection presenting a ticket
 /// issued by <c>OfferKv</c>, sends the offered caches' keys and values as little-endian fp32 straight from the cache
-/// arrays, then closes.
+/// arrays, then closes. When the server serves TLS, every connection is a TLS session first (the gRPC port's
+/// certificate; a client certificate is required when the server requires one on gRPC).
 /// </summary>
 /// <remarks>
 /// Protocol: the puller connects, writes the 16-byte ticket, and reads exactly the offer's <c>total_bytes</c>: for each
@@ -21,7 +25,8 @@ namespace Strata.Runtime.Serving;
 /// and expire after <see cref="BlockServerLimits.KvOfferLifetime"/>; a sweep drops expired ones, so an unclaimed
 /// offer keeps no session alive past its expiry, and a send still running at the expiry is cut off. The session's
 /// lock is held during the send, so a forward step or an import cannot change the bytes under it.
-/// Sends are blocking <see cref="Socket.Send(ReadOnlySpan{byte})"/> calls over spans of the float arrays (a
+/// Sends are blocking <see cref="Stream.Write(ReadOnlySpan{byte})"/> calls (a <see cref="NetworkStream"/>, or an
+/// <see cref="SslStream"/> over it) over spans of the float arrays (a
 /// <see cref="Memory{T}"/> of bytes over a float array would need unsafe code or a copy), each connection on
 /// its own thread, at most <see cref="BlockServerLimits.MaxBulkKvConnections"/> at once.
 /// </remarks>
@@ -60,12 +65,15 @@ internal sealed class KvBulkListener : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _sweepTimer;
     private int _active;
+    private int _sent;
     private long _copyBytes;
     private readonly SemaphoreSlim _sending;
+    private readonly TlsOptions? _tls;
 
-    private KvBulkListener(Socket listener, BlockServerLimits limits, TimeProvider time)
+    private KvBulkListener(Socket listener, BlockServerLimits limits, TimeProvider time, TlsOptions? tls)
     {
         _listener = listener;
+        _tls = tls?.ServesTls == true ? tls : null;
         _sending = new SemaphoreSlim(limits.MaxBulkKvConnections, limits.MaxBulkKvConnections);
         _limits = limits;
         _time = time;
@@ -79,21 +87,27 @@ internal sealed class KvBulkListener : IDisposable
     /// <summary>The port the listener is bound to.</summary>
     public int Port { get; }
 
+    /// <summary>Whether connections are TLS sessions (the server serves TLS).</summary>
+    public bool Tls => _tls is not null;
+
+    /// <summary>Offers sent in full since the start.</summary>
+    public int SentOffers => Volatile.Read(ref _sent);
+
     /// <summary>Tickets issued and not yet claimed or swept.</summary>
     public int PendingOffers => _offers.Count;
 
     /// <summary>Bytes held by offered copies not yet pulled or swept (they count in the server's KV budget).</summary>
     public long CopyBytes => Interlocked.Read(ref _copyBytes);
 
-    /// <summary>Binds a listener on <paramref name="address"/> (a free port) and starts accepting.</summary>
-    public static KvBulkListener Start(IPAddress address, BlockServerLimits limits, TimeProvider time)
+    /// <summary>Binds a listener on <paramref name="address"/> (a free port) and starts accepting; over TLS when <paramref name="tls"/> has a certificate.</summary>
+    public static KvBulkListener Start(IPAddress address, BlockServerLimits limits, TimeProvider time, TlsOptions? tls = null)
     {
         var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         try
         {
             socket.Bind(new IPEndPoint(address, 0));
             socket.Listen(limits.MaxBulkKvConnections);
-            return new KvBulkListener(socket, limits, time);
+            return new KvBulkListener(socket, limits, time, tls);
         }
         catch
         {
@@ -153,7 +167,7 @@ internal sealed class KvBulkListener : IDisposable
         Interlocked.Exchange(ref _copyBytes, 0);
     }
 
-    private static void SendPreamble(Socket connection, KvOffer offer, byte[] ticket)
+    private static void SendPreamble(Stream connection, KvOffer offer, byte[] ticket)
     {
         Span<byte> preamble = stackalloc byte[PreambleBytes];
         WritePreamble(preamble, ticket, offer.TotalBytes);
@@ -201,16 +215,26 @@ internal sealed class KvBulkListener : IDisposable
     // connection; the puller sees a short read and reports it.
     private void Serve(Socket connection)
     {
+        Stream? stream = null;
         try
         {
             var stallMilliseconds = (int)_limits.BulkKvStallTimeout.TotalMilliseconds;
             connection.NoDelay = true;
             connection.ReceiveTimeout = stallMilliseconds;
             connection.SendTimeout = stallMilliseconds;
+            stream = new NetworkStream(connection, ownsSocket: false);
+            if (_tls is not null)
+            {
+                // The handshake's reads and writes are bounded by the socket's stall time-outs, as every later read is.
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                stream = ssl;
+                ssl.AuthenticateAsServer(_tls.ServerAuthentication());
+            }
+
             Span<byte> ticket = stackalloc byte[TicketBytes];
             for (var read = 0; read < TicketBytes;)
             {
-                var received = connection.Receive(ticket[read..]);
+                var received = stream.Read(ticket[read..]);
                 if (received == 0)
                 {
                     return;
@@ -250,19 +274,21 @@ internal sealed class KvBulkListener : IDisposable
                     return;
                 }
 
-                SendOffer(connection, offer, ticket.ToArray());
+                SendOffer(connection, stream, offer, ticket.ToArray());
             }
             finally
             {
                 _sending.Release();
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or OperationCanceledException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or OperationCanceledException or AuthenticationException)
         {
-            // The puller went away, stalled past the limit, or the ticket expired mid-send: it sees a short read.
+            // The puller went away, stalled past the limit, failed the TLS handshake (no trusted client certificate), or
+            // the ticket expired mid-send: it sees a short read or a failed handshake.
         }
         finally
         {
+            stream?.Dispose();
             _connections.TryRemove(connection, out _);
             connection.Dispose();
             Interlocked.Decrement(ref _active);
@@ -270,7 +296,7 @@ internal sealed class KvBulkListener : IDisposable
     }
 
     // Holding a sending turn: the offered copies, or the live caches under the session's lock, then the end of the stream.
-    private void SendOffer(Socket connection, KvOffer offer, byte[] ticket)
+    private void SendOffer(Socket connection, Stream stream, KvOffer offer, byte[] ticket)
     {
         var remaining = _limits.KvOfferLifetime - _time.GetElapsedTime(offer.IssuedTimestamp); // after waiting for the turn
         if (remaining <= TimeSpan.Zero)
@@ -282,9 +308,9 @@ internal sealed class KvBulkListener : IDisposable
         using var cutOff = expiry.Token.Register(connection.Dispose);
         if (offer.Copies is { } copies)
         {
-            SendPreamble(connection, offer, ticket);
-            SendCopies(connection, offer.Blocks, copies);
-            connection.Shutdown(SocketShutdown.Send);
+            SendPreamble(stream, offer, ticket);
+            SendCopies(stream, offer.Blocks, copies);
+            EndStream(connection, stream, sent: true);
             return;
         }
 
@@ -293,31 +319,45 @@ internal sealed class KvBulkListener : IDisposable
             return;
         }
 
+        var sent = false;
         try
         {
-            if (!offer.Session.Removed)
-            {
-                Send(connection, offer, ticket);
-            }
+            sent = !offer.Session.Removed && Send(stream, offer, ticket);
         }
         finally
         {
             offer.Session.Lock.Release();
         }
 
+        EndStream(connection, stream, sent);
+    }
+
+    // Everything written is flushed (a TLS session also says close_notify), then the sending half of the TCP connection closes.
+    private void EndStream(Socket connection, Stream stream, bool sent)
+    {
+        stream.Flush();
+        if (stream is SslStream ssl)
+        {
+            ssl.ShutdownAsync().GetAwaiter().GetResult();
+        }
+
         connection.Shutdown(SocketShutdown.Send);
+        if (sent)
+        {
+            Interlocked.Increment(ref _sent);
+        }
     }
 
     // Under the session's lock. Sends nothing unless every block still holds the offered tokens (a replay that
     // truncated the session since the offer makes the puller fail on a short read instead of getting other bytes).
-    private void Send(Socket connection, KvOffer offer, byte[] ticket)
+    private bool Send(Stream connection, KvOffer offer, byte[] ticket)
     {
         Volatile.Write(ref offer.Session.LastUsedTimestamp, _time.GetTimestamp());
         foreach (var block in offer.Blocks)
         {
             if (offer.Session.Session.TokenCount(block.BlockIndex) < block.TokenCount)
             {
-                return;
+                return false;
             }
         }
 
@@ -329,10 +369,12 @@ internal sealed class KvBulkListener : IDisposable
             SendAll(connection, MemoryMarshal.AsBytes(cache.Keys.Span[..length]));
             SendAll(connection, MemoryMarshal.AsBytes(cache.Values.Span[..length]));
         }
+
+        return true;
     }
 
     // Copies taken when the offer was made: the session may have moved on, the copies have not.
-    private static void SendCopies(Socket connection, IReadOnlyList<KvManifestEntry> blocks, IReadOnlyList<(float[] Keys, float[] Values)> copies)
+    private static void SendCopies(Stream connection, IReadOnlyList<KvManifestEntry> blocks, IReadOnlyList<(float[] Keys, float[] Values)> copies)
     {
         for (var i = 0; i < blocks.Count; i++)
         {
@@ -342,11 +384,5 @@ internal sealed class KvBulkListener : IDisposable
         }
     }
 
-    private static void SendAll(Socket connection, ReadOnlySpan<byte> bytes)
-    {
-        while (!bytes.IsEmpty)
-        {
-            bytes = bytes[connection.Send(bytes)..];
-        }
-    }
+    private static void SendAll(Stream connection, ReadOnlySpan<byte> bytes) => connection.Write(bytes);
 }

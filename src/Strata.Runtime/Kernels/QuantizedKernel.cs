@@ -15,12 +15,19 @@ namespace Strata.Runtime.Kernels;
 /// The integer sums are exact whichever way a path forms them (AVX2 <c>vpmaddubsw</c> on 32 values, AVX-512 BW on
 /// 64, or a scalar loop), and the float accumulation is one chain per output element in block order: the bits
 /// are the same on every path, for every thread count and whether rows are batched (prefill) or not (decode).
-/// Rows are taken four at a time so each weight block is unpacked once per four rows.
+/// Rows are taken four at a time so each weight block is unpacked once per four rows; a single row (decode) takes
+/// four columns at a time instead, their four chains side by side in one vector. Block scales are read through a
+/// table of all fp16 values, never converted in the loops.
 /// </remarks>
 internal static class QuantizedKernel
 {
     private const int B = QuantFormats.BlockValues;
     private const int RowsPerTile = 4;
+    private const int ColumnsPerDecodeTile = 4;
+
+    // Every fp16 bit pattern widened to fp32 (256 KiB, as ggml's ggml_table_f32_f16): a block's scale costs one load
+    // from a few hot lines instead of a software Half conversion per block per row. Same values as the conversion.
+    private static readonly float[] HalfToSingle = BuildHalfTable();
 
     /// <summary>Computes output columns <c>[group * 64, group * 64 + 64)</c> for input rows <c>[0, rows)</c>.</summary>
     public static void MultiplyGroup(QuantizedMatrix weight, Q8Activations input, Span<float> output, int rows, int group, KernelIsa isa)
@@ -37,6 +44,17 @@ internal static class QuantizedKernel
 
         var first = group * LinearWeight.ColumnsPerGroup;
         var last = Math.Min(first + LinearWeight.ColumnsPerGroup, weight.Columns);
+
+        // Decode (one row): four columns at a time, so four independent FMA chains hide each other's latency and one
+        // horizontal reduction serves four block sums; the few columns left over take the row path below.
+        if (rows == 1 && isa != KernelIsa.Scalar)
+        {
+            for (; first + ColumnsPerDecodeTile <= last; first += ColumnsPerDecodeTile)
+            {
+                FourColumns256(weight, first, input, output);
+            }
+        }
+
         Span<float> acc = stackalloc float[RowsPerTile];
         for (var column = first; column < last; column++)
         {
@@ -66,7 +84,18 @@ internal static class QuantizedKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(ref byte block) => (float)BitConverter.UInt16BitsToHalf(Unsafe.ReadUnaligned<ushort>(ref block));
+    private static float Scale(ref byte block) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(HalfToSingle), Unsafe.ReadUnaligned<ushort>(ref block));
+
+    private static float[] BuildHalfTable()
+    {
+        var table = new float[1 << 16];
+        for (var bits = 0; bits < table.Length; bits++)
+        {
+            table[bits] = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
+        }
+
+        return table;
+    }
 
     private static void TileScalar(QuantizedMatrix weight, int column, Q8Activations input, int row, int tile, Span<float> acc)
     {
@@ -77,7 +106,7 @@ internal static class QuantizedKernel
         for (var b = 0; b < blocks; b++)
         {
             var block = wRow.Slice(b * size, size);
-            var dw = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(block));
+            var dw = HalfToSingle[BinaryPrimitives.ReadUInt16LittleEndian(block)];
             Unpack(block, weight.Format, w);
             for (var r = 0; r < tile; r++)
             {
@@ -133,6 +162,53 @@ internal static class QuantizedKernel
     {
         var pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(x, w));
         return Vector256.Sum(Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One));
+    }
+
+    // The four block sums of columns [column, column + 4) against one input block, exact, as one vector: each 8-lane
+    // partial-sum vector is reduced by horizontal adds (integer adds, so the grouping changes nothing).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Sums4(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3)
+    {
+        var h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
+        return h.GetLower() + h.GetUpper();
+    }
+
+    // 32 weights times 32 activations as eight exact partial sums.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Partial256(Vector256<sbyte> w, Vector256<sbyte> x) =>
+        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(x, w)), Vector256<short>.One);
+
+    /// <summary>
+    /// Output columns <c>[column, column + 4)</c> of input row 0: per column the same chain as <see cref="Tile256"/>
+    /// (<c>acc = fma(d_w * d_x, s, acc)</c> in block order), four chains side by side in the lanes of one vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FourColumns256(QuantizedMatrix weight, int column, Q8Activations input, Span<float> output)
+    {
+        var blocks = weight.Inner / B;
+        var size = weight.Format.BlockBytes();
+        var format = weight.Format;
+        var rowBytes = weight.RowBytes;
+        ref var block = ref weight.RowReference(column);
+        ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
+        ref var xScales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
+        var acc = Vector128<float>.Zero;
+        for (var b = 0; b < blocks; b++, block = ref Unsafe.Add(ref block, size))
+        {
+            ref var block1 = ref Unsafe.Add(ref block, rowBytes);
+            ref var block2 = ref Unsafe.Add(ref block, 2 * rowBytes);
+            ref var block3 = ref Unsafe.Add(ref block, 3 * rowBytes);
+            var xb = Vector256.LoadUnsafe(ref x, (nuint)(b * B)).AsSByte();
+            var sums = Sums4(
+                Partial256(Load256(ref block, format), xb),
+                Partial256(Load256(ref block1, format), xb),
+                Partial256(Load256(ref block2, format), xb),
+                Partial256(Load256(ref block3, format), xb));
+            var scale = Vector128.Create(Scale(ref block), Scale(ref block1), Scale(ref block2), Scale(ref block3)) * Vector128.Create(Unsafe.Add(ref xScales, b));
+            acc = Vector128.FusedMultiplyAdd(scale, Vector128.ConvertToSingle(sums), acc);
+        }
+
+        acc.CopyTo(output.Slice(column, ColumnsPerDecodeTile));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -66,7 +66,7 @@ public sealed record RuntimeProfile : IBlockCostModel
     /// <summary>One gRPC round trip to a block server on loopback beyond its compute (serialisation, HTTP/2, scheduling), seconds.</summary>
     public required double HopOverheadSeconds { get; init; }
 
-    /// <summary>How much longer a session's step takes with this many sessions stepping at once on the machine (1 at one session).</summary>
+    /// <summary>How much longer a session's step takes with this many sessions stepping at once on the machine (1 at one session), measured with the steps going through a decode batcher as block servers run them.</summary>
     public required IReadOnlyList<RuntimeProfilePoint> ConcurrencySlowdown { get; init; }
 
     /// <inheritdoc />

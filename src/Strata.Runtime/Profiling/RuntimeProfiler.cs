@@ -162,6 +162,9 @@ public static class RuntimeProfiler
         var inputs = Enumerable.Range(0, sessions).Select(_ => (Prefix: hidden(context - 1), Token: hidden(1))).ToArray();
         var samples = new double[sessions][];
         using var start = new Barrier(sessions);
+        // Through a decode batcher with the block servers' default bounds: concurrent one-token steps are batched there
+        // (one pass over the weights), so their slowdown is the batched step's, not that of independent passes.
+        var batcher = new DecodeBatcher(model, new DecodeBatchOptions());
         var threads = Enumerable.Range(0, sessions).Select(s => new Thread(() =>
         {
             var session = model.CreateSession();
@@ -172,7 +175,7 @@ public static class RuntimeProfiler
             {
                 var begin = time.GetTimestamp();
                 session.Truncate(context - 1);
-                model.ForwardBlocks(session, 0, layers, (float[])inputs[s].Token.Clone(), 1);
+                batcher.ForwardAsync(session, 0, layers, (float[])inputs[s].Token.Clone()).GetAwaiter().GetResult();
                 times[i] = time.GetElapsedTime(begin).TotalSeconds;
             }
 
@@ -188,6 +191,8 @@ public static class RuntimeProfiler
         {
             thread.Join();
         }
+
+        batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
         // The middle steps of every session (the first and last overlap less), pooled; their median.
         var skip = steps / 4;

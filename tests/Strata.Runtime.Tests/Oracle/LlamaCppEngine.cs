@@ -8,7 +8,8 @@ namespace Strata.Runtime.Tests.Oracle;
 /// <remarks>
 /// The KV cache is kept in F32 (llama.cpp's default is F16) and flash attention is off, so the only numeric
 /// differences from Strata are the ones the test states: accumulation order, and for Q8_0/Q4_0 weights the Q8
-/// activation rounding both engines do.
+/// activation rounding both engines do. Shared by the oracle tests and, linked, by the benchmarks
+/// (<c>LlamaCppComparisonBenchmarks</c>).
 /// </remarks>
 internal sealed class LlamaCppEngine : IDisposable
 {
@@ -40,8 +41,20 @@ internal sealed class LlamaCppEngine : IDisposable
 
     public int VocabularySize => _context.Vocab.Count;
 
+    /// <summary>Empties the KV cache: the next token goes to position 0.</summary>
+    public void Clear()
+    {
+        _context.NativeHandle.MemoryClear(data: false);
+        _position = 0;
+    }
+
     /// <summary>Feeds <paramref name="tokens"/> at the next positions; returns the logits of the last one.</summary>
-    public float[] Feed(ReadOnlySpan<int> tokens)
+    public float[] Feed(ReadOnlySpan<int> tokens) => FeedLast(tokens).ToArray();
+
+    /// <summary>Feeds <paramref name="tokens"/> at the next positions; returns the greedy token after them (no copy of the logits: what a benchmark times).</summary>
+    public int FeedGreedy(ReadOnlySpan<int> tokens) => Strata.Runtime.Sampling.TokenSampler.ArgMax(FeedLast(tokens));
+
+    private Span<float> FeedLast(ReadOnlySpan<int> tokens)
     {
         _batch.Clear();
         for (var i = 0; i < tokens.Length; i++)
@@ -56,7 +69,7 @@ internal sealed class LlamaCppEngine : IDisposable
         }
 
         _position += tokens.Length;
-        return _context.NativeHandle.GetLogitsIth(_batch.TokenCount - 1).ToArray();
+        return _context.NativeHandle.GetLogitsIth(_batch.TokenCount - 1);
     }
 
     public void Dispose()

@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Kernels;
 using Strata.Runtime.Sampling;
+using Strata.Runtime.Tests.Oracle;
 using Strata.Runtime.Weights;
 using Strata.Runtime.Weights.Gguf;
 
@@ -34,7 +35,7 @@ public class LlamaCppComparisonBenchmarks
     private int[] _prompt = null!;
     private LlamaModel _strata = null!;
     private InferenceSession _session = null!;
-    private LlamaCppRunner _llama = null!;
+    private LlamaCppEngine _llama = null!;
 
     /// <summary>Weight type of every matrix in the file (norms stay F32).</summary>
     [Params(GgmlType.F32, GgmlType.Q8_0, GgmlType.Q4_0)]
@@ -53,7 +54,7 @@ public class LlamaCppComparisonBenchmarks
     public void SetupLlamaCpp()
     {
         var path = WriteModel();
-        _llama = new LlamaCppRunner(path, Environment.ProcessorCount, ContextTokens);
+        _llama = new LlamaCppEngine(path, Environment.ProcessorCount, ContextTokens);
         Console.WriteLine($"// llama.cpp: {Environment.ProcessorCount} threads");
     }
 
@@ -79,7 +80,7 @@ public class LlamaCppComparisonBenchmarks
     public int LlamaCppPrefill()
     {
         _llama.Clear();
-        return _llama.Feed(_prompt, 0);
+        return _llama.FeedGreedy(_prompt);
     }
 
     /// <summary>128 greedy tokens at batch 1 from an empty cache: one forward pass and the LM head per token.</summary>
@@ -110,7 +111,7 @@ public class LlamaCppComparisonBenchmarks
         for (var i = 0; i < DecodeTokens; i++)
         {
             one[0] = token;
-            token = _llama.Feed(one, i);
+            token = _llama.FeedGreedy(one);
         }
 
         return token;

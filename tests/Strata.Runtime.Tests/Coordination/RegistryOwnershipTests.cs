@@ -68,11 +68,13 @@ public sealed class RegistryOwnershipTests
     [Fact]
     public async Task Servers_keep_their_entries_through_agents_and_an_impostor_cannot_take_them_over()
     {
-        await using var swarm = await TestSwarm.StartAsync(new CoordinatorOptions { JoinToken = "t", HeartbeatInterval = TimeSpan.FromMilliseconds(50) });
+        // Heartbeats every 200 ms (timeout 600 ms): at 50 ms, a first heartbeat slowed past the 150 ms timeout by JIT
+        // compilation in a fresh test process let the entry expire, and the test failed without any impostor.
+        await using var swarm = await TestSwarm.StartAsync(new CoordinatorOptions { JoinToken = "t", HeartbeatInterval = TimeSpan.FromMilliseconds(200) });
         var honest = await swarm.AddServerAsync("s1", 0, 4, joinToken: "t");
         var impostor = await Assert.ThrowsAsync<RpcException>(() => swarm.Client.RegisterAsync(Registration("s1", "http://127.0.0.1:1/", token: "t")));
         Assert.Equal(StatusCode.AlreadyExists, impostor.StatusCode);
-        await Task.Delay(300); // several heartbeats, each with the secret
+        await Task.Delay(1000); // several heartbeats, each with the secret
         Assert.Equal(honest.Address.ToString(), Assert.Single(await swarm.Client.ListServersAsync()).Url);
     }
 

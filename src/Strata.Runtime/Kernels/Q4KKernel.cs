@@ -67,9 +67,6 @@ internal static class Q4KKernel
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Half(ref byte at) => (float)BitConverter.UInt16BitsToHalf(Unsafe.ReadUnaligned<ushort>(ref at));
-
     // The 8 scales and 8 mins of a super-block (get_scale_min_k4 for j = 0..7).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ScalesAndMins(ReadOnlySpan<byte> packed, Span<short> scales, Span<int> mins)
@@ -104,8 +101,8 @@ internal static class Q4KKernel
         for (var b = 0; b < blocks; b++)
         {
             var block = wRow.Slice(b * Q4KBlocks.BlockBytes, Q4KBlocks.BlockBytes);
-            var d = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(block));
-            var dmin = (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(block[2..]));
+            var d = HalfTable.Single(BinaryPrimitives.ReadUInt16LittleEndian(block));
+            var dmin = HalfTable.Single(BinaryPrimitives.ReadUInt16LittleEndian(block[2..]));
             ScalesAndMins(block[Q4KBlocks.ScalesOffset..], scales, mins);
             var nibbles = block[Q4KBlocks.QuantsOffset..];
             for (var c = 0; c < B / 64; c++)
@@ -152,8 +149,8 @@ internal static class Q4KKernel
         var mask = Vector256.Create((byte)0x0F);
         for (var b = 0; b < blocks; b++, block = ref Unsafe.Add(ref block, Q4KBlocks.BlockBytes))
         {
-            var d = Half(ref block);
-            var dmin = Half(ref Unsafe.Add(ref block, 2));
+            var d = HalfTable.Single(ref block);
+            var dmin = HalfTable.Single(ref Unsafe.Add(ref block, 2));
             ScalesAndMins(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref block, Q4KBlocks.ScalesOffset), 12), scales, mins);
             ref var nibbles = ref Unsafe.Add(ref block, Q4KBlocks.QuantsOffset);
             var p0 = Vector256.LoadUnsafe(ref nibbles);
@@ -206,8 +203,8 @@ internal static class Q4KKernel
         var mask = Vector256.Create((byte)0x0F);
         for (var b = 0; b < blocks; b++, block = ref Unsafe.Add(ref block, Q4KBlocks.BlockBytes))
         {
-            var d = Half(ref block);
-            var dmin = Half(ref Unsafe.Add(ref block, 2));
+            var d = HalfTable.Single(ref block);
+            var dmin = HalfTable.Single(ref Unsafe.Add(ref block, 2));
             ScalesAndMins(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref block, Q4KBlocks.ScalesOffset), 12), scales, mins);
             ref var nibbles = ref Unsafe.Add(ref block, Q4KBlocks.QuantsOffset);
 

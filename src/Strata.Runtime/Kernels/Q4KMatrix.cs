@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-
 namespace Strata.Runtime.Kernels;
 
 /// <summary>
@@ -9,67 +6,21 @@ namespace Strata.Runtime.Kernels;
 /// </summary>
 /// <remarks>
 /// Products read the super-blocks directly (<see cref="Q4KKernel"/>) against inputs quantized to Q8_K blocks, as
-/// llama.cpp's <c>vec_dot_q4_K_q8_K</c> does; the storage is pinned so vector loads never see it move.
+/// llama.cpp's <c>vec_dot_q4_K_q8_K</c> does.
 /// </remarks>
-public sealed class Q4KMatrix : LinearWeight
+public sealed class Q4KMatrix : BlockRowMatrix
 {
-    private readonly byte[] _storage;
-
     private Q4KMatrix(int columns, int inner)
-        : base(columns, inner)
+        : base(columns, inner, Q4KBlocks.SuperBlockValues, Q4KBlocks.BlockBytes, "q4_k")
     {
-        if (inner % Q4KBlocks.SuperBlockValues != 0)
-        {
-            throw new ArgumentException($"A q4_k weight needs an inner dimension that is a multiple of {Q4KBlocks.SuperBlockValues}; got {inner}.", nameof(inner));
-        }
-
-        RowBytes = (int)Q4KBlocks.RowBytes(inner);
-        var length = (long)RowBytes * columns;
-        if (length + 64 > Array.MaxLength)
-        {
-            throw new ArgumentOutOfRangeException(nameof(columns), $"A {columns} x {inner} q4_k matrix does not fit one array.");
-        }
-
-        // 64 bytes of slack: a whole-vector load near the end may read past the last block (never used).
-        _storage = GC.AllocateArray<byte>((int)length + 64, pinned: true);
-    }
-
-    /// <summary>Bytes of one row of super-blocks.</summary>
-    public int RowBytes { get; }
-
-    /// <inheritdoc/>
-    public override long SizeBytes => _storage.Length;
-
-    /// <summary>The super-blocks, <c>(columns, inner / 256)</c>, exactly as a GGUF file stores them.</summary>
-    public ReadOnlySpan<byte> Blocks => _storage.AsSpan(0, RowBytes * Columns);
-
-    /// <inheritdoc/>
-    public override float this[int column, int k]
-    {
-        get
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(k);
-            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(k, Inner);
-            Span<float> block = stackalloc float[Q4KBlocks.SuperBlockValues];
-            Q4KBlocks.DequantizeRow(Row(column).Slice(k / Q4KBlocks.SuperBlockValues * Q4KBlocks.BlockBytes, Q4KBlocks.BlockBytes), block);
-            return block[k % Q4KBlocks.SuperBlockValues];
-        }
     }
 
     /// <summary>Quantizes a row-major <c>(columns, inner)</c> fp32 weight with ggml's reference quantizer.</summary>
     public static Q4KMatrix Quantize(ReadOnlySpan<float> rowMajor, int columns, int inner)
     {
-        if (rowMajor.Length != (long)columns * inner)
-        {
-            throw new ArgumentException($"A {columns} x {inner} weight needs {(long)columns * inner} values; got {rowMajor.Length}.", nameof(rowMajor));
-        }
-
+        CheckValues(rowMajor.Length, columns, inner);
         var matrix = new Q4KMatrix(columns, inner);
-        for (var column = 0; column < columns; column++)
-        {
-            Q4KBlocks.QuantizeRow(rowMajor.Slice(column * inner, inner), matrix._storage.AsSpan(column * matrix.RowBytes, matrix.RowBytes));
-        }
-
+        matrix.QuantizeRows(rowMajor, Q4KBlocks.QuantizeRow);
         return matrix;
     }
 
@@ -81,29 +32,8 @@ public sealed class Q4KMatrix : LinearWeight
     {
         ArgumentNullException.ThrowIfNull(readRows);
         var matrix = new Q4KMatrix(columns, inner);
-        const int RowsPerRead = 256;
-        for (var first = 0; first < columns; first += RowsPerRead)
-        {
-            var count = Math.Min(RowsPerRead, columns - first);
-            readRows(first, count, matrix._storage.AsSpan(first * matrix.RowBytes, count * matrix.RowBytes));
-        }
-
+        matrix.ReadRows(readRows);
         return matrix;
-    }
-
-    /// <inheritdoc/>
-    public override void CopyRow(int column, Span<float> destination)
-    {
-        ThrowHelper.CheckLength(destination.Length, Inner, nameof(destination));
-        Q4KBlocks.DequantizeRow(Row(column), destination[..Inner]);
-    }
-
-    /// <summary>The super-blocks of weight row <paramref name="column"/>.</summary>
-    public ReadOnlySpan<byte> Row(int column)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(column);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(column, Columns);
-        return _storage.AsSpan(column * RowBytes, RowBytes);
     }
 
     /// <inheritdoc/>
@@ -113,7 +43,6 @@ public sealed class Q4KMatrix : LinearWeight
         Q4KKernel.MultiplyGroup(this, activations, output, rows, group, isa);
     }
 
-    /// <summary>A reference to the first byte of weight row <paramref name="column"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal ref byte RowReference(int column) => ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_storage), column * RowBytes);
+    /// <inheritdoc/>
+    private protected override void Dequantize(ReadOnlySpan<byte> blocks, Span<float> destination) => Q4KBlocks.DequantizeRow(blocks, destination);
 }

@@ -25,10 +25,6 @@ internal static class QuantizedKernel
     private const int RowsPerTile = 4;
     private const int ColumnsPerDecodeTile = 4;
 
-    // Every fp16 bit pattern widened to fp32 (256 KiB, as ggml's ggml_table_f32_f16): a block's scale costs one load
-    // from a few hot lines instead of a software Half conversion per block per row. Same values as the conversion.
-    private static readonly float[] HalfToSingle = BuildHalfTable();
-
     /// <summary>Computes output columns <c>[group * 64, group * 64 + 64)</c> for input rows <c>[0, rows)</c>.</summary>
     public static void MultiplyGroup(QuantizedMatrix weight, Q8Activations input, Span<float> output, int rows, int group, KernelIsa isa)
     {
@@ -83,20 +79,6 @@ internal static class QuantizedKernel
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Scale(ref byte block) => Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(HalfToSingle), Unsafe.ReadUnaligned<ushort>(ref block));
-
-    private static float[] BuildHalfTable()
-    {
-        var table = new float[1 << 16];
-        for (var bits = 0; bits < table.Length; bits++)
-        {
-            table[bits] = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
-        }
-
-        return table;
-    }
-
     private static void TileScalar(QuantizedMatrix weight, int column, Q8Activations input, int row, int tile, Span<float> acc)
     {
         var blocks = weight.Inner / B;
@@ -106,7 +88,7 @@ internal static class QuantizedKernel
         for (var b = 0; b < blocks; b++)
         {
             var block = wRow.Slice(b * size, size);
-            var dw = HalfToSingle[BinaryPrimitives.ReadUInt16LittleEndian(block)];
+            var dw = HalfTable.Single(BinaryPrimitives.ReadUInt16LittleEndian(block));
             Unpack(block, weight.Format, w);
             for (var r = 0; r < tile; r++)
             {
@@ -204,7 +186,7 @@ internal static class QuantizedKernel
                 Partial256(Load256(ref block1, format), xb),
                 Partial256(Load256(ref block2, format), xb),
                 Partial256(Load256(ref block3, format), xb));
-            var scale = Vector128.Create(Scale(ref block), Scale(ref block1), Scale(ref block2), Scale(ref block3)) * Vector128.Create(Unsafe.Add(ref xScales, b));
+            var scale = Vector128.Create(HalfTable.Single(ref block), HalfTable.Single(ref block1), HalfTable.Single(ref block2), HalfTable.Single(ref block3)) * Vector128.Create(Unsafe.Add(ref xScales, b));
             acc = Vector128.FusedMultiplyAdd(scale, Vector128.ConvertToSingle(sums), acc);
         }
 
@@ -223,7 +205,7 @@ internal static class QuantizedKernel
         var inner = weight.Inner;
         for (var b = 0; b < blocks; b++, block = ref Unsafe.Add(ref block, size))
         {
-            var dw = Scale(ref block);
+            var dw = HalfTable.Single(ref block);
             var w = Load256(ref block, format);
             for (var r = 0; r < tile; r++)
             {
@@ -250,8 +232,8 @@ internal static class QuantizedKernel
         for (; b + 1 < blocks; b += 2, block = ref Unsafe.Add(ref block, 2 * size))
         {
             ref var next = ref Unsafe.Add(ref block, size);
-            var dw0 = Scale(ref block);
-            var dw1 = Scale(ref next);
+            var dw0 = HalfTable.Single(ref block);
+            var dw1 = HalfTable.Single(ref next);
             var w = Vector512.Create(Load256(ref block, format), Load256(ref next, format));
             var magnitude = Avx512BW.Abs(w);
             var negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
@@ -268,7 +250,7 @@ internal static class QuantizedKernel
 
         if (b < blocks)
         {
-            var dw = Scale(ref block);
+            var dw = HalfTable.Single(ref block);
             var w = Load256(ref block, format);
             for (var r = 0; r < tile; r++)
             {

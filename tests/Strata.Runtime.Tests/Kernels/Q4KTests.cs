@@ -111,7 +111,6 @@ public sealed class Q4KTests
     [Fact]
     public void Products_equal_a_double_oracle_and_the_same_bits_on_every_path_thread_count_and_batch()
     {
-        KernelIsa[] paths = [.. new[] { KernelIsa.Scalar, KernelIsa.Vector256, KernelIsa.Vector512 }.Where(KernelIsas.IntegerSupports)];
         var cases = 0;
         foreach (var inner in new[] { 256, 512, 1280 })
         {
@@ -123,34 +122,7 @@ public sealed class Q4KTests
                     var weight = Q4KMatrix.Quantize(TestData.Random(columns * inner, seed), columns, inner);
                     var input = TestData.Random(rows * inner, seed + 1, 2f);
                     var expected = Oracle(weight, input, rows);
-                    var reference = new float[rows * columns];
-                    MatMul.MultiplyTransposed(input, weight, reference, rows, KernelIsa.Scalar);
-                    for (var i = 0; i < reference.Length; i++)
-                    {
-                        Assert.True(Math.Abs(reference[i] - expected[i]) <= 1e-5 * (1 + Math.Abs(expected[i])), $"{rows}x{inner}x{columns} element {i}: {reference[i]} vs oracle {expected[i]}.");
-                    }
-
-                    foreach (var path in paths)
-                    {
-                        var output = new float[rows * columns];
-                        MatMul.MultiplyTransposed(input, weight, output, rows, path);
-                        Assert.Equal(reference, output);
-                    }
-
-                    foreach (var threads in new[] { 1, 2, 4 })
-                    {
-                        var parallel = new float[rows * columns];
-                        MatMul.MultiplyTransposed(input, rows, threads, (weight, parallel));
-                        Assert.Equal(reference, parallel);
-                    }
-
-                    for (var row = 0; row < rows; row++)
-                    {
-                        var alone = new float[columns];
-                        MatMul.MultiplyTransposed(input.AsSpan(row * inner, inner), weight, alone, 1);
-                        Assert.Equal(reference.AsSpan(row * columns, columns).ToArray(), alone);
-                    }
-
+                    BlockKernelChecks.AssertAgrees(weight, input, rows, expected, "q4_k");
                     cases++;
                 }
             }

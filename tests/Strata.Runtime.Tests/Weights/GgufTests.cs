@@ -241,18 +241,19 @@ public sealed class GgufTests
         Assert.Contains("\"qwen2\"", error.Message);
     }
 
-    // A tiny shape whose every inner dimension is a multiple of 32, so every projection can be blocked.
-    internal static LlamaConfig QuantizableConfig() => new()
+    // A tiny shape whose every inner dimension is a multiple of 32 (by default; of 256 with hidden 256 and intermediate
+    // 512, for Q4_K's super-blocks), so every projection can be blocked.
+    internal static LlamaConfig QuantizableConfig(int hiddenSize = 128, int intermediateSize = 256, string name = "quantizable") => new()
     {
         Architecture = new ModelArchitecture
         {
-            Id = new ModelId("quantizable"),
-            Name = "quantizable",
-            HiddenSize = 128,
+            Id = new ModelId(name),
+            Name = name,
+            HiddenSize = hiddenSize,
             LayerCount = 3,
             AttentionHeadCount = 4,
             KeyValueHeadCount = 2,
-            IntermediateSize = 256,
+            IntermediateSize = intermediateSize,
             VocabularySize = 320,
             TiedEmbeddings = false,
             MaxContextTokens = 512,

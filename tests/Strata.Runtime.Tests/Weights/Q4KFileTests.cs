@@ -1,5 +1,3 @@
-using Strata.Core.Identity;
-using Strata.Core.Models;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Kernels;
 using Strata.Runtime.Weights;
@@ -52,23 +50,5 @@ public sealed class Q4KFileTests(ITestOutputHelper output)
     }
 
     /// <summary>A model whose every matrix has an inner dimension that is a multiple of 256 (Q4_K's super-block).</summary>
-    internal static LlamaConfig KQuantizableConfig() => new()
-    {
-        Architecture = new ModelArchitecture
-        {
-            Id = new ModelId("k-quantizable"),
-            Name = "k-quantizable",
-            HiddenSize = 256,
-            LayerCount = 3,
-            AttentionHeadCount = 4,
-            KeyValueHeadCount = 2,
-            IntermediateSize = 512,
-            VocabularySize = 320,
-            TiedEmbeddings = false,
-            MaxContextTokens = 512,
-            NativePrecision = Precision.Fp32,
-        }.Validate(),
-        RopeTheta = 10_000,
-        RmsNormEpsilon = 1e-5,
-    };
+    internal static LlamaConfig KQuantizableConfig() => GgufTests.QuantizableConfig(hiddenSize: 256, intermediateSize: 512, name: "k-quantizable");
 }

@@ -12,8 +12,11 @@ internal enum KernelIsa
     /// <summary>256-bit vectors (AVX2 for the integer kernels).</summary>
     Vector256,
 
-    /// <summary>512-bit vectors (AVX-512 BW for the integer kernels).</summary>
+    /// <summary>512-bit vectors (AVX-512 BW for the integer kernels; the Q8_0/Q4_0 kernel runs its AVX2 code).</summary>
     Vector512,
+
+    /// <summary>256-bit AVX-VNNI (<c>vpdpbusd</c>) for the Q8_0/Q4_0 kernel; the Q4_K kernel runs its AVX2 code.</summary>
+    Vnni256,
 }
 
 /// <summary>The paths this machine runs.</summary>
@@ -26,11 +29,15 @@ internal static class KernelIsas
     public static KernelIsa IntegerDefault { get; } =
         Avx512BW.IsSupported && Vector512.IsHardwareAccelerated ? KernelIsa.Vector512 : Avx2.IsSupported ? KernelIsa.Vector256 : KernelIsa.Scalar;
 
+    /// <summary>The fastest path for the Q8_0/Q4_0 kernel: AVX-VNNI where the machine has it (.NET exposes no 512-bit VNNI).</summary>
+    public static KernelIsa QuantizedDefault { get; } = AvxVnni.IsSupported ? KernelIsa.Vnni256 : IntegerDefault;
+
     /// <summary>Whether the integer kernels can run <paramref name="isa"/> here.</summary>
     public static bool IntegerSupports(KernelIsa isa) => isa switch
     {
         KernelIsa.Vector512 => Avx512BW.IsSupported,
         KernelIsa.Vector256 => Avx2.IsSupported,
+        KernelIsa.Vnni256 => AvxVnni.IsSupported,
         _ => true,
     };
 }

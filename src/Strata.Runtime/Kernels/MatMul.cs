@@ -106,7 +106,12 @@ public static class MatMul
         }
     }
 
-    private static KernelIsa DefaultIsa(LinearWeight weight) => weight is QuantizedMatrix or Q4KMatrix ? KernelIsas.IntegerDefault : KernelIsas.FloatDefault;
+    private static KernelIsa DefaultIsa(LinearWeight weight) => weight switch
+    {
+        QuantizedMatrix => KernelIsas.QuantizedDefault,
+        Q4KMatrix => KernelIsas.IntegerDefault,
+        _ => KernelIsas.FloatDefault,
+    };
 
     // In 64 bits: a product that wrapped around in 32 would let the unchecked loads and stores of the kernel run past the buffers.
     private static void Check(int inputLength, LinearWeight weight, int outputLength, int rows, string name)

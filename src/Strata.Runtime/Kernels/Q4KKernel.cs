@@ -51,7 +51,7 @@ internal static class Q4KKernel
                     case KernelIsa.Vector512:
                         Tile512(weight, column, input, row, tile, acc);
                         break;
-                    case KernelIsa.Vector256:
+                    case KernelIsa.Vector256 or KernelIsa.Vnni256:
                         Tile256(weight, column, input, row, tile, acc);
                         break;
                     default:

@@ -22,6 +22,7 @@ internal sealed class Q8Activations : IDisposable
         Inner = inner;
         Values = ArrayPool<sbyte>.Shared.Rent(Math.Max(1, (rows * inner) + 64));
         Scales = ArrayPool<float>.Shared.Rent(Math.Max(1, rows * (inner / B)));
+        Sums = ArrayPool<int>.Shared.Rent(Math.Max(1, rows * (inner / B)));
     }
 
     /// <summary>Rows quantized.</summary>
@@ -35,6 +36,9 @@ internal sealed class Q8Activations : IDisposable
 
     /// <summary>Each block's scale (an fp16 value, widened), <c>(rows, inner / 32)</c>.</summary>
     public float[] Scales { get; }
+
+    /// <summary>Each block's sum of quantized values, <c>(rows, inner / 32)</c>: what a product with biased unsigned weights subtracts.</summary>
+    public int[] Sums { get; }
 
     /// <summary>Quantizes <paramref name="rows"/> rows of <paramref name="inner"/> values.</summary>
     public static Q8Activations Quantize(ReadOnlySpan<float> input, int rows, int inner)
@@ -59,10 +63,14 @@ internal sealed class Q8Activations : IDisposable
             result.Scales[block] = (float)(Half)(amax / 127f);
             var id = amax != 0 ? 127f / amax : 0f;
             var q = result.Values.AsSpan(block * B, B);
+            var sum = 0;
             for (var j = 0; j < B; j++)
             {
                 q[j] = (sbyte)MathF.Round(x[j] * id, MidpointRounding.ToEven);
+                sum += q[j];
             }
+
+            result.Sums[block] = sum;
         }
 
         return result;
@@ -73,5 +81,6 @@ internal sealed class Q8Activations : IDisposable
     {
         ArrayPool<sbyte>.Shared.Return(Values);
         ArrayPool<float>.Shared.Return(Scales);
+        ArrayPool<int>.Shared.Return(Sums);
     }
 }

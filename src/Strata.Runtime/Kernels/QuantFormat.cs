@@ -24,6 +24,9 @@ public static class QuantFormats
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Unknown quantization format."),
     };
 
+    /// <summary>Bytes of the quants of one block of <paramref name="format"/> (the block without its fp16 scale).</summary>
+    public static int QuantBytes(this QuantFormat format) => format.BlockBytes() - sizeof(ushort);
+
     /// <summary>Bytes of one row of <paramref name="inner"/> values (a multiple of <see cref="BlockValues"/>).</summary>
     public static long RowBytes(this QuantFormat format, int inner) => (long)(inner / BlockValues) * format.BlockBytes();
 

@@ -7,23 +7,29 @@ using System.Runtime.Intrinsics.X86;
 namespace Strata.Runtime.Kernels;
 
 /// <summary>
-/// Products of Q8-quantized input rows with a <see cref="QuantizedMatrix"/>, read block by block from ggml's
-/// layout: for every block the exact integer sum <c>s = sum_j w_j x_j</c>, then <c>acc = fma(d_w * d_x, s, acc)</c>
-/// over the blocks in order, from zero.
+/// Products of Q8-quantized input rows with a <see cref="QuantizedMatrix"/>, eight output columns at a time from its
+/// interleaved panels: for every block the exact integer sum <c>s = sum_j w_j x_j</c>, then
+/// <c>acc = fma(d_w * d_x, s, acc)</c> over the blocks in order, from zero.
 /// </summary>
 /// <remarks>
-/// The integer sums are exact whichever way a path forms them (AVX2 <c>vpmaddubsw</c> on 32 values, AVX-512 BW on
-/// 64, or a scalar loop), and the float accumulation is one chain per output element in block order: the bits
-/// are the same on every path, for every thread count and whether rows are batched (prefill) or not (decode).
-/// Rows are taken four at a time so each weight block is unpacked once per four rows; a single row (decode) takes
-/// four columns at a time instead, their four chains side by side in one vector. Block scales are read through a
-/// table of all fp16 values, never converted in the loops.
+/// <para>A panel's 32-byte groups hold four inner values of each of eight columns, so a product of one group with the
+/// input's four values broadcast gives the eight columns' partial sums in the eight lanes of one vector: no horizontal
+/// reduction, and the eight FMA chains run side by side. With AVX-VNNI that is one <c>vpdpbusd</c> per group, the
+/// weights as unsigned bytes (Q8_0 stored as <c>q + 128</c>, Q4_0 as its nibbles <c>q + 8</c>) against the signed
+/// input, and the bias taken off once per block as <c>bias * sum_j x_j</c> (kept with the input); with AVX2 alone it is
+/// <c>vpmaddubsw</c> + <c>vpmaddwd</c>.</para>
+/// <para>The integer sums are exact whichever way a path forms them and the float accumulation is one chain per output
+/// element in block order, so the bits are the same on every path, for every thread count and whether rows are batched
+/// (prefill) or not (decode). Rows are taken four at a time so each panel is loaded once per four rows.</para>
 /// </remarks>
 internal static class QuantizedKernel
 {
     private const int B = QuantFormats.BlockValues;
+    private const int T = QuantizedMatrix.TileColumns;
     private const int RowsPerTile = 4;
-    private const int ColumnsPerDecodeTile = 4;
+
+    // 2^112: moves an fp16 exponent placed in a float's exponent field to its float value (exact, subnormals included).
+    private static readonly Vector256<float> HalfExponentShift = Vector256.Create(BitConverter.Int32BitsToSingle(0x77800000));
 
     /// <summary>Computes output columns <c>[group * 64, group * 64 + 64)</c> for input rows <c>[0, rows)</c>.</summary>
     public static void MultiplyGroup(QuantizedMatrix weight, Q8Activations input, Span<float> output, int rows, int group, KernelIsa isa)
@@ -40,223 +46,235 @@ internal static class QuantizedKernel
 
         var first = group * LinearWeight.ColumnsPerGroup;
         var last = Math.Min(first + LinearWeight.ColumnsPerGroup, weight.Columns);
-
-        // Decode (one row): four columns at a time, so four independent FMA chains hide each other's latency and one
-        // horizontal reduction serves four block sums; the few columns left over take the row path below.
-        if (rows == 1 && isa != KernelIsa.Scalar)
+        Span<float> tileOutput = stackalloc float[RowsPerTile * T];
+        for (var tile = first / T; tile * T < last; tile++)
         {
-            for (; first + ColumnsPerDecodeTile <= last; first += ColumnsPerDecodeTile)
-            {
-                FourColumns256(weight, first, input, output);
-            }
-        }
-
-        Span<float> acc = stackalloc float[RowsPerTile];
-        for (var column = first; column < last; column++)
-        {
+            var width = Math.Min(T, weight.Columns - (tile * T));
             for (var row = 0; row < rows; row += RowsPerTile)
             {
-                var tile = Math.Min(RowsPerTile, rows - row);
-                acc.Clear();
+                var count = Math.Min(RowsPerTile, rows - row);
                 switch (isa)
                 {
-                    case KernelIsa.Vector512:
-                        Tile512(weight, column, input, row, tile, acc);
+                    case KernelIsa.Vnni256:
+                        TileVnni(weight, tile, input, row, count, tileOutput);
                         break;
-                    case KernelIsa.Vector256:
-                        Tile256(weight, column, input, row, tile, acc);
+                    case KernelIsa.Vector256 or KernelIsa.Vector512:
+                        TileAvx2(weight, tile, input, row, count, tileOutput);
                         break;
                     default:
-                        TileScalar(weight, column, input, row, tile, acc);
+                        TileScalar(weight, tile, input, row, count, tileOutput);
                         break;
                 }
 
-                for (var r = 0; r < tile; r++)
+                for (var r = 0; r < count; r++)
                 {
-                    output[((row + r) * weight.Columns) + column] = acc[r];
+                    tileOutput.Slice(r * T, width).CopyTo(output.Slice(((row + r) * weight.Columns) + (tile * T), width));
                 }
             }
         }
     }
 
-    private static void TileScalar(QuantizedMatrix weight, int column, Q8Activations input, int row, int tile, Span<float> acc)
+    private static void TileScalar(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
     {
-        var blocks = weight.Inner / B;
-        var size = weight.Format.BlockBytes();
-        var wRow = weight.Row(column);
-        Span<int> w = stackalloc int[B];
-        for (var b = 0; b < blocks; b++)
+        var q8 = weight.Format == QuantFormat.Q8_0;
+        var groups = weight.Format.QuantBytes() / QuantizedMatrix.GroupValues;
+        result.Clear();
+        for (var b = 0; b < weight.Blocks; b++)
         {
-            var block = wRow.Slice(b * size, size);
-            var dw = HalfTable.Single(BinaryPrimitives.ReadUInt16LittleEndian(block));
-            Unpack(block, weight.Format, w);
-            for (var r = 0; r < tile; r++)
+            var panel = weight.PanelSpan(tile, b);
+            for (var r = 0; r < count; r++)
             {
-                var x = input.Values.AsSpan(((row + r) * weight.Inner) + (b * B), B);
-                var sum = 0;
-                for (var j = 0; j < B; j++)
+                var at = ((row + r) * weight.Inner) + (b * B);
+                var x = input.Values.AsSpan(at, B);
+                var dx = input.Scales[((row + r) * weight.Blocks) + b];
+                for (var lane = 0; lane < T; lane++)
                 {
-                    sum += w[j] * x[j];
+                    var sum = 0;
+                    for (var g = 0; g < groups; g++)
+                    {
+                        for (var j = 0; j < QuantizedMatrix.GroupValues; j++)
+                        {
+                            var v = panel[QuantizedMatrix.ScaleBytes + (((g * T) + lane) * QuantizedMatrix.GroupValues) + j];
+                            var k = (g * QuantizedMatrix.GroupValues) + j;
+                            sum += q8 ? (sbyte)(v ^ 0x80) * x[k] : (((v & 0x0F) - 8) * x[k]) + (((v >> 4) - 8) * x[k + (B / 2)]);
+                        }
+                    }
+
+                    var dw = HalfTable.Single(BinaryPrimitives.ReadUInt16LittleEndian(panel[(lane * sizeof(ushort))..]));
+                    result[(r * T) + lane] = MathF.FusedMultiplyAdd(dw * dx, sum, result[(r * T) + lane]);
                 }
-
-                acc[r] = MathF.FusedMultiplyAdd(dw * input.Scales[((row + r) * blocks) + b], sum, acc[r]);
             }
         }
     }
 
-    private static void Unpack(ReadOnlySpan<byte> block, QuantFormat format, Span<int> values)
+    // Eight fp16 scales widened to floats, exactly as HalfTable gives them for every finite value.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Widen(ref byte scales)
     {
-        if (format == QuantFormat.Q8_0)
+        var bits = Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref scales).AsUInt16());
+        var magnitude = Vector256.ShiftLeft(bits & Vector256.Create(0x7FFF), 13).AsSingle() * HalfExponentShift;
+        return (magnitude.AsInt32() | Vector256.ShiftLeft(bits & Vector256.Create(0x8000), 16)).AsSingle();
+    }
+
+    // Four input values (one group) broadcast to every lane.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Broadcast(ref byte x, int offset) => Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref x, offset))).AsSByte();
+
+    // A panel's eight groups of unsigned weights: Q8_0 stored (q + 128), Q4_0 nibbles (q + 8), group i against inputs [4i, 4i + 4).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void LoadGroups(ref byte panel, bool q8, out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
+        out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7)
+    {
+        ref var quants = ref Unsafe.Add(ref panel, QuantizedMatrix.ScaleBytes);
+        if (q8)
         {
-            for (var j = 0; j < B; j++)
-            {
-                values[j] = (sbyte)block[2 + j];
-            }
-        }
-        else
-        {
-            for (var j = 0; j < B / 2; j++)
-            {
-                values[j] = (block[2 + j] & 0x0F) - 8;
-                values[j + (B / 2)] = (block[2 + j] >> 4) - 8;
-            }
-        }
-    }
-
-    // One block's 32 weights as signed bytes.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<sbyte> Load256(ref byte block, QuantFormat format)
-    {
-        if (format == QuantFormat.Q8_0)
-        {
-            return Vector256.LoadUnsafe(ref Unsafe.Add(ref block, 2)).AsSByte();
+            w0 = Vector256.LoadUnsafe(ref quants, 0);
+            w1 = Vector256.LoadUnsafe(ref quants, 32);
+            w2 = Vector256.LoadUnsafe(ref quants, 64);
+            w3 = Vector256.LoadUnsafe(ref quants, 96);
+            w4 = Vector256.LoadUnsafe(ref quants, 128);
+            w5 = Vector256.LoadUnsafe(ref quants, 160);
+            w6 = Vector256.LoadUnsafe(ref quants, 192);
+            w7 = Vector256.LoadUnsafe(ref quants, 224);
+            return;
         }
 
-        var packed = Vector128.LoadUnsafe(ref Unsafe.Add(ref block, 2));
-        var mask = Vector128.Create((byte)0x0F);
-        var values = Vector256.Create(packed & mask, Vector128.ShiftRightLogical(packed, 4) & mask).AsSByte();
-        return values - Vector256.Create((sbyte)8);
+        var mask = Vector256.Create((byte)0x0F);
+        var p0 = Vector256.LoadUnsafe(ref quants, 0);
+        var p1 = Vector256.LoadUnsafe(ref quants, 32);
+        var p2 = Vector256.LoadUnsafe(ref quants, 64);
+        var p3 = Vector256.LoadUnsafe(ref quants, 96);
+        w0 = p0 & mask;
+        w1 = p1 & mask;
+        w2 = p2 & mask;
+        w3 = p3 & mask;
+        w4 = Vector256.ShiftRightLogical(p0.AsUInt16(), 4).AsByte() & mask;
+        w5 = Vector256.ShiftRightLogical(p1.AsUInt16(), 4).AsByte() & mask;
+        w6 = Vector256.ShiftRightLogical(p2.AsUInt16(), 4).AsByte() & mask;
+        w7 = Vector256.ShiftRightLogical(p3.AsUInt16(), 4).AsByte() & mask;
     }
 
-    // The exact integer dot product of 32 weights and 32 activations (|x| <= 127, so no pair sum saturates).
+    // The eight columns' exact block sums against one input block, by vpdpbusd, starting from -bias * sum_j x_j.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Dot256(Vector256<sbyte> w, Vector256<sbyte> x)
+    private static Vector256<int> DotVnni(ref byte x, int start, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7)
     {
-        var pairs = Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(x, w));
-        return Vector256.Sum(Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One));
+        var s = AvxVnni.MultiplyWideningAndAdd(Vector256.Create(start), w0, Broadcast(ref x, 0));
+        s = AvxVnni.MultiplyWideningAndAdd(s, w1, Broadcast(ref x, 4));
+        s = AvxVnni.MultiplyWideningAndAdd(s, w2, Broadcast(ref x, 8));
+        s = AvxVnni.MultiplyWideningAndAdd(s, w3, Broadcast(ref x, 12));
+        s = AvxVnni.MultiplyWideningAndAdd(s, w4, Broadcast(ref x, 16));
+        s = AvxVnni.MultiplyWideningAndAdd(s, w5, Broadcast(ref x, 20));
+        s = AvxVnni.MultiplyWideningAndAdd(s, w6, Broadcast(ref x, 24));
+        return AvxVnni.MultiplyWideningAndAdd(s, w7, Broadcast(ref x, 28));
     }
 
-    // The four block sums of columns [column, column + 4) against one input block, exact, as one vector: each 8-lane
-    // partial-sum vector is reduced by horizontal adds (integer adds, so the grouping changes nothing).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<int> Sums4(Vector256<int> s0, Vector256<int> s1, Vector256<int> s2, Vector256<int> s3)
-    {
-        var h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(s0, s1), Avx2.HorizontalAdd(s2, s3));
-        return h.GetLower() + h.GetUpper();
-    }
-
-    // 32 weights times 32 activations as eight exact partial sums.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Partial256(Vector256<sbyte> w, Vector256<sbyte> x) =>
-        Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(x, w)), Vector256<short>.One);
-
-    /// <summary>
-    /// Output columns <c>[column, column + 4)</c> of input row 0: per column the same chain as <see cref="Tile256"/>
-    /// (<c>acc = fma(d_w * d_x, s, acc)</c> in block order), four chains side by side in the lanes of one vector.
-    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FourColumns256(QuantizedMatrix weight, int column, Q8Activations input, Span<float> output)
+    private static void TileVnni(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
     {
-        var blocks = weight.Inner / B;
-        var size = weight.Format.BlockBytes();
-        var format = weight.Format;
-        var rowBytes = weight.RowBytes;
-        ref var block = ref weight.RowReference(column);
+        var blocks = weight.Blocks;
+        var inner = weight.Inner;
+        var panelBytes = weight.PanelBytes;
+        var q8 = weight.Format == QuantFormat.Q8_0;
+        var bias = q8 ? -128 : -8;
+        ref var panel = ref weight.Panel(tile, 0);
         ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
         ref var xScales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
-        var acc = Vector128<float>.Zero;
-        for (var b = 0; b < blocks; b++, block = ref Unsafe.Add(ref block, size))
+        ref var xSums = ref MemoryMarshal.GetArrayDataReference(input.Sums);
+        if (count == 1)
         {
-            ref var block1 = ref Unsafe.Add(ref block, rowBytes);
-            ref var block2 = ref Unsafe.Add(ref block, 2 * rowBytes);
-            ref var block3 = ref Unsafe.Add(ref block, 3 * rowBytes);
-            var xb = Vector256.LoadUnsafe(ref x, (nuint)(b * B)).AsSByte();
-            var sums = Sums4(
-                Partial256(Load256(ref block, format), xb),
-                Partial256(Load256(ref block1, format), xb),
-                Partial256(Load256(ref block2, format), xb),
-                Partial256(Load256(ref block3, format), xb));
-            var scale = Vector128.Create(HalfTable.Single(ref block), HalfTable.Single(ref block1), HalfTable.Single(ref block2), HalfTable.Single(ref block3)) * Vector128.Create(Unsafe.Add(ref xScales, b));
-            acc = Vector128.FusedMultiplyAdd(scale, Vector128.ConvertToSingle(sums), acc);
-        }
-
-        acc.CopyTo(output.Slice(column, ColumnsPerDecodeTile));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile256(QuantizedMatrix weight, int column, Q8Activations input, int row, int tile, Span<float> acc)
-    {
-        var blocks = weight.Inner / B;
-        var size = weight.Format.BlockBytes();
-        var format = weight.Format;
-        ref var block = ref weight.RowReference(column);
-        ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
-        ref var scales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
-        var inner = weight.Inner;
-        for (var b = 0; b < blocks; b++, block = ref Unsafe.Add(ref block, size))
-        {
-            var dw = HalfTable.Single(ref block);
-            var w = Load256(ref block, format);
-            for (var r = 0; r < tile; r++)
+            // Decode: one chain of eight lanes.
+            ref var x0 = ref Unsafe.Add(ref x, row * inner);
+            var at = row * blocks;
+            var acc = Vector256<float>.Zero;
+            for (var b = 0; b < blocks; b++, panel = ref Unsafe.Add(ref panel, panelBytes), x0 = ref Unsafe.Add(ref x0, B))
             {
-                var xb = Vector256.LoadUnsafe(ref x, (nuint)(((row + r) * inner) + (b * B))).AsSByte();
-                var sum = Dot256(w, xb);
-                acc[r] = MathF.FusedMultiplyAdd(dw * Unsafe.Add(ref scales, ((row + r) * blocks) + b), sum, acc[r]);
+                LoadGroups(ref panel, q8, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+                var s = DotVnni(ref x0, bias * Unsafe.Add(ref xSums, at + b), w0, w1, w2, w3, w4, w5, w6, w7);
+                acc = Vector256.FusedMultiplyAdd(Widen(ref panel) * Vector256.Create(Unsafe.Add(ref xScales, at + b)), Vector256.ConvertToSingle(s), acc);
             }
+
+            acc.StoreUnsafe(ref MemoryMarshal.GetReference(result));
+            return;
         }
-    }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile512(QuantizedMatrix weight, int column, Q8Activations input, int row, int tile, Span<float> acc)
-    {
-        var blocks = weight.Inner / B;
-        var size = weight.Format.BlockBytes();
-        var format = weight.Format;
-        ref var block = ref weight.RowReference(column);
-        ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
-        ref var scales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
-        var inner = weight.Inner;
-        var b = 0;
-
-        // Two blocks per 512-bit vector; the two integer sums are taken apart and added to the chain in order.
-        for (; b + 1 < blocks; b += 2, block = ref Unsafe.Add(ref block, 2 * size))
+        Span<Vector256<float>> acc4 = stackalloc Vector256<float>[RowsPerTile];
+        acc4.Clear();
+        for (var b = 0; b < blocks; b++, panel = ref Unsafe.Add(ref panel, panelBytes))
         {
-            ref var next = ref Unsafe.Add(ref block, size);
-            var dw0 = HalfTable.Single(ref block);
-            var dw1 = HalfTable.Single(ref next);
-            var w = Vector512.Create(Load256(ref block, format), Load256(ref next, format));
-            var magnitude = Avx512BW.Abs(w);
-            var negative = Vector512.LessThan(w, Vector512<sbyte>.Zero);
-            for (var r = 0; r < tile; r++)
+            LoadGroups(ref panel, q8, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+            var dw = Widen(ref panel);
+            for (var r = 0; r < count; r++)
             {
-                var xb = Vector512.LoadUnsafe(ref x, (nuint)(((row + r) * inner) + (b * B))).AsSByte();
-                var signed = Vector512.ConditionalSelect(negative, -xb, xb);
-                var sums = Avx512BW.MultiplyAddAdjacent(Avx512BW.MultiplyAddAdjacent(magnitude, signed), Vector512<short>.One);
                 var at = ((row + r) * blocks) + b;
-                var a = MathF.FusedMultiplyAdd(dw0 * Unsafe.Add(ref scales, at), Vector256.Sum(sums.GetLower()), acc[r]);
-                acc[r] = MathF.FusedMultiplyAdd(dw1 * Unsafe.Add(ref scales, at + 1), Vector256.Sum(sums.GetUpper()), a);
+                ref var xb = ref Unsafe.Add(ref x, ((row + r) * inner) + (b * B));
+                var s = DotVnni(ref xb, bias * Unsafe.Add(ref xSums, at), w0, w1, w2, w3, w4, w5, w6, w7);
+                acc4[r] = Vector256.FusedMultiplyAdd(dw * Vector256.Create(Unsafe.Add(ref xScales, at)), Vector256.ConvertToSingle(s), acc4[r]);
             }
         }
 
-        if (b < blocks)
+        for (var r = 0; r < count; r++)
         {
-            var dw = HalfTable.Single(ref block);
-            var w = Load256(ref block, format);
-            for (var r = 0; r < tile; r++)
+            acc4[r].StoreUnsafe(ref MemoryMarshal.GetReference(result), (nuint)(r * T));
+        }
+    }
+
+    // The eight columns' exact block sums against one input block with AVX2 alone: vpmaddubsw needs |pair sums| <= 32767,
+    // so Q8_0 takes |w| against x with w's sign, and Q4_0 (nibbles <= 15) its unsigned nibbles less 8 * sum_j x_j.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> DotAvx2(ref byte x, bool q8, int q4Start, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+        Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7)
+    {
+        if (q8)
+        {
+            return Q8Pairs(w0, Broadcast(ref x, 0)) + Q8Pairs(w1, Broadcast(ref x, 4)) + Q8Pairs(w2, Broadcast(ref x, 8)) + Q8Pairs(w3, Broadcast(ref x, 12))
+                + Q8Pairs(w4, Broadcast(ref x, 16)) + Q8Pairs(w5, Broadcast(ref x, 20)) + Q8Pairs(w6, Broadcast(ref x, 24)) + Q8Pairs(w7, Broadcast(ref x, 28));
+        }
+
+        // Each product pair is at most 2 * 15 * 127, so the eight groups' pairs add up in 16 bits (30,480 at most).
+        var pairs = Avx2.MultiplyAddAdjacent(w0, Broadcast(ref x, 0)) + Avx2.MultiplyAddAdjacent(w1, Broadcast(ref x, 4))
+            + Avx2.MultiplyAddAdjacent(w2, Broadcast(ref x, 8)) + Avx2.MultiplyAddAdjacent(w3, Broadcast(ref x, 12))
+            + Avx2.MultiplyAddAdjacent(w4, Broadcast(ref x, 16)) + Avx2.MultiplyAddAdjacent(w5, Broadcast(ref x, 20))
+            + Avx2.MultiplyAddAdjacent(w6, Broadcast(ref x, 24)) + Avx2.MultiplyAddAdjacent(w7, Broadcast(ref x, 28));
+        return Avx2.MultiplyAddAdjacent(pairs, Vector256<short>.One) + Vector256.Create(q4Start);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Q8Pairs(Vector256<byte> stored, Vector256<sbyte> x)
+    {
+        var w = (stored ^ Vector256.Create((byte)0x80)).AsSByte();
+        return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(x, w)), Vector256<short>.One);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileAvx2(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
+    {
+        var blocks = weight.Blocks;
+        var inner = weight.Inner;
+        var panelBytes = weight.PanelBytes;
+        var q8 = weight.Format == QuantFormat.Q8_0;
+        ref var panel = ref weight.Panel(tile, 0);
+        ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
+        ref var xScales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
+        ref var xSums = ref MemoryMarshal.GetArrayDataReference(input.Sums);
+        Span<Vector256<float>> acc = stackalloc Vector256<float>[RowsPerTile];
+        acc.Clear();
+        for (var b = 0; b < blocks; b++, panel = ref Unsafe.Add(ref panel, panelBytes))
+        {
+            LoadGroups(ref panel, q8, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+            var dw = Widen(ref panel);
+            for (var r = 0; r < count; r++)
             {
-                var xb = Vector256.LoadUnsafe(ref x, (nuint)(((row + r) * inner) + (b * B))).AsSByte();
-                acc[r] = MathF.FusedMultiplyAdd(dw * Unsafe.Add(ref scales, ((row + r) * blocks) + b), Dot256(w, xb), acc[r]);
+                var at = ((row + r) * blocks) + b;
+                ref var xb = ref Unsafe.Add(ref x, ((row + r) * inner) + (b * B));
+                var s = DotAvx2(ref xb, q8, -8 * Unsafe.Add(ref xSums, at), w0, w1, w2, w3, w4, w5, w6, w7);
+                acc[r] = Vector256.FusedMultiplyAdd(dw * Vector256.Create(Unsafe.Add(ref xScales, at)), Vector256.ConvertToSingle(s), acc[r]);
             }
+        }
+
+        for (var r = 0; r < count; r++)
+        {
+            acc[r].StoreUnsafe(ref MemoryMarshal.GetReference(result), (nuint)(r * T));
         }
     }
 }

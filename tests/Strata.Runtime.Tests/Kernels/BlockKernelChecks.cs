@@ -6,7 +6,7 @@ namespace Strata.Runtime.Tests.Kernels;
 internal static class BlockKernelChecks
 {
     /// <summary>The integer paths this machine runs (scalar always).</summary>
-    public static KernelIsa[] Paths { get; } = [.. new[] { KernelIsa.Scalar, KernelIsa.Vector256, KernelIsa.Vector512 }.Where(KernelIsas.IntegerSupports)];
+    public static KernelIsa[] Paths { get; } = [.. new[] { KernelIsa.Scalar, KernelIsa.Vector256, KernelIsa.Vector512, KernelIsa.Vnni256 }.Where(KernelIsas.IntegerSupports)];
 
     /// <summary>
     /// Checks the product of <paramref name="input"/> (<c>rows x weight.Inner</c>) by <paramref name="weight"/>: the

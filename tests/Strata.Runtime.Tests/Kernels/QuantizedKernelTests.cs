@@ -104,14 +104,16 @@ public sealed class QuantizedKernelTests
         var q8 = new float[Rows * Columns];
         MatMul.MultiplyTransposed(input, weight, q8, Rows);
         var worstShare = 0.0;
+        var blocks = new byte[weight.RowBytes];
         for (var row = 0; row < Rows; row++)
         {
             for (var column = 0; column < Columns; column++)
             {
+                weight.CopyRowBlocks(column, blocks);
                 var bound = 1e-5;
                 for (var b = 0; b < Inner / 32; b++)
                 {
-                    var dw = Math.Abs(BlockQuantizer.Scale(weight.Row(column)[(b * 34)..]));
+                    var dw = Math.Abs(BlockQuantizer.Scale(blocks.AsSpan(b * 34)));
                     var x = input.AsSpan((row * Inner) + (b * 32), 32);
                     var dx = 0.0;
                     foreach (var v in x)

@@ -47,7 +47,7 @@ public class LlamaCppComparisonBenchmarks
         var path = WriteModel();
         _strata = ModelFolder.LoadModel(Path.GetDirectoryName(path)!);
         _session = _strata.CreateSession();
-        Console.WriteLine($"// Strata: {Environment.ProcessorCount} threads, integer kernels {KernelIsas.IntegerDefault}, fp32 kernels {KernelIsas.FloatDefault}");
+        Console.WriteLine($"// Strata: {Environment.ProcessorCount} threads, Q8_0/Q4_0 kernel {KernelIsas.QuantizedDefault}, Q4_K kernel {KernelIsas.IntegerDefault}, fp32 kernels {KernelIsas.FloatDefault}");
     }
 
     [GlobalSetup(Targets = [nameof(LlamaCppPrefill), nameof(LlamaCppDecode)])]

@@ -12,4 +12,13 @@ if (args is ["batched-decode", ..])
     return;
 }
 
+// `quant-decode [rounds] [tokens]` times batch-1 decode in F32, Q8_0 and Q4_0 and the read bandwidth in alternating rounds.
+if (args is ["quant-decode", ..])
+{
+    var rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+    var tokens = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 64;
+    QuantDecodeRounds.Run(rounds, tokens, Console.Out);
+    return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

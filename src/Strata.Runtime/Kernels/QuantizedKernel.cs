@@ -154,19 +154,21 @@ internal static class QuantizedKernel
         w7 = Vector256.ShiftRightLogical(p3.AsUInt16(), 4).AsByte() & mask;
     }
 
-    // The eight columns' exact block sums against one input block, by vpdpbusd, starting from -bias * sum_j x_j.
+    // The eight columns' exact block sums against one input block, by vpdpbusd, starting from -bias * sum_j x_j: four
+    // independent chains of two, so the multiply-adds' latency overlaps (integer sums: the grouping changes nothing).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> DotVnni(ref byte x, int start, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
         Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7)
     {
-        var s = AvxVnni.MultiplyWideningAndAdd(Vector256.Create(start), w0, Broadcast(ref x, 0));
-        s = AvxVnni.MultiplyWideningAndAdd(s, w1, Broadcast(ref x, 4));
-        s = AvxVnni.MultiplyWideningAndAdd(s, w2, Broadcast(ref x, 8));
-        s = AvxVnni.MultiplyWideningAndAdd(s, w3, Broadcast(ref x, 12));
-        s = AvxVnni.MultiplyWideningAndAdd(s, w4, Broadcast(ref x, 16));
-        s = AvxVnni.MultiplyWideningAndAdd(s, w5, Broadcast(ref x, 20));
-        s = AvxVnni.MultiplyWideningAndAdd(s, w6, Broadcast(ref x, 24));
-        return AvxVnni.MultiplyWideningAndAdd(s, w7, Broadcast(ref x, 28));
+        var s0 = AvxVnni.MultiplyWideningAndAdd(Vector256.Create(start), w0, Broadcast(ref x, 0));
+        var s1 = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w1, Broadcast(ref x, 4));
+        var s2 = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w2, Broadcast(ref x, 8));
+        var s3 = AvxVnni.MultiplyWideningAndAdd(Vector256<int>.Zero, w3, Broadcast(ref x, 12));
+        s0 = AvxVnni.MultiplyWideningAndAdd(s0, w4, Broadcast(ref x, 16));
+        s1 = AvxVnni.MultiplyWideningAndAdd(s1, w5, Broadcast(ref x, 20));
+        s2 = AvxVnni.MultiplyWideningAndAdd(s2, w6, Broadcast(ref x, 24));
+        s3 = AvxVnni.MultiplyWideningAndAdd(s3, w7, Broadcast(ref x, 28));
+        return (s0 + s1) + (s2 + s3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -88,6 +88,74 @@ public sealed class QuantizedKernelTests
         Assert.Equal(6 * 5 * 4, cases);
     }
 
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Interleaved_panels_give_back_every_row_s_ggml_blocks_byte_for_byte(QuantFormat format)
+    {
+        // 13 columns: one whole tile of eight and a padded one. Every byte value occurs, -128 in Q8_0 included.
+        const int Columns = 13, Inner = 96;
+        var rowBytes = (int)format.RowBytes(Inner);
+        var blocks = new byte[Columns * rowBytes];
+        new Random(5).NextBytes(blocks);
+        for (var i = 0; i < blocks.Length; i += format.BlockBytes())
+        {
+            BitConverter.TryWriteBytes(blocks.AsSpan(i, 2), BitConverter.HalfToUInt16Bits((Half)(0.01f * (1 + (i % 7)))));
+        }
+
+        var matrix = QuantizedMatrix.FromBlocks(format, Columns, Inner, (first, count, buffer) => blocks.AsSpan(first * rowBytes, count * rowBytes).CopyTo(buffer));
+        var row = new byte[rowBytes];
+        for (var column = 0; column < Columns; column++)
+        {
+            matrix.CopyRowBlocks(column, row);
+            Assert.Equal(blocks.AsSpan(column * rowBytes, rowBytes).ToArray(), row);
+        }
+
+        var values = new float[Inner];
+        matrix.CopyRow(12, values);
+        var expected = new float[Inner];
+        BlockQuantizer.DequantizeRow(blocks.AsSpan(12 * rowBytes, rowBytes), expected, format);
+        Assert.Equal(expected, values);
+        Assert.Equal(expected[37], matrix[12, 37]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void Extreme_codes_and_inputs_give_exact_sums_on_every_path(QuantFormat format)
+    {
+        // The largest products each path must hold without saturating: Q8_0 codes -128 and 127 (a GGUF file may hold
+        // -128, ggml's quantizer never writes it) and Q4_0 nibbles 0 and 15, against inputs quantized to -127 and 127.
+        const int Columns = 9, Inner = 64, Rows = 2;
+        var rowBytes = (int)format.RowBytes(Inner);
+        var blocks = new byte[Columns * rowBytes];
+        for (var column = 0; column < Columns; column++)
+        {
+            for (var b = 0; b < Inner / 32; b++)
+            {
+                var block = blocks.AsSpan((column * rowBytes) + (b * format.BlockBytes()), format.BlockBytes());
+                BitConverter.TryWriteBytes(block, BitConverter.HalfToUInt16Bits((Half)0.5f));
+                block[2..].Fill(format == QuantFormat.Q8_0 ? (byte)(column % 2 == 0 ? 0x80 : 0x7F) : (byte)(column % 2 == 0 ? 0x00 : 0xFF));
+            }
+        }
+
+        var matrix = QuantizedMatrix.FromBlocks(format, Columns, Inner, (first, count, buffer) => blocks.AsSpan(first * rowBytes, count * rowBytes).CopyTo(buffer));
+        var input = Enumerable.Range(0, Rows * Inner).Select(i => i < Inner ? 3f : -3f).ToArray();
+        BlockKernelChecks.AssertAgrees(matrix, input, Rows, Oracle(matrix, input, Rows), format.ToString());
+        var output = new float[Rows * Columns];
+        MatMul.MultiplyTransposed(input, matrix, output, Rows);
+        var code = format == QuantFormat.Q8_0 ? -128 : -8;
+        var dx = (float)(Half)(3f / 127f);
+        Assert.Equal(Inner * code * 127 * 0.5 * dx, output[0], 1e-3);
+    }
+
+    [Fact]
+    public void A_block_with_a_non_finite_scale_is_refused()
+    {
+        var blocks = new byte[QuantFormat.Q8_0.BlockBytes()];
+        BitConverter.TryWriteBytes(blocks, BitConverter.HalfToUInt16Bits(Half.PositiveInfinity));
+        var error = Assert.Throws<FormatException>(() => QuantizedMatrix.FromBlocks(QuantFormat.Q8_0, 1, 32, (_, _, buffer) => blocks.CopyTo(buffer)));
+        Assert.Contains("non-finite scale", error.Message);
+    }
+
     [Fact]
     public void A_product_is_within_the_worst_case_quantization_bound_of_the_fp32_product()
     {

@@ -46,19 +46,26 @@ public static class GgufWeightsLoader
                 case GgmlType.Q8_0 or GgmlType.Q4_0:
                     var format = info.Type == GgmlType.Q8_0 ? QuantFormat.Q8_0 : QuantFormat.Q4_0;
                     var rowBytes = (int)format.RowBytes(inner);
-                    return QuantizedMatrix.FromBlocks(format, columns, inner, (first, count, buffer) =>
+                    try
                     {
-                        if (!permuted)
+                        return QuantizedMatrix.FromBlocks(format, columns, inner, (first, count, buffer) =>
                         {
-                            reader.ReadBytes(info, (long)first * rowBytes, buffer);
-                            return;
-                        }
+                            if (!permuted)
+                            {
+                                reader.ReadBytes(info, (long)first * rowBytes, buffer);
+                                return;
+                            }
 
-                        for (var r = 0; r < count; r++)
-                        {
-                            reader.ReadBytes(info, (long)Source(first + r) * rowBytes, buffer.Slice(r * rowBytes, rowBytes));
-                        }
-                    });
+                            for (var r = 0; r < count; r++)
+                            {
+                                reader.ReadBytes(info, (long)Source(first + r) * rowBytes, buffer.Slice(r * rowBytes, rowBytes));
+                            }
+                        });
+                    }
+                    catch (FormatException e)
+                    {
+                        throw new StrataException($"GGUF file '{path}': tensor '{name}' is not usable: {e.Message}");
+                    }
                 case GgmlType.Q4_K:
                     var superRowBytes = (int)Q4KBlocks.RowBytes(inner);
                     return Q4KMatrix.FromBlocks(columns, inner, (first, count, buffer) =>

@@ -4,11 +4,13 @@ using Strata.Runtime.Engine;
 using Strata.Runtime.Observability;
 using Strata.Runtime.Serving;
 using Strata.Runtime.Weights;
+using Strata.Runtime.Weights.Gguf;
 
 namespace Strata.Benchmarks.Runtime;
 
 /// <summary>
-/// Decode throughput of one block server holding all 12 blocks of the small preset (fp32): one session alone against
+/// Decode throughput of one block server holding all 12 blocks of the small preset (fp32, or Q8_0 or Q4_0 from a GGUF
+/// file: <see cref="Weights"/>): one session alone against
 /// eight sessions decoding at once, with batched decode on (<c>--max-batch 16</c>, the default 2 ms window) and off
 /// (<c>--max-batch 1</c>). The eight-session cases count one operation per token, so aggregate tokens/s is 1 / mean.
 /// </summary>
@@ -41,6 +43,10 @@ public class BatchedDecodeBenchmarks
     private int _hiddenSize;
     private int _layers;
 
+    /// <summary>Weight type of the blocks' matrices: F32 (safetensors, as the servers' default) or a GGUF block format.</summary>
+    [Params(GgmlType.F32)]
+    public GgmlType Weights { get; set; } = GgmlType.F32;
+
     [GlobalSetup]
     public void Setup()
     {
@@ -48,7 +54,17 @@ public class BatchedDecodeBenchmarks
         _hiddenSize = config.HiddenSize;
         _layers = config.LayerCount;
         _directory = Path.Combine(Path.GetTempPath(), $"strata-bench-small-{Environment.ProcessId}");
-        RandomModelWriter.Write(_directory, config, 1, overwrite: true);
+        if (Weights == GgmlType.F32)
+        {
+            RandomModelWriter.Write(_directory, config, 1, overwrite: true);
+        }
+        else
+        {
+            Directory.CreateDirectory(_directory);
+            var tensors = RandomModelWriter.Generate(config, 1).ToDictionary(t => t.Name, t => t.Data);
+            GgufModelWriter.Write(config, name => tensors[name], Path.Combine(_directory, GgufModelWriter.FileName), Weights);
+        }
+
         var model = _model = new LlamaModel(config, LlamaWeightsLoader.Load(_directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
         _batched = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 16 }, telemetry: new TelemetryOptions { MetricsPort = 0 })
             .GetAwaiter().GetResult();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Strata.Runtime.Weights.Gguf;
 
 namespace Strata.Benchmarks.Runtime;
 
@@ -10,14 +11,14 @@ namespace Strata.Benchmarks.Runtime;
 /// </summary>
 internal static class BatchedDecodeRounds
 {
-    public static async Task RunAsync(int rounds, int steps, TextWriter output)
+    public static async Task RunAsync(int rounds, int steps, GgmlType weights, TextWriter output)
     {
-        var bench = new BatchedDecodeBenchmarks();
+        var bench = new BatchedDecodeBenchmarks { Weights = weights };
         bench.Setup();
         try
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"small preset, 12 blocks fp32, {BatchedDecodeBenchmarks.ContextTokens}-token contexts, {Environment.ProcessorCount} cores, {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated switch { true => "AVX-512", false => "256-bit" }}, TieredCompilation={Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") ?? "default"}"));
+                $"small preset, 12 blocks {weights}, {BatchedDecodeBenchmarks.ContextTokens}-token contexts, {Environment.ProcessorCount} cores, {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated switch { true => "AVX-512", false => "256-bit" }}, TieredCompilation={Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") ?? "default"}"));
             output.WriteLine("round  one tok/s  eight-batched tok/s  eight-unbatched tok/s  batched/one  unbatched/one");
             var ratios = new List<double>();
             var unbatchedRatios = new List<double>();

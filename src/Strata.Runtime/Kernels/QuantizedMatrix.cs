@@ -33,6 +33,9 @@ public sealed class QuantizedMatrix : LinearWeight
 
     private const int B = QuantFormats.BlockValues;
     private const int RowsPerRead = 256;
+
+    // Q8_0 codes are stored plus 128: flipping each byte's top bit turns a signed code into that unsigned byte and back.
+    private const uint Q8Bias = 0x80808080;
     private readonly byte[] _storage;
 
     private QuantizedMatrix(QuantFormat format, int columns, int inner)
@@ -198,14 +201,11 @@ public sealed class QuantizedMatrix : LinearWeight
             var panel = _storage.AsSpan((int)((((long)tile * Blocks) + b) * PanelBytes), PanelBytes);
             BinaryPrimitives.WriteUInt16LittleEndian(panel[(lane * sizeof(ushort))..], scale);
             var quants = block[2..];
+            var bias = Format == QuantFormat.Q8_0 ? Q8Bias : 0u;
             for (var g = 0; g < quants.Length / GroupValues; g++)
             {
-                var at = ScaleBytes + (((g * TileColumns) + lane) * GroupValues);
-                for (var j = 0; j < GroupValues; j++)
-                {
-                    var value = quants[(g * GroupValues) + j];
-                    panel[at + j] = Format == QuantFormat.Q8_0 ? (byte)(value ^ 0x80) : value;
-                }
+                var four = BinaryPrimitives.ReadUInt32LittleEndian(quants[(g * GroupValues)..]) ^ bias;
+                BinaryPrimitives.WriteUInt32LittleEndian(panel[(ScaleBytes + (((g * TileColumns) + lane) * GroupValues))..], four);
             }
         }
     }
@@ -238,14 +238,11 @@ public sealed class QuantizedMatrix : LinearWeight
         var panel = PanelSpan(column / TileColumns, block);
         panel.Slice(lane * sizeof(ushort), sizeof(ushort)).CopyTo(destination);
         var quants = destination[2..];
+        var bias = Format == QuantFormat.Q8_0 ? Q8Bias : 0u;
         for (var g = 0; g < quants.Length / GroupValues; g++)
         {
-            var at = ScaleBytes + (((g * TileColumns) + lane) * GroupValues);
-            for (var j = 0; j < GroupValues; j++)
-            {
-                var value = panel[at + j];
-                quants[(g * GroupValues) + j] = Format == QuantFormat.Q8_0 ? (byte)(value ^ 0x80) : value;
-            }
+            var four = BinaryPrimitives.ReadUInt32LittleEndian(panel[(ScaleBytes + (((g * TileColumns) + lane) * GroupValues))..]) ^ bias;
+            BinaryPrimitives.WriteUInt32LittleEndian(quants[(g * GroupValues)..], four);
         }
     }
 }

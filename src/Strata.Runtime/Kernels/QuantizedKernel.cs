@@ -28,8 +28,10 @@ internal static class QuantizedKernel
     private const int T = QuantizedMatrix.TileColumns;
     private const int RowsPerTile = 4;
 
-    // 2^112: moves an fp16 exponent placed in a float's exponent field to its float value (exact, subnormals included).
-    private static readonly Vector256<float> HalfExponentShift = Vector256.Create(BitConverter.Int32BitsToSingle(0x77800000));
+    // The bits of 2^112: times this, an fp16 exponent placed in a float's exponent field becomes its float value (exact,
+    // subnormals included). A constant, not a static field: the kernels are compiled once, fully optimized, and would
+    // check the class's initialization inside their loops.
+    private const int HalfExponentShiftBits = 0x77800000;
 
     /// <summary>Computes output columns <c>[group * 64, group * 64 + 64)</c> for input rows <c>[0, rows)</c>.</summary>
     public static void MultiplyGroup(QuantizedMatrix weight, Q8Activations input, Span<float> output, int rows, int group, KernelIsa isa)
@@ -47,6 +49,7 @@ internal static class QuantizedKernel
         var first = group * LinearWeight.ColumnsPerGroup;
         var last = Math.Min(first + LinearWeight.ColumnsPerGroup, weight.Columns);
         Span<float> tileOutput = stackalloc float[RowsPerTile * T];
+        var q8 = weight.Format == QuantFormat.Q8_0;
         for (var tile = first / T; tile * T < last; tile++)
         {
             var width = Math.Min(T, weight.Columns - (tile * T));
@@ -55,11 +58,17 @@ internal static class QuantizedKernel
                 var count = Math.Min(RowsPerTile, rows - row);
                 switch (isa)
                 {
+                    case KernelIsa.Vnni256 when q8:
+                        TileVnni<Q8Panels>(weight, tile, input, row, count, tileOutput);
+                        break;
                     case KernelIsa.Vnni256:
-                        TileVnni(weight, tile, input, row, count, tileOutput);
+                        TileVnni<Q4Panels>(weight, tile, input, row, count, tileOutput);
+                        break;
+                    case KernelIsa.Vector256 or KernelIsa.Vector512 when q8:
+                        TileAvx2<Q8Panels>(weight, tile, input, row, count, tileOutput);
                         break;
                     case KernelIsa.Vector256 or KernelIsa.Vector512:
-                        TileAvx2(weight, tile, input, row, count, tileOutput);
+                        TileAvx2<Q4Panels>(weight, tile, input, row, count, tileOutput);
                         break;
                     default:
                         TileScalar(weight, tile, input, row, count, tileOutput);
@@ -112,7 +121,7 @@ internal static class QuantizedKernel
     private static Vector256<float> Widen(ref byte scales)
     {
         var bits = Avx2.ConvertToVector256Int32(Vector128.LoadUnsafe(ref scales).AsUInt16());
-        var magnitude = Vector256.ShiftLeft(bits & Vector256.Create(0x7FFF), 13).AsSingle() * HalfExponentShift;
+        var magnitude = Vector256.ShiftLeft(bits & Vector256.Create(0x7FFF), 13).AsSingle() * Vector256.Create(HalfExponentShiftBits).AsSingle();
         return (magnitude.AsInt32() | Vector256.ShiftLeft(bits & Vector256.Create(0x8000), 16)).AsSingle();
     }
 
@@ -120,14 +129,26 @@ internal static class QuantizedKernel
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<sbyte> Broadcast(ref byte x, int offset) => Vector256.Create(Unsafe.ReadUnaligned<int>(ref Unsafe.Add(ref x, offset))).AsSByte();
 
-    // A panel's eight groups of unsigned weights: Q8_0 stored (q + 128), Q4_0 nibbles (q + 8), group i against inputs [4i, 4i + 4).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LoadGroups(ref byte panel, bool q8, out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
-        out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7)
+    // A panel's eight groups of unsigned weights: Q8_0 stored (q + 128), Q4_0 nibbles (q + 8), group i against inputs
+    // [4i, 4i + 4). The format is a type parameter so each kernel is compiled once per format, with no test in its loop.
+    private interface IPanelFormat
     {
-        ref var quants = ref Unsafe.Add(ref panel, QuantizedMatrix.ScaleBytes);
-        if (q8)
+        // What the stored unsigned weights exceed the codes by.
+        static abstract int Bias { get; }
+
+        static abstract void Load(ref byte panel, out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
+            out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7);
+    }
+
+    private readonly struct Q8Panels : IPanelFormat
+    {
+        public static int Bias => 128;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ref byte panel, out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
+            out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7)
         {
+            ref var quants = ref Unsafe.Add(ref panel, QuantizedMatrix.ScaleBytes);
             w0 = Vector256.LoadUnsafe(ref quants, 0);
             w1 = Vector256.LoadUnsafe(ref quants, 32);
             w2 = Vector256.LoadUnsafe(ref quants, 64);
@@ -136,22 +157,32 @@ internal static class QuantizedKernel
             w5 = Vector256.LoadUnsafe(ref quants, 160);
             w6 = Vector256.LoadUnsafe(ref quants, 192);
             w7 = Vector256.LoadUnsafe(ref quants, 224);
-            return;
         }
+    }
 
-        var mask = Vector256.Create((byte)0x0F);
-        var p0 = Vector256.LoadUnsafe(ref quants, 0);
-        var p1 = Vector256.LoadUnsafe(ref quants, 32);
-        var p2 = Vector256.LoadUnsafe(ref quants, 64);
-        var p3 = Vector256.LoadUnsafe(ref quants, 96);
-        w0 = p0 & mask;
-        w1 = p1 & mask;
-        w2 = p2 & mask;
-        w3 = p3 & mask;
-        w4 = Vector256.ShiftRightLogical(p0.AsUInt16(), 4).AsByte() & mask;
-        w5 = Vector256.ShiftRightLogical(p1.AsUInt16(), 4).AsByte() & mask;
-        w6 = Vector256.ShiftRightLogical(p2.AsUInt16(), 4).AsByte() & mask;
-        w7 = Vector256.ShiftRightLogical(p3.AsUInt16(), 4).AsByte() & mask;
+    private readonly struct Q4Panels : IPanelFormat
+    {
+        public static int Bias => 8;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Load(ref byte panel, out Vector256<byte> w0, out Vector256<byte> w1, out Vector256<byte> w2, out Vector256<byte> w3,
+            out Vector256<byte> w4, out Vector256<byte> w5, out Vector256<byte> w6, out Vector256<byte> w7)
+        {
+            ref var quants = ref Unsafe.Add(ref panel, QuantizedMatrix.ScaleBytes);
+            var mask = Vector256.Create((byte)0x0F);
+            var p0 = Vector256.LoadUnsafe(ref quants, 0);
+            var p1 = Vector256.LoadUnsafe(ref quants, 32);
+            var p2 = Vector256.LoadUnsafe(ref quants, 64);
+            var p3 = Vector256.LoadUnsafe(ref quants, 96);
+            w0 = p0 & mask;
+            w1 = p1 & mask;
+            w2 = p2 & mask;
+            w3 = p3 & mask;
+            w4 = Vector256.ShiftRightLogical(p0.AsUInt16(), 4).AsByte() & mask;
+            w5 = Vector256.ShiftRightLogical(p1.AsUInt16(), 4).AsByte() & mask;
+            w6 = Vector256.ShiftRightLogical(p2.AsUInt16(), 4).AsByte() & mask;
+            w7 = Vector256.ShiftRightLogical(p3.AsUInt16(), 4).AsByte() & mask;
+        }
     }
 
     // The eight columns' exact block sums against one input block, by vpdpbusd, starting from -bias * sum_j x_j: four
@@ -172,13 +203,13 @@ internal static class QuantizedKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileVnni(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
+    private static void TileVnni<TFormat>(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
+        where TFormat : struct, IPanelFormat
     {
         var blocks = weight.Blocks;
         var inner = weight.Inner;
         var panelBytes = weight.PanelBytes;
-        var q8 = weight.Format == QuantFormat.Q8_0;
-        var bias = q8 ? -128 : -8;
+        var bias = -TFormat.Bias;
         ref var panel = ref weight.Panel(tile, 0);
         ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
         ref var xScales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
@@ -191,7 +222,7 @@ internal static class QuantizedKernel
             var acc = Vector256<float>.Zero;
             for (var b = 0; b < blocks; b++, panel = ref Unsafe.Add(ref panel, panelBytes), x0 = ref Unsafe.Add(ref x0, B))
             {
-                LoadGroups(ref panel, q8, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+                TFormat.Load(ref panel, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
                 var s = DotVnni(ref x0, bias * Unsafe.Add(ref xSums, at + b), w0, w1, w2, w3, w4, w5, w6, w7);
                 acc = Vector256.FusedMultiplyAdd(Widen(ref panel) * Vector256.Create(Unsafe.Add(ref xScales, at + b)), Vector256.ConvertToSingle(s), acc);
             }
@@ -204,7 +235,7 @@ internal static class QuantizedKernel
         acc4.Clear();
         for (var b = 0; b < blocks; b++, panel = ref Unsafe.Add(ref panel, panelBytes))
         {
-            LoadGroups(ref panel, q8, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+            TFormat.Load(ref panel, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var dw = Widen(ref panel);
             for (var r = 0; r < count; r++)
             {
@@ -249,12 +280,13 @@ internal static class QuantizedKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileAvx2(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
+    private static void TileAvx2<TFormat>(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
+        where TFormat : struct, IPanelFormat
     {
         var blocks = weight.Blocks;
         var inner = weight.Inner;
         var panelBytes = weight.PanelBytes;
-        var q8 = weight.Format == QuantFormat.Q8_0;
+        var q8 = TFormat.Bias == Q8Panels.Bias;
         ref var panel = ref weight.Panel(tile, 0);
         ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
         ref var xScales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
@@ -263,7 +295,7 @@ internal static class QuantizedKernel
         acc.Clear();
         for (var b = 0; b < blocks; b++, panel = ref Unsafe.Add(ref panel, panelBytes))
         {
-            LoadGroups(ref panel, q8, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
+            TFormat.Load(ref panel, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
             var dw = Widen(ref panel);
             for (var r = 0; r < count; r++)
             {

@@ -148,6 +148,44 @@ public sealed class QuantizedKernelTests
     }
 
     [Fact]
+    public void Activations_quantize_as_ggml_does_with_ties_to_even_and_keep_each_block_sum()
+    {
+        // Random rows, a zero block, and a block whose products x * 127 / amax land on halves (amax 127: x = k + 0.5).
+        const int Inner = 96, Rows = 3;
+        var input = TestData.Random(Rows * Inner, 21, 4f);
+        input.AsSpan(32, 32).Clear();
+        for (var j = 0; j < 32; j++)
+        {
+            input[64 + j] = j == 0 ? 127f : (j % 2 == 0 ? 1 : -1) * (j + 0.5f);
+        }
+
+        using var q = Q8Activations.Quantize(input, Rows, Inner);
+        for (var block = 0; block < Rows * Inner / 32; block++)
+        {
+            var x = input.AsSpan(block * 32, 32);
+            var amax = 0f;
+            foreach (var v in x)
+            {
+                amax = Math.Max(amax, Math.Abs(v));
+            }
+
+            Assert.Equal((float)(Half)(amax / 127f), q.Scales[block]);
+            var sum = 0;
+            for (var j = 0; j < 32; j++)
+            {
+                var expected = amax == 0 ? 0 : (int)Math.Round(x[j] * (127f / amax), MidpointRounding.ToEven);
+                Assert.Equal(expected, q.Values[(block * 32) + j]);
+                sum += expected;
+            }
+
+            Assert.Equal(sum, q.Sums[block]);
+        }
+
+        Assert.Equal(2, q.Values[64 + 2]); // 2.5 rounds to 2, not 3
+        Assert.Equal(-4, q.Values[64 + 3]); // -3.5 rounds to -4
+    }
+
+    [Fact]
     public void A_block_with_a_non_finite_scale_is_refused()
     {
         var blocks = new byte[QuantFormat.Q8_0.BlockBytes()];

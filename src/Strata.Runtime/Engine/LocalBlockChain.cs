@@ -1,3 +1,5 @@
+using Strata.Core.Placement;
+
 namespace Strata.Runtime.Engine;
 
 /// <summary>The reference chain: every block in this process, one hop named <c>local</c>.</summary>
@@ -15,7 +17,7 @@ public sealed class LocalBlockChain : IBlockChain
         }
 
         _model = model;
-        Route = [new RouteHop("local", 0, model.Config.LayerCount)];
+        Route = [new RouteHop("local", BlockRange.All(model.Config.LayerCount))];
     }
 
     /// <inheritdoc/>

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Strata.Core.Placement;
 using Strata.Core;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Serving;
@@ -36,7 +35,7 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
         ArgumentNullException.ThrowIfNull(coordinator);
         ArgumentNullException.ThrowIfNull(model);
         Options = (options ?? new CoordinatedChainOptions()).Validate();
-        var held = new BlockRange(model.Weights.FirstBlock, model.Weights.BlockCount);
+        var held = model.Weights.Blocks;
         if (Options.ClientBlocks is { Count: > 0 } blocks && !held.Contains(blocks))
         {
             throw new ArgumentException(

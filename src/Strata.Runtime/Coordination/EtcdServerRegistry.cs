@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Strata.Core.Placement;
 using dotnet_etcd;
 using Etcdserverpb;
 using Google.Protobuf;
@@ -9,6 +8,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mvccpb;
+using Strata.Core.Placement;
 using Strata.Runtime.Protocol;
 
 namespace Strata.Runtime.Coordination;

@@ -113,7 +113,7 @@ public static class SplitPathPlanner
         {
             hidden.AsSpan().Fill(0.01f);
             var started = time.GetTimestamp();
-            model.ForwardBlocks(session, model.Weights.FirstBlock, 1, hidden, 1);
+            model.ForwardBlocks(session, model.Weights.Blocks.First, 1, hidden, 1);
             if (i > 0)
             {
                 samples[i - 1] = time.GetElapsedTime(started).TotalSeconds; // the first step is JIT warm-up

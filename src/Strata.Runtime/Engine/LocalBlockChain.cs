@@ -11,7 +11,7 @@ public sealed class LocalBlockChain : IBlockChain
     public LocalBlockChain(LlamaModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model.Weights.FirstBlock != 0 || model.Weights.BlockCount != model.Config.LayerCount)
+        if (model.Weights.Blocks != BlockRange.All(model.Config.LayerCount))
         {
             throw new ArgumentException("A local chain needs every block of the model loaded.", nameof(model));
         }

@@ -368,11 +368,11 @@ public sealed class MilpPlacement : IPlacementPolicy
         {
             for (var b = 0; b < instance.LayerCount; b++)
             {
-                model.AddHint(hosts[j, b], b >= placement.FirstBlock(j) && b < placement.EndBlock(j));
+                model.AddHint(hosts[j, b], placement.Blocks(j).Contains(b));
                 for (var r = 0; r < routes.Length; r++)
                 {
-                    model.AddHint(runs[r, j, b], routes[r]!.Hops.Any(h => h.Server == j && b >= h.FirstBlock && b < h.EndBlock));
-                    model.AddHint(entries[r, j, b], routes[r]!.Hops.Any(h => h.Server == j && b == h.FirstBlock));
+                    model.AddHint(runs[r, j, b], routes[r]!.Hops.Any(h => h.Server == j && h.Blocks.Contains(b)));
+                    model.AddHint(entries[r, j, b], routes[r]!.Hops.Any(h => h.Server == j && b == h.Blocks.First));
                 }
             }
         }
@@ -400,9 +400,10 @@ public sealed class MilpPlacement : IPlacementPolicy
 
         for (var j = 0; j < n; j++)
         {
-            model.AddHint(first[j], placement.BlockCount(j) > 0 ? placement.FirstBlock(j) : 0);
-            model.AddHint(count[j], placement.BlockCount(j));
-            model.AddHint(end[j], placement.BlockCount(j) > 0 ? placement.EndBlock(j) : 0);
+            var blocks = placement.Blocks(j);
+            model.AddHint(first[j], blocks.Count > 0 ? blocks.First : 0);
+            model.AddHint(count[j], blocks.Count);
+            model.AddHint(end[j], blocks.Count > 0 ? blocks.End : 0);
         }
 
         for (var r = 0; r < routes.Length; r++)
@@ -419,7 +420,7 @@ public sealed class MilpPlacement : IPlacementPolicy
             for (var j = 0; j < n; j++)
             {
                 model.AddHint(leaves[r][j], j == previous);
-                model.AddHint(blocksAt[r, j], path.Where(h => h.Server == j).Sum(h => h.BlockCount));
+                model.AddHint(blocksAt[r, j], path.Where(h => h.Server == j).Sum(h => h.Blocks.Count));
                 for (var i = -1; i < n; i++)
                 {
                     if (i != j)

@@ -1,4 +1,5 @@
 using Strata.Core;
+using Strata.Core.Placement;
 using Strata.Planning.Placement;
 using Strata.Planning.Swarm;
 using Strata.Planning.Tests.Swarm;
@@ -123,7 +124,7 @@ public sealed class MilpPlacementTests
 
                 for (var end = reached + 1; end <= layers; end++)
                 {
-                    prefix.Add(new SwarmHop(j, reached, end - reached));
+                    prefix.Add(new SwarmHop(j, BlockRange.FromBounds(reached, end)));
                     Extend(prefix, end, used | (1 << j));
                     prefix.RemoveAt(prefix.Count - 1);
                 }
@@ -173,15 +174,15 @@ public sealed class MilpPlacementTests
                 var consistent = true;
                 foreach (var hop in path)
                 {
-                    if (ends[hop.Server] >= 0 && ends[hop.Server] != hop.EndBlock)
+                    if (ends[hop.Server] >= 0 && ends[hop.Server] != hop.Blocks.End)
                     {
                         consistent = false;
                         break;
                     }
 
-                    firsts[hop.Server] = ends[hop.Server] < 0 ? hop.FirstBlock : Math.Min(firsts[hop.Server], hop.FirstBlock);
-                    ends[hop.Server] = hop.EndBlock;
-                    slots[hop.Server] += hop.BlockCount;
+                    firsts[hop.Server] = ends[hop.Server] < 0 ? hop.Blocks.First : Math.Min(firsts[hop.Server], hop.Blocks.First);
+                    ends[hop.Server] = hop.Blocks.End;
+                    slots[hop.Server] += hop.Blocks.Count;
                 }
 
                 if (consistent)
@@ -189,9 +190,9 @@ public sealed class MilpPlacementTests
                     Choose(r + 1, cost + seconds);
                 }
 
-                foreach (var hop in path.TakeWhile(h => consistent || savedEnds[h.Server] < 0 || savedEnds[h.Server] == h.EndBlock))
+                foreach (var hop in path.TakeWhile(h => consistent || savedEnds[h.Server] < 0 || savedEnds[h.Server] == h.Blocks.End))
                 {
-                    slots[hop.Server] -= hop.BlockCount;
+                    slots[hop.Server] -= hop.Blocks.Count;
                 }
 
                 Array.Copy(savedEnds, ends, n);
@@ -251,7 +252,7 @@ public sealed class MilpPlacementTests
         {
             for (var j = 0; j < used.Length; j++)
             {
-                if ((placement.BlockCount(j) * instance.Costs.BlockBytes) + (used[j] * instance.SessionCacheBytesPerBlock) > instance.Servers[j].Costs.MemoryBytes + 1e-6)
+                if ((placement.Blocks(j).Count * instance.Costs.BlockBytes) + (used[j] * instance.SessionCacheBytesPerBlock) > instance.Servers[j].Costs.MemoryBytes + 1e-6)
                 {
                     return double.PositiveInfinity;
                 }
@@ -265,14 +266,14 @@ public sealed class MilpPlacementTests
         {
             foreach (var hop in path)
             {
-                used[hop.Server] += hop.BlockCount;
+                used[hop.Server] += hop.Blocks.Count;
             }
 
             var rest = BestAssignment(instance, placement, paths, sessions, r + 1, used);
             best = Math.Min(best, rest + TinySwarms.PathSeconds(instance, sessions[r], path));
             foreach (var hop in path)
             {
-                used[hop.Server] -= hop.BlockCount;
+                used[hop.Server] -= hop.Blocks.Count;
             }
         }
 

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Strata.Core.Placement;
 using Strata.Planning.Live;
 
 namespace Strata.Benchmarks.Planning;
@@ -34,7 +35,7 @@ public class LiveRoutingBenchmarks
         {
             var count = random.Next(4, 41);
             var first = j switch { 0 => 0, 1 => Blocks - count, _ => random.Next(0, Blocks - count + 1) };
-            _servers[j] = new LiveServer($"server-{j}", first, count, ServerPhase.Both,
+            _servers[j] = new LiveServer($"server-{j}", new BlockRange(first, count), ServerPhase.Both,
                 FreeKvBytes: random.Next(0, 4) == 0 ? 0 : 8L << 30, OpenSessions: random.Next(0, 4), PendingSessions: random.Next(0, 2),
                 DecodeSecondsPerBlock: 1e-3 * (1 + random.Next(0, 5)), RttSeconds: 1e-3 * random.Next(1, 120))
             {
@@ -42,7 +43,7 @@ public class LiveRoutingBenchmarks
             };
         }
 
-        _request = new LiveRouteRequest(0, Blocks, ServerPhase.Both, KvBytesPerBlock: 64L << 20, PromptTokens: 512, OutputTokens: 128);
+        _request = new LiveRouteRequest(BlockRange.All(Blocks), ServerPhase.Both, KvBytesPerBlock: 64L << 20, PromptTokens: 512, OutputTokens: 128);
         if (LiveRouting.Route(_servers, _request, Policy, _options) is null)
         {
             throw new InvalidOperationException("the benchmark's snapshot leaves a gap");

@@ -144,7 +144,7 @@ internal static class GenerateCommand
                 fields["kvMoves"] = run.KvMoves;
             }
 
-            fields["clientBlocks"] = run.ClientBlocks.Select(b => new { firstBlock = b.FirstBlock, blockCount = b.BlockCount });
+            fields["clientBlocks"] = run.ClientBlocks.Select(b => new { firstBlock = b.First, blockCount = b.Count });
             Json.Write(context.Output, fields);
             return 0;
         }
@@ -165,7 +165,7 @@ internal static class GenerateCommand
         ["tpotSeconds"] = g.TpotSeconds,
         ["decodeTokensPerSecond"] = g.DecodeTokensPerSecond,
         ["totalSeconds"] = g.TotalSeconds,
-        ["route"] = g.Route.Select(hop => new { server = hop.Server, firstBlock = hop.FirstBlock, blockCount = hop.BlockCount }),
+        ["route"] = g.Route.Select(hop => new { server = hop.Server, firstBlock = hop.Blocks.First, blockCount = hop.Blocks.Count }),
         ["tokenizer"] = tokenizer,
         ["timing"] = TimingBasis(),
     };
@@ -187,5 +187,5 @@ internal static class GenerateCommand
 
     /// <summary>The one-line human summary of a generation.</summary>
     private static string Summary(GenerationResult g, string tokenizer) => string.Create(CultureInfo.InvariantCulture,
-        $"{g.Tokens.Count} tokens after a {g.PromptTokens.Count}-token prompt ({tokenizer}); TTFT {Units.Seconds(g.TtftSeconds)}, TPOT {Units.Seconds(g.TpotSeconds)} ({g.DecodeTokensPerSecond:F1} tokens/s); route: {string.Join(" -> ", g.Route.Select(h => $"{h.Server} [{h.FirstBlock}, {h.FirstBlock + h.BlockCount})"))}");
+        $"{g.Tokens.Count} tokens after a {g.PromptTokens.Count}-token prompt ({tokenizer}); TTFT {Units.Seconds(g.TtftSeconds)}, TPOT {Units.Seconds(g.TpotSeconds)} ({g.DecodeTokensPerSecond:F1} tokens/s); route: {string.Join(" -> ", g.Route.Select(h => $"{h.Server} [{h.Blocks.First}, {h.Blocks.End})"))}");
 }

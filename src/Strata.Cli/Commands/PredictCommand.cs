@@ -3,6 +3,7 @@ using System.Globalization;
 using Grpc.Core;
 using Strata.Cli.Output;
 using Strata.Core;
+using Strata.Core.Placement;
 using Strata.Performance.Profiles;
 using Strata.Planning.Live;
 using Strata.Planning.Routing;
@@ -81,7 +82,7 @@ internal static class PredictCommand
     internal sealed record Outcome(string Routing, int Concurrency, int PromptTokens, int OutputTokens, double TtftSeconds, double TpotSeconds, double E2eSeconds,
         IReadOnlyList<RouteHopOut> Route, IReadOnlyList<LiveSessionPrediction> Sessions);
 
-    /// <summary>One hop of the first session's route.</summary>
+    /// <summary>One hop of the first session's route, as the JSON output names it (<c>firstBlock</c>, <c>blockCount</c>).</summary>
     internal sealed record RouteHopOut(string Server, int FirstBlock, int BlockCount, double RttSeconds);
 
     /// <summary>Routes <paramref name="concurrency"/> sessions over the snapshot in turn, as the coordinator does (each reserves cache until the next heartbeat), and predicts them.</summary>
@@ -96,16 +97,16 @@ internal static class PredictCommand
         for (var s = 0; s < concurrency; s++)
         {
             var servers = entries.Select(e => e.ToLive(rtts.TryGetValue(e.ServerId, out var r) ? r : null) with { PendingSessions = e.PendingSessions + pending[e.ServerId] }).ToArray();
-            var route = LiveRouting.Route(servers, new LiveRouteRequest(0, layers, ServerPhase.Both, kvBytesPerBlock, promptTokens, outputTokens), routing, options)
+            var route = LiveRouting.Route(servers, new LiveRouteRequest(BlockRange.All(layers), ServerPhase.Both, kvBytesPerBlock, promptTokens, outputTokens), routing, options)
                 ?? throw new StrataException($"No chain of live servers covers the {layers} blocks of the model; start block servers for the missing blocks.");
             foreach (var hop in route.Hops)
             {
                 pending[hop.Server.Id]++;
             }
 
-            first ??= [.. route.Hops.Select(h => new RouteHopOut(h.Server.Id, h.FirstBlock, h.BlockCount, h.Server.RttSeconds))];
+            first ??= [.. route.Hops.Select(h => new RouteHopOut(h.Server.Id, h.Blocks.First, h.Blocks.Count, h.Server.RttSeconds))];
             // A measured round trip includes one small call's gRPC overhead, which the profile's hop overhead already prices as compute.
-            plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.BlockCount, Math.Max(0, h.Server.RttSeconds - profile.HopOverheadSeconds)))], promptTokens, outputTokens));
+            plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.Blocks.Count, Math.Max(0, h.Server.RttSeconds - profile.HopOverheadSeconds)))], promptTokens, outputTokens));
         }
 
         var predictions = LoopbackClusterPredictor.Predict(profile, plans);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Grpc.Core;
 using Strata.Core;
+using Strata.Core.Placement;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Observability;
@@ -115,13 +116,13 @@ internal static class ServeBlockCommand
             var tls = tlsFlags.Read(parseResult);
             using var loggers = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
             using var client = ServeCommand.Coordinators(coordinatorUrls, loggers, tls);
-            var (first, count) = await ChooseBlocksAsync(parseResult.GetValue(blocks), parseResult.GetValue(auto), parseResult.GetValue(memoryBytes), config, client, cancellationToken)
+            var hosted = await ChooseBlocksAsync(parseResult.GetValue(blocks), parseResult.GetValue(auto), parseResult.GetValue(memoryBytes), config, client, cancellationToken)
                 .ConfigureAwait(false);
             var movable = parseResult.GetValue(auto);
             string? serverId = null;
             while (true)
             {
-                var served = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, first, count, includeEmbeddingAndHead: false));
+                var served = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, hosted.First, hosted.Count, includeEmbeddingAndHead: false));
                 await using var server = await BlockServerHost.StartAsync(served, p, listen, limits,
                     telemetry: new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics }, tls: tls, cancellationToken: cancellationToken).ConfigureAwait(false);
                 var agentOptions = new BlockServerAgentOptions
@@ -155,7 +156,7 @@ internal static class ServeBlockCommand
                     }
 
                     context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"registered as {agent.ServerId} with {string.Join(',', coordinatorUrls.Select(u => u.Authority))}: blocks [{first}, {first + count}) of {config.LayerCount}, role {parseResult.GetValue(role)}"));
+                        $"registered as {agent.ServerId} with {string.Join(',', coordinatorUrls.Select(u => u.Authority))}: blocks [{hosted.First}, {hosted.End}) of {config.LayerCount}, role {parseResult.GetValue(role)}"));
                     context.Output.Flush();
                     if (!await ServeCommand.WaitForShutdownAsync(agent.MoveRequested, cancellationToken).ConfigureAwait(false))
                     {
@@ -163,18 +164,18 @@ internal static class ServeBlockCommand
                     }
 
                     // PETALS' rebalancing: leave (deregister), load the new blocks, come back on the same port under the same id.
-                    var (moveFirst, moveCount) = await agent.MoveRequested.ConfigureAwait(false);
+                    var move = await agent.MoveRequested.ConfigureAwait(false);
                     context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"moving from blocks [{first}, {first + count}) to [{moveFirst}, {moveFirst + moveCount}), as the coordinator asked"));
+                        $"moving from blocks [{hosted.First}, {hosted.End}) to [{move.First}, {move.End}), as the coordinator asked"));
                     context.Output.Flush();
-                    (first, count, p, serverId) = (moveFirst, moveCount, server.Address.Port, agent.ServerId);
+                    (hosted, p, serverId) = (move, server.Address.Port, agent.ServerId);
                 }
             }
         });
         return command;
     }
 
-    private static async Task<(int First, int Count)> ChooseBlocksAsync(string? blocks, bool auto, long? memoryBytes, LlamaConfig config, CoordinatorClient client, CancellationToken cancellationToken)
+    private static async Task<BlockRange> ChooseBlocksAsync(string? blocks, bool auto, long? memoryBytes, LlamaConfig config, CoordinatorClient client, CancellationToken cancellationToken)
     {
         if (auto == (blocks is not null))
         {
@@ -190,7 +191,7 @@ internal static class ServeBlockCommand
                 throw new StrataException($"--blocks is '{blocks}'; expected FIRST:COUNT with COUNT >= 1 inside the model's {config.LayerCount} blocks (for example 0:{config.LayerCount}).");
             }
 
-            return (first, count);
+            return new BlockRange(first, count);
         }
 
         var blockBytes = LlamaWeightsLoader.BlockBytes(config);
@@ -203,7 +204,7 @@ internal static class ServeBlockCommand
         try
         {
             var place = await client.PlaceAsync(config.Architecture.Name, config.LayerCount, (int)Math.Min(config.LayerCount, memory / blockBytes), cancellationToken).ConfigureAwait(false);
-            return (place.FirstBlock, place.BlockCount);
+            return new BlockRange(place.FirstBlock, place.BlockCount);
         }
         catch (RpcException exception)
         {

@@ -133,9 +133,9 @@ internal static class SwarmCommand
                         server = s.Name,
                         node = instance.Network.NodeNames[s.Node],
                         device = s.Costs.DeviceId,
-                        firstBlock = p.Plan.Placement.FirstBlock(j),
-                        blockCount = p.Plan.Placement.BlockCount(j),
-                        cacheSlots = p.Policy.CacheSlots(instance, j, p.Plan.Placement.BlockCount(j)),
+                        firstBlock = p.Plan.Placement.Blocks(j).First,
+                        blockCount = p.Plan.Placement.Blocks(j).Count,
+                        cacheSlots = p.Policy.CacheSlots(instance, j, p.Plan.Placement.Blocks(j).Count),
                     }),
                 }),
             });
@@ -154,9 +154,10 @@ internal static class SwarmCommand
             for (var j = 0; j < instance.Servers.Count; j++)
             {
                 var s = instance.Servers[j];
+                var blocks = plan.Placement.Blocks(j);
                 table.AddRow(s.Name, Markup.Escape(instance.Network.NodeNames[s.Node]), s.Costs.DeviceId,
-                    plan.Placement.FirstBlock(j).ToString(CultureInfo.InvariantCulture), plan.Placement.BlockCount(j).ToString(CultureInfo.InvariantCulture),
-                    policy.CacheSlots(instance, j, plan.Placement.BlockCount(j)).ToString(CultureInfo.InvariantCulture));
+                    blocks.First.ToString(CultureInfo.InvariantCulture), blocks.Count.ToString(CultureInfo.InvariantCulture),
+                    policy.CacheSlots(instance, j, blocks.Count).ToString(CultureInfo.InvariantCulture));
             }
 
             context.Console.Write(table);

@@ -217,7 +217,7 @@ internal static class RuntimeDemo
         return config.LayerCount / 2 * (blockBytes + kvBytes);
     }
 
-    private static string Hop(RouteHop hop) => $"{Authority(hop.Server)} [{hop.FirstBlock}, {hop.FirstBlock + hop.BlockCount})";
+    private static string Hop(RouteHop hop) => $"{Authority(hop.Server)} [{hop.Blocks.First}, {hop.Blocks.End})";
 
     private static string Authority(string server) => Uri.TryCreate(server, UriKind.Absolute, out var url) ? url.Authority : server;
 

@@ -38,7 +38,8 @@ internal static class SwarmReport
             var bars = new List<Bar>();
             for (var j = 0; j < placement.ServerCount; j++)
             {
-                if (placement.BlockCount(j) == 0)
+                var blocks = placement.Blocks(j);
+                if (blocks.Count == 0)
                 {
                     continue;
                 }
@@ -47,8 +48,8 @@ internal static class SwarmReport
                 bars.Add(new Bar
                 {
                     Position = j,
-                    ValueBase = placement.FirstBlock(j),
-                    Value = placement.EndBlock(j),
+                    ValueBase = blocks.First,
+                    Value = blocks.End,
                     FillColor = fast ? Colors.DarkOrange : Colors.SteelBlue,
                     Orientation = Orientation.Horizontal,
                 });

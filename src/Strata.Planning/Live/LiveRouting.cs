@@ -32,7 +32,7 @@ public static class LiveRouting
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(inPool);
         var eligible = servers
-            .Where(s => inPool(s) && !request.Excluded.Contains(s.Id) && s.FirstBlock < request.EndBlock && s.EndBlock > request.FirstBlock)
+            .Where(s => inPool(s) && !request.Excluded.Contains(s.Id) && s.Blocks.Overlaps(request.Blocks))
             .ToArray();
         return eligible.Length == 0 ? null : new LiveSwarm(eligible, request, options);
     }

@@ -1,9 +1,10 @@
+using Strata.Core.Placement;
+
 namespace Strata.Planning.Live;
 
 /// <summary>One live block server as a routing policy sees it: the range it hosts, its pool, its load and the client's round trip to it.</summary>
 /// <param name="Id">The server's id (ties between equal routes go to the server listed first).</param>
-/// <param name="FirstBlock">First block hosted.</param>
-/// <param name="BlockCount">Blocks hosted.</param>
+/// <param name="Blocks">Blocks hosted.</param>
 /// <param name="Phase">Its pool: both phases, prefill or decode.</param>
 /// <param name="FreeKvBytes">KV memory it can still give to sessions.</param>
 /// <param name="OpenSessions">Sessions it holds (its last heartbeat).</param>
@@ -12,8 +13,7 @@ namespace Strata.Planning.Live;
 /// <param name="RttSeconds">Round trip from the client to it, network plus any emulated delay (0: unknown, the options' default).</param>
 public sealed record LiveServer(
     string Id,
-    int FirstBlock,
-    int BlockCount,
+    BlockRange Blocks,
     ServerPhase Phase,
     long FreeKvBytes,
     int OpenSessions,
@@ -21,9 +21,6 @@ public sealed record LiveServer(
     double DecodeSecondsPerBlock,
     double RttSeconds)
 {
-    /// <summary>One past the last block hosted.</summary>
-    public int EndBlock => FirstBlock + BlockCount;
-
     /// <summary>Prefill seconds per block per prompt token when idle (0: the decode time per block, a CPU server's cost of one token).</summary>
     public double PrefillSecondsPerBlockPerToken { get; init; }
 

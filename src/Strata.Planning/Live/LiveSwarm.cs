@@ -1,4 +1,5 @@
 using Strata.Core.Network;
+using Strata.Core.Placement;
 using Strata.Planning.Routing;
 using Strata.Planning.Swarm;
 
@@ -35,8 +36,7 @@ public sealed class LiveSwarm : ISwarmLoad
         ArgumentNullException.ThrowIfNull(servers);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentOutOfRangeException.ThrowIfNegative(request.FirstBlock);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(request.EndBlock, request.FirstBlock);
+        ArgumentOutOfRangeException.ThrowIfZero(request.Blocks.Count);
         ArgumentOutOfRangeException.ThrowIfLessThan(request.PromptTokens, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(request.OutputTokens, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(request.KvBytesPerBlock);
@@ -53,8 +53,7 @@ public sealed class LiveSwarm : ISwarmLoad
         var devices = new Dictionary<string, SwarmDeviceCosts>(StringComparer.Ordinal);
         var swarmServers = new SwarmServer[n];
         var hubDelays = new double[n + 1]; // the client at the hub, each server half its round trip away
-        var firsts = new int[n];
-        var counts = new int[n];
+        var blocks = new BlockRange[n];
         for (var j = 0; j < n; j++)
         {
             var s = servers[j];
@@ -66,15 +65,14 @@ public sealed class LiveSwarm : ISwarmLoad
             swarmServers[j] = new SwarmServer(s.Id, j + 1, device);
             var halfRtt = (s.RttSeconds > 0 ? s.RttSeconds : 0) / 2;
             hubDelays[j + 1] = halfRtt;
-            var first = Math.Max(0, s.FirstBlock);
-            var end = Math.Min(s.EndBlock, request.EndBlock);
-            (firsts[j], counts[j]) = end > first && end > request.FirstBlock ? (first, end - first) : (0, 0);
+            var end = Math.Min(s.Blocks.End, request.Blocks.End);
+            blocks[j] = end > s.Blocks.First && end > request.Blocks.First ? BlockRange.FromBounds(s.Blocks.First, end) : default;
         }
 
-        var costs = new SwarmCosts("live", request.EndBlock, 1, 0, options.HopOverheadSeconds, options.HopOverheadSeconds, 0, 0, devices);
+        var costs = new SwarmCosts("live", request.Blocks.End, 1, 0, options.HopOverheadSeconds, options.HopOverheadSeconds, 0, 0, devices);
         var network = NodeLatencies.Star("live", ["client", .. servers.Select(s => s.Id)], hubDelays);
         Instance = new SwarmInstance(costs, network, swarmServers, [new SwarmClient("client", 0)], request.PromptTokens, request.OutputTokens);
-        Placement = new SwarmPlacement(firsts, counts);
+        Placement = new SwarmPlacement(blocks);
     }
 
     /// <summary>The servers, by index.</summary>
@@ -102,7 +100,7 @@ public sealed class LiveSwarm : ISwarmLoad
 
         // Sessions routed since the last heartbeat will take a slot per hosted block (at most): reserve them.
         var s = Servers[server];
-        var slots = (Math.Max(0, s.FreeKvBytes) / _kvBytesPerBlock) - ((long)Math.Max(0, s.PendingSessions) * s.BlockCount);
+        var slots = (Math.Max(0, s.FreeKvBytes) / _kvBytesPerBlock) - ((long)Math.Max(0, s.PendingSessions) * s.Blocks.Count);
         return (int)Math.Clamp(slots, 0, int.MaxValue / 2);
     }
 
@@ -114,13 +112,13 @@ public sealed class LiveSwarm : ISwarmLoad
     public LiveRoute? Route(IRoutingPolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var route = policy.Route(Instance, Placement, 0, this, 0, Request.FirstBlock);
+        var route = policy.Route(Instance, Placement, 0, this, 0, Request.Blocks.First);
         if (route is null)
         {
             return null;
         }
 
-        var perToken = route.Hops.Sum(h => Instance.EnterSecondsPerToken(0, -1, h.Server) + Instance.ExitSecondsPerToken(0, h.Server) + (h.BlockCount * Instance.DecodeSecondsPerBlock(h.Server)));
-        return new LiveRoute([.. route.Hops.Select(h => new LiveHop(Servers[h.Server], h.FirstBlock, h.BlockCount))], policy.Name, route.CostSeconds, route.ExpectedWaitSeconds, perToken);
+        var perToken = route.Hops.Sum(h => Instance.EnterSecondsPerToken(0, -1, h.Server) + Instance.ExitSecondsPerToken(0, h.Server) + (h.Blocks.Count * Instance.DecodeSecondsPerBlock(h.Server)));
+        return new LiveRoute([.. route.Hops.Select(h => new LiveHop(Servers[h.Server], h.Blocks))], policy.Name, route.CostSeconds, route.ExpectedWaitSeconds, perToken);
     }
 }

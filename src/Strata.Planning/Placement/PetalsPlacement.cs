@@ -1,4 +1,5 @@
 using Strata.Core;
+using Strata.Core.Placement;
 using Strata.Planning.Swarm;
 
 namespace Strata.Planning.Placement;
@@ -180,14 +181,14 @@ public sealed class PetalsPlacement : IPlacementPolicy
             var moved = false;
             for (var j = 0; j < placement.ServerCount; j++)
             {
-                var m = placement.BlockCount(j);
+                var m = placement.Blocks(j).Count;
                 if (m <= 0 || (alive is not null && !alive(j)))
                 {
                     continue;
                 }
 
                 var own = AnnouncedThroughput(instance, j, m);
-                var first = placement.FirstBlock(j);
+                var first = placement.Blocks(j).First;
                 Add(throughput, first, m, -own);
                 var leavesHole = false;
                 for (var b = first; b < first + m; b++)
@@ -200,7 +201,7 @@ public sealed class PetalsPlacement : IPlacementPolicy
                 var after = MinWith(throughput, start, m, own);
                 if (!leavesHole && start != first && before / (after + 1e-3) < BalanceQuality)
                 {
-                    placement = placement.With(j, start, m);
+                    placement = placement.With(j, new BlockRange(start, m));
                     first = start;
                     moved = true;
                 }
@@ -225,9 +226,10 @@ public sealed class PetalsPlacement : IPlacementPolicy
         var throughput = new double[instance.LayerCount];
         for (var j = 0; j < placement.ServerCount; j++)
         {
-            if (placement.BlockCount(j) > 0 && (alive is null || alive(j)))
+            var blocks = placement.Blocks(j);
+            if (blocks.Count > 0 && (alive is null || alive(j)))
             {
-                Add(throughput, placement.FirstBlock(j), placement.BlockCount(j), AnnouncedThroughput(instance, j, placement.BlockCount(j)));
+                Add(throughput, blocks.First, blocks.Count, AnnouncedThroughput(instance, j, blocks.Count));
             }
         }
 

@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Planning.Swarm;
 
 namespace Strata.Planning.Routing;
@@ -25,9 +26,9 @@ public sealed class HopGraph
         _placement = placement;
         _layerCount = layerCount;
         _order = [.. Enumerable.Range(0, placement.ServerCount)
-            .Where(j => placement.BlockCount(j) > 0 && (usable is null || usable(j)))
-            .OrderBy(placement.EndBlock).ThenBy(j => j)];
-        _ends = [.. _order.Select(placement.EndBlock)];
+            .Where(j => placement.Blocks(j).Count > 0 && (usable is null || usable(j)))
+            .OrderBy(j => placement.Blocks(j).End).ThenBy(j => j)];
+        _ends = [.. _order.Select(j => placement.Blocks(j).End)];
     }
 
     /// <summary>The cheapest path that runs blocks <paramref name="firstBlock"/>..L-1; <see langword="null"/> when none exists.</summary>
@@ -49,7 +50,7 @@ public sealed class HopGraph
         for (var position = 0; position < n; position++)
         {
             var j = _order[position];
-            var first = _placement.FirstBlock(j);
+            var first = _placement.Blocks(j).First;
             var end = _ends[position];
             distance[position] = double.PositiveInfinity;
             parent[position] = -1;
@@ -127,7 +128,7 @@ public sealed class HopGraph
         {
             var j = _order[position];
             var start = parent[position] >= 0 ? _ends[parent[position]] : firstBlock;
-            hops.Add(new SwarmHop(j, start, _ends[position] - start));
+            hops.Add(new SwarmHop(j, BlockRange.FromBounds(start, _ends[position])));
         }
 
         hops.Reverse();

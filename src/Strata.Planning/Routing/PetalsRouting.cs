@@ -63,7 +63,7 @@ public sealed class PetalsRouting : RoutingBase
             var from = previous < 0 ? instance.Clients[client].Node : instance.Servers[previous].Node;
             var seconds = HalfRttSeconds(instance, from, instance.Servers[server].Node) + EnterOverheadSeconds + (blockCount * instance.DecodeSecondsPerBlock(server));
             // PETALS checks the cache for the server's whole span: it cannot tell at this point how many blocks it will use there.
-            return load.AnnouncedFreeSlots(server) < placement.BlockCount(server) ? seconds + NoCachePenaltySeconds : seconds;
+            return load.AnnouncedFreeSlots(server) < placement.Blocks(server).Count ? seconds + NoCachePenaltySeconds : seconds;
         }
 
         public double Exit(int last) => HalfRttSeconds(instance, instance.Servers[last].Node, instance.Clients[client].Node);

@@ -23,7 +23,7 @@ public sealed class WaitingShortestPathRouting : RoutingBase
             return null;
         }
 
-        var wait = route.Hops.Max(h => Math.Max(0, load.SlotsFreeAtSeconds(h.Server, h.BlockCount, nowSeconds) - nowSeconds));
+        var wait = route.Hops.Max(h => Math.Max(0, load.SlotsFreeAtSeconds(h.Server, h.Blocks.Count, nowSeconds) - nowSeconds));
         return route with { ExpectedWaitSeconds = wait };
     }
 }

@@ -1,5 +1,4 @@
 using Strata.Core;
-using Strata.Core.Identity;
 using Strata.Core.Placement;
 
 namespace Strata.Planning.Swarm;
@@ -7,8 +6,14 @@ namespace Strata.Planning.Swarm;
 /// <summary>Which contiguous block range each server hosts (<c>[a_j, a_j + m_j)</c>; <c>m_j = 0</c>: the server serves nothing).</summary>
 public sealed class SwarmPlacement
 {
-    private readonly int[] _firstBlock;
-    private readonly int[] _blockCount;
+    private readonly BlockRange[] _blocks;
+
+    /// <summary>Creates a placement from per-server block ranges (copied).</summary>
+    public SwarmPlacement(IReadOnlyList<BlockRange> blocks)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        _blocks = [.. blocks];
+    }
 
     /// <summary>Creates a placement from per-server first blocks and block counts (copied).</summary>
     public SwarmPlacement(IReadOnlyList<int> firstBlock, IReadOnlyList<int> blockCount)
@@ -20,21 +25,18 @@ public sealed class SwarmPlacement
             throw new ArgumentException("one first block and one count per server", nameof(blockCount));
         }
 
-        _firstBlock = [.. firstBlock];
-        _blockCount = [.. blockCount];
+        _blocks = new BlockRange[firstBlock.Count];
+        for (var j = 0; j < _blocks.Length; j++)
+        {
+            _blocks[j] = new BlockRange(firstBlock[j], blockCount[j]);
+        }
     }
 
     /// <summary>Number of servers.</summary>
-    public int ServerCount => _firstBlock.Length;
+    public int ServerCount => _blocks.Length;
 
-    /// <summary>First block of <paramref name="server"/> (<c>a_j</c>).</summary>
-    public int FirstBlock(int server) => _firstBlock[server];
-
-    /// <summary>Number of blocks of <paramref name="server"/> (<c>m_j</c>).</summary>
-    public int BlockCount(int server) => _blockCount[server];
-
-    /// <summary>One past the last block of <paramref name="server"/>.</summary>
-    public int EndBlock(int server) => _firstBlock[server] + _blockCount[server];
+    /// <summary>The blocks <paramref name="server"/> hosts (<c>[a_j, a_j + m_j)</c>).</summary>
+    public BlockRange Blocks(int server) => _blocks[server];
 
     /// <summary>How many servers host each block.</summary>
     public int[] ReplicasPerBlock(int layerCount)
@@ -42,7 +44,7 @@ public sealed class SwarmPlacement
         var replicas = new int[layerCount];
         for (var j = 0; j < ServerCount; j++)
         {
-            for (var b = _firstBlock[j]; b < Math.Min(EndBlock(j), layerCount); b++)
+            for (var b = _blocks[j].First; b < Math.Min(_blocks[j].End, layerCount); b++)
             {
                 replicas[b]++;
             }
@@ -54,14 +56,12 @@ public sealed class SwarmPlacement
     /// <summary>Whether every block has a server.</summary>
     public bool Covers(int layerCount) => ReplicasPerBlock(layerCount).All(r => r > 0);
 
-    /// <summary>The same placement with <paramref name="server"/> moved to <c>[first, first + count)</c>.</summary>
-    public SwarmPlacement With(int server, int first, int count)
+    /// <summary>The same placement with <paramref name="server"/> moved to <paramref name="blocks"/>.</summary>
+    public SwarmPlacement With(int server, BlockRange blocks)
     {
-        var firsts = (int[])_firstBlock.Clone();
-        var counts = (int[])_blockCount.Clone();
-        firsts[server] = first;
-        counts[server] = count;
-        return new SwarmPlacement(firsts, counts);
+        var moved = (BlockRange[])_blocks.Clone();
+        moved[server] = blocks;
+        return new SwarmPlacement(moved);
     }
 
     /// <summary>Checks that every range lies in the model, fits its server's memory with at least one cache slot, and together they cover every block.</summary>
@@ -76,14 +76,15 @@ public sealed class SwarmPlacement
 
         for (var j = 0; j < ServerCount; j++)
         {
-            if (_blockCount[j] < 0 || _firstBlock[j] < 0 || (_blockCount[j] > 0 && EndBlock(j) > instance.LayerCount))
+            var blocks = _blocks[j];
+            if (blocks.Count > 0 && blocks.End > instance.LayerCount)
             {
-                throw new StrataException($"Server {instance.Servers[j].Name} hosts blocks [{_firstBlock[j]}, {EndBlock(j)}); expected a range inside [0, {instance.LayerCount}).");
+                throw new StrataException($"Server {instance.Servers[j].Name} hosts blocks [{blocks.First}, {blocks.End}); expected a range inside [0, {instance.LayerCount}).");
             }
 
-            if (_blockCount[j] > 0 && _blockCount[j] * instance.Costs.BlockBytes > instance.Servers[j].Costs.MemoryBytes)
+            if (blocks.Count > 0 && blocks.Count * instance.Costs.BlockBytes > instance.Servers[j].Costs.MemoryBytes)
             {
-                throw new StrataException($"Server {instance.Servers[j].Name} ({instance.Servers[j].Costs.DeviceId}) cannot hold {_blockCount[j]} blocks of {instance.Costs.BlockBytes / 1e9:G3} GB in {instance.Servers[j].Costs.MemoryBytes / 1e9:G3} GB.");
+                throw new StrataException($"Server {instance.Servers[j].Name} ({instance.Servers[j].Costs.DeviceId}) cannot hold {blocks.Count} blocks of {instance.Costs.BlockBytes / 1e9:G3} GB in {instance.Servers[j].Costs.MemoryBytes / 1e9:G3} GB.");
             }
         }
 
@@ -96,8 +97,4 @@ public sealed class SwarmPlacement
 
         return this;
     }
-
-    /// <summary>The placement in Strata's shared vocabulary (servers that host nothing left out).</summary>
-    public BlockPlacement ToBlockPlacement() =>
-        new([.. Enumerable.Range(0, ServerCount).Where(j => _blockCount[j] > 0).Select(j => new ServerBlocks(new ServerId(j), new BlockRange(_firstBlock[j], _blockCount[j])))]);
 }

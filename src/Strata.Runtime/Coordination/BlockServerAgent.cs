@@ -2,6 +2,7 @@ using System.Net;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Strata.Core.Placement;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Serving;
 
@@ -15,7 +16,7 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
     private readonly CoordinatorClient _coordinator;
     private readonly RegisterRequest _registration;
     private readonly CancellationTokenSource _stop = new();
-    private readonly TaskCompletionSource<(int FirstBlock, int BlockCount)> _move = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<BlockRange> _move = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly bool _movable;
     private readonly Task _loop;
 
@@ -36,10 +37,10 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
     public Uri Url => new(_registration.Url);
 
     /// <summary>
-    /// Completes with the blocks <c>(first, count)</c> the coordinator asked a movable server to host instead (never for
+    /// Completes with the blocks the coordinator asked a movable server to host instead (never for
     /// one that is not <see cref="BlockServerAgentOptions.Movable"/>); the owner then restarts the server on them.
     /// </summary>
-    public Task<(int FirstBlock, int BlockCount)> MoveRequested => _move.Task;
+    public Task<BlockRange> MoveRequested => _move.Task;
 
     /// <summary>Registers <paramref name="host"/> with the coordinator and starts heartbeating.</summary>
     /// <exception cref="RpcException">The coordinator refused the registration (PERMISSION_DENIED for a wrong join token, INVALID_ARGUMENT for bad fields) or is unreachable.</exception>
@@ -57,8 +58,8 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
             Url = url.ToString(),
             ModelName = modelName,
             LayerCount = layerCount,
-            FirstBlock = host.FirstBlock,
-            BlockCount = host.BlockCount,
+            FirstBlock = host.Blocks.First,
+            BlockCount = host.Blocks.Count,
             Role = options.Role,
             FreeKvBytes = Math.Max(0, host.Limits.MaxKvBytes - host.KvBytes),
             JoinToken = options.JoinToken ?? string.Empty,
@@ -130,9 +131,9 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
                 if (beat.Known)
                 {
                     Trust(_host, beat.MemberHosts);
-                    if (_movable && beat.MoveBlockCount > 0)
+                    if (_movable && beat.MoveBlockCount > 0 && beat.MoveFirstBlock >= 0)
                     {
-                        _move.TrySetResult((beat.MoveFirstBlock, beat.MoveBlockCount));
+                        _move.TrySetResult(new BlockRange(beat.MoveFirstBlock, beat.MoveBlockCount));
                     }
                 }
                 else

@@ -35,11 +35,11 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
         ArgumentNullException.ThrowIfNull(coordinator);
         ArgumentNullException.ThrowIfNull(model);
         Options = (options ?? new CoordinatedChainOptions()).Validate();
-        if (Options.ClientBlocks is { } blocks && blocks.BlockCount > 0
-            && (blocks.FirstBlock < model.Weights.FirstBlock || blocks.FirstBlock + blocks.BlockCount > model.Weights.FirstBlock + model.Weights.BlockCount))
+        var held = model.Weights.Blocks;
+        if (Options.ClientBlocks is { Count: > 0 } blocks && !held.Contains(blocks))
         {
             throw new ArgumentException(
-                $"The client should run blocks [{blocks.FirstBlock}, {blocks.FirstBlock + blocks.BlockCount}) but its model holds [{model.Weights.FirstBlock}, {model.Weights.FirstBlock + model.Weights.BlockCount}).", nameof(options));
+                $"The client should run blocks [{blocks.First}, {blocks.End}) but its model holds [{held.First}, {held.End}).", nameof(options));
         }
 
         Coordinator = coordinator;

@@ -1,3 +1,5 @@
+using Strata.Core.Placement;
+
 namespace Strata.Runtime.Coordination;
 
 /// <summary>How a client routes its generations through the coordinator's swarm.</summary>
@@ -14,7 +16,7 @@ public sealed record CoordinatedChainOptions
     public bool StreamKvByBlock { get; init; } = true;
 
     /// <summary>Blocks the client runs itself between server hops (the split path), or null for none; the client's model must hold them.</summary>
-    public (int FirstBlock, int BlockCount)? ClientBlocks { get; init; }
+    public BlockRange? ClientBlocks { get; init; }
 
     /// <summary>Most failovers (re-routes after a dead, failing or lying server) per session before giving up. Default 8. A full server's refusal is not a failover: the session waits (see <see cref="MaxBusyWait"/>).</summary>
     public int MaxFailovers { get; init; } = 8;
@@ -92,12 +94,6 @@ public sealed record CoordinatedChainOptions
         {
             throw new ArgumentOutOfRangeException(nameof(VerifyTolerance), VerifyTolerance, "The spot-check tolerance must be finite and >= 0.");
         }
-        if (ClientBlocks is { } blocks)
-        {
-            ArgumentOutOfRangeException.ThrowIfNegative(blocks.FirstBlock);
-            ArgumentOutOfRangeException.ThrowIfNegative(blocks.BlockCount);
-        }
-
         return this;
     }
 }

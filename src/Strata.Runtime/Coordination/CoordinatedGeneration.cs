@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Tokenization;
 using Strata.Runtime.Weights;
@@ -64,7 +65,7 @@ public static class CoordinatedGeneration
         var (warmFailovers, warmMoves) = (chain.Failovers, chain.KvMoves);
         var result = await generator.GenerateAsync(promptTokens, options with { StopTokenIds = [.. options.StopTokenIds, .. model.Config.EosTokenIds] }, cancellationToken)
             .ConfigureAwait(false);
-        IReadOnlyList<(int, int)> client = chainOptions.ClientBlocks is { BlockCount: > 0 } c ? [c] : [];
+        IReadOnlyList<BlockRange> client = chainOptions.ClientBlocks is { Count: > 0 } c ? [c] : [];
         return new CoordinatedGenerationResult(result, tokenizer.Decode(result.Tokens), tokenizer.Name, chain.Failovers - warmFailovers, client, chain.KvMoves - warmMoves);
     }
 }

@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Runtime.Engine;
 
 namespace Strata.Runtime.Coordination;
@@ -10,4 +11,4 @@ namespace Strata.Runtime.Coordination;
 /// <param name="ClientBlocks">Blocks the client ran itself (the split path), in order.</param>
 /// <param name="KvMoves">Phase split: KV-cache moves from prefill to decode servers (one per block and decode hop when streamed layer by layer).</param>
 public sealed record CoordinatedGenerationResult(
-    GenerationResult Generation, string Text, string TokenizerName, int Failovers, IReadOnlyList<(int FirstBlock, int BlockCount)> ClientBlocks, int KvMoves);
+    GenerationResult Generation, string Text, string TokenizerName, int Failovers, IReadOnlyList<BlockRange> ClientBlocks, int KvMoves);

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Strata.Core.Placement;
 using Strata.Runtime.Protocol;
 using Strata.Runtime.Sampling;
 
@@ -12,7 +13,7 @@ namespace Strata.Runtime.Coordination;
 internal sealed partial class CoordinatedSession
 {
     private readonly List<string> _rejections = [];
-    private readonly Dictionary<(int First, int End), ShadowRoute> _shadows = [];
+    private readonly Dictionary<BlockRange, ShadowRoute> _shadows = [];
     private readonly List<Task> _closing = []; // closes of dropped replica routes, awaited when the session ends
     private DeterministicRandom? _verifyRandom;
 
@@ -27,11 +28,11 @@ internal sealed partial class CoordinatedSession
     // Rejects a reply outside the activation envelope (all-zero, huge, wrong scale) as a failed hop (DATA_LOSS).
     private void CheckReply(SessionHop hop, ReadOnlySpan<float> hidden, int rows)
     {
-        var reason = _chain.Envelope.Explain(hidden, rows, _hiddenSize, hop.EndBlock);
+        var reason = _chain.Envelope.Explain(hidden, rows, _hiddenSize, hop.Blocks.End);
         if (reason is not null)
         {
             throw new RpcException(new Status(StatusCode.DataLoss,
-                $"Server {hop.ServerId} ({hop.Url}) answered blocks [{hop.FirstBlock}, {hop.EndBlock}) with {reason} ({_chain.Envelope.Source}); its reply was rejected."));
+                $"Server {hop.ServerId} ({hop.Url}) answered blocks [{hop.Blocks.First}, {hop.Blocks.End}) with {reason} ({_chain.Envelope.Source}); its reply was rejected."));
         }
     }
 
@@ -40,10 +41,10 @@ internal sealed partial class CoordinatedSession
     {
         _rejections.Add($"{hop.ServerId} ({hop.Url}): {detail}");
         _chain.CountRejectedReply();
-        await ReportAsync(hop.ServerId, detail, hop.FirstBlock, hop.BlockCount).ConfigureAwait(false);
+        await ReportAsync(hop.ServerId, detail, hop.Blocks).ConfigureAwait(false);
     }
 
-    private async Task ReportAsync(string serverId, string reason, int firstBlock, int blockCount)
+    private async Task ReportAsync(string serverId, string reason, BlockRange blocks)
     {
         try
         {
@@ -52,8 +53,8 @@ internal sealed partial class CoordinatedSession
             {
                 ServerId = serverId,
                 Reason = reason.Length <= 1024 ? reason : reason[..1024],
-                FirstBlock = firstBlock,
-                BlockCount = blockCount,
+                FirstBlock = blocks.First,
+                BlockCount = blocks.Count,
             }, timeout.Token).ConfigureAwait(false);
         }
         catch (RpcException)
@@ -84,7 +85,7 @@ internal sealed partial class CoordinatedSession
             return;
         }
 
-        if (RecordedTokens(hop.FirstBlock) < _position)
+        if (RecordedTokens(hop.Blocks.First) < _position)
         {
             _chain.CountSpotCheckSkipped(); // the route changed mid-session: this block's past inputs are not all here
             return;
@@ -117,7 +118,7 @@ internal sealed partial class CoordinatedSession
                 _dead.Add(h.ServerId);
             }
 
-            var undecided = $"Servers {hop.ServerId} and {verifierName} disagree on blocks [{hop.FirstBlock}, {hop.EndBlock}) (relative RMS difference {Difference(primary, second, tokens):G3}) and no third replica or local weights can decide; both are avoided for this generation.";
+            var undecided = $"Servers {hop.ServerId} and {verifierName} disagree on blocks [{hop.Blocks.First}, {hop.Blocks.End}) (relative RMS difference {Difference(primary, second, tokens):G3}) and no third replica or local weights can decide; both are avoided for this generation.";
             _rejections.Add(undecided);
             throw new RpcException(new Status(StatusCode.Aborted, undecided));
         }
@@ -134,7 +135,7 @@ internal sealed partial class CoordinatedSession
             if (verifier.Hops.Count == 1)
             {
                 var liar = verifier.Hops[0];
-                await RejectAsync(liar, $"a spot check of blocks [{hop.FirstBlock}, {hop.EndBlock}): its output differs from two others' (max relative RMS difference {Difference(second, judge, tokens):G3})")
+                await RejectAsync(liar, $"a spot check of blocks [{hop.Blocks.First}, {hop.Blocks.End}): its output differs from two others' (max relative RMS difference {Difference(second, judge, tokens):G3})")
                     .ConfigureAwait(false);
             }
         }
@@ -143,7 +144,7 @@ internal sealed partial class CoordinatedSession
         {
             _chain.CountLiarCaught();
             throw new RpcException(new Status(StatusCode.DataLoss,
-                $"Server {hop.ServerId} ({hop.Url}) answered blocks [{hop.FirstBlock}, {hop.EndBlock}) differently from replicas {verifierName} and a judge (max relative RMS difference {Difference(primary, judge, tokens):G3}); its reply was rejected by a spot check."));
+                $"Server {hop.ServerId} ({hop.Url}) answered blocks [{hop.Blocks.First}, {hop.Blocks.End}) differently from replicas {verifierName} and a judge (max relative RMS difference {Difference(primary, judge, tokens):G3}); its reply was rejected by a spot check."));
         }
     }
 
@@ -151,7 +152,7 @@ internal sealed partial class CoordinatedSession
     // the client's own weights when no replica is free; (null, null) when neither can run it.
     private async Task<(float[]? Output, ShadowRoute? Verifier)> RunOnReplicaAsync(SessionHop hop, float[] input, int tokens, CancellationToken cancellationToken)
     {
-        var key = (hop.FirstBlock, hop.EndBlock);
+        var key = hop.Blocks;
         if (!_shadows.TryGetValue(key, out var shadow) || shadow.Hops.Any(h => h.ServerId == hop.ServerId || _dead.Contains(h.ServerId)))
         {
             if (shadow is not null)
@@ -169,7 +170,7 @@ internal sealed partial class CoordinatedSession
         }
 
         var from = shadow.Cached;
-        var buffer = Rows(hop.FirstBlock, from, input); // (position + tokens - from, hidden)
+        var buffer = Rows(hop.Blocks.First, from, input); // (position + tokens - from, hidden)
         var rows = _position + tokens - from;
         try
         {
@@ -217,7 +218,7 @@ internal sealed partial class CoordinatedSession
             return null;
         }
 
-        var buffer = Rows(hop.FirstBlock, 0, input);
+        var buffer = Rows(hop.Blocks.First, 0, input);
         var rows = _position + tokens;
         try
         {
@@ -248,14 +249,14 @@ internal sealed partial class CoordinatedSession
     private float[]? RunLocally(SessionHop hop, float[] input, int tokens)
     {
         var weights = _chain.Model.Weights;
-        if (!weights.HoldsBlock(hop.FirstBlock) || !weights.HoldsBlock(hop.EndBlock - 1))
+        if (!weights.HoldsBlock(hop.Blocks.First) || !weights.HoldsBlock(hop.Blocks.End - 1))
         {
             return null;
         }
 
-        var buffer = Rows(hop.FirstBlock, 0, input);
+        var buffer = Rows(hop.Blocks.First, 0, input);
         var rows = _position + tokens;
-        _chain.Model.ForwardBlocks(_chain.Model.CreateSession(), hop.FirstBlock, hop.BlockCount, buffer, rows);
+        _chain.Model.ForwardBlocks(_chain.Model.CreateSession(), hop.Blocks.First, hop.Blocks.Count, buffer, rows);
         return buffer.AsSpan((rows - tokens) * _hiddenSize, tokens * _hiddenSize).ToArray();
     }
 
@@ -267,8 +268,8 @@ internal sealed partial class CoordinatedSession
         {
             ModelName = config.Architecture.Name,
             LayerCount = config.LayerCount,
-            FirstBlock = hop.FirstBlock,
-            EndBlock = hop.EndBlock,
+            FirstBlock = hop.Blocks.First,
+            EndBlock = hop.Blocks.End,
             Role = Role,
             KvBytesPerBlock = 2L * Math.Max(1, _position) * config.KeyValueDimension * sizeof(float),
         };
@@ -276,7 +277,7 @@ internal sealed partial class CoordinatedSession
         try
         {
             var reply = await _chain.Coordinator.RouteAsync(request, cancellationToken).ConfigureAwait(false);
-            return [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), h.FirstBlock, h.BlockCount, $"{_id}-v{++_nextHop}"))];
+            return [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), new BlockRange(h.FirstBlock, h.BlockCount), $"{_id}-v{++_nextHop}"))];
         }
         catch (RpcException exception) when (exception.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded && !cancellationToken.IsCancellationRequested)
         {
@@ -320,7 +321,7 @@ internal sealed partial class CoordinatedSession
 
     private void DropShadow(SessionHop hop)
     {
-        if (_shadows.Remove((hop.FirstBlock, hop.EndBlock), out var shadow))
+        if (_shadows.Remove(hop.Blocks, out var shadow))
         {
             _closing.Add(CloseAllAsync(shadow.Hops));
         }

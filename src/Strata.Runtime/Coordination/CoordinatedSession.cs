@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Strata.Core.Placement;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
 
@@ -75,14 +76,14 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
                     await SpotCheckAsync(hop, input, hidden, tokens, cancellationToken).ConfigureAwait(false);
                 }
 
-                Record(hop.FirstBlock, input);
+                Record(hop.Blocks.First, input);
 
                 i++;
             }
             catch (RpcException exception) when (!cancellationToken.IsCancellationRequested && IsRecoverable(exception.StatusCode))
             {
                 await FailAsync(hop, exception).ConfigureAwait(false);
-                if (RecordedTokens(hop.FirstBlock) >= _position)
+                if (RecordedTokens(hop.Blocks.First) >= _position)
                 {
                     i = await ReplaceHopAsync(i, input, hidden, tokens, cancellationToken).ConfigureAwait(false);
                 }
@@ -126,11 +127,11 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         {
             _local ??= _chain.Model.CreateSession();
             _local.Truncate(startPosition);
-            _chain.Model.ForwardBlocks(_local, hop.FirstBlock, hop.BlockCount, hidden, tokens);
+            _chain.Model.ForwardBlocks(_local, hop.Blocks.First, hop.Blocks.Count, hidden, tokens);
             return;
         }
 
-        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, startPosition, hidden, tokens, _hiddenSize, cancellationToken, ExpectedTokens)
+        await _chain.Server(hop.Url!).ForwardAsync(hop.SessionId, hop.Blocks.First, hop.Blocks.Count, startPosition, hidden, tokens, _hiddenSize, cancellationToken, ExpectedTokens)
             .ConfigureAwait(false);
         CheckReply(hop, hidden.Span, tokens);
     }
@@ -143,15 +144,15 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         if (hop.IsLocal || _decodeHops is null || !_chain.Options.StreamKvByBlock)
         {
             await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
-            StartCopies(hop, hop.FirstBlock, hop.BlockCount, cancellationToken);
+            StartCopies(hop, hop.Blocks, cancellationToken);
             return;
         }
 
         // Offers only where every decode server of the hop's blocks may pull them: an unpulled copy holds memory until it expires.
         var source = _chain.Server(hop.Url!);
-        var offerKv = _decodeHops.Where(t => !t.IsLocal && t.FirstBlock < hop.EndBlock && hop.FirstBlock < t.EndBlock)
+        var offerKv = _decodeHops.Where(t => !t.IsLocal && t.Blocks.Overlaps(hop.Blocks))
             .All(t => source.CanPullFromHere(_chain.Server(t.Url!)));
-        await source.ForwardStreamingAsync(hop.SessionId, hop.FirstBlock, hop.BlockCount, _position, hidden, tokens, _hiddenSize, offerKv,
+        await source.ForwardStreamingAsync(hop.SessionId, hop.Blocks.First, hop.Blocks.Count, _position, hidden, tokens, _hiddenSize, offerKv,
             (block, offer) => StartBlockMove(hop, block, offer, cancellationToken), cancellationToken).ConfigureAwait(false);
         CheckReply(hop, hidden.Span, tokens);
     }
@@ -160,7 +161,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     // the block moves like any other.
     private void StartBlockMove(SessionHop source, int block, OfferKvReply? offer, CancellationToken cancellationToken)
     {
-        var target = _decodeHops!.FirstOrDefault(t => !t.IsLocal && t.FirstBlock <= block && block < t.EndBlock);
+        var target = _decodeHops!.FirstOrDefault(t => !t.IsLocal && t.Blocks.Contains(block));
         if (target is null || !_copied.Add((source, block)))
         {
             return;
@@ -198,11 +199,11 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     private async Task<int> ReplaceHopAsync(int index, float[] input, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
         var failed = _hops![index];
-        var past = Past(failed.FirstBlock); // (position, hidden)
+        var past = Past(failed.Blocks.First); // (position, hidden)
         var rows = _position + tokens;
         while (true)
         {
-            var replacement = await RouteAsync(failed.FirstBlock, failed.EndBlock, Role, cancellationToken).ConfigureAwait(false);
+            var replacement = await RouteAsync(failed.Blocks, Role, cancellationToken).ConfigureAwait(false);
             var combined = new float[rows * _hiddenSize]; // (position + tokens, hidden)
             past.CopyTo(combined, 0);
             input.CopyTo(combined, past.Length);
@@ -211,7 +212,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             {
                 foreach (var hop in replacement)
                 {
-                    recorded.Add((hop.FirstBlock, (float[])combined.Clone()));
+                    recorded.Add((hop.Blocks.First, (float[])combined.Clone()));
                     await RunAsync(hop, 0, combined, rows, cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -258,7 +259,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             {
                 foreach (var hop in _hops)
                 {
-                    Record(hop.FirstBlock, (float[])buffer.Clone());
+                    Record(hop.Blocks.First, (float[])buffer.Clone());
                     await RunAsync(hop, 0, buffer, _position, cancellationToken).ConfigureAwait(false);
                     done++;
                 }
@@ -274,16 +275,16 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         }
     }
 
-    // Phase split: starts moving the KV caches of finished prefill blocks [firstBlock, firstBlock + blockCount) of a hop to
-    // the decode servers that will hold those blocks, while prefill goes on; a block whose move has started is skipped.
-    private void StartCopies(SessionHop source, int firstBlock, int blockCount, CancellationToken cancellationToken)
+    // Phase split: starts moving the KV caches of finished prefill blocks of a hop to the decode servers that will hold
+    // those blocks, while prefill goes on; a block whose move has started is skipped.
+    private void StartCopies(SessionHop source, BlockRange blocks, CancellationToken cancellationToken)
     {
         if (source.IsLocal || _decodeHops is null)
         {
             return;
         }
 
-        for (var block = firstBlock; block < firstBlock + blockCount;)
+        for (var block = blocks.First; block < blocks.End;)
         {
             if (!_copied.Add((source, block)))
             {
@@ -292,17 +293,17 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             }
 
             var end = block + 1; // a run of blocks not yet moving, all started here
-            while (end < firstBlock + blockCount && _copied.Add((source, end)))
+            while (end < blocks.End && _copied.Add((source, end)))
             {
                 end++;
             }
 
-            foreach (var target in _decodeHops.Where(t => !t.IsLocal && block < t.EndBlock && t.FirstBlock < end))
+            var run = BlockRange.FromBounds(block, end);
+            foreach (var target in _decodeHops.Where(t => !t.IsLocal && t.Blocks.Overlaps(run)))
             {
-                var first = Math.Max(block, target.FirstBlock);
-                var count = Math.Min(end, target.EndBlock) - first;
+                var shared = run.Intersect(target.Blocks);
                 _chain.CountKvMove();
-                _copies.Add(_chain.Server(source.Url!).CopyKvToAsync(source.SessionId, first, count, _chain.Server(target.Url!), target.SessionId, cancellationToken));
+                _copies.Add(_chain.Server(source.Url!).CopyKvToAsync(source.SessionId, shared.First, shared.Count, _chain.Server(target.Url!), target.SessionId, cancellationToken));
             }
 
             block = end;
@@ -316,7 +317,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         var prefill = _hops!;
         foreach (var hop in prefill)
         {
-            StartCopies(hop, hop.FirstBlock, hop.BlockCount, cancellationToken);
+            StartCopies(hop, hop.Blocks, cancellationToken);
         }
 
         try
@@ -346,28 +347,28 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     {
         var layers = _chain.Model.Config.LayerCount;
         var hops = new List<SessionHop>();
-        if (_chain.Options.ClientBlocks is { BlockCount: > 0 } local)
+        if (_chain.Options.ClientBlocks is { Count: > 0 } local)
         {
-            if (local.FirstBlock > 0)
+            if (local.First > 0)
             {
-                hops.AddRange(await RouteAsync(0, local.FirstBlock, role, cancellationToken).ConfigureAwait(false));
+                hops.AddRange(await RouteAsync(BlockRange.FromBounds(0, local.First), role, cancellationToken).ConfigureAwait(false));
             }
 
-            hops.Add(new SessionHop(LocalServer, null, local.FirstBlock, local.BlockCount, _id));
-            if (local.FirstBlock + local.BlockCount < layers)
+            hops.Add(new SessionHop(LocalServer, null, local, _id));
+            if (local.End < layers)
             {
-                hops.AddRange(await RouteAsync(local.FirstBlock + local.BlockCount, layers, role, cancellationToken).ConfigureAwait(false));
+                hops.AddRange(await RouteAsync(BlockRange.FromBounds(local.End, layers), role, cancellationToken).ConfigureAwait(false));
             }
         }
         else
         {
-            hops.AddRange(await RouteAsync(0, layers, role, cancellationToken).ConfigureAwait(false));
+            hops.AddRange(await RouteAsync(BlockRange.All(layers), role, cancellationToken).ConfigureAwait(false));
         }
 
         return hops;
     }
 
-    private async Task<List<SessionHop>> RouteAsync(int firstBlock, int endBlock, ServerRole role, CancellationToken cancellationToken)
+    private async Task<List<SessionHop>> RouteAsync(BlockRange blocks, ServerRole role, CancellationToken cancellationToken)
     {
         var config = _chain.Model.Config;
         while (true)
@@ -376,8 +377,8 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             {
                 ModelName = config.Architecture.Name,
                 LayerCount = config.LayerCount,
-                FirstBlock = firstBlock,
-                EndBlock = endBlock,
+                FirstBlock = blocks.First,
+                EndBlock = blocks.End,
                 Role = role,
                 KvBytesPerBlock = 2L * Math.Max(1, Math.Max(_position, Math.Max(ExpectedTokens, _promptTokens + _chain.Options.ExpectedOutputTokens))) * config.KeyValueDimension * sizeof(float),
                 Routing = _chain.Options.Routing ?? string.Empty,
@@ -395,7 +396,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
                 }
 
                 var reply = await _chain.Coordinator.RouteAsync(request, cancellationToken).ConfigureAwait(false);
-                return [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), h.FirstBlock, h.BlockCount, $"{_id}-{++_nextHop}"))];
+                return [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), new BlockRange(h.FirstBlock, h.BlockCount), $"{_id}-{++_nextHop}"))];
             }
             catch (RpcException exception) when (exception.StatusCode == StatusCode.Unavailable && _busy.Count > 0 && !cancellationToken.IsCancellationRequested)
             {
@@ -405,7 +406,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
                 if (_waited + _backoff > _chain.Options.MaxBusyWait)
                 {
                     throw CoordinatedBlockChain.NoRoute(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                        $"every server for blocks [{firstBlock}, {endBlock}) stayed full (KV budget or session limit) for {_waited.TotalSeconds:0.#} s, past the wait limit of {_chain.Options.MaxBusyWait.TotalSeconds:0.#} s; retry later or add servers"));
+                        $"every server for blocks [{blocks.First}, {blocks.End}) stayed full (KV budget or session limit) for {_waited.TotalSeconds:0.#} s, past the wait limit of {_chain.Options.MaxBusyWait.TotalSeconds:0.#} s; retry later or add servers"));
                 }
 
                 await Task.Delay(_backoff, _chain.TimeProvider, cancellationToken).ConfigureAwait(false);
@@ -488,7 +489,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         return past;
     }
 
-    private void Publish() => _chain.Publish([.. _hops!.Select(h => new RouteHop(h.IsLocal ? LocalServer : h.Url!.ToString(), h.FirstBlock, h.BlockCount))]);
+    private void Publish() => _chain.Publish([.. _hops!.Select(h => new RouteHop(h.IsLocal ? LocalServer : h.Url!.ToString(), h.Blocks))]);
 
     private async Task CloseAllAsync(IEnumerable<SessionHop> hops)
     {

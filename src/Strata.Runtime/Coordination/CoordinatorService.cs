@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
+using Strata.Core.Placement;
 using Strata.Planning.Live;
 using Strata.Planning.Routing;
 using Strata.Runtime.Protocol;
@@ -64,7 +65,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         }
 
         var renewed = _registry.Live().Any(s => string.Equals(s.ServerId, request.ServerId, StringComparison.Ordinal));
-        var owned = await _registry.RegisterOwnedAsync(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, request.FirstBlock, request.BlockCount,
+        var owned = await _registry.RegisterOwnedAsync(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, new BlockRange(request.FirstBlock, request.BlockCount),
             request.Role, request.FreeKvBytes, 0, request.DecodeSecondsPerBlock, 0)
             {
                 EmulatedRttSeconds = request.EmulatedRttSeconds,
@@ -131,18 +132,18 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         }
 
         // The registry decides the window again (a shared one holds it for the mover against concurrent placements).
-        var (first, count) = await _registry.PlaceAsync(self.ModelName, self.LayerCount, self.BlockCount, self.ServerId, _options.DefaultDecodeSecondsPerBlock, cancellationToken)
+        var move = await _registry.PlaceAsync(self.ModelName, self.LayerCount, self.Blocks.Count, self.ServerId, _options.DefaultDecodeSecondsPerBlock, cancellationToken)
             .ConfigureAwait(false);
-        if (first == self.FirstBlock && count == self.BlockCount)
+        if (move == self.Blocks)
         {
             return reply;
         }
 
-        var uncovered = PlacementAdvisor.Uncovered(servers.Select(s => (s.FirstBlock, s.EndBlock)), 0, self.LayerCount);
-        CoordinatorHost.Log.Moved(_logger, self.ServerId, self.FirstBlock, self.EndBlock, first, first + count, self.ModelName,
+        var uncovered = PlacementAdvisor.Uncovered(servers.Select(s => s.Blocks), BlockRange.All(self.LayerCount));
+        CoordinatorHost.Log.Moved(_logger, self.ServerId, self.Blocks.First, self.Blocks.End, move.First, move.End, self.ModelName,
             uncovered.Count == 0 ? "every block covered; raises the weakest" : "uncovered: " + PlacementAdvisor.DescribeBlocks(uncovered));
-        reply.MoveFirstBlock = first;
-        reply.MoveBlockCount = count;
+        reply.MoveFirstBlock = move.First;
+        reply.MoveBlockCount = move.Count;
         return reply;
     }
 
@@ -221,11 +222,11 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"server_id must be at most {MaxIdLength} characters.");
         }
 
-        var (first, count) = await _registry.PlaceAsync(request.ModelName, request.LayerCount, request.MaxBlocks,
+        var blocks = await _registry.PlaceAsync(request.ModelName, request.LayerCount, request.MaxBlocks,
             request.ServerId.Length > 0 ? request.ServerId : null, _options.DefaultDecodeSecondsPerBlock, context.CancellationToken).ConfigureAwait(false);
         _metrics.Placed();
-        CoordinatorHost.Log.Placed(_logger, request.ServerId.Length > 0 ? request.ServerId : "(an unnamed server)", first, first + count, request.ModelName, request.MaxBlocks);
-        return new PlaceReply { FirstBlock = first, BlockCount = count };
+        CoordinatorHost.Log.Placed(_logger, request.ServerId.Length > 0 ? request.ServerId : "(an unnamed server)", blocks.First, blocks.End, request.ModelName, request.MaxBlocks);
+        return new PlaceReply { FirstBlock = blocks.First, BlockCount = blocks.Count };
     }
 
     public override Task<RouteReply> Route(RouteRequest request, ServerCallContext context)
@@ -236,6 +237,8 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         {
             throw Invalid($"Blocks [{request.FirstBlock}, {end}) are not a non-empty range inside the model's [0, {request.LayerCount}).");
         }
+
+        var blocks = BlockRange.FromBounds(request.FirstBlock, end);
 
         if (request.ExcludedServerIds.Count > 10_000 || request.KvBytesPerBlock < 0)
         {
@@ -258,18 +261,18 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         var servers = ofModel
             .Select(s => s.ToLive(request.RttSeconds.TryGetValue(s.ServerId, out var rtt) ? rtt : null))
             .ToArray();
-        var live = new LiveRouteRequest(request.FirstBlock, end, RegisteredServer.PhaseOf(request.Role), request.KvBytesPerBlock,
+        var live = new LiveRouteRequest(blocks, RegisteredServer.PhaseOf(request.Role), request.KvBytesPerBlock,
             Math.Max(1, request.PromptTokens), Math.Max(1, request.OutputTokens)) { Excluded = excluded };
         var route = LiveRouting.Route(servers, live, request.Routing, _options.Routing);
         _metrics.Routed(route is not null);
         if (route is null)
         {
-            var detail = NoChain(request, end, ofModel, excluded);
-            CoordinatorHost.Log.NoRoute(_logger, request.FirstBlock, end, request.ModelName, detail);
+            var detail = NoChain(request, blocks, ofModel, excluded);
+            CoordinatorHost.Log.NoRoute(_logger, blocks.First, blocks.End, request.ModelName, detail);
             throw new RpcException(new Status(StatusCode.Unavailable, detail));
         }
 
-        CoordinatorHost.Log.Routed(_logger, request.FirstBlock, end, request.ModelName, route.Hops.Count, route.SecondsPerToken, route.Policy);
+        CoordinatorHost.Log.Routed(_logger, blocks.First, blocks.End, request.ModelName, route.Hops.Count, route.SecondsPerToken, route.Policy);
         foreach (var hop in route.Hops)
         {
             _registry.AddPending(hop.Server.Id);
@@ -277,21 +280,21 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
 
         var urls = ofModel.ToDictionary(s => s.ServerId, s => s.Url, StringComparer.Ordinal);
         var reply = new RouteReply { EstimatedSecondsPerToken = route.SecondsPerToken, Routing = route.Policy, PolicyCostSeconds = route.CostSeconds };
-        reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.Id, Url = urls[h.Server.Id].ToString(), FirstBlock = h.FirstBlock, BlockCount = h.BlockCount }));
+        reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.Id, Url = urls[h.Server.Id].ToString(), FirstBlock = h.Blocks.First, BlockCount = h.Blocks.Count }));
         return Task.FromResult(reply);
     }
 
     // Names the gap: the blocks no eligible server hosts, or, when every block has one, that none of them can take the session.
-    private static string NoChain(RouteRequest request, int end, IReadOnlyList<RegisteredServer> ofModel, IReadOnlySet<string> excluded)
+    private static string NoChain(RouteRequest request, BlockRange blocks, IReadOnlyList<RegisteredServer> ofModel, IReadOnlySet<string> excluded)
     {
         var phase = RegisteredServer.PhaseOf(request.Role);
         // As LiveRouting does: a request for both phases may use any server when no chain of both-role servers exists.
         var eligible = ofModel.Where(s => !excluded.Contains(s.ServerId) && (phase == ServerPhase.Both || s.ToLive(null).Serves(phase))).ToList();
-        var uncovered = PlacementAdvisor.Uncovered(eligible.Select(s => (s.FirstBlock, s.EndBlock)), request.FirstBlock, end);
+        var uncovered = PlacementAdvisor.Uncovered(eligible.Select(s => s.Blocks), blocks);
         var gap = uncovered.Count > 0
             ? $"no live {RoleName(request.Role)}server hosts block{(uncovered.Count > 1 ? "s" : string.Empty)} {PlacementAdvisor.DescribeBlocks(uncovered)}"
             : $"every block has a live {RoleName(request.Role)}server, yet the routing policy found no chain";
-        return $"No chain of live {RoleName(request.Role)}servers covers blocks [{request.FirstBlock}, {end}) of '{request.ModelName}' (excluding {excluded.Count} server(s)): {gap}; start block servers for the missing blocks or wait for them to register.";
+        return $"No chain of live {RoleName(request.Role)}servers covers blocks [{blocks.First}, {blocks.End}) of '{request.ModelName}' (excluding {excluded.Count} server(s)): {gap}; start block servers for the missing blocks or wait for them to register.";
     }
 
     private static string RoleName(ServerRole role) => role switch

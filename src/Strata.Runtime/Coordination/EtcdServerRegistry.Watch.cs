@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Mvccpb;
+using Strata.Core.Placement;
 using Strata.Runtime.Protocol;
 
 namespace Strata.Runtime.Coordination;
@@ -230,7 +231,7 @@ public sealed partial class EtcdServerRegistry
             if (key.StartsWith(ServersPrefix, StringComparison.Ordinal))
             {
                 var entry = RegistryServerRecord.Parser.ParseFrom(kv.Value).Entry;
-                servers.Add(new RegisteredServer(entry.ServerId, new Uri(entry.Url), entry.ModelName, entry.LayerCount, entry.FirstBlock, entry.BlockCount, entry.Role,
+                servers.Add(new RegisteredServer(entry.ServerId, new Uri(entry.Url), entry.ModelName, entry.LayerCount, new BlockRange(entry.FirstBlock, entry.BlockCount), entry.Role,
                     entry.FreeKvBytes, entry.Sessions, entry.DecodeSecondsPerBlock, 0)
                 {
                     EmulatedRttSeconds = entry.EmulatedRttSeconds,

@@ -8,6 +8,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mvccpb;
+using Strata.Core.Placement;
 using Strata.Runtime.Protocol;
 
 namespace Strata.Runtime.Coordination;
@@ -326,7 +327,7 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
     /// and written (the window held for <see cref="EtcdRegistryOptions.ReservationTtl"/>) only if the model's placement key
     /// still has the snapshot's mod revision; a lost race recomputes over the newer snapshot.
     /// </remarks>
-    public async ValueTask<(int FirstBlock, int BlockCount)> PlaceAsync(
+    public async ValueTask<BlockRange> PlaceAsync(
         string modelName, int layerCount, int maxBlocks, string? serverId, double defaultDecodeSecondsPerBlock, CancellationToken cancellationToken = default)
     {
         var placementKey = PlacementKey(modelName, layerCount);
@@ -346,20 +347,20 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
                 if (key.StartsWith(reservationsOf, StringComparison.Ordinal) && !string.Equals(key[reservationsOf.Length..], holder, StringComparison.Ordinal))
                 {
                     var held = RegistryReservationRecord.Parser.ParseFrom(kv.Value);
-                    servers.Add(new RegisteredServer(key, new Uri("http://reserved.invalid/"), modelName, layerCount, held.FirstBlock, held.BlockCount, ServerRole.Both, 0, 0, 0, 0));
+                    servers.Add(new RegisteredServer(key, new Uri("http://reserved.invalid/"), modelName, layerCount, new BlockRange(held.FirstBlock, held.BlockCount), ServerRole.Both, 0, 0, 0, 0));
                 }
             }
 
-            var (first, count) = PlacementAdvisor.Place(servers, layerCount, maxBlocks, defaultDecodeSecondsPerBlock);
+            var blocks = PlacementAdvisor.Place(servers, layerCount, maxBlocks, defaultDecodeSecondsPerBlock);
             var lease = await GrantAsync(_options.ReservationTtl, cancellationToken).ConfigureAwait(false);
             var txn = new TxnRequest();
             txn.Compare.Add(new Compare { Key = Bytes(placementKey), Target = Compare.Types.CompareTarget.Mod, Result = Compare.Types.CompareResult.Equal, ModRevision = placementRevision });
             txn.Success.Add(Put(placementKey, ByteString.CopyFromUtf8(holder), 0));
-            txn.Success.Add(Put(reservationsOf + holder, new RegistryReservationRecord { FirstBlock = first, BlockCount = count }.ToByteString(), lease));
+            txn.Success.Add(Put(reservationsOf + holder, new RegistryReservationRecord { FirstBlock = blocks.First, BlockCount = blocks.Count }.ToByteString(), lease));
             var reply = await CallAsync(ct => _client.TransactionAsync(txn, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
             if (reply.Succeeded)
             {
-                return (first, count);
+                return blocks;
             }
 
             await RevokeQuietlyAsync(lease).ConfigureAwait(false);

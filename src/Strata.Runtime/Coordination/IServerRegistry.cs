@@ -1,3 +1,5 @@
+using Strata.Core.Placement;
+
 namespace Strata.Runtime.Coordination;
 
 /// <summary>
@@ -47,7 +49,7 @@ public interface IServerRegistry : IAsyncDisposable
     /// <param name="serverId">The id the joiner will register under, when known (a registry that records placements holds the window for it).</param>
     /// <param name="defaultDecodeSecondsPerBlock">Decode seconds per block assumed for servers that reported none.</param>
     /// <param name="cancellationToken">Cancels the decision.</param>
-    ValueTask<(int FirstBlock, int BlockCount)> PlaceAsync(
+    ValueTask<BlockRange> PlaceAsync(
         string modelName, int layerCount, int maxBlocks, string? serverId, double defaultDecodeSecondsPerBlock, CancellationToken cancellationToken = default);
 
     /// <summary>Whether this copy of the registry may be out of date (a shared store not confirmed current for too long); a coordinator refuses calls while it is.</summary>

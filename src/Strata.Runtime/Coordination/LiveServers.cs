@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Planning.Live;
 using Strata.Runtime.Protocol;
 
@@ -10,7 +11,7 @@ public static class LiveServers
     public static LiveServer ToLive(this ServerEntry entry, double? rttSeconds = null)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return new LiveServer(entry.ServerId, entry.FirstBlock, entry.BlockCount, RegisteredServer.PhaseOf(entry.Role), entry.FreeKvBytes, entry.Sessions,
+        return new LiveServer(entry.ServerId, new BlockRange(entry.FirstBlock, entry.BlockCount), RegisteredServer.PhaseOf(entry.Role), entry.FreeKvBytes, entry.Sessions,
             entry.PendingSessions, entry.DecodeSecondsPerBlock, rttSeconds ?? entry.EmulatedRttSeconds)
         {
             PrefillSecondsPerBlockPerToken = entry.PrefillSecondsPerBlockPerToken,

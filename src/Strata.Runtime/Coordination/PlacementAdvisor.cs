@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Strata.Core.Placement;
 using Strata.Planning.Placement;
 
 namespace Strata.Runtime.Coordination;
@@ -14,14 +15,14 @@ namespace Strata.Runtime.Coordination;
 /// </remarks>
 public static class PlacementAdvisor
 {
-    /// <summary>The range <c>(first, count)</c> a server able to hold <paramref name="maxBlocks"/> blocks should host.</summary>
-    public static (int FirstBlock, int BlockCount) Place(IReadOnlyList<RegisteredServer> servers, int layerCount, int maxBlocks, double defaultDecodeSecondsPerBlock)
+    /// <summary>The blocks a server able to hold <paramref name="maxBlocks"/> blocks should host.</summary>
+    public static BlockRange Place(IReadOnlyList<RegisteredServer> servers, int layerCount, int maxBlocks, double defaultDecodeSecondsPerBlock)
     {
         ArgumentNullException.ThrowIfNull(servers);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layerCount);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBlocks);
         var count = Math.Min(maxBlocks, layerCount);
-        return (PetalsPlacement.WeakestWindow(Throughputs(servers, layerCount, defaultDecodeSecondsPerBlock, except: null), count), count);
+        return new BlockRange(PetalsPlacement.WeakestWindow(Throughputs(servers, layerCount, defaultDecodeSecondsPerBlock, except: null), count), count);
     }
 
     /// <summary>
@@ -39,7 +40,7 @@ public static class PlacementAdvisor
     /// <param name="layerCount">The model's blocks.</param>
     /// <param name="defaultDecodeSecondsPerBlock">Decode seconds per block assumed for servers that reported none.</param>
     /// <param name="balanceQuality">PETALS' threshold, in (0, 1]: smaller moves less often. Default 0.75 (PETALS').</param>
-    public static (int FirstBlock, int BlockCount)? Rebalance(
+    public static BlockRange? Rebalance(
         IReadOnlyList<RegisteredServer> servers, string serverId, int layerCount, double defaultDecodeSecondsPerBlock, double balanceQuality = PetalsPlacement.BalanceQuality)
     {
         ArgumentNullException.ThrowIfNull(servers);
@@ -47,41 +48,42 @@ public static class PlacementAdvisor
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(balanceQuality);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(balanceQuality, 1.0);
         var self = servers.FirstOrDefault(s => string.Equals(s.ServerId, serverId, StringComparison.Ordinal));
-        if (self is null || self.EndBlock > layerCount)
+        if (self is null || self.Blocks.End > layerCount)
         {
             return null;
         }
 
         var others = Throughputs(servers, layerCount, defaultDecodeSecondsPerBlock, except: serverId);
         var own = Announced(self, defaultDecodeSecondsPerBlock);
-        var target = PetalsPlacement.WeakestWindow(others, self.BlockCount);
-        if (target == self.FirstBlock)
+        var here = self.Blocks;
+        var there = new BlockRange(PetalsPlacement.WeakestWindow(others, here.Count), here.Count);
+        if (there.First == here.First)
         {
             return null;
         }
 
-        var (uncoveredHere, minimumHere) = Measure(others, self.FirstBlock, self.BlockCount, own);
-        var (uncoveredThere, minimumThere) = Measure(others, target, self.BlockCount, own);
+        var (uncoveredHere, minimumHere) = Measure(others, here, own);
+        var (uncoveredThere, minimumThere) = Measure(others, there, own);
         var covers = uncoveredThere < uncoveredHere;
         var balances = uncoveredHere == 0 && uncoveredThere == 0 && minimumHere / minimumThere < balanceQuality;
-        return covers || balances ? (target, self.BlockCount) : null;
+        return covers || balances ? there : null;
     }
 
-    /// <summary>The blocks of <c>[first, end)</c> that none of <paramref name="servers"/> hosts, ascending.</summary>
-    public static IReadOnlyList<int> Uncovered(IEnumerable<(int FirstBlock, int EndBlock)> servers, int firstBlock, int endBlock)
+    /// <summary>The blocks of <paramref name="blocks"/> that none of <paramref name="servers"/> hosts, ascending.</summary>
+    public static IReadOnlyList<int> Uncovered(IEnumerable<BlockRange> servers, BlockRange blocks)
     {
         ArgumentNullException.ThrowIfNull(servers);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstBlock, endBlock);
-        var covered = new bool[endBlock - firstBlock];
-        foreach (var (first, end) in servers)
+        var covered = new bool[blocks.Count];
+        foreach (var hosted in servers)
         {
-            for (var b = Math.Max(first, firstBlock); b < Math.Min(end, endBlock); b++)
+            var shared = hosted.Intersect(blocks);
+            for (var b = shared.First; b < shared.End; b++)
             {
-                covered[b - firstBlock] = true;
+                covered[b - blocks.First] = true;
             }
         }
 
-        return [.. Enumerable.Range(firstBlock, endBlock - firstBlock).Where(b => !covered[b - firstBlock])];
+        return [.. Enumerable.Range(blocks.First, blocks.Count).Where(b => !covered[b - blocks.First])];
     }
 
     /// <summary>Ascending block indices as runs, for messages: <c>[3, 4, 5, 9]</c> is <c>"3-5, 9"</c>.</summary>
@@ -116,7 +118,7 @@ public static class PlacementAdvisor
             }
 
             var announced = Announced(s, defaultDecodeSecondsPerBlock);
-            for (var b = s.FirstBlock; b < Math.Min(s.EndBlock, layerCount); b++)
+            for (var b = s.Blocks.First; b < Math.Min(s.Blocks.End, layerCount); b++)
             {
                 throughput[b] += announced;
             }
@@ -128,17 +130,17 @@ public static class PlacementAdvisor
     private static double Announced(RegisteredServer server, double defaultDecodeSecondsPerBlock)
     {
         var tau = server.DecodeSecondsPerBlock > 0 ? server.DecodeSecondsPerBlock : defaultDecodeSecondsPerBlock;
-        return 1.0 / tau / ((server.BlockCount + 1) / 2.0);
+        return 1.0 / tau / ((server.Blocks.Count + 1) / 2.0);
     }
 
-    // Uncovered blocks and the minimum block throughput of the swarm with a server of throughput `own` on [first, first + count).
-    private static (int Uncovered, double Minimum) Measure(double[] others, int first, int count, double own)
+    // Uncovered blocks and the minimum block throughput of the swarm with a server of throughput `own` on `blocks`.
+    private static (int Uncovered, double Minimum) Measure(double[] others, BlockRange blocks, double own)
     {
         var uncovered = 0;
         var minimum = double.PositiveInfinity;
         for (var b = 0; b < others.Length; b++)
         {
-            var value = others[b] + (b >= first && b < first + count ? own : 0);
+            var value = others[b] + (blocks.Contains(b) ? own : 0);
             uncovered += value <= 0 ? 1 : 0;
             minimum = Math.Min(minimum, value);
         }

@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Planning.Live;
 using Strata.Runtime.Protocol;
 
@@ -8,8 +9,7 @@ namespace Strata.Runtime.Coordination;
 /// <param name="Url">Where clients reach it.</param>
 /// <param name="ModelName">The model it serves.</param>
 /// <param name="LayerCount">Blocks of that model.</param>
-/// <param name="FirstBlock">First block hosted.</param>
-/// <param name="BlockCount">Blocks hosted.</param>
+/// <param name="Blocks">Blocks hosted.</param>
 /// <param name="Role">Prefill, decode or both.</param>
 /// <param name="FreeKvBytes">KV memory it can still give to sessions.</param>
 /// <param name="Sessions">Sessions it holds.</param>
@@ -20,17 +20,13 @@ public sealed record RegisteredServer(
     Uri Url,
     string ModelName,
     int LayerCount,
-    int FirstBlock,
-    int BlockCount,
+    BlockRange Blocks,
     ServerRole Role,
     long FreeKvBytes,
     int Sessions,
     double DecodeSecondsPerBlock,
     long LastSeenTimestamp)
 {
-    /// <summary>One past the last block hosted.</summary>
-    public int EndBlock => FirstBlock + BlockCount;
-
     /// <summary>Delay it adds to every reply to emulate a wide-area link, seconds (0: none).</summary>
     public double EmulatedRttSeconds { get; init; }
 
@@ -42,7 +38,7 @@ public sealed record RegisteredServer(
 
     /// <summary>The server as the planner's routing policies see it, with the client's measured round trip <paramref name="rttSeconds"/> (null: the delay it announced).</summary>
     public LiveServer ToLive(double? rttSeconds = null) =>
-        new(ServerId, FirstBlock, BlockCount, PhaseOf(Role), FreeKvBytes, Sessions, PendingSessions, DecodeSecondsPerBlock, rttSeconds ?? EmulatedRttSeconds)
+        new(ServerId, Blocks, PhaseOf(Role), FreeKvBytes, Sessions, PendingSessions, DecodeSecondsPerBlock, rttSeconds ?? EmulatedRttSeconds)
         {
             PrefillSecondsPerBlockPerToken = PrefillSecondsPerBlockPerToken,
         };
@@ -62,8 +58,8 @@ public sealed record RegisteredServer(
         Url = Url.ToString(),
         ModelName = ModelName,
         LayerCount = LayerCount,
-        FirstBlock = FirstBlock,
-        BlockCount = BlockCount,
+        FirstBlock = Blocks.First,
+        BlockCount = Blocks.Count,
         Role = Role,
         FreeKvBytes = FreeKvBytes,
         Sessions = Sessions,

@@ -1,3 +1,5 @@
+using Strata.Core.Placement;
+
 namespace Strata.Runtime.Coordination;
 
 /// <summary>The in-memory registry as an <see cref="IServerRegistry"/>: every operation completes at once.</summary>
@@ -34,7 +36,7 @@ public sealed partial class ServerRegistry : IServerRegistry
 
     /// <inheritdoc/>
     /// <remarks>Records nothing: one in-memory coordinator answers placements one at a time over the servers registered so far.</remarks>
-    public ValueTask<(int FirstBlock, int BlockCount)> PlaceAsync(
+    public ValueTask<BlockRange> PlaceAsync(
         string modelName, int layerCount, int maxBlocks, string? serverId, double defaultDecodeSecondsPerBlock, CancellationToken cancellationToken = default)
     {
         // The asker's own entry is left out: a live server asking is one about to move (it leaves its window).

@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Planning.Split;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Weights;
@@ -15,8 +16,8 @@ namespace Strata.Runtime.Coordination;
 /// </remarks>
 public static class SplitPathPlanner
 {
-    /// <summary>The client's blocks, one contiguous range (the longest client run of the DP's plan; count 0 for none).</summary>
-    public static async Task<(int FirstBlock, int BlockCount)> PlanAsync(
+    /// <summary>The client's blocks, one contiguous range (the longest client run of the DP's plan; empty for none).</summary>
+    public static async Task<BlockRange> PlanAsync(
         LlamaModel model, CoordinatorClient coordinator, int promptTokens, int outputTokens, SplitPathOptions options, CancellationToken cancellationToken = default,
         TimeProvider? timeProvider = null)
     {
@@ -75,10 +76,10 @@ public static class SplitPathPlanner
     }
 
     /// <summary>The longest run of client blocks in an assignment (first such run on ties).</summary>
-    public static (int FirstBlock, int BlockCount) LongestClientRun(IReadOnlyList<SplitSide> assignment)
+    public static BlockRange LongestClientRun(IReadOnlyList<SplitSide> assignment)
     {
         ArgumentNullException.ThrowIfNull(assignment);
-        (int First, int Count) best = (0, 0);
+        var best = default(BlockRange);
         for (var i = 0; i < assignment.Count;)
         {
             if (assignment[i] != SplitSide.Client)
@@ -95,7 +96,7 @@ public static class SplitPathPlanner
 
             if (i - start > best.Count)
             {
-                best = (start, i - start);
+                best = BlockRange.FromBounds(start, i);
             }
         }
 
@@ -112,7 +113,7 @@ public static class SplitPathPlanner
         {
             hidden.AsSpan().Fill(0.01f);
             var started = time.GetTimestamp();
-            model.ForwardBlocks(session, model.Weights.FirstBlock, 1, hidden, 1);
+            model.ForwardBlocks(session, model.Weights.Blocks.First, 1, hidden, 1);
             if (i > 0)
             {
                 samples[i - 1] = time.GetElapsedTime(started).TotalSeconds; // the first step is JIT warm-up

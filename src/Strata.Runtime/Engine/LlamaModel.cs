@@ -23,10 +23,10 @@ public sealed class LlamaModel
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
-        if (weights.FirstBlock + weights.BlockCount > config.LayerCount)
+        if (weights.Blocks.End > config.LayerCount)
         {
             throw new ArgumentException(
-                $"Weights hold blocks [{weights.FirstBlock}, {weights.FirstBlock + weights.BlockCount}) but the model has {config.LayerCount}.", nameof(weights));
+                $"Weights hold blocks [{weights.Blocks.First}, {weights.Blocks.End}) but the model has {config.LayerCount}.", nameof(weights));
         }
 
         Config = config;

@@ -1,3 +1,5 @@
+using Strata.Core.Placement;
+
 namespace Strata.Runtime.Engine;
 
 /// <summary>The reference chain: every block in this process, one hop named <c>local</c>.</summary>
@@ -9,13 +11,13 @@ public sealed class LocalBlockChain : IBlockChain
     public LocalBlockChain(LlamaModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (model.Weights.FirstBlock != 0 || model.Weights.BlockCount != model.Config.LayerCount)
+        if (model.Weights.Blocks != BlockRange.All(model.Config.LayerCount))
         {
             throw new ArgumentException("A local chain needs every block of the model loaded.", nameof(model));
         }
 
         _model = model;
-        Route = [new RouteHop("local", 0, model.Config.LayerCount)];
+        Route = [new RouteHop("local", BlockRange.All(model.Config.LayerCount))];
     }
 
     /// <inheritdoc/>

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Strata.Core.Placement;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Observability;
 using Strata.Runtime.Security;
@@ -22,7 +23,7 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     private readonly KvBulkListener? _bulk;
     private readonly ILogger _logger;
 
-    private BlockServerHost(WebApplication app, BlockServerService service, ITimer evictionTimer, KvBulkListener? bulk, Uri address, int firstBlock, int blockCount, Uri? metricsAddress, ILogger logger)
+    private BlockServerHost(WebApplication app, BlockServerService service, ITimer evictionTimer, KvBulkListener? bulk, Uri address, BlockRange blocks, Uri? metricsAddress, ILogger logger)
     {
         _app = app;
         _logger = logger;
@@ -31,8 +32,7 @@ public sealed partial class BlockServerHost : IAsyncDisposable
         _evictionTimer = evictionTimer;
         _bulk = bulk;
         Address = address;
-        FirstBlock = firstBlock;
-        BlockCount = blockCount;
+        Blocks = blocks;
     }
 
     /// <summary>Where clients reach the server, for example <c>http://127.0.0.1:50123</c> (<c>https</c> with TLS).</summary>
@@ -42,11 +42,8 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     /// <remarks>Both routes are served on <see cref="Address"/> too, over prior-knowledge HTTP/2.</remarks>
     public Uri? MetricsAddress { get; }
 
-    /// <summary>First block hosted.</summary>
-    public int FirstBlock { get; }
-
-    /// <summary>Blocks hosted.</summary>
-    public int BlockCount { get; }
+    /// <summary>The blocks hosted.</summary>
+    public BlockRange Blocks { get; }
 
     /// <summary>Starts serving the blocks <paramref name="model"/> holds on <paramref name="listenAddress"/>:<paramref name="port"/> (0 picks a free port).</summary>
     /// <param name="model">The model, holding the blocks to serve.</param>
@@ -90,7 +87,7 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     {
         var service = new BlockServerService(model, limits, time, bulk, tls);
         var logger = (telemetry.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger<BlockServerHost>();
-        var metrics = new BlockServerMetrics(service, model.Config.Architecture.Name, model.Weights.FirstBlock, model.Weights.BlockCount);
+        var metrics = new BlockServerMetrics(service, model.Config.Architecture.Name, model.Weights.Blocks.First, model.Weights.Blocks.Count);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders(); // the host's own lines go through the loggers given; Kestrel's chatter stays out
         ListenOptions? metricsListen = null;
@@ -142,8 +139,8 @@ public sealed partial class BlockServerHost : IAsyncDisposable
         {
             Status = "ok",
             Model = model.Config.Architecture.Name,
-            FirstBlock = model.Weights.FirstBlock,
-            model.Weights.BlockCount,
+            FirstBlock = model.Weights.Blocks.First,
+            BlockCount = model.Weights.Blocks.Count,
             Sessions = service.SessionCount,
             service.KvBytes,
         }));
@@ -168,9 +165,9 @@ public sealed partial class BlockServerHost : IAsyncDisposable
                 Log.Evicted(logger, evicted, limits.SessionIdleTimeout.TotalSeconds);
             }
         }, null, sweep, sweep);
-        var host = new BlockServerHost(app, service, timer, bulk, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.FirstBlock, model.Weights.BlockCount,
+        var host = new BlockServerHost(app, service, timer, bulk, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.Blocks,
             metricsListen is null ? null : TelemetryEndpoints.ToUri(metricsListen), logger);
-        Log.Started(logger, host.Address, host.FirstBlock, host.FirstBlock + host.BlockCount, model.Config.Architecture.Name, limits.MaxSessions, limits.MaxKvBytes, bulk?.Port ?? 0);
+        Log.Started(logger, host.Address, host.Blocks.First, host.Blocks.End, model.Config.Architecture.Name, limits.MaxSessions, limits.MaxKvBytes, bulk?.Port ?? 0);
         return host;
     }
 

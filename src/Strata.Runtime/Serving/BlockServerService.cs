@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using Grpc.Core;
+using Strata.Core.Placement;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
 
@@ -91,17 +92,15 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
     // Chunks of a KV export: the configured size, leaving room in a message for its other fields.
     private int KvChunkBytes => Math.Min(_limits.KvChunkBytes, _limits.MaxMessageBytes - 4096);
 
-    private int FirstBlock => _model.Weights.FirstBlock;
-
-    private int BlockCount => _model.Weights.BlockCount;
+    private BlockRange Blocks => _model.Weights.Blocks;
 
     public override Task<InfoReply> Info(InfoRequest request, ServerCallContext context) => Task.FromResult(new InfoReply
     {
         ModelName = _model.Config.Architecture.Name,
         HiddenSize = _model.Config.HiddenSize,
         LayerCount = _model.Config.LayerCount,
-        FirstBlock = FirstBlock,
-        BlockCount = BlockCount,
+        FirstBlock = Blocks.First,
+        BlockCount = Blocks.Count,
         KeyValueDimension = _model.Config.KeyValueDimension,
         SessionCount = _sessions.Count,
         KvBytes = KvBytes,
@@ -425,10 +424,10 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
     private void CheckRange(int firstBlock, int blockCount)
     {
         // In 64 bits: first + count must not wrap (first=1, count=int.MaxValue would pass the check and run nothing).
-        if (blockCount < 1 || firstBlock < FirstBlock || (long)firstBlock + blockCount > (long)FirstBlock + BlockCount)
+        if (blockCount < 1 || firstBlock < Blocks.First || (long)firstBlock + blockCount > Blocks.End)
         {
             throw new RpcException(new Status(StatusCode.InvalidArgument,
-                $"Blocks [{firstBlock}, {(long)firstBlock + blockCount}) are not all hosted here; this server hosts [{FirstBlock}, {FirstBlock + BlockCount})."));
+                $"Blocks [{firstBlock}, {(long)firstBlock + blockCount}) are not all hosted here; this server hosts [{Blocks.First}, {Blocks.End})."));
         }
     }
 

@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Runtime.Engine;
 
 namespace Strata.Runtime.Serving;
@@ -14,19 +15,19 @@ public sealed class RemoteBlockChain : IBlockChain, IDisposable
     /// <param name="layerCount">Blocks of the model.</param>
     /// <param name="hiddenSize">Width of a hidden state.</param>
     /// <param name="sessionPrefix">Prefix of session ids (each session appends a counter), unique per client.</param>
-    public RemoteBlockChain(IReadOnlyList<(Uri Address, int FirstBlock, int BlockCount)> hops, int layerCount, int hiddenSize, string sessionPrefix)
+    public RemoteBlockChain(IReadOnlyList<(Uri Address, BlockRange Blocks)> hops, int layerCount, int hiddenSize, string sessionPrefix)
     {
         ArgumentNullException.ThrowIfNull(hops);
         ArgumentException.ThrowIfNullOrEmpty(sessionPrefix);
         var next = 0;
         foreach (var hop in hops)
         {
-            if (hop.FirstBlock != next || hop.BlockCount < 1)
+            if (hop.Blocks.First != next || hop.Blocks.Count < 1)
             {
-                throw new ArgumentException($"Hop {hop.Address} covers [{hop.FirstBlock}, {hop.FirstBlock + hop.BlockCount}) but the chain needs block {next} next.", nameof(hops));
+                throw new ArgumentException($"Hop {hop.Address} covers [{hop.Blocks.First}, {hop.Blocks.End}) but the chain needs block {next} next.", nameof(hops));
             }
 
-            next += hop.BlockCount;
+            next = hop.Blocks.End;
         }
 
         if (next != layerCount)
@@ -34,7 +35,7 @@ public sealed class RemoteBlockChain : IBlockChain, IDisposable
             throw new ArgumentException($"The hops cover blocks [0, {next}) of {layerCount}.", nameof(hops));
         }
 
-        _hops = [.. hops.Select(h => (new BlockServerClient(h.Address), new RouteHop(h.Address.ToString(), h.FirstBlock, h.BlockCount)))];
+        _hops = [.. hops.Select(h => (new BlockServerClient(h.Address), new RouteHop(h.Address.ToString(), h.Blocks)))];
         _hiddenSize = hiddenSize;
         SessionPrefix = sessionPrefix;
         Route = [.. _hops.Select(h => h.Hop)];
@@ -66,7 +67,7 @@ public sealed class RemoteBlockChain : IBlockChain, IDisposable
         {
             foreach (var (client, hop) in chain._hops)
             {
-                await client.ForwardAsync(id, hop.FirstBlock, hop.BlockCount, _position, hidden, tokens, chain._hiddenSize, cancellationToken).ConfigureAwait(false);
+                await client.ForwardAsync(id, hop.Blocks.First, hop.Blocks.Count, _position, hidden, tokens, chain._hiddenSize, cancellationToken).ConfigureAwait(false);
             }
 
             _position += tokens;

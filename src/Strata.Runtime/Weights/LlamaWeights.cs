@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Runtime.Kernels;
 
 namespace Strata.Runtime.Weights;
@@ -23,19 +24,16 @@ public sealed class LlamaWeights
             throw new ArgumentException("A tied embedding is read from the LM head: pass the head and no separate embedding.", nameof(embeddingIsHead));
         }
 
-        FirstBlock = firstBlock;
         _blocks = [.. blocks];
+        Blocks = new BlockRange(firstBlock, _blocks.Length);
         Embedding = embedding;
         FinalNorm = finalNorm;
         LmHead = lmHead;
         EmbeddingIsHead = embeddingIsHead;
     }
 
-    /// <summary>Index of the first block held.</summary>
-    public int FirstBlock { get; }
-
-    /// <summary>Number of blocks held.</summary>
-    public int BlockCount => _blocks.Length;
+    /// <summary>The blocks held.</summary>
+    public BlockRange Blocks { get; }
 
     /// <summary>The token embedding, <c>(vocab, hidden)</c>, when held apart from the head (see <see cref="EmbeddingIsHead"/>).</summary>
     public float[]? Embedding { get; }
@@ -72,12 +70,12 @@ public sealed class LlamaWeights
     }
 
     /// <summary>Whether block <paramref name="blockIndex"/> is held.</summary>
-    public bool HoldsBlock(int blockIndex) => blockIndex >= FirstBlock && blockIndex < FirstBlock + _blocks.Length;
+    public bool HoldsBlock(int blockIndex) => Blocks.Contains(blockIndex);
 
     /// <summary>The weights of block <paramref name="blockIndex"/>.</summary>
     /// <exception cref="InvalidOperationException">The block is not held by this process.</exception>
     public BlockWeights Block(int blockIndex) =>
         HoldsBlock(blockIndex)
-            ? _blocks[blockIndex - FirstBlock]
-            : throw new InvalidOperationException($"Block {blockIndex} is not loaded; this process holds blocks [{FirstBlock}, {FirstBlock + _blocks.Length}).");
+            ? _blocks[blockIndex - Blocks.First]
+            : throw new InvalidOperationException($"Block {blockIndex} is not loaded; this process holds blocks [{Blocks.First}, {Blocks.End}).");
 }

@@ -1,4 +1,5 @@
 using Strata.Core;
+using Strata.Core.Placement;
 using Strata.Planning.Placement;
 using Strata.Planning.Swarm;
 
@@ -78,7 +79,7 @@ public sealed partial class SwarmSimulator
             {
                 var count = Math.Max(1, PetalsPlacement.BlockCounts(_instance)[j]);
                 var throughput = PetalsPlacement.Throughputs(_instance, placement, s => _alive[s] && s != j);
-                placement = placement.With(j, PetalsPlacement.WeakestWindow(throughput, count), count);
+                placement = placement.With(j, new BlockRange(PetalsPlacement.WeakestWindow(throughput, count), count));
             }
 
             Apply(PetalsPlacement.Rebalance(_instance, placement, s => _alive[s]));
@@ -96,15 +97,13 @@ public sealed partial class SwarmSimulator
         {
             var sub = _instance.WithServers([.. live.Select(j => _instance.Servers[j])]);
             var planned = new ConservativeGreedyPlacement().Place(sub, _options.RateRequestsPerSecond).Placement;
-            var firsts = new int[_alive.Length];
-            var counts = new int[_alive.Length];
+            var blocks = new BlockRange[_alive.Length];
             for (var i = 0; i < live.Length; i++)
             {
-                firsts[live[i]] = planned.FirstBlock(i);
-                counts[live[i]] = planned.BlockCount(i);
+                blocks[live[i]] = planned.Blocks(i);
             }
 
-            Apply(new SwarmPlacement(firsts, counts));
+            Apply(new SwarmPlacement(blocks));
         }
         catch (StrataException)
         {
@@ -115,7 +114,7 @@ public sealed partial class SwarmSimulator
     private void Apply(SwarmPlacement next)
     {
         var moved = Enumerable.Range(0, _alive.Length)
-            .Where(j => _alive[j] && (next.FirstBlock(j) != _placement.FirstBlock(j) || next.BlockCount(j) != _placement.BlockCount(j)))
+            .Where(j => _alive[j] && next.Blocks(j) != _placement.Blocks(j))
             .ToArray();
         if (moved.Length == 0)
         {
@@ -176,7 +175,7 @@ public sealed partial class SwarmSimulator
             var hop = session.Hops[h];
             if (_holders[hop.Server].Remove(session))
             {
-                _freeSlots[hop.Server] += hop.BlockCount;
+                _freeSlots[hop.Server] += hop.Blocks.Count;
             }
         }
 
@@ -206,7 +205,7 @@ public sealed partial class SwarmSimulator
         }
     }
 
-    private static int NextBlock(SwarmSession session) => session.HeldHops > 0 ? session.Hops[session.HeldHops - 1].EndBlock : 0;
+    private static int NextBlock(SwarmSession session) => session.HeldHops > 0 ? session.Hops[session.HeldHops - 1].Blocks.End : 0;
 
     private bool LiveCovers(SwarmPlacement placement)
     {
@@ -215,7 +214,8 @@ public sealed partial class SwarmSimulator
         {
             if (_alive[j])
             {
-                for (var b = placement.FirstBlock(j); b < placement.EndBlock(j); b++)
+                var blocks = placement.Blocks(j);
+                for (var b = blocks.First; b < blocks.End; b++)
                 {
                     covered[b] = true;
                 }

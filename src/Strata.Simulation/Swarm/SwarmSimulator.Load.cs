@@ -29,7 +29,7 @@ public sealed partial class SwarmSimulator
                 {
                     if (session.Hops[h].Server == server)
                     {
-                        free -= session.Hops[h].BlockCount;
+                        free -= session.Hops[h].Blocks.Count;
                     }
                 }
             }
@@ -51,7 +51,7 @@ public sealed partial class SwarmSimulator
                 {
                     if (hop.Server == server)
                     {
-                        _scratch.Add((session.Running || session.Pending ? session.ExpectedReleaseSeconds : double.PositiveInfinity, hop.BlockCount));
+                        _scratch.Add((session.Running || session.Pending ? session.ExpectedReleaseSeconds : double.PositiveInfinity, hop.Blocks.Count));
                     }
                 }
             }
@@ -62,7 +62,7 @@ public sealed partial class SwarmSimulator
                 {
                     if (session.Hops[h].Server == server)
                     {
-                        _scratch.Add((session.ExpectedReleaseSeconds, session.Hops[h].BlockCount));
+                        _scratch.Add((session.ExpectedReleaseSeconds, session.Hops[h].Blocks.Count));
                     }
                 }
             }

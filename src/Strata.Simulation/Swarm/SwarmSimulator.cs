@@ -221,7 +221,7 @@ public sealed partial class SwarmSimulator
     {
         // Hops [0, HeldHops) are kept; the rest is routed anew from firstBlock.
         var route = _routing.Route(_instance, _placement, session.Client, _load, _now, firstBlock);
-        if (route is null || route.Hops.Any(h => _capacity[h.Server] < h.BlockCount))
+        if (route is null || route.Hops.Any(h => _capacity[h.Server] < h.Blocks.Count))
         {
             BackOff(session, route is null ? $"no live server path covers blocks {firstBlock}..{_instance.LayerCount - 1}" : "the path needs more cache slots than a server has");
             return;
@@ -238,7 +238,7 @@ public sealed partial class SwarmSimulator
         var startSeconds = _now;
         foreach (var hop in route.Hops)
         {
-            startSeconds = Math.Max(startSeconds, _load.SlotsFreeAtSeconds(hop.Server, hop.BlockCount, _now));
+            startSeconds = Math.Max(startSeconds, _load.SlotsFreeAtSeconds(hop.Server, hop.Blocks.Count, _now));
         }
 
         session.Hops = [.. session.Hops.Take(session.HeldHops), .. route.Hops];
@@ -261,7 +261,7 @@ public sealed partial class SwarmSimulator
     /// </summary>
     private void AllocateOrRetry(SwarmSession session, SwarmRoute route)
     {
-        var failed = route.Hops.FirstOrDefault(h => !_alive[h.Server] || _freeSlots[h.Server] < h.BlockCount);
+        var failed = route.Hops.FirstOrDefault(h => !_alive[h.Server] || _freeSlots[h.Server] < h.Blocks.Count);
         if (failed == default)
         {
             foreach (var hop in route.Hops)
@@ -291,7 +291,7 @@ public sealed partial class SwarmSimulator
         var previous = -1;
         foreach (var hop in session.Hops)
         {
-            seconds += _instance.HopRequestSeconds(session.Client, previous, hop.Server, hop.BlockCount);
+            seconds += _instance.HopRequestSeconds(session.Client, previous, hop.Server, hop.Blocks.Count);
             previous = hop.Server;
         }
 
@@ -322,7 +322,7 @@ public sealed partial class SwarmSimulator
             for (var h = session.HeldHops; h < session.Hops.Count && fits; h++)
             {
                 var hop = session.Hops[h];
-                fits = _alive[hop.Server] && _freeSlots[hop.Server] >= hop.BlockCount;
+                fits = _alive[hop.Server] && _freeSlots[hop.Server] >= hop.Blocks.Count;
             }
 
             if (!fits)
@@ -364,7 +364,7 @@ public sealed partial class SwarmSimulator
         for (var h = session.HeldHops; h < session.Hops.Count; h++)
         {
             var hop = session.Hops[h];
-            _freeSlots[hop.Server] -= hop.BlockCount;
+            _freeSlots[hop.Server] -= hop.Blocks.Count;
             _holders[hop.Server].Add(session);
         }
 
@@ -382,12 +382,12 @@ public sealed partial class SwarmSimulator
         for (var h = 0; h < session.Hops.Count; h++)
         {
             var hop = session.Hops[h];
-            var perToken = _instance.EnterSecondsPerToken(session.Client, previous, hop.Server) + (hop.BlockCount * _instance.DecodeSecondsPerBlock(hop.Server));
+            var perToken = _instance.EnterSecondsPerToken(session.Client, previous, hop.Server) + (hop.Blocks.Count * _instance.DecodeSecondsPerBlock(hop.Server));
             step += perToken;
             // A fresh start runs the prompt through every hop; after a failure only the new hops replay, the kept ones run one step.
             var replays = session.TokensBefore == 0 || h >= session.ReplayFrom;
             prefill += replays
-                ? _instance.EnterPromptSeconds(session.Client, previous, hop.Server, replayTokens) + (hop.BlockCount * _instance.PrefillSecondsPerBlock(hop.Server, replayTokens))
+                ? _instance.EnterPromptSeconds(session.Client, previous, hop.Server, replayTokens) + (hop.Blocks.Count * _instance.PrefillSecondsPerBlock(hop.Server, replayTokens))
                 : perToken;
             previous = hop.Server;
         }
@@ -427,7 +427,7 @@ public sealed partial class SwarmSimulator
             var hop = session.Hops[h];
             if (_holders[hop.Server].Remove(session))
             {
-                _freeSlots[hop.Server] += hop.BlockCount;
+                _freeSlots[hop.Server] += hop.Blocks.Count;
             }
         }
 
@@ -449,7 +449,7 @@ public sealed partial class SwarmSimulator
         for (var j = 0; j < _capacity.Length; j++)
         {
             var held = _capacity[j] - _freeSlots[j];
-            var capacity = _alive[j] ? _placementPolicy.CacheSlots(_instance, j, _placement.BlockCount(j)) : 0;
+            var capacity = _alive[j] ? _placementPolicy.CacheSlots(_instance, j, _placement.Blocks(j).Count) : 0;
             var changed = capacity != _capacity[j];
             _capacity[j] = capacity;
             _freeSlots[j] = _capacity[j] - held;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Strata.Core.Placement;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Weights;
 
@@ -43,7 +44,7 @@ public sealed class AutoPlacementTests : IDisposable
         while (clock.Elapsed < TimeSpan.FromSeconds(30))
         {
             var servers = await client.ListServersAsync();
-            uncovered = PlacementAdvisor.Uncovered(servers.Select(s => (s.FirstBlock, s.FirstBlock + s.BlockCount)), 0, config.LayerCount);
+            uncovered = PlacementAdvisor.Uncovered(servers.Select(s => new BlockRange(s.FirstBlock, s.BlockCount)), BlockRange.All(config.LayerCount));
             if (uncovered.Count == 0 && servers.Count == 2)
             {
                 break;

@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Planning.Live;
 using Strata.Planning.Placement;
 using Strata.Planning.Routing;
@@ -54,7 +55,7 @@ public sealed class SameRouteTests
             }
 
             var snapshot = await client.ListServersAsync();
-            var request = new LiveRouteRequest(0, 8, ServerPhase.Both, 4096, 16, 8);
+            var request = new LiveRouteRequest(BlockRange.All(8), ServerPhase.Both, 4096, 16, 8);
             var swarm = LiveRouting.Snapshot([.. snapshot.Select(e => e.ToLive())], request, new CoordinatorOptions().Routing, s => s.Serves(ServerPhase.Both))!;
             var result = new SwarmSimulator(swarm.Instance, swarm.Placement, new PetalsPlacement(), RoutingPolicies.Create(policy), new SwarmSimulationOptions { Requests = 1 }).Run();
             var simulated = result.Outcomes.Single();
@@ -65,8 +66,8 @@ public sealed class SameRouteTests
 
             Assert.True(simulated.Completed);
             Assert.Equal(
-                result.FirstRoutes.Single().Select(h => (swarm.Servers[h.Server].Id, h.FirstBlock, h.BlockCount)),
-                routed.Hops.Select(h => (h.ServerId, h.FirstBlock, h.BlockCount)));
+                result.FirstRoutes.Single().Select(h => (swarm.Servers[h.Server].Id, h.Blocks)),
+                routed.Hops.Select(h => (h.ServerId, new BlockRange(h.FirstBlock, h.BlockCount))));
             Assert.Equal(simulated.FirstRouteCostSeconds, routed.PolicyCostSeconds, 12);
         }
     }

@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Planning.Live;
 
 namespace Strata.Planning.Tests.Live;
@@ -7,10 +8,10 @@ public sealed class LiveRoutingTests
     private static readonly LiveRouteOptions Options = new();
 
     private static LiveServer Server(string id, int first, int count, int sessions = 0, long freeKvBytes = 1 << 20, ServerPhase phase = ServerPhase.Both, double rttSeconds = 0) =>
-        new(id, first, count, phase, freeKvBytes, sessions, 0, 0, rttSeconds);
+        new(id, new BlockRange(first, count), phase, freeKvBytes, sessions, 0, 0, rttSeconds);
 
     private static LiveRouteRequest Request(int first = 0, int end = 4, ServerPhase phase = ServerPhase.Both, long kvBytesPerBlock = 0) =>
-        new(first, end, phase, kvBytesPerBlock, 8, 4);
+        new(BlockRange.FromBounds(first, end), phase, kvBytesPerBlock, 8, 4);
 
     [Theory]
     [InlineData("ws-rr")]
@@ -30,7 +31,7 @@ public sealed class LiveRoutingTests
     {
         Assert.Null(LiveRouting.Route([Server("a", 0, 2)], Request(), null, Options));
         var part = LiveRouting.Route([Server("a", 0, 4)], Request(1, 3), null, Options)!;
-        Assert.Equal((1, 2), (Assert.Single(part.Hops).FirstBlock, part.Hops[0].BlockCount));
+        Assert.Equal(new BlockRange(1, 2), Assert.Single(part.Hops).Blocks);
         Assert.Null(LiveRouting.Route([Server("a", 0, 4)], Request() with { Excluded = new HashSet<string> { "a" } }, null, Options));
     }
 
@@ -66,10 +67,10 @@ public sealed class LiveRoutingTests
             var servers = Enumerable.Range(0, random.Next(2, 6)).Select(j =>
             {
                 var first = random.Next(layers);
-                return new LiveServer($"s{j}", first, random.Next(1, layers - first + 1), ServerPhase.Both, random.Next(0, 8) * 100L,
+                return new LiveServer($"s{j}", new BlockRange(first, random.Next(1, layers - first + 1)), ServerPhase.Both, random.Next(0, 8) * 100L,
                     random.Next(3), random.Next(2), random.Next(1, 5) * 1e-3, random.Next(0, 4) * 0.01);
             }).ToArray();
-            var request = new LiveRouteRequest(0, layers, ServerPhase.Both, 100, random.Next(1, 20), random.Next(1, 10));
+            var request = new LiveRouteRequest(BlockRange.All(layers), ServerPhase.Both, 100, random.Next(1, 20), random.Next(1, 10));
             var route = LiveRouting.Route(servers, request, policy, Options);
             var best = Best(servers, request, policy == "ws-rr", 0);
             if (double.IsPositiveInfinity(best))
@@ -80,23 +81,23 @@ public sealed class LiveRoutingTests
 
             Assert.NotNull(route);
             Assert.Equal(best, route.CostSeconds, 9);
-            Assert.Equal(0, route.Hops[0].FirstBlock);
-            Assert.Equal(layers, route.Hops[^1].EndBlock);
+            Assert.Equal(0, route.Hops[0].Blocks.First);
+            Assert.Equal(layers, route.Hops[^1].Blocks.End);
         }
     }
 
     private static double Best(LiveServer[] servers, LiveRouteRequest request, bool withWait, int at)
     {
-        if (at == request.EndBlock)
+        if (at == request.Blocks.End)
         {
             return 0;
         }
 
         var best = double.PositiveInfinity;
-        foreach (var s in servers.Where(s => s.FirstBlock <= at && s.EndBlock > at))
+        foreach (var s in servers.Where(s => s.Blocks.Contains(at)))
         {
             // A hop runs to the end of its server's range (the planner's hop graph), so a chain is a sequence of servers.
-            var end = Math.Min(s.EndBlock, request.EndBlock);
+            var end = Math.Min(s.Blocks.End, request.Blocks.End);
             {
                 var k = end - at;
                 var load = 1 + s.OpenSessions;
@@ -104,7 +105,7 @@ public sealed class LiveRoutingTests
                 var steps = request.OutputTokens - 1;
                 var hop = s.RttSeconds + Options.HopOverheadSeconds + (steps * (s.RttSeconds + Options.HopOverheadSeconds))
                     + (k * ((tau * request.PromptTokens) + (steps * tau)));
-                var full = (s.FreeKvBytes / request.KvBytesPerBlock) - (s.PendingSessions * s.BlockCount) < k;
+                var full = (s.FreeKvBytes / request.KvBytesPerBlock) - (s.PendingSessions * s.Blocks.Count) < k;
                 var cost = hop + (withWait && full ? LiveSwarm.FullServerWaitSeconds : 0);
                 best = Math.Min(best, cost + Best(servers, request, withWait, end));
             }

@@ -28,9 +28,9 @@ public sealed class PlacementTests
             Assert.True(placement.Covers(instance.LayerCount));
             for (var j = 0; j < placement.ServerCount; j++)
             {
-                var m = placement.BlockCount(j);
+                var m = placement.Blocks(j).Count;
                 Assert.True((m * instance.Costs.BlockBytes) + (r * m * instance.SessionCacheBytesPerBlock) <= instance.Servers[j].Costs.MemoryBytes + 1e-6);
-                Assert.True(placement.EndBlock(j) <= instance.LayerCount);
+                Assert.True(placement.Blocks(j).End <= instance.LayerCount);
             }
         }
     }
@@ -73,7 +73,7 @@ public sealed class PlacementTests
                     Assert.True(placement.Covers(instance.LayerCount));
                     for (var j = 0; j < placement.ServerCount; j++)
                     {
-                        Assert.True(placement.BlockCount(j) * instance.Costs.BlockBytes <= instance.Servers[j].Costs.MemoryBytes);
+                        Assert.True(placement.Blocks(j).Count * instance.Costs.BlockBytes <= instance.Servers[j].Costs.MemoryBytes);
                     }
                 }
                 catch (StrataException exception)
@@ -129,8 +129,7 @@ public sealed class PlacementTests
         {
             var a = PlacementPolicies.Create(name).Place(instance, 0.2).Placement;
             var b = PlacementPolicies.Create(name).Place(instance, 0.2).Placement;
-            Assert.Equal(Enumerable.Range(0, 26).Select(a.FirstBlock), Enumerable.Range(0, 26).Select(b.FirstBlock));
-            Assert.Equal(Enumerable.Range(0, 26).Select(a.BlockCount), Enumerable.Range(0, 26).Select(b.BlockCount));
+            Assert.Equal(Enumerable.Range(0, 26).Select(a.Blocks), Enumerable.Range(0, 26).Select(b.Blocks));
         }
     }
 

@@ -49,7 +49,7 @@ public sealed class TheoremTwoTests
         // bound = 15 x 3 + 33 x 2 - tau_1 x (5 - 4) = 45 + 66 - 8 = 103 ms.
         var instance = HandChain();
         var result = ConservativeGreedyPlacement.PlaceFor(instance, 1);
-        Assert.Equal([3, 2], new[] { result.Placement.BlockCount(0), result.Placement.BlockCount(1) });
+        Assert.Equal([3, 2], new[] { result.Placement.Blocks(0).Count, result.Placement.Blocks(1).Count });
         var amortised = ConservativeGreedyPlacement.AmortisedSeconds(instance, [3, 2]);
         Assert.Equal(0.015, amortised[0], 12);
         Assert.Equal(0.033, amortised[1], 12);
@@ -63,7 +63,7 @@ public sealed class TheoremTwoTests
         // 30 + 3 x 5 + 50 + 1 x 8 = 103 ms, the bound exactly (the overlap block is the one the bound subtracts).
         var instance = HandChain();
         var placement = ConservativeGreedyPlacement.PlaceFor(instance, 1).Placement;
-        Assert.Equal((0, 2), (placement.FirstBlock(0), placement.FirstBlock(1)));
+        Assert.Equal((0, 2), (placement.Blocks(0).First, placement.Blocks(1).First));
         var path = Assert.Single(TinySwarms.AllPaths(instance, placement));
         Assert.Equal(0.103, TinySwarms.PerTokenSeconds(instance, 0, path), 12);
     }

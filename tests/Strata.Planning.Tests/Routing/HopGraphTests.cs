@@ -32,8 +32,8 @@ public sealed class HopGraphTests
                 var best = paths.Min(p => TinySwarms.PathSeconds(instance, client, p));
                 Assert.Equal(best, route.CostSeconds, 9);
                 Assert.Equal(best, TinySwarms.PathSeconds(instance, client, route.Hops), 9);
-                Assert.Equal(firstBlock, route.Hops[0].FirstBlock);
-                Assert.Equal(instance.LayerCount, route.Hops[^1].EndBlock);
+                Assert.Equal(firstBlock, route.Hops[0].Blocks.First);
+                Assert.Equal(instance.LayerCount, route.Hops[^1].Blocks.End);
                 checkedPaths++;
             }
         }
@@ -56,10 +56,10 @@ public sealed class HopGraphTests
                     var next = 0;
                     foreach (var hop in route.Hops)
                     {
-                        Assert.Equal(next, hop.FirstBlock);
-                        Assert.InRange(hop.FirstBlock, placement.FirstBlock(hop.Server), placement.EndBlock(hop.Server) - 1);
-                        Assert.Equal(placement.EndBlock(hop.Server), hop.EndBlock);
-                        next = hop.EndBlock;
+                        Assert.Equal(next, hop.Blocks.First);
+                        Assert.InRange(hop.Blocks.First, placement.Blocks(hop.Server).First, placement.Blocks(hop.Server).End - 1);
+                        Assert.Equal(placement.Blocks(hop.Server).End, hop.Blocks.End);
+                        next = hop.Blocks.End;
                     }
 
                     Assert.Equal(instance.LayerCount, next);

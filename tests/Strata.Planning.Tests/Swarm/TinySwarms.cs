@@ -1,4 +1,5 @@
 using Strata.Core.Network;
+using Strata.Core.Placement;
 using Strata.Planning.Routing;
 using Strata.Planning.Swarm;
 
@@ -52,10 +53,10 @@ internal static class TinySwarms
 
             for (var j = 0; j < placement.ServerCount; j++)
             {
-                if (placement.BlockCount(j) > 0 && placement.FirstBlock(j) <= reached && placement.EndBlock(j) > reached)
+                if (placement.Blocks(j).Count > 0 && placement.Blocks(j).First <= reached && placement.Blocks(j).End > reached)
                 {
-                    prefix.Add(new SwarmHop(j, reached, placement.EndBlock(j) - reached));
-                    Extend(prefix, placement.EndBlock(j));
+                    prefix.Add(new SwarmHop(j, BlockRange.FromBounds(reached, placement.Blocks(j).End)));
+                    Extend(prefix, placement.Blocks(j).End);
                     prefix.RemoveAt(prefix.Count - 1);
                 }
             }
@@ -72,7 +73,7 @@ internal static class TinySwarms
         var previous = -1;
         foreach (var hop in path)
         {
-            total += instance.HopRequestSeconds(client, previous, hop.Server, hop.BlockCount);
+            total += instance.HopRequestSeconds(client, previous, hop.Server, hop.Blocks.Count);
             previous = hop.Server;
         }
 
@@ -86,7 +87,7 @@ internal static class TinySwarms
         var previous = -1;
         foreach (var hop in path)
         {
-            total += instance.EnterSecondsPerToken(client, previous, hop.Server) + (hop.BlockCount * instance.DecodeSecondsPerBlock(hop.Server));
+            total += instance.EnterSecondsPerToken(client, previous, hop.Server) + (hop.Blocks.Count * instance.DecodeSecondsPerBlock(hop.Server));
             previous = hop.Server;
         }
 

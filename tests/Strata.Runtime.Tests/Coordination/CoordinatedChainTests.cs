@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Strata.Core.Placement;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Protocol;
@@ -128,7 +129,7 @@ public sealed class CoordinatedChainTests
         var result = await new TextGenerator(client, interrupted).GenerateAsync(Prompt, Greedy);
         Assert.Equal(await LocalTokens(Greedy), result.Tokens);
         Assert.Equal(1, chain.Failovers);
-        Assert.Equal([(front.Address.ToString(), 0, 2), (spare.Address.ToString(), 2, 2)], chain.Route.Select(h => (h.Server, h.FirstBlock, h.BlockCount)));
+        Assert.Equal([new RouteHop(front.Address.ToString(), new BlockRange(0, 2)), new RouteHop(spare.Address.ToString(), new BlockRange(2, 2))], chain.Route);
     }
 
     [Fact]
@@ -188,10 +189,10 @@ public sealed class CoordinatedChainTests
         await using var swarm = await TestSwarm.StartAsync();
         var server = await swarm.AddServerAsync("s", 0, 4);
         var client = TestSwarm.Load(0, 4, head: true);
-        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { ClientBlocks = (1, 2) });
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { ClientBlocks = new BlockRange(1, 2) });
         var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Sampled);
         Assert.Equal(await LocalTokens(Sampled), result.Tokens);
-        Assert.Equal([(server.Address.ToString(), 0, 1), ("local", 1, 2), (server.Address.ToString(), 3, 1)], result.Route.Select(h => (h.Server, h.FirstBlock, h.BlockCount)));
+        Assert.Equal([new RouteHop(server.Address.ToString(), new BlockRange(0, 1)), new RouteHop("local", new BlockRange(1, 2)), new RouteHop(server.Address.ToString(), new BlockRange(3, 1))], result.Route);
     }
 
     [Fact]
@@ -203,11 +204,11 @@ public sealed class CoordinatedChainTests
         var blockBytes = Runtime.Weights.LlamaWeightsLoader.BlockBytes(client.Config);
         var kvBytes = 2.0 * (Prompt.Length + 12) * client.Config.KeyValueDimension * sizeof(float);
         var blocks = await SplitPathPlanner.PlanAsync(client, swarm.Client, Prompt.Length, 12, new SplitPathOptions { ClientMemoryBudgetBytes = 2 * (blockBytes + kvBytes), SlaFactor = 1e6 });
-        Assert.Equal(2, blocks.BlockCount);
+        Assert.Equal(2, blocks.Count);
         using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { ClientBlocks = blocks });
         var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);
         Assert.Equal(await LocalTokens(Greedy), result.Tokens);
-        Assert.Contains(result.Route, h => h.Server == "local" && h.BlockCount == 2);
+        Assert.Contains(result.Route, h => h.Server == "local" && h.Blocks.Count == 2);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Strata.Core.Placement;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Protocol;
 
@@ -8,7 +9,7 @@ namespace Strata.Runtime.Tests.Coordination;
 public sealed class EtcdRegistryTests
 {
     private static RegisteredServer Server(string id, int first = 0, int count = 4, int port = 7000) =>
-        new(id, new Uri($"http://127.0.0.1:{port}/"), "tiny", 12, first, count, ServerRole.Both, 1000, 0, 1e-3, 0);
+        new(id, new Uri($"http://127.0.0.1:{port}/"), "tiny", 12, new BlockRange(first, count), ServerRole.Both, 1000, 0, 1e-3, 0);
 
     private static async Task Eventually(Func<bool> condition, string what, double seconds = 5)
     {
@@ -41,7 +42,7 @@ public sealed class EtcdRegistryTests
 
         var again = (await b.RegisterOwnedAsync(Server("s1", first: 4), secret))!.Value;
         Assert.Equal(secret, again.Secret);
-        await Eventually(() => a.Live() is [{ FirstBlock: 4 }], "the owner's re-registration reaches the first coordinator");
+        await Eventually(() => a.Live() is [{ Blocks.First: 4 }], "the owner's re-registration reaches the first coordinator");
 
         Assert.False(await b.RemoveOwnedAsync("s1", "wrong"));
         Assert.True(await a.RemoveOwnedAsync("s1", secret));
@@ -89,16 +90,15 @@ public sealed class EtcdRegistryTests
         var sequential = new List<RegisteredServer>();
         for (var i = 0; i < joiners; i++)
         {
-            var (first, count) = PlacementAdvisor.Place(sequential, 12, 3, 1e-3);
-            sequential.Add(Server($"q{i}", first, count));
+            var blocks = PlacementAdvisor.Place(sequential, 12, 3, 1e-3);
+            sequential.Add(Server($"q{i}", blocks.First, blocks.Count));
         }
 
-        Assert.Equal(sequential.Select(s => s.FirstBlock).Order(), placed.Select(p => p.FirstBlock).Order());
-        Assert.All(placed, p => Assert.Equal(3, p.BlockCount));
+        Assert.Equal(sequential.Select(s => s.Blocks.First).Order(), placed.Select(p => p.First).Order());
+        Assert.All(placed, p => Assert.Equal(3, p.Count));
 
         // A joiner that registers its window releases the reservation: the window is counted once, not twice.
-        var (j0First, _) = placed[0];
-        await a.RegisterOwnedAsync(Server("j0", j0First, 3), null);
+        await a.RegisterOwnedAsync(Server("j0", placed[0].First, 3), null);
         var next = await b.PlaceAsync("tiny", 12, 3, "late", 1e-3);
         var expected = PlacementAdvisor.Place(sequential, 12, 3, 1e-3);
         Assert.Equal(expected, next);

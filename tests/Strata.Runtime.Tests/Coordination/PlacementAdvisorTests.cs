@@ -1,3 +1,4 @@
+using Strata.Core.Placement;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Protocol;
 
@@ -8,16 +9,16 @@ public sealed class PlacementAdvisorTests
     private const double Tau = 1e-3;
 
     private static RegisteredServer Server(string id, int first, int count, int layers = 12) =>
-        new(id, new Uri($"http://127.0.0.1:{50000 + first}"), "m", layers, first, count, ServerRole.Both, 1 << 20, 0, 0, 0);
+        new(id, new Uri($"http://127.0.0.1:{50000 + first}"), "m", layers, new BlockRange(first, count), ServerRole.Both, 1 << 20, 0, 0, 0);
 
     [Fact]
     public void An_auto_server_placed_before_a_fixed_one_moves_to_the_window_that_closes_the_gap()
     {
         // README's recipe when the --auto server (8 of 12 blocks) registered first and took [0, 8); --blocks 0:6 came next.
         RegisteredServer[] servers = [Server("auto", 0, 8), Server("fixed", 0, 6)];
-        Assert.Equal([8, 9, 10, 11], PlacementAdvisor.Uncovered(servers.Select(s => (s.FirstBlock, s.EndBlock)), 0, 12));
+        Assert.Equal([8, 9, 10, 11], PlacementAdvisor.Uncovered(servers.Select(s => s.Blocks), BlockRange.All(12)));
 
-        Assert.Equal((4, 8), PlacementAdvisor.Rebalance(servers, "auto", 12, Tau));
+        Assert.Equal(new BlockRange(4, 8), PlacementAdvisor.Rebalance(servers, "auto", 12, Tau));
         Assert.Null(PlacementAdvisor.Rebalance([Server("auto", 4, 8), Server("fixed", 0, 6)], "auto", 12, Tau)); // covered now: it stays
     }
 
@@ -36,7 +37,7 @@ public sealed class PlacementAdvisorTests
         RegisteredServer[] servers = [Server("a", 0, 4), Server("x", 0, 4)];
         var move = PlacementAdvisor.Rebalance(servers, "x", 12, Tau);
         Assert.NotNull(move);
-        Assert.True(move.Value.FirstBlock >= 4, $"expected a window inside the gap 4-11, got {move}");
+        Assert.True(move.Value.First >= 4, $"expected a window inside the gap 4-11, got {move}");
 
         // "y" covers 8-11 alone; the weakest window without it is 4-7, but moving there uncovers 8-11: as many gaps, it stays.
         Assert.Null(PlacementAdvisor.Rebalance([Server("a", 0, 4), Server("y", 8, 4)], "y", 12, Tau));
@@ -47,7 +48,7 @@ public sealed class PlacementAdvisorTests
     {
         // Throughputs per block: a (4 blocks) 400/s each, b and c (2 blocks) 667/s each.
         // c on [0, 2) with b: [1733, 1733, 400, 400]; moved to [2, 4): [1067, 1067, 1067, 1067]: the minimum rises 2.7x.
-        Assert.Equal((2, 2), PlacementAdvisor.Rebalance([Server("a", 0, 4, 4), Server("b", 0, 2, 4), Server("c", 0, 2, 4)], "c", 4, Tau));
+        Assert.Equal(new BlockRange(2, 2), PlacementAdvisor.Rebalance([Server("a", 0, 4, 4), Server("b", 0, 2, 4), Server("c", 0, 2, 4)], "c", 4, Tau));
 
         // b alone on [1, 3): moving to [0, 2) keeps the minimum at a's 400/s: no gain, no move (hysteresis).
         Assert.Null(PlacementAdvisor.Rebalance([Server("a", 0, 4, 4), Server("b", 1, 2, 4)], "b", 4, Tau));
@@ -70,6 +71,6 @@ public sealed class PlacementAdvisorTests
         Assert.Equal("3-5, 9", PlacementAdvisor.DescribeBlocks([3, 4, 5, 9]));
         Assert.Equal("0", PlacementAdvisor.DescribeBlocks([0]));
         Assert.Equal(string.Empty, PlacementAdvisor.DescribeBlocks([]));
-        Assert.Equal([2, 3, 4], PlacementAdvisor.Uncovered([(0, 2), (5, 6)], 1, 5));
+        Assert.Equal([2, 3, 4], PlacementAdvisor.Uncovered([new BlockRange(0, 2), new BlockRange(5, 1)], BlockRange.FromBounds(1, 5)));
     }
 }

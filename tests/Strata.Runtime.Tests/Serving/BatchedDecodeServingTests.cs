@@ -1,4 +1,5 @@
 using System.Globalization;
+using Strata.Core.Placement;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Observability;
 using Strata.Runtime.Sampling;
@@ -32,7 +33,7 @@ public sealed class BatchedDecodeServingTests
             expected.Add((await new TextGenerator(local, new LocalBlockChain(local)).GenerateAsync(Prompt(s), Options(s))).Tokens);
         }
 
-        using var chain = new RemoteBlockChain([(server.Address, 0, 4)], client.Config.LayerCount, client.Config.HiddenSize, "batched");
+        using var chain = new RemoteBlockChain([(server.Address, new BlockRange(0, 4))], client.Config.LayerCount, client.Config.HiddenSize, "batched");
         var generator = new TextGenerator(client, chain);
         var results = await Task.WhenAll(Enumerable.Range(0, Sessions).Select(s => Task.Run(() => generator.GenerateAsync(Prompt(s), Options(s)))));
         for (var s = 0; s < Sessions; s++)
@@ -58,7 +59,7 @@ public sealed class BatchedDecodeServingTests
             telemetry: new TelemetryOptions { MetricsPort = 0 });
         var client = TestSwarm.Load(0, 0, head: true);
         var local = TestModels.Tiny();
-        using var chain = new RemoteBlockChain([(server.Address, 0, 4)], client.Config.LayerCount, client.Config.HiddenSize, "alone");
+        using var chain = new RemoteBlockChain([(server.Address, new BlockRange(0, 4))], client.Config.LayerCount, client.Config.HiddenSize, "alone");
         var generator = new TextGenerator(client, chain);
         var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(s => Task.Run(() => generator.GenerateAsync(Prompt(s), Options(s)))));
         for (var s = 0; s < 3; s++)

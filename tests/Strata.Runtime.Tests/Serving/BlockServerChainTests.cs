@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Strata.Core.Placement;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Sampling;
 using Strata.Runtime.Serving;
@@ -33,13 +34,13 @@ public sealed class BlockServerChainTests
         var hosts = new List<BlockServerHost>();
         try
         {
-            var hops = new List<(Uri, int, int)>();
+            var hops = new List<(Uri, BlockRange)>();
             var first = 0;
             foreach (var count in ranges)
             {
                 var host = await BlockServerHost.StartAsync(Load(first, count, head: false));
                 hosts.Add(host);
-                hops.Add((host.Address, first, count));
+                hops.Add((host.Address, new BlockRange(first, count)));
                 first += count;
             }
 

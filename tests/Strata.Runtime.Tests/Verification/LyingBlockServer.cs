@@ -56,8 +56,8 @@ internal sealed class LyingBlockServer : BlockServer.BlockServerBase
         ModelName = _model.Config.Architecture.Name,
         HiddenSize = _model.Config.HiddenSize,
         LayerCount = _model.Config.LayerCount,
-        FirstBlock = _model.Weights.FirstBlock,
-        BlockCount = _model.Weights.BlockCount,
+        FirstBlock = _model.Weights.Blocks.First,
+        BlockCount = _model.Weights.Blocks.Count,
         KeyValueDimension = _model.Config.KeyValueDimension,
     });
 
@@ -139,8 +139,8 @@ internal sealed class LyingBlockServer : BlockServer.BlockServerBase
                 Url = Address.ToString(),
                 ModelName = model.Config.Architecture.Name,
                 LayerCount = model.Config.LayerCount,
-                FirstBlock = model.Weights.FirstBlock,
-                BlockCount = model.Weights.BlockCount,
+                FirstBlock = model.Weights.Blocks.First,
+                BlockCount = model.Weights.Blocks.Count,
                 Role = ServerRole.Both,
                 FreeKvBytes = 1L << 40,
                 DecodeSecondsPerBlock = decodeSecondsPerBlock,

@@ -105,7 +105,8 @@ internal static class PredictCommand
 
             first ??= [.. route.Hops.Select(h => new RouteHopOut(h.Server.Id, h.FirstBlock, h.BlockCount, h.Server.RttSeconds))];
             // A measured round trip includes one small call's gRPC overhead, which the profile's hop overhead already prices as compute.
-            plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.BlockCount, Math.Max(0, h.Server.RttSeconds - profile.HopOverheadSeconds)))], promptTokens, outputTokens));
+            plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.BlockCount, Math.Max(0, h.Server.RttSeconds - profile.HopOverheadSeconds)))], promptTokens, outputTokens,
+                [.. route.Hops.Select(h => h.Server.Id)]));
         }
 
         var predictions = LoopbackClusterPredictor.Predict(profile, plans);

@@ -18,8 +18,11 @@ namespace Strata.Runtime.Profiling;
 /// <item>Head: embedding plus final norm and LM head of the last token (prefill: <c>n</c> tokens embedded; decode: one).</item>
 /// <item>Hop overhead: a one-token step of block 0 through a block server on loopback (gRPC) less the same step run in
 /// process.</item>
-/// <item>Concurrency slowdown: <c>C</c> sessions decoding at once on their own threads, each step's median over one
-/// session's.</item>
+/// <item>Concurrency slowdown: <c>C</c> sessions decoding at once on their own threads through a decode batcher, each
+/// step's median over one session's.</item>
+/// <item>Decode batch cost: one <see cref="LlamaModel.ForwardDecodeBatch"/> of <c>m</c> one-token rows through every
+/// block over the same step of one row (what a block server's batched step costs), with the logical processors and the
+/// servers' batch wait recorded beside it.</item>
 /// </list>
 /// </remarks>
 public static class RuntimeProfiler
@@ -115,6 +118,14 @@ public static class RuntimeProfiler
             slowdown.Add(new RuntimeProfilePoint(sessions, Math.Max(1, ConcurrentStepSeconds(model, sessions, context, Hidden, options, time) / alone)));
         }
 
+        status?.Invoke("batched decode step");
+        var batchCost = new List<RuntimeProfilePoint> { new(1, 1) };
+        var oneRow = BatchedStepSeconds(model, 1, context, Hidden, Median, options);
+        foreach (var rows in options.Concurrency.Append(8).Where(r => r > 1).Distinct().Order())
+        {
+            batchCost.Add(new RuntimeProfilePoint(rows, Math.Max(1, BatchedStepSeconds(model, rows, context, Hidden, Median, options) / oneRow)));
+        }
+
         return new RuntimeProfile
         {
             Model = config.Architecture.Name,
@@ -128,6 +139,9 @@ public static class RuntimeProfiler
             HeadDecodeSeconds = headDecode,
             HopOverheadSeconds = hop,
             ConcurrencySlowdown = slowdown,
+            DecodeBatchCost = batchCost,
+            LogicalProcessors = Environment.ProcessorCount,
+            DecodeBatchWaitSeconds = new DecodeBatchOptions().BatchWait.TotalSeconds,
         }.Validate("the measured profile");
     }
 
@@ -153,6 +167,34 @@ public static class RuntimeProfiler
             client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult());
         await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
         return Math.Max(0, remote - inProcess);
+    }
+
+    // One batched decode step of every block for `rows` sessions at `context` (one pass over the weights), on this thread.
+    private static double BatchedStepSeconds(LlamaModel model, int rows, int context, Func<int, float[]> hidden, Func<int, Action, double> median, RuntimeProfilerOptions options)
+    {
+        var layers = model.Config.LayerCount;
+        var sessions = Enumerable.Range(0, rows).Select(_ => model.CreateSession()).ToArray();
+        foreach (var session in sessions)
+        {
+            model.ForwardBlocks(session, 0, layers, hidden(context - 1), context - 1);
+        }
+
+        var tokens = sessions.Select(_ => hidden(1)).ToArray();
+        var seconds = median(Math.Max(3, options.WarmupIterations / 4), () =>
+        {
+            foreach (var session in sessions)
+            {
+                session.Truncate(context - 1);
+            }
+
+            model.ForwardDecodeBatch([.. sessions.Select((s, i) => new DecodeRow(s, (float[])tokens[i].Clone()))], 0, layers);
+        });
+        foreach (var session in sessions)
+        {
+            session.Release();
+        }
+
+        return seconds;
     }
 
     private static double ConcurrentStepSeconds(LlamaModel model, int sessions, int context, Func<int, float[]> hidden, RuntimeProfilerOptions options, TimeProvider time)

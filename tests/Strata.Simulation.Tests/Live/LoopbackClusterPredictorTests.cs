@@ -50,4 +50,107 @@ public sealed class LoopbackClusterPredictorTests
         var waitingAlone = LoopbackClusterPredictor.Predict(Profile(2), [waiting]).Single().E2eSeconds;
         Assert.InRange(LoopbackClusterPredictor.Predict(Profile(2), [waiting, waiting])[0].E2eSeconds, waitingAlone, waitingAlone * 1.1);
     }
+
+    // The batching model's profile: every cost chosen so that a closed form follows.
+    private static RuntimeProfile Batched(double hop = 0, double prefill = 0, double decode = 1e-3, double head = 0, double batchCostAtFour = 4, int processors = 2, double waitSeconds = 0) => new()
+    {
+        Model = "m",
+        LayerCount = 4,
+        Machine = "test",
+        Repetitions = 3,
+        WarmupIterations = 0,
+        PrefillSecondsPerBlock = [new(1, prefill)],
+        DecodeSecondsPerBlock = [new(1, decode)],
+        HeadPrefillSeconds = head,
+        HeadDecodeSeconds = head,
+        HopOverheadSeconds = hop,
+        ConcurrencySlowdown = [new(1, 1), new(4, 99)], // ignored by the batching model
+        DecodeBatchCost = [new(1, 1), new(4, batchCostAtFour)],
+        LogicalProcessors = processors,
+        DecodeBatchWaitSeconds = waitSeconds,
+    };
+
+    [Fact]
+    public void Batching_model_one_session_takes_the_sum_of_its_phases_and_waits_for_a_batch_only_on_each_servers_first_step()
+    {
+        const double h = 5e-4, pre = 2e-3, dec = 1e-3, head = 3e-3, wait = 2e-3;
+        var profile = Batched(hop: h, prefill: pre, decode: dec, head: head, waitSeconds: wait);
+        var plan = new LiveSessionPlan([(2, 0.02), (2, 0.05)], 1, 4, ["a", "b"]);
+        var p = LoopbackClusterPredictor.Predict(profile, [plan]).Single();
+        var ttft = (2 * h) + (h + (2 * pre) + 0.02) + (h + (2 * pre) + 0.05) + head;
+        var step = (h + (2 * dec) + 0.02) + (h + (2 * dec) + 0.05) + head;
+        var close = h + 0.05;
+        Assert.Equal(ttft, p.TtftSeconds, 12);
+        Assert.Equal(ttft + (3 * step) + (2 * wait) + close, p.E2eSeconds, 12); // the batchers' first steps wait; a lone session then skips the window
+    }
+
+    [Theory]
+    [InlineData(1.0)] // a batch of four costs one step: full batching gain
+    [InlineData(2.5)]
+    [InlineData(4.0)] // no gain: as four steps in turn
+    public void Batching_model_m_identical_sessions_step_in_lockstep_batches_priced_by_the_batch_cost(double batchCostAtFour)
+    {
+        const double pre = 2e-3, dec = 1e-3;
+        const int blocks = 3, tokens = 5;
+        var profile = Batched(prefill: pre, decode: dec, batchCostAtFour: batchCostAtFour);
+        var plan = new LiveSessionPlan([(blocks, 0)], 1, tokens, ["a"]);
+        var predictions = LoopbackClusterPredictor.Predict(profile, [plan, plan, plan, plan]);
+        // Four prefills on every processor share them (each at a quarter of its speed), then every token is one batch of four.
+        var ttft = 4 * blocks * pre;
+        var e2e = ttft + ((tokens - 1) * blocks * dec * batchCostAtFour);
+        Assert.All(predictions, p => Assert.Equal(ttft, p.TtftSeconds, 12));
+        Assert.All(predictions, p => Assert.Equal(e2e, p.E2eSeconds, 12));
+    }
+
+    [Fact]
+    public void Batching_model_one_thread_jobs_share_the_processors_only_beyond_their_count()
+    {
+        // Only hop overheads (one thread each) cost anything: two sessions fit the two processors, four take twice as long.
+        var profile = Batched(hop: 1e-3, decode: 0);
+        var plan = new LiveSessionPlan([(4, 0)], 1, 6, ["a"]);
+        var alone = LoopbackClusterPredictor.Predict(profile, [plan]).Single().E2eSeconds;
+        Assert.Equal(alone, LoopbackClusterPredictor.Predict(profile, [plan, plan]).Max(p => p.E2eSeconds), 12);
+        Assert.Equal(2 * alone, LoopbackClusterPredictor.Predict(profile, [plan, plan, plan, plan]).Max(p => p.E2eSeconds), 12);
+
+        // Heads run on every processor: m concurrent heads take m times as long.
+        var heads = Batched(head: 1e-3, decode: 0);
+        var headAlone = LoopbackClusterPredictor.Predict(heads, [plan]).Single().E2eSeconds;
+        Assert.Equal(3 * headAlone, LoopbackClusterPredictor.Predict(heads, [plan, plan, plan]).Max(p => p.E2eSeconds), 12);
+    }
+
+    [Fact]
+    public void Batching_model_is_monotone_in_sessions_and_round_trip()
+    {
+        var profile = Batched(hop: 4e-4, prefill: 1.5e-3, decode: 6e-4, head: 2e-3, batchCostAtFour: 1.8, waitSeconds: 2e-3) with
+        {
+            DecodeSecondsPerBlock = [new(2, 5e-4), new(64, 8e-4)],
+        };
+        foreach (var rtt in new[] { 0, 0.02, 0.05 })
+        {
+            var previous = 0.0;
+            foreach (var m in new[] { 1, 2, 3, 4, 6, 8 })
+            {
+                // One route for all (sessions split over replicas may finish sooner on average: a replica's batch window
+                // idles the cores that the other replica's step then has alone).
+                var plans = Enumerable.Range(0, m).Select(_ => new LiveSessionPlan([(6, rtt), (6, rtt)], 16, 32, ["a", "b"])).ToArray();
+                var e2e = LoopbackClusterPredictor.Predict(profile, plans).Average(p => p.E2eSeconds);
+                Assert.True(e2e >= previous - 1e-12, $"{m} sessions at {rtt} s: {e2e} < {previous}");
+                previous = e2e;
+            }
+        }
+
+        foreach (var m in new[] { 1, 4 })
+        {
+            var previous = 0.0;
+            foreach (var rtt in new[] { 0, 0.001, 0.005, 0.02, 0.05 })
+            {
+                var plans = Enumerable.Range(0, m).Select(_ => new LiveSessionPlan([(6, rtt), (6, rtt)], 16, 32, ["a", "b"])).ToArray();
+                var predictions = LoopbackClusterPredictor.Predict(profile, plans);
+                var e2e = predictions.Average(p => p.E2eSeconds);
+                Assert.True(e2e >= previous, $"{m} sessions at {rtt} s: {e2e} < {previous}");
+                Assert.All(predictions, p => Assert.True(p.TtftSeconds > 0 && p.TpotSeconds > 0 && p.E2eSeconds > p.TtftSeconds));
+                previous = e2e;
+            }
+        }
+    }
 }

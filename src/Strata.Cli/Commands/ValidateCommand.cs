@@ -68,6 +68,7 @@ internal static class ValidateCommand
                         predictedTpotSeconds = c.PredictedTpotSeconds, measuredTpotSeconds = c.MeasuredTpotSeconds, tpotError = c.Errors[1],
                         predictedE2eSeconds = c.PredictedE2eSeconds, measuredE2eSeconds = c.MeasuredE2eSeconds, e2eError = c.Errors[2],
                         roundTripSeconds = c.RoundTripSeconds,
+                        predictedBySlowdownModel = c.PredictedBySlowdown is { } old ? new { ttftSeconds = old.TtftSeconds, tpotSeconds = old.TpotSeconds, e2eSeconds = old.E2eSeconds } : null,
                         runs = c.Runs.Select(r => new { ttftSeconds = r.TtftSeconds, tpotSeconds = r.TpotSeconds, e2eSeconds = r.E2eSeconds }),
                     }),
                     medianAbsoluteError = median,

@@ -29,7 +29,7 @@ internal static class SimToReal
     /// <summary>One case: predicted vs measured (medians over the runs of the case, each run's value the mean over its sessions).</summary>
     internal sealed record Case(double RttMs, int Concurrency, string Route,
         double PredictedTtftSeconds, double MeasuredTtftSeconds, double PredictedTpotSeconds, double MeasuredTpotSeconds,
-        double PredictedE2eSeconds, double MeasuredE2eSeconds, IReadOnlyList<Run> Runs, IReadOnlyDictionary<string, double> RoundTripSeconds)
+        double PredictedE2eSeconds, double MeasuredE2eSeconds, IReadOnlyList<Run> Runs, IReadOnlyDictionary<string, double> RoundTripSeconds, Run? PredictedBySlowdown)
     {
         /// <summary>Relative errors (predicted - measured) / measured of TTFT, TPOT and E2E.</summary>
         public IReadOnlyList<double> Errors =>
@@ -97,6 +97,10 @@ internal static class SimToReal
                         var entries = await client.ListServersAsync(cancellationToken).ConfigureAwait(false);
                         var rtts = await TypicalRoundTripsAsync(entries, cancellationToken).ConfigureAwait(false);
                         var predicted = PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile);
+                        // For comparison only: the earlier model (one concurrency slowdown for all compute) on the same profile.
+                        var bySlowdown = profile.HasBatchModel
+                            ? PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile with { DecodeBatchCost = null })
+                            : null;
                         status($"  {c} session(s) at once, {runsPerCase} run(s)");
                         var measured = new List<Run>();
                         for (var r = 0; r < runsPerCase; r++)
@@ -108,7 +112,8 @@ internal static class SimToReal
 
                         cases.Add(new Case(rttMs, c, string.Join(" -> ", predicted.Route.Select(h => h.Server)),
                             predicted.TtftSeconds, Median(measured.Select(m => m.TtftSeconds)), predicted.TpotSeconds, Median(measured.Select(m => m.TpotSeconds)),
-                            predicted.E2eSeconds, Median(measured.Select(m => m.E2eSeconds)), measured, rtts));
+                            predicted.E2eSeconds, Median(measured.Select(m => m.E2eSeconds)), measured, rtts,
+                            bySlowdown is null ? null : new Run(bySlowdown.TtftSeconds, bySlowdown.TpotSeconds, bySlowdown.E2eSeconds)));
                     }
                 }
                 finally

@@ -83,6 +83,12 @@ public sealed record RuntimeProfile : IBlockCostModel
     /// <summary>How long a block server's decode batcher waits for more tokens once other sessions decode too, seconds (its default when profiled; 0: not recorded).</summary>
     public double DecodeBatchWaitSeconds { get; init; }
 
+    /// <summary>
+    /// What a reply delayed by an emulated round trip costs a compute step beyond what it costs a small call (a
+    /// round-trip probe), seconds: idle threads woken, timer overshoot the probe does not see (0: not recorded).
+    /// </summary>
+    public double DelayedStepExtraSeconds { get; init; }
+
     /// <summary>Whether the profile holds what the batching model of the loopback predictor needs (<see cref="DecodeBatchCost"/> and <see cref="LogicalProcessors"/>).</summary>
     [JsonIgnore]
     public bool HasBatchModel => DecodeBatchCost is { Count: > 0 } && LogicalProcessors > 0;
@@ -175,9 +181,9 @@ public sealed record RuntimeProfile : IBlockCostModel
             Check(origin, "decodeBatchCost", DecodeBatchCost);
         }
 
-        if (LogicalProcessors < 0 || !double.IsFinite(DecodeBatchWaitSeconds) || DecodeBatchWaitSeconds < 0)
+        if (LogicalProcessors < 0 || !double.IsFinite(DecodeBatchWaitSeconds) || DecodeBatchWaitSeconds < 0 || !double.IsFinite(DelayedStepExtraSeconds) || DelayedStepExtraSeconds < 0)
         {
-            throw new StrataException($"'{origin}': logicalProcessors {LogicalProcessors} and decodeBatchWaitSeconds {DecodeBatchWaitSeconds}; expected >= 0 (0: not recorded) and a finite number of seconds >= 0.");
+            throw new StrataException($"'{origin}': logicalProcessors {LogicalProcessors}, decodeBatchWaitSeconds {DecodeBatchWaitSeconds} and delayedStepExtraSeconds {DelayedStepExtraSeconds}; expected >= 0 (0: not recorded) and finite numbers of seconds >= 0.");
         }
         foreach (var (name, value) in new[] { ("headPrefillSeconds", HeadPrefillSeconds), ("headDecodeSeconds", HeadDecodeSeconds), ("hopOverheadSeconds", HopOverheadSeconds) })
         {

@@ -18,6 +18,8 @@ namespace Strata.Runtime.Profiling;
 /// <item>Head: embedding plus final norm and LM head of the last token (prefill: <c>n</c> tokens embedded; decode: one).</item>
 /// <item>Hop overhead: a one-token step of block 0 through a block server on loopback (gRPC) less the same step run in
 /// process.</item>
+/// <item>Emulated link: a one-token step and a small call through a server whose replies are delayed
+/// <see cref="EmulatedLinkProbe"/>, against the same without the delay: what the delay costs the step beyond the call.</item>
 /// <item>Concurrency slowdown: <c>C</c> sessions decoding at once on their own threads through a decode batcher, each
 /// step's median over one session's.</item>
 /// <item>Decode batch cost: one <see cref="LlamaModel.ForwardDecodeBatch"/> of <c>m</c> one-token rows through every
@@ -109,6 +111,9 @@ public static class RuntimeProfiler
         status?.Invoke("gRPC hop overhead");
         var hop = await HopOverheadAsync(modelDirectory, config, Hidden, Median, options, cancellationToken).ConfigureAwait(false);
 
+        status?.Invoke("emulated link");
+        var delayedStepExtra = await DelayedStepExtraAsync(modelDirectory, config, Hidden, Median, options, cancellationToken).ConfigureAwait(false);
+
         status?.Invoke("concurrency slowdown");
         var slowdown = new List<RuntimeProfilePoint> { new(1, 1) };
         var context = Math.Min(32, options.ContextTokens.Max());
@@ -142,6 +147,7 @@ public static class RuntimeProfiler
             DecodeBatchCost = batchCost,
             LogicalProcessors = Environment.ProcessorCount,
             DecodeBatchWaitSeconds = new DecodeBatchOptions().BatchWait.TotalSeconds,
+            DelayedStepExtraSeconds = delayedStepExtra,
         }.Validate("the measured profile");
     }
 
@@ -167,6 +173,36 @@ public static class RuntimeProfiler
             client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult());
         await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
         return Math.Max(0, remote - inProcess);
+    }
+
+    /// <summary>The emulated round trip of <see cref="DelayedStepExtraAsync"/>.</summary>
+    public static readonly TimeSpan EmulatedLinkProbe = TimeSpan.FromMilliseconds(20);
+
+    // What a delayed reply costs a compute step beyond what it costs a small call: a one-token step of block 0 and an Info
+    // call, each through a server without and with an emulated round trip; (step delayed - step) - (info delayed - info).
+    private static async Task<double> DelayedStepExtraAsync(
+        string modelDirectory, LlamaConfig config, Func<int, float[]> hidden, Func<int, Action, double> median, RuntimeProfilerOptions options, CancellationToken cancellationToken)
+    {
+        const int Context = 16;
+        var warmup = Math.Max(3, options.WarmupIterations / 4);
+        var input = hidden(1);
+        var prefix = hidden(Context - 1);
+        var seconds = new List<(double Step, double Info)>();
+        foreach (var rtt in new[] { TimeSpan.Zero, EmulatedLinkProbe })
+        {
+            var served = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 1, includeEmbeddingAndHead: false));
+            await using var host = await BlockServerHost.StartAsync(served, limits: new BlockServerLimits { EmulatedRtt = rtt }, cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var client = new BlockServerClient(host.Address);
+            const string Session = "profile-link";
+            await client.ForwardAsync(Session, 0, 1, 0, (float[])prefix.Clone(), Context - 1, config.HiddenSize, cancellationToken).ConfigureAwait(false);
+            var step = median(warmup, () =>
+                client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult());
+            var info = median(warmup, () => client.InfoAsync(cancellationToken).GetAwaiter().GetResult());
+            await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
+            seconds.Add((step, info));
+        }
+
+        return Math.Max(0, (seconds[1].Step - seconds[0].Step) - (seconds[1].Info - seconds[0].Info));
     }
 
     // One batched decode step of every block for `rows` sessions at `context` (one pass over the weights), on this thread.

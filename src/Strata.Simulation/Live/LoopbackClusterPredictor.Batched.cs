@@ -13,6 +13,9 @@ namespace Strata.Simulation.Live;
 /// its last batch ran alone with nothing queued meanwhile; the batch of <c>m</c> costs the blocks times the decode step
 /// at the rows' mean context times <see cref="RuntimeProfile.BatchCost"/>(<c>m</c>). The emulated round trip is a wait
 /// after the server's work, as the servers add it.</para>
+/// <para>Spot checks (<see cref="LiveSessionPlan.VerifyFraction"/> <c>f</c>) in expectation, after every step of a hop
+/// with a replica: <c>f</c> of a hop overhead and of the round trip to the replica, and the replica's replay of the rows
+/// since its last check (about <c>1 / f</c>, priced as a prefill of that many tokens) times <c>f</c>.</para>
 /// </remarks>
 public static partial class LoopbackClusterPredictor
 {
@@ -245,6 +248,18 @@ public static partial class LoopbackClusterPredictor
             servers[h] = id;
         }
 
+        var f = plan.VerifyFraction;
+        var replayRows = f > 0 ? (int)Math.Max(1, Math.Round(1 / f)) : 0;
+        void SpotCheck(List<Phase> list, int h, int rows)
+        {
+            if (f > 0 && plan.ReplicaRttSeconds is { } replicas && h < replicas.Count && double.IsFinite(replicas[h]))
+            {
+                list.Add(new(Kind.Compute, f * hop, 1));
+                list.Add(new(Kind.Compute, f * plan.Hops[h].BlockCount * profile.PrefillSeconds(rows), processors));
+                list.Add(new(Kind.Wait, f * replicas[h], 0));
+            }
+        }
+
         var list = new List<Phase> { new(Kind.Compute, 2 * hop, 1) };
         for (var h = 0; h < plan.Hops.Count; h++)
         {
@@ -252,6 +267,7 @@ public static partial class LoopbackClusterPredictor
             list.Add(new(Kind.Compute, hop, 1));
             list.Add(new(Kind.Compute, blocks * profile.PrefillSeconds(plan.PromptTokens), processors));
             list.Add(new(Kind.Wait, rtt, 0));
+            SpotCheck(list, h, plan.PromptTokens);
         }
 
         list.Add(new(Kind.Compute, profile.HeadPrefillSeconds, processors, FirstToken: true));
@@ -264,6 +280,7 @@ public static partial class LoopbackClusterPredictor
                 list.Add(new(Kind.Compute, hop, 1));
                 list.Add(new(Kind.ServerStep, 0, 0, Server: servers[h], Blocks: blocks, Context: context));
                 list.Add(new(Kind.Wait, rtt, 0));
+                SpotCheck(list, h, replayRows);
             }
 
             list.Add(new(Kind.Compute, profile.HeadDecodeSeconds, processors));

@@ -89,6 +89,12 @@ public sealed record RuntimeProfile : IBlockCostModel
     /// </summary>
     public double DelayedStepExtraSeconds { get; init; }
 
+    /// <summary>
+    /// What opening a coordinated session costs beyond its routing calls and first hop (placement and route at the
+    /// coordinator, the server's session set-up), seconds, paid once per generation before its prefill (0: not recorded).
+    /// </summary>
+    public double SessionOpenSeconds { get; init; }
+
     /// <summary>Whether the profile holds what the batching model of the loopback predictor needs (<see cref="DecodeBatchCost"/> and <see cref="LogicalProcessors"/>).</summary>
     [JsonIgnore]
     public bool HasBatchModel => DecodeBatchCost is { Count: > 0 } && LogicalProcessors > 0;
@@ -181,9 +187,10 @@ public sealed record RuntimeProfile : IBlockCostModel
             Check(origin, "decodeBatchCost", DecodeBatchCost);
         }
 
-        if (LogicalProcessors < 0 || !double.IsFinite(DecodeBatchWaitSeconds) || DecodeBatchWaitSeconds < 0 || !double.IsFinite(DelayedStepExtraSeconds) || DelayedStepExtraSeconds < 0)
+        if (LogicalProcessors < 0 || !double.IsFinite(DecodeBatchWaitSeconds) || DecodeBatchWaitSeconds < 0 || !double.IsFinite(DelayedStepExtraSeconds) || DelayedStepExtraSeconds < 0
+            || !double.IsFinite(SessionOpenSeconds) || SessionOpenSeconds < 0)
         {
-            throw new StrataException($"'{origin}': logicalProcessors {LogicalProcessors}, decodeBatchWaitSeconds {DecodeBatchWaitSeconds} and delayedStepExtraSeconds {DelayedStepExtraSeconds}; expected >= 0 (0: not recorded) and finite numbers of seconds >= 0.");
+            throw new StrataException($"'{origin}': logicalProcessors {LogicalProcessors}, decodeBatchWaitSeconds {DecodeBatchWaitSeconds}, delayedStepExtraSeconds {DelayedStepExtraSeconds} and sessionOpenSeconds {SessionOpenSeconds}; expected >= 0 (0: not recorded) and finite numbers of seconds >= 0.");
         }
         foreach (var (name, value) in new[] { ("headPrefillSeconds", HeadPrefillSeconds), ("headDecodeSeconds", HeadDecodeSeconds), ("hopOverheadSeconds", HopOverheadSeconds) })
         {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Strata.Performance.Profiles;
+using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Serving;
 using Strata.Runtime.Weights;
@@ -20,6 +21,8 @@ namespace Strata.Runtime.Profiling;
 /// process.</item>
 /// <item>Emulated link: a one-token step and a small call through a server whose replies are delayed
 /// <see cref="EmulatedLinkProbe"/>, against the same without the delay: what the delay costs the step beyond the call.</item>
+/// <item>Session opening: a two-token generation through a coordinator and one block server holding every block, less
+/// the same in process and the three hop overheads the predictor already counts (routing, the hop).</item>
 /// <item>Concurrency slowdown: <c>C</c> sessions decoding at once on their own threads through a decode batcher, each
 /// step's median over one session's.</item>
 /// <item>Decode batch cost: one <see cref="LlamaModel.ForwardDecodeBatch"/> of <c>m</c> one-token rows through every
@@ -114,6 +117,9 @@ public static class RuntimeProfiler
         status?.Invoke("emulated link");
         var delayedStepExtra = await DelayedStepExtraAsync(modelDirectory, config, Hidden, Median, options, cancellationToken).ConfigureAwait(false);
 
+        status?.Invoke("session opening");
+        var sessionOpen = await SessionOpenAsync(modelDirectory, config, model, hop, Median, options, cancellationToken).ConfigureAwait(false);
+
         status?.Invoke("concurrency slowdown");
         var slowdown = new List<RuntimeProfilePoint> { new(1, 1) };
         var context = Math.Min(32, options.ContextTokens.Max());
@@ -148,6 +154,7 @@ public static class RuntimeProfiler
             LogicalProcessors = Environment.ProcessorCount,
             DecodeBatchWaitSeconds = new DecodeBatchOptions().BatchWait.TotalSeconds,
             DelayedStepExtraSeconds = delayedStepExtra,
+            SessionOpenSeconds = sessionOpen,
         }.Validate("the measured profile");
     }
 
@@ -173,6 +180,35 @@ public static class RuntimeProfiler
             client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult());
         await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
         return Math.Max(0, remote - inProcess);
+    }
+
+    /// <summary>Prompt tokens of the generations that <see cref="SessionOpenAsync"/> times.</summary>
+    public const int SessionOpenPromptTokens = 16;
+
+    // What opening a coordinated session costs beyond its routing calls and one hop (each a hop overhead): the first token
+    // of a generation through a coordinator and one block server holding every block, less the same generation in
+    // process and three hop overheads. Spot checks off (one server: nothing to check against).
+    private static async Task<double> SessionOpenAsync(
+        string modelDirectory, LlamaConfig config, LlamaModel model, double hopOverheadSeconds, Func<int, Action, double> median, RuntimeProfilerOptions options, CancellationToken cancellationToken)
+    {
+        var prompt = Enumerable.Range(0, SessionOpenPromptTokens).Select(i => 3 + (i % (config.VocabularySize - 3))).ToArray();
+        var generation = new GenerationOptions { MaxNewTokens = 2 };
+        var warmup = Math.Max(3, options.WarmupIterations / 8);
+        var local = new TextGenerator(model, new LocalBlockChain(model));
+        var localTtft = median(warmup, () => local.GenerateAsync(prompt, generation, cancellationToken).GetAwaiter().GetResult());
+
+        await using var coordinator = await CoordinatorHost.StartAsync(options: new CoordinatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(100) }, cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        using var client = new CoordinatorClient(coordinator.Address);
+        await using var host = await BlockServerHost.StartAsync(new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, config.LayerCount, includeEmbeddingAndHead: false)),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var agent = await BlockServerAgent.StartAsync(host, client, config.Architecture.Name, config.LayerCount, new BlockServerAgentOptions { ServerId = "profile" },
+            cancellationToken: cancellationToken).ConfigureAwait(false);
+        var clientModel = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 0));
+        using var chain = new CoordinatedBlockChain(client, clientModel, new CoordinatedChainOptions { ExpectedOutputTokens = 2, VerifyFraction = 0 });
+        var coordinated = new TextGenerator(clientModel, chain);
+        var coordinatedTtft = median(warmup, () => coordinated.GenerateAsync(prompt, generation, cancellationToken).GetAwaiter().GetResult());
+        return Math.Max(0, coordinatedTtft - localTtft - (3 * hopOverheadSeconds));
     }
 
     /// <summary>The emulated round trip of <see cref="DelayedStepExtraAsync"/>.</summary>

@@ -13,6 +13,8 @@ namespace Strata.Simulation.Live;
 /// its last batch ran alone with nothing queued meanwhile; the batch of <c>m</c> costs the blocks times the decode step
 /// at the rows' mean context times <see cref="RuntimeProfile.BatchCost"/>(<c>m</c>). The emulated round trip is a wait
 /// after the server's work, as the servers add it.</para>
+/// <para>A session starts with its routing calls (two hop overheads) and <see cref="RuntimeProfile.SessionOpenSeconds"/>,
+/// both one-thread work.</para>
 /// <para>Spot checks (<see cref="LiveSessionPlan.VerifyFraction"/> <c>f</c>) in expectation, after every step of a hop
 /// with a replica: <c>f</c> of a hop overhead and of the round trip to the replica, and the replica's replay of the rows
 /// since its last check (about <c>1 / f</c>, priced as a prefill of that many tokens) times <c>f</c>.</para>
@@ -260,7 +262,7 @@ public static partial class LoopbackClusterPredictor
             }
         }
 
-        var list = new List<Phase> { new(Kind.Compute, 2 * hop, 1) };
+        var list = new List<Phase> { new(Kind.Compute, (2 * hop) + profile.SessionOpenSeconds, 1) };
         for (var h = 0; h < plan.Hops.Count; h++)
         {
             var (blocks, rtt) = plan.Hops[h];

@@ -153,4 +153,24 @@ public sealed class LoopbackClusterPredictorTests
             }
         }
     }
+
+    [Fact]
+    public void Batching_model_prices_spot_checks_in_expectation_on_hops_with_a_replica_only()
+    {
+        const double h = 5e-4, pre = 2e-3, replicaRtt = 0.03, f = 0.25;
+        const int tokens = 6;
+        var profile = Batched(hop: h, prefill: pre, decode: 1e-3, head: 1e-3);
+        var plain = new LiveSessionPlan([(2, 0.02), (3, 0.01)], 4, tokens, ["a", "b"]);
+        var baseline = LoopbackClusterPredictor.Predict(profile, [plain]).Single();
+        var noReplica = LoopbackClusterPredictor.Predict(profile, [plain with { VerifyFraction = f, ReplicaRttSeconds = [double.NaN, double.NaN] }]).Single();
+        Assert.Equal(baseline, noReplica); // nowhere to check: nothing changes
+
+        // The second hop has a replica: the prefill step and each of the tokens - 1 decode steps pay f of a hop overhead,
+        // of the replica's replay (1 / f rows; the flat prefill curve prices any rows alike) and of its round trip.
+        var checkedPlan = plain with { VerifyFraction = f, ReplicaRttSeconds = [double.NaN, replicaRtt] };
+        var p = LoopbackClusterPredictor.Predict(profile, [checkedPlan]).Single();
+        var check = f * (h + (3 * pre) + replicaRtt);
+        Assert.Equal(baseline.TtftSeconds + check, p.TtftSeconds, 12);
+        Assert.Equal(baseline.E2eSeconds + (tokens * check), p.E2eSeconds, 12);
+    }
 }

@@ -252,7 +252,8 @@ public static partial class LoopbackClusterPredictor
 
         var f = plan.VerifyFraction;
         var replayRows = f > 0 ? (int)Math.Max(1, Math.Round(1 / f)) : 0;
-        void SpotCheck(List<Phase> list, int h, int rows)
+        var list = new List<Phase> { new(Kind.Compute, (2 * hop) + profile.SessionOpenSeconds, 1) };
+        void SpotCheck(int h, int rows)
         {
             if (f > 0 && plan.ReplicaRttSeconds is { } replicas && h < replicas.Count && double.IsFinite(replicas[h]))
             {
@@ -262,14 +263,13 @@ public static partial class LoopbackClusterPredictor
             }
         }
 
-        var list = new List<Phase> { new(Kind.Compute, (2 * hop) + profile.SessionOpenSeconds, 1) };
         for (var h = 0; h < plan.Hops.Count; h++)
         {
             var (blocks, rtt) = plan.Hops[h];
             list.Add(new(Kind.Compute, hop, 1));
             list.Add(new(Kind.Compute, blocks * profile.PrefillSeconds(plan.PromptTokens), processors));
             list.Add(new(Kind.Wait, rtt, 0));
-            SpotCheck(list, h, plan.PromptTokens);
+            SpotCheck(h, plan.PromptTokens);
         }
 
         list.Add(new(Kind.Compute, profile.HeadPrefillSeconds, processors, FirstToken: true));
@@ -282,7 +282,7 @@ public static partial class LoopbackClusterPredictor
                 list.Add(new(Kind.Compute, hop, 1));
                 list.Add(new(Kind.ServerStep, 0, 0, Server: servers[h], Blocks: blocks, Context: context));
                 list.Add(new(Kind.Wait, rtt, 0));
-                SpotCheck(list, h, replayRows);
+                SpotCheck(h, replayRows);
             }
 
             list.Add(new(Kind.Compute, profile.HeadDecodeSeconds, processors));

@@ -77,6 +77,13 @@ public sealed record RuntimeProfile : IBlockCostModel
     /// </summary>
     public IReadOnlyList<RuntimeProfilePoint>? DecodeBatchCost { get; init; }
 
+    /// <summary>
+    /// Mean completion time of <c>m</c> prefills started at once (on the thread pool, as a server runs its calls) over one
+    /// prefill's, by <c>m</c> (1 at one); null when not measured. Recorded as a check of the loopback predictor's rule that
+    /// prefills start in turn, one per processor at once.
+    /// </summary>
+    public IReadOnlyList<RuntimeProfilePoint>? PrefillConcurrency { get; init; }
+
     /// <summary>Logical processors the runtime's kernels and threads share on the machine profiled (0: not recorded).</summary>
     public int LogicalProcessors { get; init; }
 
@@ -185,6 +192,11 @@ public sealed record RuntimeProfile : IBlockCostModel
         if (DecodeBatchCost is not null)
         {
             Check(origin, "decodeBatchCost", DecodeBatchCost);
+        }
+
+        if (PrefillConcurrency is not null)
+        {
+            Check(origin, "prefillConcurrency", PrefillConcurrency);
         }
 
         if (LogicalProcessors < 0 || !double.IsFinite(DecodeBatchWaitSeconds) || DecodeBatchWaitSeconds < 0 || !double.IsFinite(DelayedStepExtraSeconds) || DelayedStepExtraSeconds < 0

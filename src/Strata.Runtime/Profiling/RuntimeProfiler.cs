@@ -25,6 +25,8 @@ namespace Strata.Runtime.Profiling;
 /// the same in process and the three hop overheads the predictor already counts (routing, the hop).</item>
 /// <item>Concurrency slowdown: <c>C</c> sessions decoding at once on their own threads through a decode batcher, each
 /// step's median over one session's.</item>
+/// <item>Concurrent prefills: <c>C</c> prefills started at once on the thread pool, their mean completion time over one
+/// prefill's.</item>
 /// <item>Decode batch cost: one <see cref="LlamaModel.ForwardDecodeBatch"/> of <c>m</c> one-token rows through every
 /// block over the same step of one row (what a block server's batched step costs), with the logical processors and the
 /// servers' batch wait recorded beside it.</item>
@@ -129,6 +131,15 @@ public static class RuntimeProfiler
             slowdown.Add(new RuntimeProfilePoint(sessions, Math.Max(1, ConcurrentStepSeconds(model, sessions, context, Hidden, options, time) / alone)));
         }
 
+        status?.Invoke("concurrent prefills");
+        var prefillConcurrency = new List<RuntimeProfilePoint> { new(1, 1) };
+        var prefillTokens = SessionOpenPromptTokens;
+        var prefillAlone = ConcurrentPrefillSeconds(model, 1, prefillTokens, Hidden, options, time);
+        foreach (var sessions in options.Concurrency.Where(s => s > 1).Distinct().Order())
+        {
+            prefillConcurrency.Add(new RuntimeProfilePoint(sessions, Math.Max(1, ConcurrentPrefillSeconds(model, sessions, prefillTokens, Hidden, options, time) / prefillAlone)));
+        }
+
         status?.Invoke("batched decode step");
         var batchCost = new List<RuntimeProfilePoint> { new(1, 1) };
         var oneRow = BatchedStepSeconds(model, 1, context, Hidden, Median, options);
@@ -155,6 +166,7 @@ public static class RuntimeProfiler
             DecodeBatchWaitSeconds = new DecodeBatchOptions().BatchWait.TotalSeconds,
             DelayedStepExtraSeconds = delayedStepExtra,
             SessionOpenSeconds = sessionOpen,
+            PrefillConcurrency = prefillConcurrency,
         }.Validate("the measured profile");
     }
 
@@ -239,6 +251,34 @@ public static class RuntimeProfiler
         }
 
         return Math.Max(0, (seconds[1].Step - seconds[0].Step) - (seconds[1].Info - seconds[0].Info));
+    }
+
+    // `sessions` prefills of `tokens` tokens through every block started at once on the thread pool (as a server's calls
+    // run): the median over rounds of their mean completion time.
+    private static double ConcurrentPrefillSeconds(LlamaModel model, int sessions, int tokens, Func<int, float[]> hidden, RuntimeProfilerOptions options, TimeProvider time)
+    {
+        var layers = model.Config.LayerCount;
+        var inputs = Enumerable.Range(0, sessions).Select(_ => hidden(tokens)).ToArray();
+        var warmup = Math.Max(2, options.WarmupIterations / 8);
+        var means = new List<double>();
+        for (var round = 0; round < warmup + options.Repetitions; round++)
+        {
+            var start = time.GetTimestamp();
+            var done = Task.WhenAll(inputs.Select(input => Task.Run(() =>
+            {
+                var session = model.CreateSession();
+                model.ForwardBlocks(session, 0, layers, (float[])input.Clone(), tokens);
+                session.Release();
+                return time.GetElapsedTime(start).TotalSeconds;
+            }))).GetAwaiter().GetResult();
+            if (round >= warmup)
+            {
+                means.Add(done.Average());
+            }
+        }
+
+        means.Sort();
+        return means[means.Count / 2];
     }
 
     // One batched decode step of every block for `rows` sessions at `context` (one pass over the weights), on this thread.

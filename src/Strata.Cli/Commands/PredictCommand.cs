@@ -88,7 +88,7 @@ internal static class PredictCommand
     /// <summary>Routes <paramref name="concurrency"/> sessions over the snapshot in turn, as the coordinator does (each reserves cache until the next heartbeat), and predicts them.</summary>
     internal static Outcome Predict(
         IReadOnlyList<ServerEntry> entries, IReadOnlyDictionary<string, double> rtts, int layers, long kvBytesPerBlock, int promptTokens, int outputTokens, int concurrency,
-        string routing, RuntimeProfile profile)
+        string routing, RuntimeProfile profile, double verifyFraction = CoordinatedChainOptions.DefaultVerifyFraction)
     {
         var pending = entries.ToDictionary(e => e.ServerId, _ => 0, StringComparer.Ordinal);
         var plans = new List<LiveSessionPlan>();
@@ -106,7 +106,16 @@ internal static class PredictCommand
 
             first ??= [.. route.Hops.Select(h => new RouteHopOut(h.Server.Id, h.Blocks.First, h.Blocks.Count, h.Server.RttSeconds))];
             // A measured round trip includes one small call's gRPC overhead, which the profile's hop overhead already prices as compute.
-            plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.Blocks.Count, Math.Max(0, h.Server.RttSeconds - profile.HopOverheadSeconds)))], promptTokens, outputTokens));
+            // A server that announces an emulated round trip delays its replies with a timer: a step's wait there also pays
+            // what the profile measured such a delay to cost a step beyond the probe.
+            var emulated = entries.Where(e => e.EmulatedRttSeconds > 0).Select(e => e.ServerId).ToHashSet(StringComparer.Ordinal);
+            plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.Blocks.Count,
+                    Math.Max(0, h.Server.RttSeconds - profile.HopOverheadSeconds) + (emulated.Contains(h.Server.Id) ? profile.DelayedStepExtraSeconds : 0)))], promptTokens, outputTokens,
+                [.. route.Hops.Select(h => h.Server.Id)], verifyFraction,
+                // A spot check reruns the hop on another server holding its blocks (the nearest), when there is one.
+                [.. route.Hops.Select(h => servers.Where(s => s.Id != h.Server.Id && s.Blocks.Contains(h.Blocks))
+                    .Select(s => Math.Max(0, s.RttSeconds - profile.HopOverheadSeconds) + (emulated.Contains(s.Id) ? profile.DelayedStepExtraSeconds : 0))
+                    .DefaultIfEmpty(double.NaN).Min())]));
         }
 
         var predictions = LoopbackClusterPredictor.Predict(profile, plans);

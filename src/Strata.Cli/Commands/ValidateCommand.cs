@@ -17,12 +17,13 @@ internal static class ValidateCommand
         var rtts = new Option<string>("--rtt-ms") { Description = "Emulated round trips, one cluster each, comma-separated.", DefaultValueFactory = _ => "0,20,50", HelpName = "list" };
         var concurrency = new Option<string>("--concurrency") { Description = "Sessions at once per case, comma-separated.", DefaultValueFactory = _ => "1,4", HelpName = "list" };
         var prompt = new Option<int>("--prompt-tokens") { Description = "Prompt tokens per generation.", DefaultValueFactory = _ => 16, HelpName = "n" };
-        var output = new Option<int>("--output-tokens") { Description = "Tokens generated per generation.", DefaultValueFactory = _ => 16, HelpName = "n" };
+        var output = new Option<int>("--output-tokens") { Description = "Tokens generated per generation.", DefaultValueFactory = _ => 32, HelpName = "n" };
+        var runs = new Option<int>("--runs") { Description = "Real runs per case; each measured value is their median.", DefaultValueFactory = _ => 3, HelpName = "n" };
         var repetitions = new Option<int>("--repetitions") { Description = "Profile repetitions per point.", DefaultValueFactory = _ => new RuntimeProfilerOptions().Repetitions, HelpName = "n" };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var simToReal = new Command("sim-to-real", "Start a loopback cluster (coordinator, block servers with emulated round trips, one range replicated), profile the runtime, predict, run real generations alone and concurrently, and print predicted vs measured TTFT, TPOT and E2E.")
         {
-            preset, rtts, concurrency, prompt, output, repetitions, json,
+            preset, rtts, concurrency, prompt, output, runs, repetitions, json,
         };
         simToReal.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -34,9 +35,17 @@ internal static class ValidateCommand
                 throw new Core.StrataException($"--prompt-tokens is {p} and --output-tokens {n}; expected 1 to 512 and 2 to 512.");
             }
 
-            var (profile, cases) = await SimToReal.RunAsync(ModelPreset.ByName(parseResult.GetValue(preset)!), rttList, concurrencyList, p, n,
+            var runsPerCase = parseResult.GetValue(runs);
+            if (runsPerCase is < 1 or > 100)
+            {
+                throw new Core.StrataException($"--runs is {runsPerCase}; expected 1 to 100.");
+            }
+
+            var loadBefore = LoadAverage();
+            var (profile, cases) = await SimToReal.RunAsync(ModelPreset.ByName(parseResult.GetValue(preset)!), rttList, concurrencyList, p, n, runsPerCase,
                 new RuntimeProfilerOptions { Repetitions = parseResult.GetValue(repetitions) }.Validate(), parseResult.GetValue(json) ? _ => { } : s => context.Error.WriteLine($"sim-to-real: {s}"), cancellationToken)
                 .ConfigureAwait(false);
+            var loadAfter = LoadAverage();
             var errors = cases.SelectMany(c => c.Errors).Select(Math.Abs).Order().ToArray();
             var median = errors.Length == 0 ? 0 : errors.Length % 2 == 1 ? errors[errors.Length / 2] : (errors[(errors.Length / 2) - 1] + errors[errors.Length / 2]) / 2;
             var max = errors.Length == 0 ? 0 : errors[^1];
@@ -47,12 +56,20 @@ internal static class ValidateCommand
                     preset = parseResult.GetValue(preset),
                     promptTokens = p,
                     outputTokens = n,
+                    runsPerCase,
+                    warmupGenerations = SimToReal.WarmupGenerations,
+                    predictorModel = profile.HasBatchModel ? "batched servers, shared processors" : "concurrency slowdown",
+                    loadAverageBefore = loadBefore,
+                    loadAverageAfter = loadAfter,
                     cases = cases.Select(c => new
                     {
                         rttMs = c.RttMs, concurrency = c.Concurrency, route = c.Route,
                         predictedTtftSeconds = c.PredictedTtftSeconds, measuredTtftSeconds = c.MeasuredTtftSeconds, ttftError = c.Errors[0],
                         predictedTpotSeconds = c.PredictedTpotSeconds, measuredTpotSeconds = c.MeasuredTpotSeconds, tpotError = c.Errors[1],
                         predictedE2eSeconds = c.PredictedE2eSeconds, measuredE2eSeconds = c.MeasuredE2eSeconds, e2eError = c.Errors[2],
+                        roundTripSeconds = c.RoundTripSeconds,
+                        predictedBySlowdownModel = c.PredictedBySlowdown is { } old ? new { ttftSeconds = old.TtftSeconds, tpotSeconds = old.TpotSeconds, e2eSeconds = old.E2eSeconds } : null,
+                        runs = c.Runs.Select(r => new { ttftSeconds = r.TtftSeconds, tpotSeconds = r.TpotSeconds, e2eSeconds = r.E2eSeconds }),
                     }),
                     medianAbsoluteError = median,
                     maxAbsoluteError = max,
@@ -67,10 +84,24 @@ internal static class ValidateCommand
                     $"rtt {c.RttMs,4} ms x{c.Concurrency}: TTFT {c.PredictedTtftSeconds * 1e3,8:F1} / {c.MeasuredTtftSeconds * 1e3,8:F1} ms ({c.Errors[0],6:P0})  TPOT {c.PredictedTpotSeconds * 1e3,7:F1} / {c.MeasuredTpotSeconds * 1e3,7:F1} ms ({c.Errors[1],6:P0})  E2E {c.PredictedE2eSeconds * 1e3,8:F1} / {c.MeasuredE2eSeconds * 1e3,8:F1} ms ({c.Errors[2],6:P0})  via {c.Route}"));
             }
 
-            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"median |error| {median:P1}, max {max:P1} (predicted / measured)."));
+            context.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"median |error| {median:P1}, max {max:P1} (predicted / measured; measured = median of {runsPerCase} run(s), {n} output tokens; load average {loadBefore ?? "?"} before, {loadAfter ?? "?"} after)."));
             return 0;
         });
         return new Command("validate", "Check Strata's predictions against real runs.") { simToReal };
+    }
+
+    // The 1, 5 and 15 minute load averages where the OS tells them (Linux), so a reader can judge how shared the machine was.
+    private static string? LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static double[] Parse(string text, string option, double min, double max)

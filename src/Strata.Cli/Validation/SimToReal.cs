@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Strata.Cli.Commands;
 using Strata.Performance.Profiles;
 using Strata.Planning.Live;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Profiling;
+using Strata.Runtime.Protocol;
 using Strata.Runtime.Serving;
 using Strata.Runtime.Weights;
 
@@ -17,15 +19,17 @@ namespace Strata.Cli.Validation;
 /// Order: write the model, <see cref="RuntimeProfiler"/> (nothing of the scored runs), then per emulated round trip:
 /// start the servers with it, wait for an idle registry, predict (<see cref="PredictCommand.Predict"/>: the coordinator's
 /// policy over the snapshot and the client's measured round trips, <see cref="Simulation.Live.LoopbackClusterPredictor"/>),
-/// run one warm-up generation, then the real generations (greedy, fixed length): one session alone, then
-/// <c>C</c> at once. Measured values are means over the sessions of a case.
+/// run warm-up generations (<see cref="WarmupGenerations"/> alone, one batch at the largest concurrency), then per
+/// concurrency <c>C</c>: measure the client's round trips (median of <see cref="RoundTripProbes"/> calls), predict,
+/// and run <c>C</c> real generations at once (greedy, fixed length) several times. A run's value is the mean over its
+/// sessions; a case's measured value is the median over its runs.
 /// </remarks>
 internal static class SimToReal
 {
-    /// <summary>One case: predicted vs measured.</summary>
+    /// <summary>One case: predicted vs measured (medians over the runs of the case, each run's value the mean over its sessions).</summary>
     internal sealed record Case(double RttMs, int Concurrency, string Route,
         double PredictedTtftSeconds, double MeasuredTtftSeconds, double PredictedTpotSeconds, double MeasuredTpotSeconds,
-        double PredictedE2eSeconds, double MeasuredE2eSeconds)
+        double PredictedE2eSeconds, double MeasuredE2eSeconds, IReadOnlyList<Run> Runs, IReadOnlyDictionary<string, double> RoundTripSeconds, Run? PredictedBySlowdown)
     {
         /// <summary>Relative errors (predicted - measured) / measured of TTFT, TPOT and E2E.</summary>
         public IReadOnlyList<double> Errors =>
@@ -33,9 +37,12 @@ internal static class SimToReal
              (PredictedE2eSeconds - MeasuredE2eSeconds) / MeasuredE2eSeconds];
     }
 
+    /// <summary>One run of a case: the means over its sessions.</summary>
+    internal sealed record Run(double TtftSeconds, double TpotSeconds, double E2eSeconds);
+
     /// <summary>Runs the validation.</summary>
     public static async Task<(RuntimeProfile Profile, IReadOnlyList<Case> Cases)> RunAsync(
-        ModelPreset preset, IReadOnlyList<double> rttsMs, IReadOnlyList<int> concurrency, int promptTokens, int outputTokens, RuntimeProfilerOptions profilerOptions,
+        ModelPreset preset, IReadOnlyList<double> rttsMs, IReadOnlyList<int> concurrency, int promptTokens, int outputTokens, int runsPerCase, RuntimeProfilerOptions profilerOptions,
         Action<string> status, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"strata-sim2real-{preset.Name}-{Environment.ProcessId}");
@@ -77,18 +84,36 @@ internal static class SimToReal
                     var clientModel = new LlamaModel(config, LlamaWeightsLoader.Load(directory, config, 0, 0));
                     using var chain = new CoordinatedBlockChain(client, clientModel, new CoordinatedChainOptions { ExpectedOutputTokens = outputTokens });
                     var generator = new TextGenerator(clientModel, chain);
-                    await generator.GenerateAsync(prompt, generation, cancellationToken).ConfigureAwait(false); // warm-up: connections, round trips measured
+                    // Warm-up, not scored: connections and the servers' paths, alone and at the largest concurrency (batched steps).
+                    for (var i = 0; i < WarmupGenerations; i++)
+                    {
+                        await generator.GenerateAsync(prompt, generation, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    await Task.WhenAll(Enumerable.Range(0, concurrency.Max()).Select(_ => generator.GenerateAsync(prompt, generation, cancellationToken))).ConfigureAwait(false);
                     foreach (var c in concurrency)
                     {
                         await IdleAsync(client, cancellationToken).ConfigureAwait(false);
                         var entries = await client.ListServersAsync(cancellationToken).ConfigureAwait(false);
-                        var predicted = PredictCommand.Predict(entries, await PredictCommand.MeasureRttsAsync(entries, tls: null, cancellationToken).ConfigureAwait(false),
-                            config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile);
-                        status($"  {c} session(s) at once");
-                        var runs = await Task.WhenAll(Enumerable.Range(0, c).Select(_ => generator.GenerateAsync(prompt, generation, cancellationToken))).ConfigureAwait(false);
+                        var rtts = await TypicalRoundTripsAsync(entries, cancellationToken).ConfigureAwait(false);
+                        var predicted = PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile);
+                        // For comparison only: the earlier model (one concurrency slowdown for all compute) on the same profile.
+                        var bySlowdown = profile.HasBatchModel
+                            ? PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile with { DecodeBatchCost = null })
+                            : null;
+                        status($"  {c} session(s) at once, {runsPerCase} run(s)");
+                        var measured = new List<Run>();
+                        for (var r = 0; r < runsPerCase; r++)
+                        {
+                            await IdleAsync(client, cancellationToken).ConfigureAwait(false);
+                            var runs = await Task.WhenAll(Enumerable.Range(0, c).Select(_ => generator.GenerateAsync(prompt, generation, cancellationToken))).ConfigureAwait(false);
+                            measured.Add(new Run(runs.Average(g => g.TtftSeconds), runs.Average(g => g.TpotSeconds), runs.Average(g => g.TotalSeconds)));
+                        }
+
                         cases.Add(new Case(rttMs, c, string.Join(" -> ", predicted.Route.Select(h => h.Server)),
-                            predicted.TtftSeconds, runs.Average(r => r.TtftSeconds), predicted.TpotSeconds, runs.Average(r => r.TpotSeconds),
-                            predicted.E2eSeconds, runs.Average(r => r.TotalSeconds)));
+                            predicted.TtftSeconds, Median(measured.Select(m => m.TtftSeconds)), predicted.TpotSeconds, Median(measured.Select(m => m.TpotSeconds)),
+                            predicted.E2eSeconds, Median(measured.Select(m => m.E2eSeconds)), measured, rtts,
+                            bySlowdown is null ? null : new Run(bySlowdown.TtftSeconds, bySlowdown.TpotSeconds, bySlowdown.E2eSeconds)));
                     }
                 }
                 finally
@@ -114,6 +139,42 @@ internal static class SimToReal
                 // A temp folder left behind is harmless.
             }
         }
+    }
+
+    /// <summary>Untimed generations alone before the scored runs of each cluster (one more runs at the largest concurrency).</summary>
+    internal const int WarmupGenerations = 3;
+
+    /// <summary>Round-trip probes per server; the prediction uses their median.</summary>
+    internal const int RoundTripProbes = 9;
+
+    /// <summary>The median of some values.</summary>
+    internal static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    // The client's typical round trip to each server: the median of several small calls, not the best one (a generation
+    // pays the emulated delay's usual timer overshoot on every hop, not its luckiest).
+    private static async Task<IReadOnlyDictionary<string, double>> TypicalRoundTripsAsync(IEnumerable<ServerEntry> entries, CancellationToken cancellationToken)
+    {
+        var rtts = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            using var server = new BlockServerClient(new Uri(entry.Url), deadline: TimeSpan.FromSeconds(2));
+            await server.InfoAsync(cancellationToken).ConfigureAwait(false);
+            var samples = new double[RoundTripProbes];
+            for (var i = 0; i < samples.Length; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                await server.InfoAsync(cancellationToken).ConfigureAwait(false);
+                samples[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+
+            rtts[entry.ServerId] = Median(samples);
+        }
+
+        return rtts;
     }
 
     private static async Task IdleAsync(CoordinatorClient client, CancellationToken cancellationToken)

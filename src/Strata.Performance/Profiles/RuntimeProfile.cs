@@ -29,6 +29,7 @@ public sealed record RuntimeProfile : IBlockCostModel
     private PiecewiseLinear? _prefill;
     private PiecewiseLinear? _decode;
     private PiecewiseLinear? _slowdown;
+    private PiecewiseLinear? _batchCost;
 
     /// <summary>Always <see cref="KindName"/>.</summary>
     public string Kind { get; init; } = KindName;
@@ -69,6 +70,42 @@ public sealed record RuntimeProfile : IBlockCostModel
     /// <summary>How much longer a session's step takes with this many sessions stepping at once on the machine (1 at one session), measured with the steps going through a decode batcher as block servers run them.</summary>
     public required IReadOnlyList<RuntimeProfilePoint> ConcurrencySlowdown { get; init; }
 
+    /// <summary>
+    /// Cost of one batched decode step of <c>m</c> one-token rows (one pass over the weights, as a block server's decode
+    /// batcher runs it) over one row's step at the same context, by <c>m</c> (1 at one row); null in profiles written
+    /// before it was measured, which the loopback predictor then prices with <see cref="ConcurrencySlowdown"/> instead.
+    /// </summary>
+    public IReadOnlyList<RuntimeProfilePoint>? DecodeBatchCost { get; init; }
+
+    /// <summary>
+    /// Mean completion time of <c>m</c> prefills started at once (on the thread pool, as a server runs its calls) over one
+    /// prefill's, by <c>m</c> (1 at one); null when not measured. Recorded as a check of the loopback predictor's rule that
+    /// prefills start in turn, one per processor at once.
+    /// </summary>
+    public IReadOnlyList<RuntimeProfilePoint>? PrefillConcurrency { get; init; }
+
+    /// <summary>Logical processors the runtime's kernels and threads share on the machine profiled (0: not recorded).</summary>
+    public int LogicalProcessors { get; init; }
+
+    /// <summary>How long a block server's decode batcher waits for more tokens once other sessions decode too, seconds (its default when profiled; 0: not recorded).</summary>
+    public double DecodeBatchWaitSeconds { get; init; }
+
+    /// <summary>
+    /// What a reply delayed by an emulated round trip costs a compute step beyond what it costs a small call (a
+    /// round-trip probe), seconds: idle threads woken, timer overshoot the probe does not see (0: not recorded).
+    /// </summary>
+    public double DelayedStepExtraSeconds { get; init; }
+
+    /// <summary>
+    /// What opening a coordinated session costs beyond its routing calls and first hop (placement and route at the
+    /// coordinator, the server's session set-up), seconds, paid once per generation before its prefill (0: not recorded).
+    /// </summary>
+    public double SessionOpenSeconds { get; init; }
+
+    /// <summary>Whether the profile holds what the batching model of the loopback predictor needs (<see cref="DecodeBatchCost"/> and <see cref="LogicalProcessors"/>).</summary>
+    [JsonIgnore]
+    public bool HasBatchModel => DecodeBatchCost is { Count: > 0 } && LogicalProcessors > 0;
+
     /// <inheritdoc />
     [JsonIgnore]
     public string Name => "runtime-profile";
@@ -81,6 +118,10 @@ public sealed record RuntimeProfile : IBlockCostModel
 
     /// <summary>Slowdown of each session's steps when <paramref name="sessions"/> step at once (1 for one).</summary>
     public double Slowdown(int sessions) => sessions <= 1 ? 1 : Math.Max(1, (_slowdown ??= Curve(ConcurrencySlowdown)).Evaluate(sessions));
+
+    /// <summary>Cost of a batched decode step of <paramref name="rows"/> one-token rows over one row's (1 for one row, or without <see cref="DecodeBatchCost"/>: <paramref name="rows"/>, no gain).</summary>
+    public double BatchCost(int rows) => rows <= 1 ? 1
+        : DecodeBatchCost is { Count: > 0 } points ? Math.Max(1, (_batchCost ??= Curve(points)).Evaluate(rows)) : rows;
 
     /// <inheritdoc />
     public double BlocksSeconds(int blockCount, in BatchShape batch)
@@ -148,6 +189,21 @@ public sealed record RuntimeProfile : IBlockCostModel
         Check(origin, "prefillSecondsPerBlock", PrefillSecondsPerBlock);
         Check(origin, "decodeSecondsPerBlock", DecodeSecondsPerBlock);
         Check(origin, "concurrencySlowdown", ConcurrencySlowdown);
+        if (DecodeBatchCost is not null)
+        {
+            Check(origin, "decodeBatchCost", DecodeBatchCost);
+        }
+
+        if (PrefillConcurrency is not null)
+        {
+            Check(origin, "prefillConcurrency", PrefillConcurrency);
+        }
+
+        if (LogicalProcessors < 0 || !double.IsFinite(DecodeBatchWaitSeconds) || DecodeBatchWaitSeconds < 0 || !double.IsFinite(DelayedStepExtraSeconds) || DelayedStepExtraSeconds < 0
+            || !double.IsFinite(SessionOpenSeconds) || SessionOpenSeconds < 0)
+        {
+            throw new StrataException($"'{origin}': logicalProcessors {LogicalProcessors}, decodeBatchWaitSeconds {DecodeBatchWaitSeconds}, delayedStepExtraSeconds {DelayedStepExtraSeconds} and sessionOpenSeconds {SessionOpenSeconds}; expected >= 0 (0: not recorded) and finite numbers of seconds >= 0.");
+        }
         foreach (var (name, value) in new[] { ("headPrefillSeconds", HeadPrefillSeconds), ("headDecodeSeconds", HeadDecodeSeconds), ("hopOverheadSeconds", HopOverheadSeconds) })
         {
             if (!double.IsFinite(value) || value < 0)

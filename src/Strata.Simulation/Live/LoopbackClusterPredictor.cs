@@ -11,17 +11,26 @@ namespace Strata.Simulation.Live;
 /// overhead plus <c>k</c> blocks of prefill at the prompt length as compute, then the hop's round trip as a wait;
 /// the head; then per output token after the first the same with one-token decode steps at the growing context; finally
 /// closing (one hop overhead, then the longest round trip of the route: the closes run in parallel).</para>
-/// <para>Client and servers share the machine's cores, so compute is processor sharing: with <c>m</c> sessions computing,
-/// each advances at <c>1 / slowdown(m)</c>, the slowdown the profile measured with <c>m</c> sessions decoding at once.
+/// <para>With a profile that holds <see cref="RuntimeProfile.DecodeBatchCost"/> (the batching model,
+/// <c>LoopbackClusterPredictor.Batched.cs</c>): each server batches the one-token steps queued at it as its decode
+/// batcher does (a batch of <c>m</c> costs <c>m</c>'s batch cost times one step), and every CPU job (the servers' batches
+/// and prefills, the clients' heads, each hop's gRPC overhead) shares the machine's logical processors by the threads it
+/// runs on. Without it (older profiles): compute is processor sharing with <c>m</c> sessions computing each advancing at
+/// <c>1 / slowdown(m)</c>, the slowdown the profile measured with <c>m</c> sessions decoding at once.
 /// Waits (round trips) take no CPU. Nothing here is fitted on the generations predicted.</para>
 /// </remarks>
-public static class LoopbackClusterPredictor
+public static partial class LoopbackClusterPredictor
 {
     /// <summary>Predicts <paramref name="sessions"/>, all started at once.</summary>
     public static IReadOnlyList<LiveSessionPrediction> Predict(RuntimeProfile profile, IReadOnlyList<LiveSessionPlan> sessions)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(sessions);
+        if (profile.HasBatchModel)
+        {
+            return PredictBatched(profile, sessions);
+        }
+
         var phases = sessions.Select(s => Phases(profile, s)).ToArray();
         var n = phases.Length;
         var index = new int[n];

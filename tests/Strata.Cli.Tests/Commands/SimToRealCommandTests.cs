@@ -7,7 +7,7 @@ public sealed class SimToRealCommandTests
     public void Sim_to_real_on_the_tiny_preset_profiles_predicts_and_runs_every_case_through_both_halves_of_the_model()
     {
         var run = CliRun.Of("validate", "sim-to-real", "--preset", "tiny", "--rtt-ms", "20", "--concurrency", "1,2", "--prompt-tokens", "8", "--output-tokens", "6",
-            "--repetitions", "3", "--json").ShouldSucceed().Json();
+            "--runs", "2", "--repetitions", "3", "--json").ShouldSucceed().Json();
         var cases = run.GetProperty("cases").EnumerateArray().ToArray();
         Assert.Equal([1, 2], cases.Select(c => c.GetProperty("concurrency").GetInt32()));
         foreach (var c in cases)
@@ -19,9 +19,20 @@ public sealed class SimToRealCommandTests
             Assert.True(c.GetProperty("predictedE2eSeconds").GetDouble() >= floorSeconds, c.ToString());
             Assert.True(c.GetProperty("measuredE2eSeconds").GetDouble() >= floorSeconds, c.ToString());
             Assert.True(double.IsFinite(c.GetProperty("e2eError").GetDouble()));
+
+            // Two runs per case; the measured value is their median (of two: the mean), each run at least the floor too.
+            var runs = c.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("e2eSeconds").GetDouble()).ToArray();
+            Assert.Equal(2, runs.Length);
+            Assert.All(runs, e2e => Assert.True(e2e >= floorSeconds, c.ToString()));
+            Assert.Equal(runs.Average(), c.GetProperty("measuredE2eSeconds").GetDouble(), 9);
+            Assert.All(c.GetProperty("roundTripSeconds").EnumerateObject(), rtt => Assert.True(rtt.Value.GetDouble() >= 0.02, c.ToString()));
         }
 
-        Assert.Equal(3, run.GetProperty("profile").GetProperty("repetitions").GetInt32());
+        var profile = run.GetProperty("profile");
+        Assert.Equal(3, profile.GetProperty("repetitions").GetInt32());
+        Assert.Equal("batched servers, shared processors", run.GetProperty("predictorModel").GetString());
+        Assert.Equal(Environment.ProcessorCount, profile.GetProperty("logicalProcessors").GetInt32());
+        Assert.Equal(1, profile.GetProperty("decodeBatchCost")[0].GetProperty("value").GetDouble());
     }
 
     [Fact]
@@ -29,5 +40,6 @@ public sealed class SimToRealCommandTests
     {
         CliRun.Of("validate", "sim-to-real", "--rtt-ms", "fast").ShouldFailCleanly("--rtt-ms", "fast");
         CliRun.Of("validate", "sim-to-real", "--concurrency", "0").ShouldFailCleanly("--concurrency");
+        CliRun.Of("validate", "sim-to-real", "--runs", "0").ShouldFailCleanly("--runs");
     }
 }

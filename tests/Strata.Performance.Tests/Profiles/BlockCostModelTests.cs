@@ -92,4 +92,38 @@ public sealed class BlockCostModelTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void A_runtime_profile_without_the_batch_fields_still_loads_and_one_with_them_keeps_them()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"strata-profile-{Guid.NewGuid():N}.json");
+        try
+        {
+            // A file written before the batch fields existed: none of them in the JSON.
+            Profile().Save(path);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+            foreach (var field in new[] { "decodeBatchCost", "logicalProcessors", "decodeBatchWaitSeconds", "delayedStepExtraSeconds", "sessionOpenSeconds" })
+            {
+                Assert.True(json.Remove(field), field);
+            }
+
+            File.WriteAllText(path, json.ToJsonString());
+            var old = RuntimeProfile.Load(path);
+            Assert.False(old.HasBatchModel);
+            Assert.Equal(4, old.BatchCost(4)); // no measured gain: m rows cost m steps
+
+            var batched = Profile() with { DecodeBatchCost = [new(1, 1), new(4, 1.6)], LogicalProcessors = 2, DecodeBatchWaitSeconds = 2e-3 };
+            batched.Save(path);
+            var loaded = RuntimeProfile.Load(path);
+            Assert.True(loaded.HasBatchModel);
+            Assert.Equal(1.2, loaded.BatchCost(2), 12); // a third of the way from 1 (one row) to 1.6 (four)
+            Assert.Equal((2, 2e-3), (loaded.LogicalProcessors, loaded.DecodeBatchWaitSeconds));
+            File.WriteAllText(path, File.ReadAllText(path).Replace("\"logicalProcessors\": 2", "\"logicalProcessors\": -1", StringComparison.Ordinal));
+            Assert.Contains("logicalProcessors", Assert.Throws<StrataException>(() => RuntimeProfile.Load(path)).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }

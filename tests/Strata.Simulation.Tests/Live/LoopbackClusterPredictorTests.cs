@@ -50,4 +50,152 @@ public sealed class LoopbackClusterPredictorTests
         var waitingAlone = LoopbackClusterPredictor.Predict(Profile(2), [waiting]).Single().E2eSeconds;
         Assert.InRange(LoopbackClusterPredictor.Predict(Profile(2), [waiting, waiting])[0].E2eSeconds, waitingAlone, waitingAlone * 1.1);
     }
+
+    // The batching model's profile: every cost chosen so that a closed form follows.
+    private static RuntimeProfile Batched(double hop = 0, double prefill = 0, double decode = 1e-3, double head = 0, double batchCostAtFour = 4, int processors = 2, double waitSeconds = 0) => new()
+    {
+        Model = "m",
+        LayerCount = 4,
+        Machine = "test",
+        Repetitions = 3,
+        WarmupIterations = 0,
+        PrefillSecondsPerBlock = [new(1, prefill)],
+        DecodeSecondsPerBlock = [new(1, decode)],
+        HeadPrefillSeconds = head,
+        HeadDecodeSeconds = head,
+        HopOverheadSeconds = hop,
+        ConcurrencySlowdown = [new(1, 1), new(4, 99)], // ignored by the batching model
+        DecodeBatchCost = [new(1, 1), new(4, batchCostAtFour)],
+        LogicalProcessors = processors,
+        DecodeBatchWaitSeconds = waitSeconds,
+    };
+
+    [Fact]
+    public void Batching_model_one_session_takes_the_sum_of_its_phases_and_waits_for_a_batch_only_on_each_servers_first_step()
+    {
+        const double h = 5e-4, pre = 2e-3, dec = 1e-3, head = 3e-3, wait = 2e-3;
+        var profile = Batched(hop: h, prefill: pre, decode: dec, head: head, waitSeconds: wait);
+        var plan = new LiveSessionPlan([(2, 0.02), (2, 0.05)], 1, 4, ["a", "b"]);
+        var p = LoopbackClusterPredictor.Predict(profile, [plan]).Single();
+        var ttft = (2 * h) + (h + (2 * pre) + 0.02) + (h + (2 * pre) + 0.05) + head;
+        var step = (h + (2 * dec) + 0.02) + (h + (2 * dec) + 0.05) + head;
+        var close = h + 0.05;
+        Assert.Equal(ttft, p.TtftSeconds, 12);
+        Assert.Equal(ttft + (3 * step) + (2 * wait) + close, p.E2eSeconds, 12); // the batchers' first steps wait; a lone session then skips the window
+    }
+
+    [Theory]
+    [InlineData(1.0)] // a batch of four costs one step: full batching gain
+    [InlineData(2.5)]
+    [InlineData(4.0)] // no gain: as four steps in turn
+    public void Batching_model_m_identical_sessions_step_in_lockstep_batches_priced_by_the_batch_cost(double batchCostAtFour)
+    {
+        const double dec = 1e-3;
+        const int blocks = 3, tokens = 5;
+        var profile = Batched(decode: dec, batchCostAtFour: batchCostAtFour); // no prefill, head or hop cost: decode alone
+        var plan = new LiveSessionPlan([(blocks, 0)], 1, tokens, ["a"]);
+        var predictions = LoopbackClusterPredictor.Predict(profile, [plan, plan, plan, plan]);
+        // Every token is one batch of the four sessions' steps.
+        var e2e = (tokens - 1) * blocks * dec * batchCostAtFour;
+        Assert.All(predictions, p => Assert.Equal(0, p.TtftSeconds, 12));
+        Assert.All(predictions, p => Assert.Equal(e2e, p.E2eSeconds, 12));
+    }
+
+    [Fact]
+    public void Batching_model_one_thread_jobs_share_the_processors_only_beyond_their_count()
+    {
+        // Only hop overheads (one thread each) cost anything: two sessions fit the two processors, four take twice as long.
+        var profile = Batched(hop: 1e-3, decode: 0);
+        var plan = new LiveSessionPlan([(4, 0)], 1, 6, ["a"]);
+        var alone = LoopbackClusterPredictor.Predict(profile, [plan]).Single().E2eSeconds;
+        Assert.Equal(alone, LoopbackClusterPredictor.Predict(profile, [plan, plan]).Max(p => p.E2eSeconds), 12);
+        Assert.Equal(2 * alone, LoopbackClusterPredictor.Predict(profile, [plan, plan, plan, plan]).Max(p => p.E2eSeconds), 12);
+
+        // Heads run on every processor: m concurrent heads take m times as long.
+        var heads = Batched(head: 1e-3, decode: 0);
+        var headAlone = LoopbackClusterPredictor.Predict(heads, [plan]).Single().E2eSeconds;
+        Assert.Equal(3 * headAlone, LoopbackClusterPredictor.Predict(heads, [plan, plan, plan]).Max(p => p.E2eSeconds), 12);
+    }
+
+    [Fact]
+    public void Batching_model_never_beats_one_session_alone_and_grows_with_the_round_trip()
+    {
+        var profile = Batched(hop: 4e-4, prefill: 1.5e-3, decode: 6e-4, head: 2e-3, batchCostAtFour: 1.8, waitSeconds: 2e-3) with
+        {
+            DecodeSecondsPerBlock = [new(2, 5e-4), new(64, 8e-4)],
+        };
+        // Any number of sessions takes at least as long as one alone. (More sessions need not take longer on average: 3
+        // can finish later than 4, as two start their prefills first and the third falls out of step with them, so its
+        // decode steps batch with nobody; sessions out of step also skip the batch window.)
+        foreach (var rtt in new[] { 0, 0.02, 0.05 })
+        {
+            var alone = LoopbackClusterPredictor.Predict(profile, [new LiveSessionPlan([(6, rtt), (6, rtt)], 16, 32, ["a", "b"])]).Single().E2eSeconds;
+            foreach (var m in new[] { 1, 2, 4, 6, 8 })
+            {
+                // One route for all (sessions split over replicas may finish sooner on average: a replica's batch window
+                // idles the cores that the other replica's step then has alone).
+                var plans = Enumerable.Range(0, m).Select(_ => new LiveSessionPlan([(6, rtt), (6, rtt)], 16, 32, ["a", "b"])).ToArray();
+                var e2e = LoopbackClusterPredictor.Predict(profile, plans).Average(p => p.E2eSeconds);
+                Assert.True(e2e >= alone - 1e-12, $"{m} sessions at {rtt} s: {e2e} < {alone}");
+                var odd = LoopbackClusterPredictor.Predict(profile, [.. plans, plans[0]]).Average(p => p.E2eSeconds);
+                Assert.True(odd >= alone - 1e-12, $"{m + 1} sessions at {rtt} s: {odd} < {alone}");
+            }
+        }
+
+        foreach (var m in new[] { 1, 4 })
+        {
+            var previous = 0.0;
+            foreach (var rtt in new[] { 0, 0.001, 0.005, 0.02, 0.05 })
+            {
+                var plans = Enumerable.Range(0, m).Select(_ => new LiveSessionPlan([(6, rtt), (6, rtt)], 16, 32, ["a", "b"])).ToArray();
+                var predictions = LoopbackClusterPredictor.Predict(profile, plans);
+                var e2e = predictions.Average(p => p.E2eSeconds);
+                Assert.True(e2e >= previous, $"{m} sessions at {rtt} s: {e2e} < {previous}");
+                Assert.All(predictions, p => Assert.True(p.TtftSeconds > 0 && p.TpotSeconds > 0 && p.E2eSeconds > p.TtftSeconds));
+                previous = e2e;
+            }
+        }
+    }
+
+    [Fact]
+    public void Batching_model_prices_spot_checks_in_expectation_on_hops_with_a_replica_only()
+    {
+        const double h = 5e-4, pre = 2e-3, replicaRtt = 0.03, f = 0.25;
+        const int tokens = 6;
+        var profile = Batched(hop: h, prefill: pre, decode: 1e-3, head: 1e-3);
+        var plain = new LiveSessionPlan([(2, 0.02), (3, 0.01)], 4, tokens, ["a", "b"]);
+        var baseline = LoopbackClusterPredictor.Predict(profile, [plain]).Single();
+        var noReplica = LoopbackClusterPredictor.Predict(profile, [plain with { VerifyFraction = f, ReplicaRttSeconds = [double.NaN, double.NaN] }]).Single();
+        Assert.Equal(baseline, noReplica); // nowhere to check: nothing changes
+
+        // The second hop has a replica: the prefill step and each of the tokens - 1 decode steps pay f of a hop overhead,
+        // of the replica's replay (1 / f rows; the flat prefill curve prices any rows alike) and of its round trip.
+        var checkedPlan = plain with { VerifyFraction = f, ReplicaRttSeconds = [double.NaN, replicaRtt] };
+        var p = LoopbackClusterPredictor.Predict(profile, [checkedPlan]).Single();
+        var check = f * (h + (3 * pre) + replicaRtt);
+        Assert.Equal(baseline.TtftSeconds + check, p.TtftSeconds, 12);
+        Assert.Equal(baseline.E2eSeconds + (tokens * check), p.E2eSeconds, 12);
+    }
+
+    [Fact]
+    public void Batching_model_starts_prefills_in_turn_one_per_processor()
+    {
+        const double pre = 2e-3;
+        const int blocks = 3;
+        var plan = new LiveSessionPlan([(blocks, 0)], 1, 2, ["a"]);
+        var profile = Batched(prefill: pre, decode: 0);
+        var one = blocks * pre;
+        Assert.Equal(one, LoopbackClusterPredictor.Predict(profile, [plan]).Single().TtftSeconds, 12);
+
+        // Two processors: two prefills share them (each twice as long); of four, the first two finish at 2x, the last two at 4x.
+        Assert.All(LoopbackClusterPredictor.Predict(profile, [plan, plan]), p => Assert.Equal(2 * one, p.TtftSeconds, 12));
+        Assert.Equal([2 * one, 2 * one, 4 * one, 4 * one], LoopbackClusterPredictor.Predict(profile, [plan, plan, plan, plan]).Select(p => Math.Round(p.TtftSeconds / one, 9) * one));
+        Assert.Equal(3 * one, LoopbackClusterPredictor.Predict(profile, [plan, plan, plan, plan]).Average(p => p.TtftSeconds), 12); // (k + P) / 2
+
+        // The round trip overlaps: the first pair's wait runs while the second pair computes.
+        var waiting = new LiveSessionPlan([(blocks, 4 * one)], 1, 2, ["a"]);
+        var ttfts = LoopbackClusterPredictor.Predict(profile, [waiting, waiting, waiting, waiting]).Select(p => p.TtftSeconds).ToArray();
+        Assert.Equal(6 * one, ttfts[0], 12);
+        Assert.Equal(4 * one + 4 * one, ttfts[3], 12);
+    }
 }

@@ -65,10 +65,10 @@ internal static class QuantizedKernel
                         TileVnni<Q4Panels>(weight, tile, input, row, count, tileOutput);
                         break;
                     case KernelIsa.Vector256 or KernelIsa.Vector512 when q8:
-                        TileAvx2<Q8Panels>(weight, tile, input, row, count, tileOutput);
+                        TileRows<Q8Panels, Avx2Dot>(weight, tile, input, row, count, tileOutput);
                         break;
                     case KernelIsa.Vector256 or KernelIsa.Vector512:
-                        TileAvx2<Q4Panels>(weight, tile, input, row, count, tileOutput);
+                        TileRows<Q4Panels, Avx2Dot>(weight, tile, input, row, count, tileOutput);
                         break;
                     default:
                         TileScalar(weight, tile, input, row, count, tileOutput);
@@ -263,9 +263,25 @@ internal static class QuantizedKernel
             return;
         }
 
-        // Two or three rows left over.
-        Span<Vector256<float>> acc4 = stackalloc Vector256<float>[RowsPerTile];
-        acc4.Clear();
+        TileRows<TFormat, VnniDot>(weight, tile, input, row, count, result); // two or three rows left over
+    }
+
+    // Any number of rows (up to four), their chains kept in memory: the AVX2 path, and the rows the VNNI path's
+    // register tiles leave over.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileRows<TFormat, TDot>(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
+        where TFormat : struct, IPanelFormat
+        where TDot : struct, IBlockDot
+    {
+        var blocks = weight.Blocks;
+        var inner = weight.Inner;
+        var panelBytes = weight.PanelBytes;
+        ref var panel = ref weight.Panel(tile, 0);
+        ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
+        ref var xScales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
+        ref var xSums = ref MemoryMarshal.GetArrayDataReference(input.Sums);
+        Span<Vector256<float>> acc = stackalloc Vector256<float>[RowsPerTile];
+        acc.Clear();
         for (var b = 0; b < blocks; b++, panel = ref Unsafe.Add(ref panel, panelBytes))
         {
             TFormat.Load(ref panel, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
@@ -274,15 +290,39 @@ internal static class QuantizedKernel
             {
                 var at = ((row + r) * blocks) + b;
                 ref var xb = ref Unsafe.Add(ref x, ((row + r) * inner) + (b * B));
-                var s = DotVnni(ref xb, bias * Unsafe.Add(ref xSums, at), w0, w1, w2, w3, w4, w5, w6, w7);
-                acc4[r] = Vector256.FusedMultiplyAdd(dw * Vector256.Create(Unsafe.Add(ref xScales, at)), Vector256.ConvertToSingle(s), acc4[r]);
+                var s = TDot.Dot<TFormat>(ref xb, Unsafe.Add(ref xSums, at), w0, w1, w2, w3, w4, w5, w6, w7);
+                acc[r] = Vector256.FusedMultiplyAdd(dw * Vector256.Create(Unsafe.Add(ref xScales, at)), Vector256.ConvertToSingle(s), acc[r]);
             }
         }
 
         for (var r = 0; r < count; r++)
         {
-            acc4[r].StoreUnsafe(ref MemoryMarshal.GetReference(result), (nuint)(r * T));
+            acc[r].StoreUnsafe(ref MemoryMarshal.GetReference(result), (nuint)(r * T));
         }
+    }
+
+    // How a path forms the eight columns' exact block sums of one panel against one input block (its code sum given).
+    private interface IBlockDot
+    {
+        static abstract Vector256<int> Dot<TFormat>(ref byte x, int xSum, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+            Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7)
+            where TFormat : struct, IPanelFormat;
+    }
+
+    private readonly struct VnniDot : IBlockDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot<TFormat>(ref byte x, int xSum, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+            Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7)
+            where TFormat : struct, IPanelFormat => DotVnni(ref x, -TFormat.Bias * xSum, w0, w1, w2, w3, w4, w5, w6, w7);
+    }
+
+    private readonly struct Avx2Dot : IBlockDot
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<int> Dot<TFormat>(ref byte x, int xSum, Vector256<byte> w0, Vector256<byte> w1, Vector256<byte> w2, Vector256<byte> w3,
+            Vector256<byte> w4, Vector256<byte> w5, Vector256<byte> w6, Vector256<byte> w7)
+            where TFormat : struct, IPanelFormat => DotAvx2(ref x, TFormat.Bias == Q8Panels.Bias, -Q4Panels.Bias * xSum, w0, w1, w2, w3, w4, w5, w6, w7);
     }
 
     // The eight columns' exact block sums against one input block with AVX2 alone: vpmaddubsw needs |pair sums| <= 32767,
@@ -310,38 +350,5 @@ internal static class QuantizedKernel
     {
         var w = (stored ^ Vector256.Create((byte)0x80)).AsSByte();
         return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(Avx2.Abs(w), Avx2.Sign(x, w)), Vector256<short>.One);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileAvx2<TFormat>(QuantizedMatrix weight, int tile, Q8Activations input, int row, int count, Span<float> result)
-        where TFormat : struct, IPanelFormat
-    {
-        var blocks = weight.Blocks;
-        var inner = weight.Inner;
-        var panelBytes = weight.PanelBytes;
-        var q8 = TFormat.Bias == Q8Panels.Bias;
-        ref var panel = ref weight.Panel(tile, 0);
-        ref var x = ref Unsafe.As<sbyte, byte>(ref MemoryMarshal.GetArrayDataReference(input.Values));
-        ref var xScales = ref MemoryMarshal.GetArrayDataReference(input.Scales);
-        ref var xSums = ref MemoryMarshal.GetArrayDataReference(input.Sums);
-        Span<Vector256<float>> acc = stackalloc Vector256<float>[RowsPerTile];
-        acc.Clear();
-        for (var b = 0; b < blocks; b++, panel = ref Unsafe.Add(ref panel, panelBytes))
-        {
-            TFormat.Load(ref panel, out var w0, out var w1, out var w2, out var w3, out var w4, out var w5, out var w6, out var w7);
-            var dw = Widen(ref panel);
-            for (var r = 0; r < count; r++)
-            {
-                var at = ((row + r) * blocks) + b;
-                ref var xb = ref Unsafe.Add(ref x, ((row + r) * inner) + (b * B));
-                var s = DotAvx2(ref xb, q8, -8 * Unsafe.Add(ref xSums, at), w0, w1, w2, w3, w4, w5, w6, w7);
-                acc[r] = Vector256.FusedMultiplyAdd(dw * Vector256.Create(Unsafe.Add(ref xScales, at)), Vector256.ConvertToSingle(s), acc[r]);
-            }
-        }
-
-        for (var r = 0; r < count; r++)
-        {
-            acc[r].StoreUnsafe(ref MemoryMarshal.GetReference(result), (nuint)(r * T));
-        }
     }
 }

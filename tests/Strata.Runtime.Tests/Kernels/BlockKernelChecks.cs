@@ -45,4 +45,40 @@ internal static class BlockKernelChecks
             Assert.Equal(reference.AsSpan(row * columns, columns).ToArray(), alone);
         }
     }
+
+    /// <summary>
+    /// The product in double of each input row with the weight's dequantized rows, the input quantized block by block
+    /// by <paramref name="quantizeBlock"/> (an independent writing-out of the format's activation quantizer: it fills
+    /// each value's code times the block's scale).
+    /// </summary>
+    public static double[] Oracle(LinearWeight weight, float[] input, int rows, int blockValues, QuantizeBlock quantizeBlock)
+    {
+        var inner = weight.Inner;
+        var result = new double[rows * weight.Columns];
+        var w = new float[inner];
+        var xq = new double[blockValues];
+        for (var column = 0; column < weight.Columns; column++)
+        {
+            weight.CopyRow(column, w);
+            for (var row = 0; row < rows; row++)
+            {
+                var sum = 0.0;
+                for (var b = 0; b < inner / blockValues; b++)
+                {
+                    quantizeBlock(input.AsSpan((row * inner) + (b * blockValues), blockValues), xq);
+                    for (var j = 0; j < blockValues; j++)
+                    {
+                        sum += w[(b * blockValues) + j] * xq[j];
+                    }
+                }
+
+                result[(row * weight.Columns) + column] = sum;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Quantizes one block of input values and writes each back as code times scale.</summary>
+    public delegate void QuantizeBlock(ReadOnlySpan<float> block, Span<double> dequantized);
 }

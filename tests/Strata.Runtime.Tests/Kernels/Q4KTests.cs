@@ -150,44 +150,25 @@ public sealed class Q4KTests
         Assert.True(rms > 0, "The q4_k product equals the fp32 one exactly: nothing was quantized.");
     }
 
-    private static double[] Oracle(Q4KMatrix weight, float[] input, int rows)
-    {
-        var inner = weight.Inner;
-        var result = new double[rows * weight.Columns];
-        var w = new float[inner];
-        for (var column = 0; column < weight.Columns; column++)
+    private static double[] Oracle(Q4KMatrix weight, float[] input, int rows) =>
+        BlockKernelChecks.Oracle(weight, input, rows, 256, (x, xq) =>
         {
-            weight.CopyRow(column, w);
-            for (var row = 0; row < rows; row++)
+            // quantize_row_q8_K_ref, written out: the value of largest magnitude maps to -127.
+            float max = 0, amax = 0;
+            foreach (var v in x)
             {
-                var sum = 0.0;
-                for (var b = 0; b < inner / 256; b++)
+                if (Math.Abs(v) > amax)
                 {
-                    // quantize_row_q8_K_ref, written out: the value of largest magnitude maps to -127.
-                    var x = input.AsSpan((row * inner) + (b * 256), 256);
-                    float max = 0, amax = 0;
-                    foreach (var v in x)
-                    {
-                        if (Math.Abs(v) > amax)
-                        {
-                            amax = Math.Abs(v);
-                            max = v;
-                        }
-                    }
-
-                    var iscale = amax == 0 ? 0 : -127f / max;
-                    var dx = amax == 0 ? 0 : 1 / iscale;
-                    for (var j = 0; j < 256; j++)
-                    {
-                        var q = Math.Min(127, Math.Round(iscale * x[j], MidpointRounding.ToEven));
-                        sum += w[(b * 256) + j] * q * (double)dx;
-                    }
+                    amax = Math.Abs(v);
+                    max = v;
                 }
-
-                result[(row * weight.Columns) + column] = sum;
             }
-        }
 
-        return result;
-    }
+            var iscale = amax == 0 ? 0 : -127f / max;
+            var dx = amax == 0 ? 0 : 1 / iscale;
+            for (var j = 0; j < x.Length; j++)
+            {
+                xq[j] = Math.Min(127, Math.Round(iscale * x[j], MidpointRounding.ToEven)) * (double)dx;
+            }
+        });
 }

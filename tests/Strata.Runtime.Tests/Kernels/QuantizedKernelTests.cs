@@ -271,39 +271,20 @@ public sealed class QuantizedKernelTests
         Assert.Contains("multiple of 32", error.Message);
     }
 
-    // sum over blocks of d_w * d_x * sum_j q_w q_x, in double, from the blocks and an independent activation quantizer.
-    private static double[] Oracle(QuantizedMatrix weight, float[] input, int rows)
-    {
-        var inner = weight.Inner;
-        var result = new double[rows * weight.Columns];
-        var w = new float[inner];
-        for (var column = 0; column < weight.Columns; column++)
+    // sum over blocks of d_w * d_x * sum_j q_w q_x, in double, from the blocks and an independent Q8_0 activation quantizer.
+    private static double[] Oracle(QuantizedMatrix weight, float[] input, int rows) =>
+        BlockKernelChecks.Oracle(weight, input, rows, 32, (x, xq) =>
         {
-            weight.CopyRow(column, w);
-            for (var row = 0; row < rows; row++)
+            var amax = 0f;
+            foreach (var v in x)
             {
-                var sum = 0.0;
-                for (var b = 0; b < inner / 32; b++)
-                {
-                    var x = input.AsSpan((row * inner) + (b * 32), 32);
-                    var amax = 0f;
-                    foreach (var v in x)
-                    {
-                        amax = Math.Max(amax, Math.Abs(v));
-                    }
-
-                    var dx = (double)(float)(Half)(amax / 127f);
-                    for (var j = 0; j < 32; j++)
-                    {
-                        var q = amax == 0 ? 0 : Math.Round(x[j] * (127f / amax), MidpointRounding.ToEven);
-                        sum += w[(b * 32) + j] * q * dx;
-                    }
-                }
-
-                result[(row * weight.Columns) + column] = sum;
+                amax = Math.Max(amax, Math.Abs(v));
             }
-        }
 
-        return result;
-    }
+            var dx = (double)(float)(Half)(amax / 127f);
+            for (var j = 0; j < x.Length; j++)
+            {
+                xq[j] = (amax == 0 ? 0 : Math.Round(x[j] * (127f / amax), MidpointRounding.ToEven)) * dx;
+            }
+        });
 }

@@ -40,4 +40,18 @@ internal static class KernelIsas
         KernelIsa.Vnni256 => AvxVnni.IsSupported,
         _ => true,
     };
+
+    /// <summary>Throws unless the input's inner dimension is the weight's and this machine runs <paramref name="isa"/>'s integer instructions.</summary>
+    public static void CheckIntegerProduct(int inputInner, int weightInner, KernelIsa isa)
+    {
+        if (inputInner != weightInner)
+        {
+            ThrowHelper.ThrowShape("input", inputInner, weightInner);
+        }
+
+        if (!IntegerSupports(isa))
+        {
+            throw new PlatformNotSupportedException($"This machine has no {isa} integer instructions.");
+        }
+    }
 }

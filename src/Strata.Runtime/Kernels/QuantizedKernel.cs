@@ -36,15 +36,7 @@ internal static class QuantizedKernel
     /// <summary>Computes output columns <c>[group * 64, group * 64 + 64)</c> for input rows <c>[0, rows)</c>.</summary>
     public static void MultiplyGroup(QuantizedMatrix weight, Q8Activations input, Span<float> output, int rows, int group, KernelIsa isa)
     {
-        if (input.Inner != weight.Inner)
-        {
-            ThrowHelper.ThrowShape("input", input.Inner, weight.Inner);
-        }
-
-        if (!KernelIsas.IntegerSupports(isa))
-        {
-            throw new PlatformNotSupportedException($"This machine has no {isa} integer instructions.");
-        }
+        KernelIsas.CheckIntegerProduct(input.Inner, weight.Inner, isa);
 
         var first = group * LinearWeight.ColumnsPerGroup;
         var last = Math.Min(first + LinearWeight.ColumnsPerGroup, weight.Columns);

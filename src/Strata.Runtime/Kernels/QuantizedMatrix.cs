@@ -152,9 +152,23 @@ public sealed class QuantizedMatrix : LinearWeight
     public override void CopyRow(int column, Span<float> destination)
     {
         ThrowHelper.CheckLength(destination.Length, Inner, nameof(destination));
-        var blocks = new byte[RowBytes];
-        CopyRowBlocks(column, blocks);
-        BlockQuantizer.DequantizeRow(blocks, destination[..Inner], Format);
+
+        // A tied head's embedding lookup runs this once per token: no allocation for rows of ordinary widths.
+        const int StackBytes = 4096;
+        var rented = RowBytes > StackBytes ? ArrayPool<byte>.Shared.Rent(RowBytes) : null;
+        var blocks = rented is null ? stackalloc byte[StackBytes] : rented;
+        try
+        {
+            CopyRowBlocks(column, blocks[..RowBytes]);
+            BlockQuantizer.DequantizeRow(blocks[..RowBytes], destination[..Inner], Format);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
     }
 
     /// <summary>Writes the ggml blocks of weight row <paramref name="column"/> (exactly the bytes a GGUF file holds) into <paramref name="destination"/>.</summary>

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Strata.Runtime.Kernels;
 
@@ -34,9 +36,21 @@ public static class CausalAttention
         ThrowHelper.CheckLength(scores.Length, visibleTokens, nameof(scores));
         var scale = 1f / MathF.Sqrt(d);
         var s = scores[..visibleTokens];
-        for (var j = 0; j < visibleTokens; j++)
+        var keysOfHead = keys[(kvHead * d)..];
+        if (Vector512.IsHardwareAccelerated && d % Vector512<float>.Count == 0 && d <= MaxInlineDotWidth)
         {
-            s[j] = TensorPrimitives.Dot(query, keys.Slice(j * rowWidth + kvHead * d, d)) * scale;
+            Scores512(query, keysOfHead, s, rowWidth, scale);
+        }
+        else if (!Vector512.IsHardwareAccelerated && Vector256.IsHardwareAccelerated && d % Vector256<float>.Count == 0 && d <= MaxInlineDotWidth / 2)
+        {
+            Scores256(query, keysOfHead, s, rowWidth, scale);
+        }
+        else
+        {
+            for (var j = 0; j < visibleTokens; j++)
+            {
+                s[j] = TensorPrimitives.Dot(query, keysOfHead.Slice(j * rowWidth, d)) * scale;
+            }
         }
 
         var o = output[..d];
@@ -47,9 +61,154 @@ public static class CausalAttention
         }
 
         TensorPrimitives.SoftMax(s, s);
-        for (var j = 0; j < visibleTokens; j++)
+        var valuesOfHead = values[(kvHead * d)..];
+        if (Vector512.IsHardwareAccelerated && d % Vector512<float>.Count == 0)
         {
-            TensorPrimitives.MultiplyAdd(values.Slice(j * rowWidth + kvHead * d, d), s[j], o, o);
+            WeightedSum512(valuesOfHead, s, o, rowWidth);
+        }
+        else if (Vector256.IsHardwareAccelerated && d % Vector256<float>.Count == 0)
+        {
+            WeightedSum256(valuesOfHead, s, o, rowWidth);
+        }
+        else
+        {
+            for (var j = 0; j < visibleTokens; j++)
+            {
+                TensorPrimitives.MultiplyAdd(valuesOfHead.Slice(j * rowWidth, d), s[j], o, o);
+            }
+        }
+    }
+
+    // The widest head whose scores are computed inline: up to 8 vectors of 512 bits (4 of 256), TensorPrimitives.Dot
+    // adds the products of a row vector by vector in order, starting from zero (no unrolled main loop below that width).
+    private const int MaxInlineDotWidth = 128;
+
+    // s[j] = Dot(query, key j) * scale with the operations of TensorPrimitives.Dot at this width, one vector at a time
+    // (so the same bits, checked against it in KernelTests), without a call and its checks per key.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scores512(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, Span<float> s, int rowWidth, float scale)
+    {
+        var d = query.Length;
+        ref var q = ref MemoryMarshal.GetReference(query);
+        ref var k = ref MemoryMarshal.GetReference(keys);
+        var n = d / Vector512<float>.Count;
+        var q0 = Vector512.LoadUnsafe(ref q);
+        for (var j = 0; j < s.Length; j++)
+        {
+            ref var row = ref Unsafe.Add(ref k, j * rowWidth);
+            var sum = Vector512<float>.Zero + (q0 * Vector512.LoadUnsafe(ref row));
+            for (var v = 1; v < n; v++)
+            {
+                var offset = (nuint)(v * Vector512<float>.Count);
+                sum += Vector512.LoadUnsafe(ref q, offset) * Vector512.LoadUnsafe(ref row, offset);
+            }
+
+            s[j] = Vector512.Sum(sum) * scale;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Scores256(ReadOnlySpan<float> query, ReadOnlySpan<float> keys, Span<float> s, int rowWidth, float scale)
+    {
+        var d = query.Length;
+        ref var q = ref MemoryMarshal.GetReference(query);
+        ref var k = ref MemoryMarshal.GetReference(keys);
+        var n = d / Vector256<float>.Count;
+        var q0 = Vector256.LoadUnsafe(ref q);
+        for (var j = 0; j < s.Length; j++)
+        {
+            ref var row = ref Unsafe.Add(ref k, j * rowWidth);
+            var sum = Vector256<float>.Zero + (q0 * Vector256.LoadUnsafe(ref row));
+            for (var v = 1; v < n; v++)
+            {
+                var offset = (nuint)(v * Vector256<float>.Count);
+                sum += Vector256.LoadUnsafe(ref q, offset) * Vector256.LoadUnsafe(ref row, offset);
+            }
+
+            s[j] = Vector256.Sum(sum) * scale;
+        }
+    }
+
+    // o = sum over j of value j * s[j], each element accumulated in order of j as (v * s) + o from zero: what repeated
+    // TensorPrimitives.MultiplyAdd does element by element (no fused multiply-add), with slices of o held in registers
+    // (four at a time: four independent chains).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightedSum512(ReadOnlySpan<float> values, ReadOnlySpan<float> s, Span<float> o, int rowWidth)
+    {
+        const int W = 16;
+        ref var v = ref MemoryMarshal.GetReference(values);
+        ref var output = ref MemoryMarshal.GetReference(o);
+        var c = 0;
+        for (; c + (4 * W) <= o.Length; c += 4 * W)
+        {
+            ref var column = ref Unsafe.Add(ref v, c);
+            Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (var j = 0; j < s.Length; j++)
+            {
+                ref var row = ref Unsafe.Add(ref column, j * rowWidth);
+                var p = Vector512.Create(s[j]);
+                a0 = (Vector512.LoadUnsafe(ref row) * p) + a0;
+                a1 = (Vector512.LoadUnsafe(ref row, W) * p) + a1;
+                a2 = (Vector512.LoadUnsafe(ref row, 2 * W) * p) + a2;
+                a3 = (Vector512.LoadUnsafe(ref row, 3 * W) * p) + a3;
+            }
+
+            a0.StoreUnsafe(ref output, (nuint)c);
+            a1.StoreUnsafe(ref output, (nuint)(c + W));
+            a2.StoreUnsafe(ref output, (nuint)(c + (2 * W)));
+            a3.StoreUnsafe(ref output, (nuint)(c + (3 * W)));
+        }
+
+        for (; c < o.Length; c += W)
+        {
+            ref var column = ref Unsafe.Add(ref v, c);
+            var a0 = Vector512<float>.Zero;
+            for (var j = 0; j < s.Length; j++)
+            {
+                a0 = (Vector512.LoadUnsafe(ref column, (nuint)(j * rowWidth)) * Vector512.Create(s[j])) + a0;
+            }
+
+            a0.StoreUnsafe(ref output, (nuint)c);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WeightedSum256(ReadOnlySpan<float> values, ReadOnlySpan<float> s, Span<float> o, int rowWidth)
+    {
+        const int W = 8;
+        ref var v = ref MemoryMarshal.GetReference(values);
+        ref var output = ref MemoryMarshal.GetReference(o);
+        var c = 0;
+        for (; c + (4 * W) <= o.Length; c += 4 * W)
+        {
+            ref var column = ref Unsafe.Add(ref v, c);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (var j = 0; j < s.Length; j++)
+            {
+                ref var row = ref Unsafe.Add(ref column, j * rowWidth);
+                var p = Vector256.Create(s[j]);
+                a0 = (Vector256.LoadUnsafe(ref row) * p) + a0;
+                a1 = (Vector256.LoadUnsafe(ref row, W) * p) + a1;
+                a2 = (Vector256.LoadUnsafe(ref row, 2 * W) * p) + a2;
+                a3 = (Vector256.LoadUnsafe(ref row, 3 * W) * p) + a3;
+            }
+
+            a0.StoreUnsafe(ref output, (nuint)c);
+            a1.StoreUnsafe(ref output, (nuint)(c + W));
+            a2.StoreUnsafe(ref output, (nuint)(c + (2 * W)));
+            a3.StoreUnsafe(ref output, (nuint)(c + (3 * W)));
+        }
+
+        for (; c < o.Length; c += W)
+        {
+            ref var column = ref Unsafe.Add(ref v, c);
+            var a0 = Vector256<float>.Zero;
+            for (var j = 0; j < s.Length; j++)
+            {
+                a0 = (Vector256.LoadUnsafe(ref column, (nuint)(j * rowWidth)) * Vector256.Create(s[j])) + a0;
+            }
+
+            a0.StoreUnsafe(ref output, (nuint)c);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
@@ -68,7 +69,7 @@ internal sealed class Q8Activations : IDisposable
                 amax = MathF.Max(amax, MathF.Abs(v));
             }
 
-            result.Scales[block] = (float)(Half)(amax / 127f);
+            result.Scales[block] = RoundToHalf(amax / 127f);
             var id = amax != 0 ? 127f / amax : 0f;
             var q = result.Values.AsSpan(block * B, B);
             var sum = 0;
@@ -94,13 +95,14 @@ internal sealed class Q8Activations : IDisposable
         var v2 = Vector256.LoadUnsafe(ref start, 16);
         var v3 = Vector256.LoadUnsafe(ref start, 24);
         var amax = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
-        var max = 0f;
-        for (var i = 0; i < Vector256<float>.Count; i++)
-        {
-            max = MathF.Max(max, amax[i]);
-        }
+        // The largest lane by halving (a maximum of magnitudes does not depend on the order, NaN included), without a
+        // serial scalar chain that reads the lanes back through memory.
+        var half = Vector128.Max(amax.GetLower(), amax.GetUpper());
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(1, 0, 3, 2)));
+        var max = half.ToScalar();
 
-        result.Scales[block] = (float)(Half)(max / 127f);
+        result.Scales[block] = RoundToHalf(max / 127f);
         var id = Vector256.Create(max != 0 ? 127f / max : 0f);
         var q0 = Vector256.ConvertToInt32(Vector256.Round(v0 * id));
         var q1 = Vector256.ConvertToInt32(Vector256.Round(v1 * id));
@@ -109,6 +111,28 @@ internal sealed class Q8Activations : IDisposable
         var bytes = Vector256.Narrow(Vector256.Narrow(q0, q1), Vector256.Narrow(q2, q3));
         bytes.StoreUnsafe(ref result.Values[block * B]);
         result.Sums[block] = Vector256.Sum((q0 + q1) + (q2 + q3));
+    }
+
+    /// <summary><c>(float)(Half)x</c>: <paramref name="x"/> rounded to the nearest fp16 value, ties to even.</summary>
+    /// <remarks>
+    /// Where the result is a normal fp16 value (2^-14 &lt;= |x| &lt; 2^15) this rounds the float's mantissa to 10 bits
+    /// in integer arithmetic (a carry out of the mantissa moves the exponent, as it should); elsewhere (zero,
+    /// subnormal, overflow, infinity, NaN) it converts through <see cref="Half"/>. The conversion through
+    /// <see cref="Half"/> runs as a call per block and, with tiered compilation off (how the CLI ships), in the
+    /// runtime's precompiled code: it cost more than the rest of an activation block's quantization.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float RoundToHalf(float x)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(x);
+        var magnitude = bits & 0x7FFF_FFFFu;
+        if (magnitude is < 0x3880_0000u or >= 0x4700_0000u)
+        {
+            return (float)(Half)x;
+        }
+
+        var rounded = (magnitude + 0xFFFu + ((magnitude >> 13) & 1u)) & ~0x1FFFu;
+        return BitConverter.UInt32BitsToSingle(rounded | (bits & 0x8000_0000u));
     }
 
     /// <inheritdoc/>

@@ -302,4 +302,45 @@ public sealed class KernelTests
         CausalAttention.Compute(queries, keys, values, actual, Tokens, Heads, KvHeads, headDimension, FirstPosition);
         TestData.AssertClose(expected, actual, 1e-4, $"attention head width {headDimension}");
     }
+
+    // The inline score and weighted-sum loops keep TensorPrimitives' operations (Dot, then MultiplyAdd per key) at every
+    // head width: widths the inline paths take (multiples of 8 or 16 up to 128) and widths they leave to TensorPrimitives.
+    [Theory]
+    [InlineData(8, 1, 1)]
+    [InlineData(16, 5, 2)]
+    [InlineData(40, 9, 3)]
+    [InlineData(64, 1, 1)]
+    [InlineData(64, 37, 4)]
+    [InlineData(80, 20, 2)]
+    [InlineData(96, 13, 1)]
+    [InlineData(128, 33, 2)]
+    [InlineData(144, 7, 2)]
+    [InlineData(12, 6, 2)]
+    public void Attention_head_has_the_bits_of_TensorPrimitives_dot_and_multiply_add(int headDimension, int visible, int kvHeads)
+    {
+        var rowWidth = kvHeads * headDimension;
+        var query = TestData.Random(headDimension, 11, 2f);
+        var keys = TestData.Random(visible * rowWidth, 12, 2f);
+        var values = TestData.Random(visible * rowWidth, 13, 2f);
+        for (var kvHead = 0; kvHead < kvHeads; kvHead++)
+        {
+            var actual = new float[headDimension];
+            CausalAttention.ComputeHead(query, keys, values, actual, new float[visible], kvHead, kvHeads, visible);
+
+            var scores = new float[visible];
+            for (var j = 0; j < visible; j++)
+            {
+                scores[j] = System.Numerics.Tensors.TensorPrimitives.Dot(query, keys.AsSpan((j * rowWidth) + (kvHead * headDimension), headDimension)) * (1f / MathF.Sqrt(headDimension));
+            }
+
+            System.Numerics.Tensors.TensorPrimitives.SoftMax(scores, scores);
+            var expected = new float[headDimension];
+            for (var j = 0; j < visible; j++)
+            {
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values.AsSpan((j * rowWidth) + (kvHead * headDimension), headDimension), scores[j], expected, expected);
+            }
+
+            Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
 }

@@ -185,6 +185,40 @@ public sealed class QuantizedKernelTests
         Assert.Equal(-4, q.Values[64 + 3]); // -3.5 rounds to -4
     }
 
+    // Every float whose bits are a multiple of 4,099 (about a million values of every exponent, sign and class), and
+    // each one's neighbours: the rounding ties of fp16 (low 13 bits 0x1000), the carries into the exponent and both
+    // edges of the fast range.
+    [Fact]
+    public void Rounding_to_fp16_equals_the_conversion_through_Half_for_every_sampled_float()
+    {
+        static void Check(uint bits)
+        {
+            var x = BitConverter.UInt32BitsToSingle(bits);
+            var expected = BitConverter.SingleToUInt32Bits((float)(Half)x);
+            var actual = BitConverter.SingleToUInt32Bits(Q8Activations.RoundToHalf(x));
+            if (expected != actual)
+            {
+                Assert.Fail($"0x{bits:X8}: expected 0x{expected:X8}, got 0x{actual:X8}");
+            }
+        }
+
+        for (var bits = 0UL; bits <= uint.MaxValue; bits += 4099)
+        {
+            Check((uint)bits);
+        }
+
+        foreach (var sign in new[] { 0u, 0x8000_0000u })
+        {
+            for (var exponent = 100u; exponent < 150u; exponent++)
+            {
+                foreach (var low in new[] { 0u, 1u, 0xFFFu, 0x1000u, 0x1001u, 0x1FFFu, 0x2000u, 0x3000u, 0x7F_F000u, 0x7F_FFFFu, 0x7F_E000u })
+                {
+                    Check(sign | (exponent << 23) | low);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void A_block_with_a_non_finite_scale_is_refused()
     {

@@ -206,6 +206,22 @@ public sealed class CoordinatedChainTests
     }
 
     [Fact]
+    public async Task Phase_split_around_client_blocks_plans_each_remote_range_and_gives_the_same_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var p = await swarm.AddServerAsync("p", 0, 4, ServerRole.Prefill);
+        var d = await swarm.AddServerAsync("d", 0, 4, ServerRole.Decode);
+        var client = TestSwarm.Load(0, 4, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { PhaseSplit = true, ClientBlocks = new BlockRange(1, 2), StreamKvByBlock = false });
+        var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);
+        Assert.Equal(await LocalTokens(Greedy), result.Tokens);
+        Assert.Equal([new RouteHop(d.Address.ToString(), new BlockRange(0, 1)), new RouteHop("local", new BlockRange(1, 2)), new RouteHop(d.Address.ToString(), new BlockRange(3, 1))], result.Route);
+        Assert.Equal(2, chain.PhasePlans(Planning.Live.PhaseDecision.Split)); // one plan per remote range
+        Assert.Equal(2, chain.KvMoves);
+        Assert.Equal(0, p.SessionCount);
+    }
+
+    [Fact]
     public async Task Phase_split_survives_a_decode_server_dying_by_rebuilding_from_the_embeddings()
     {
         await using var swarm = await TestSwarm.StartAsync();

@@ -112,8 +112,9 @@ public sealed class LivePhasePlannerTests
             {
                 var first = random.Next(0, 4);
                 var phase = (ServerPhase)random.Next(0, 3);
-                servers.Add(Server($"s{s}", first, random.Next(1, 5 - first), phase, promptTokens: random.Next(0, 3) * 5000L, decodeTokens: random.Next(0, 1000),
-                    kvUsed: random.Next(0, 3) == 0 ? 0.99 : random.NextDouble() * 0.9) with { OpenSessions = random.Next(0, 4) });
+                var server = Server($"s{s}", first, random.Next(1, 5 - first), phase, promptTokens: random.Next(0, 3) * 5000L, decodeTokens: random.Next(0, 1000),
+                    kvUsed: random.Next(0, 3) == 0 ? 0.99 : random.NextDouble() * 0.9);
+                servers.Add(server with { OpenSessions = random.Next(0, 4) });
             }
 
             var plan = LivePhasePlanner.Plan(servers, Request, null, Options, Scheduler);

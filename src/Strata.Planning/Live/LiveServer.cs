@@ -24,6 +24,31 @@ public sealed record LiveServer(
     /// <summary>Prefill seconds per block per prompt token when idle (0: the decode time per block, a CPU server's cost of one token).</summary>
     public double PrefillSecondsPerBlockPerToken { get; init; }
 
+    /// <summary>KV memory it gives to sessions in all, bytes (0: unknown, never counted as full by <see cref="KvUtilization"/>).</summary>
+    public long KvCapacityBytes { get; init; }
+
+    /// <summary>Prompt tokens of the sessions routed to it for prefill that it has not reported yet (the coordinator's estimate of its prompt queue).</summary>
+    public long PendingPromptTokens { get; init; }
+
+    /// <summary>Output tokens its sessions have still to decode (the coordinator's estimate, see <c>CoordinatorService</c>).</summary>
+    public long PendingDecodeTokens { get; init; }
+
+    /// <summary>
+    /// Share of its KV memory in use or reserved, in [0, 1], when every pending session reserves
+    /// <paramref name="kvBytesPerBlock"/> in each hosted block (as <see cref="LiveSwarm"/> counts them); 0 when the capacity is unknown.
+    /// </summary>
+    public double KvUtilization(long kvBytesPerBlock)
+    {
+        if (KvCapacityBytes <= 0)
+        {
+            return 0;
+        }
+
+        var reserved = (double)Math.Max(0, kvBytesPerBlock) * Blocks.Count * Math.Max(0, PendingSessions);
+        var used = KvCapacityBytes - Math.Max(0, FreeKvBytes) + reserved;
+        return Math.Clamp(used / KvCapacityBytes, 0, 1);
+    }
+
     /// <summary>Whether the server belongs to the pool of <paramref name="phase"/>: a prefill (decode) route takes prefill (decode) or both-phase servers; a whole-generation route takes both-phase servers (see <see cref="LiveRouting"/> for its fallback).</summary>
     public bool Serves(ServerPhase phase) => phase switch
     {

@@ -62,6 +62,7 @@ public sealed partial class BlockServerAgent : IAsyncDisposable
             BlockCount = host.Blocks.Count,
             Role = options.Role,
             FreeKvBytes = Math.Max(0, host.Limits.MaxKvBytes - host.KvBytes),
+            KvCapacityBytes = Math.Max(0, host.Limits.MaxKvBytes),
             JoinToken = options.JoinToken ?? string.Empty,
             DecodeSecondsPerBlock = options.DecodeSecondsPerBlock,
             PrefillSecondsPerBlockPerToken = options.PrefillSecondsPerBlockPerToken,

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Strata.Core;
+using Strata.Planning.Live;
 using Strata.Runtime.Engine;
 using Strata.Runtime.Serving;
 
@@ -23,6 +24,7 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
     private int _kvMoves;
     private int _busyRefusals;
     private int _nextSession;
+    private readonly int[] _phasePlans = new int[3]; // by PhaseDecision
 
     /// <summary>Creates a chain for <paramref name="model"/> (which holds the embedding and head, and the client's blocks if any).</summary>
     /// <param name="coordinator">The coordinator to ask for routes.</param>
@@ -59,6 +61,9 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
 
     /// <summary>Phase split: KV-cache moves started from a prefill server to a decode server (one per block range), over every session so far.</summary>
     public int KvMoves => Volatile.Read(ref _kvMoves);
+
+    /// <summary>Phase split: block ranges planned with <paramref name="decision"/> (Splitwise's, by the coordinator) over every session so far; one per session unless the client runs blocks itself.</summary>
+    public int PhasePlans(PhaseDecision decision) => Volatile.Read(ref _phasePlans[(int)decision]);
 
     internal CoordinatedChainOptions Options { get; }
 
@@ -98,6 +103,8 @@ public sealed partial class CoordinatedBlockChain : IBlockChain, IDisposable
     internal void CountFailover() => Interlocked.Increment(ref _failovers);
 
     internal void CountKvMove() => Interlocked.Increment(ref _kvMoves);
+
+    internal void CountPhasePlan(PhaseDecision decision) => Interlocked.Increment(ref _phasePlans[(int)decision]);
 
     internal void CountBusyRefusal() => Interlocked.Increment(ref _busyRefusals);
 

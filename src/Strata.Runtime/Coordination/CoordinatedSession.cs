@@ -33,6 +33,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     private TimeSpan _waited;
     private int _nextHop;
     private bool _decoding;
+    private ServerRole? _pool; // phase split the plan kept on one chain (nothing moves): the pool the session runs and re-routes in
 
     public CoordinatedSession(CoordinatedBlockChain chain, string id, int expectedTokens = 0)
     {
@@ -43,7 +44,10 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         _hiddenSize = chain.Model.Config.HiddenSize;
     }
 
-    private ServerRole Role => !_chain.Options.PhaseSplit ? ServerRole.Both : _decoding ? ServerRole.Decode : ServerRole.Prefill;
+    private ServerRole Role => !_chain.Options.PhaseSplit ? ServerRole.Both : _pool ?? (_decoding ? ServerRole.Decode : ServerRole.Prefill);
+
+    // Phase split, prompt not yet run, and the plan moves the KV cache to other servers afterwards.
+    private bool Prefilling => _chain.Options.PhaseSplit && _pool is null && !_decoding;
 
     public async ValueTask ForwardAsync(Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
@@ -51,12 +55,10 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         if (_hops is null)
         {
             _promptTokens = Math.Max(_promptTokens, tokens);
-            _hops = await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
+            _hops = _chain.Options.PhaseSplit
+                ? await PlanPhasesAsync(cancellationToken).ConfigureAwait(false)
+                : await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
             Publish();
-            if (_chain.Options.PhaseSplit)
-            {
-                _decodeHops = await PlanAsync(ServerRole.Decode, cancellationToken).ConfigureAwait(false);
-            }
         }
 
         var stepInput = hidden[..width].ToArray(); // (tokens, hidden)
@@ -66,7 +68,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             var input = i == 0 ? stepInput : hidden[..width].ToArray(); // (tokens, hidden); the step's embeddings at the first hop, never written
             try
             {
-                if (_chain.Options.PhaseSplit && !_decoding)
+                if (Prefilling)
                 {
                     await RunPrefillHopAsync(hop, hidden, tokens, cancellationToken).ConfigureAwait(false);
                 }
@@ -100,7 +102,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
 
         _position += tokens;
         _backoff = _chain.Options.InitialBackoff; // the step ran: the next refusal starts the back-off afresh
-        if (_chain.Options.PhaseSplit && !_decoding)
+        if (Prefilling)
         {
             await MoveToDecodeAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -111,7 +113,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     /// <summary>Closes the session on every server of its routes, all at once, each under a deadline.</summary>
     public async ValueTask DisposeAsync()
     {
-        var hops = (_hops ?? []).Concat(_decodeHops is not null && !ReferenceEquals(_decodeHops, _hops) ? _decodeHops : []);
+        var hops = (_hops ?? []).Concat(_decodeHops ?? []).Distinct(); // a hop the plan kept for decoding is in both
         await CloseAllAsync(hops).ConfigureAwait(false);
         await CloseShadowsAsync().ConfigureAwait(false);
     }
@@ -141,7 +143,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     // server computes the next block. One call per hop, as without streaming.
     private async Task RunPrefillHopAsync(SessionHop hop, Memory<float> hidden, int tokens, CancellationToken cancellationToken)
     {
-        if (hop.IsLocal || _decodeHops is null || !_chain.Options.StreamKvByBlock)
+        if (hop.IsLocal || _decodeHops is null || !_chain.Options.StreamKvByBlock || _decodeHops.Contains(hop))
         {
             await RunAsync(hop, _position, hidden, tokens, cancellationToken).ConfigureAwait(false);
             StartCopies(hop, hop.Blocks, cancellationToken);
@@ -246,6 +248,11 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
         {
             await CloseAllAsync(_hops!).ConfigureAwait(false);
             _hops = await PlanAsync(Role, cancellationToken).ConfigureAwait(false);
+            if (_pool is not null)
+            {
+                _decodeHops = _hops; // a session kept on one pool is re-routed there, still without moves
+            }
+
             Publish();
             _inputs.Clear();
             if (_position == 0)
@@ -276,10 +283,11 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
     }
 
     // Phase split: starts moving the KV caches of finished prefill blocks of a hop to the decode servers that will hold
-    // those blocks, while prefill goes on; a block whose move has started is skipped.
+    // those blocks, while prefill goes on; a block whose move has started is skipped, and a hop the plan keeps for
+    // decoding (its range not split) moves nothing.
     private void StartCopies(SessionHop source, BlockRange blocks, CancellationToken cancellationToken)
     {
-        if (source.IsLocal || _decodeHops is null)
+        if (source.IsLocal || _decodeHops is null || _decodeHops.Contains(source))
         {
             return;
         }
@@ -338,37 +346,99 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             _copies.Clear();
         }
 
-        await CloseAllAsync(prefill.Where(h => !h.IsLocal)).ConfigureAwait(false);
+        await CloseAllAsync(prefill.Where(h => !h.IsLocal && !_decodeHops!.Contains(h))).ConfigureAwait(false);
         _hops = _decodeHops!;
         Publish();
     }
 
     private async Task<List<SessionHop>> PlanAsync(ServerRole role, CancellationToken cancellationToken)
     {
-        var layers = _chain.Model.Config.LayerCount;
         var hops = new List<SessionHop>();
-        if (_chain.Options.ClientBlocks is { Count: > 0 } local)
+        foreach (var (blocks, local) in Segments())
         {
-            if (local.First > 0)
-            {
-                hops.AddRange(await RouteAsync(BlockRange.FromBounds(0, local.First), role, cancellationToken).ConfigureAwait(false));
-            }
-
-            hops.Add(new SessionHop(LocalServer, null, local, _id));
-            if (local.End < layers)
-            {
-                hops.AddRange(await RouteAsync(BlockRange.FromBounds(local.End, layers), role, cancellationToken).ConfigureAwait(false));
-            }
-        }
-        else
-        {
-            hops.AddRange(await RouteAsync(BlockRange.All(layers), role, cancellationToken).ConfigureAwait(false));
+            hops.AddRange(local ? [new SessionHop(LocalServer, null, blocks, _id)] : await RouteAsync(blocks, role, cancellationToken).ConfigureAwait(false));
         }
 
         return hops;
     }
 
-    private async Task<List<SessionHop>> RouteAsync(BlockRange blocks, ServerRole role, CancellationToken cancellationToken)
+    // Phase split: the coordinator plans each remote range (both pools, Splitwise's decision). A range it splits gets
+    // prefill hops and other decode hops, whose KV caches move after the prompt; a range it keeps on one chain (the
+    // prefill pool decodes it, or the decode pool runs it whole) uses the same hops for both, and moves nothing. When no
+    // range splits, the session runs as a whole-generation session on its chains, re-routed in their pool on failure.
+    private async Task<List<SessionHop>> PlanPhasesAsync(CancellationToken cancellationToken)
+    {
+        var prefill = new List<SessionHop>();
+        var decode = new List<SessionHop>();
+        var kept = new HashSet<ServerRole>();
+        var splits = false;
+        foreach (var (blocks, local) in Segments())
+        {
+            if (local)
+            {
+                var hop = new SessionHop(LocalServer, null, blocks, _id);
+                prefill.Add(hop);
+                decode.Add(hop);
+                continue;
+            }
+
+            var plan = await CallRouteAsync(blocks, ServerRole.Prefill, r => _chain.Coordinator.PlanPhasesAsync(r, cancellationToken), cancellationToken).ConfigureAwait(false);
+            var decision = plan.Decision switch
+            {
+                Protocol.PhaseDecision.PromptDecodes => Planning.Live.PhaseDecision.PromptDecodes,
+                Protocol.PhaseDecision.Mixed => Planning.Live.PhaseDecision.Mixed,
+                _ => Planning.Live.PhaseDecision.Split,
+            };
+            _chain.CountPhasePlan(decision);
+            var hops = Hops(plan.Prefill);
+            prefill.AddRange(hops);
+            if (decision == Planning.Live.PhaseDecision.Split)
+            {
+                splits = true;
+                decode.AddRange(Hops(plan.Decode));
+            }
+            else
+            {
+                decode.AddRange(hops);
+                kept.Add(decision == Planning.Live.PhaseDecision.PromptDecodes ? ServerRole.Prefill : ServerRole.Decode);
+            }
+        }
+
+        _decodeHops = splits ? decode : prefill;
+        _pool = splits ? null : kept.Count == 1 ? kept.Single() : ServerRole.Both;
+        return prefill;
+    }
+
+    // The session's blocks in order: the remote ranges and, on the split path, the client's own.
+    private IEnumerable<(BlockRange Blocks, bool Local)> Segments()
+    {
+        var layers = _chain.Model.Config.LayerCount;
+        if (_chain.Options.ClientBlocks is not { Count: > 0 } local)
+        {
+            yield return (BlockRange.All(layers), false);
+            yield break;
+        }
+
+        if (local.First > 0)
+        {
+            yield return (BlockRange.FromBounds(0, local.First), false);
+        }
+
+        yield return (local, true);
+        if (local.End < layers)
+        {
+            yield return (BlockRange.FromBounds(local.End, layers), false);
+        }
+    }
+
+    private List<SessionHop> Hops(RouteReply reply) =>
+        [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), new BlockRange(h.FirstBlock, h.BlockCount), $"{_id}-{++_nextHop}"))];
+
+    private async Task<List<SessionHop>> RouteAsync(BlockRange blocks, ServerRole role, CancellationToken cancellationToken) =>
+        Hops(await CallRouteAsync(blocks, role, r => _chain.Coordinator.RouteAsync(r, cancellationToken), cancellationToken).ConfigureAwait(false));
+
+    // Asks the coordinator about blocks (a route, or a phase plan) for this session, waiting while only full servers could serve.
+    private async Task<TReply> CallRouteAsync<TReply>(BlockRange blocks, ServerRole role, Func<RouteRequest, Task<TReply>> call, CancellationToken cancellationToken)
     {
         var config = _chain.Model.Config;
         while (true)
@@ -395,8 +465,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
                     request.RttSeconds.Add(_chain.RttSeconds.Where(r => live.Any(s => s.ServerId == r.Key)).ToDictionary());
                 }
 
-                var reply = await _chain.Coordinator.RouteAsync(request, cancellationToken).ConfigureAwait(false);
-                return [.. reply.Hops.Select(h => new SessionHop(h.ServerId, new Uri(h.Url), new BlockRange(h.FirstBlock, h.BlockCount), $"{_id}-{++_nextHop}"))];
+                return await call(request).ConfigureAwait(false);
             }
             catch (RpcException exception) when (exception.StatusCode == StatusCode.Unavailable && _busy.Count > 0 && !cancellationToken.IsCancellationRequested)
             {

@@ -123,6 +123,10 @@ public sealed partial class CoordinatorClient : IDisposable
     public Task<RouteReply> RouteAsync(RouteRequest request, CancellationToken cancellationToken = default) =>
         CallAsync(c => c.RouteAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
 
+    /// <summary>A phase-split session's plan: the prefill route, the decode route and where the session runs, as the coordinator's Splitwise scheduler decides (UNAVAILABLE when neither pool covers the blocks).</summary>
+    public Task<PhasePlanReply> PlanPhasesAsync(RouteRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(c => c.PlanPhasesAsync(request, deadline: Deadline(), cancellationToken: cancellationToken).ResponseAsync, cancellationToken);
+
     /// <inheritdoc/>
     public void Dispose()
     {

@@ -46,6 +46,9 @@ public sealed partial class CoordinatorHost
         [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "moving server {ServerId} from blocks [{FirstBlock}, {EndBlock}) to [{NewFirstBlock}, {NewEndBlock}) of {Model} ({Why})")]
         public static partial void Moved(ILogger logger, string serverId, int firstBlock, int endBlock, int newFirstBlock, int newEndBlock, string model, string why);
 
+        [LoggerMessage(EventId = 15, Level = LogLevel.Debug, Message = "phase plan for blocks [{FirstBlock}, {EndBlock}) of {Model}: {Decision}, prefill {PrefillHops} hop(s), decode {DecodeHops} hop(s) ({Routing})")]
+        public static partial void PhasePlanned(ILogger logger, int firstBlock, int endBlock, string model, Strata.Planning.Live.PhaseDecision decision, int prefillHops, int decodeHops, string routing);
+
         [LoggerMessage(EventId = 13, Level = LogLevel.Information, Message = "coordinator stopping")]
         public static partial void Stopping(ILogger logger);
     }

@@ -21,6 +21,7 @@ internal sealed class CoordinatorMetrics
     private readonly Counter _quarantines;
     private readonly Counter _routes;
     private readonly Counter _refusedStale;
+    private readonly Counter _phasePlans;
 
     /// <summary>Creates the metrics of a coordinator serving <paramref name="registry"/> (read at each scrape).</summary>
     public CoordinatorMetrics(IServerRegistry registry)
@@ -33,6 +34,7 @@ internal sealed class CoordinatorMetrics
         _placements = factory.CreateCounter("strata_coordinator_placements_total", "Block windows handed to --auto servers.");
         _quarantines = factory.CreateCounter("strata_coordinator_quarantines_total", "Servers quarantined by reports through this coordinator.");
         _routes = factory.CreateCounter("strata_coordinator_routes_total", "Route requests, by outcome (ok, or none when no chain of live servers covers the blocks).", ["outcome"]);
+        _phasePlans = factory.CreateCounter("strata_coordinator_phase_plans_total", "Phase-split plans, by Splitwise's decision (split, prompt-decodes, mixed).", ["decision"]);
         _refusedStale = factory.CreateCounter("strata_coordinator_stale_refusals_total", "Calls refused because this coordinator's copy of the registry may be stale (etcd out of reach), up front or after waiting on etcd.");
         var servers = factory.CreateGauge("strata_coordinator_registry_servers", "Live servers in this coordinator's copy of the registry (quarantined ones excluded).");
         var quarantined = factory.CreateGauge("strata_coordinator_quarantined_servers", "Servers quarantined now.");
@@ -104,4 +106,12 @@ internal sealed class CoordinatorMetrics
 
     /// <summary>Counts one call refused for a stale registry.</summary>
     public void RefusedStale() => _refusedStale.Inc();
+
+    /// <summary>Counts a phase-split plan by its decision.</summary>
+    public void PhasePlanned(Strata.Planning.Live.PhaseDecision decision) => _phasePlans.WithLabels(decision switch
+    {
+        Strata.Planning.Live.PhaseDecision.Split => "split",
+        Strata.Planning.Live.PhaseDecision.PromptDecodes => "prompt-decodes",
+        _ => "mixed",
+    }).Inc();
 }

@@ -1,4 +1,5 @@
 using Strata.Planning.Live;
+using Strata.Planning.Pools;
 using Strata.Runtime.Observability;
 
 namespace Strata.Runtime.Coordination;
@@ -23,6 +24,15 @@ public sealed record CoordinatorOptions
 
     /// <summary>What the routing policies assume of a server that reported no times.</summary>
     public LiveRouteOptions Routing => new() { HopOverheadSeconds = HopOverheadSeconds, DefaultDecodeSecondsPerBlock = DefaultDecodeSecondsPerBlock };
+
+    /// <summary>Pending prompt tokens of the best prefill chain past which a phase-split session runs wholly on the decode chain (Splitwise's mixed pool). Default that of <see cref="SplitwiseScheduler"/>, 4 x 2,048; at least 0.</summary>
+    public long PromptQueueThresholdTokens { get; init; } = new SplitwiseScheduler().PromptQueueThresholdTokens;
+
+    /// <summary>KV utilisation of the best decode chain past which the prefill chain decodes a phase-split session itself. Default that of <see cref="SplitwiseScheduler"/>, 0.95; range 0 to 1.</summary>
+    public double TokenKvThreshold { get; init; } = new SplitwiseScheduler().TokenKvThreshold;
+
+    /// <summary>The scheduler that decides phase-split plans: the simulator's Splitwise scheduler with these thresholds.</summary>
+    public SplitwiseScheduler PhaseScheduler => new() { PromptQueueThresholdTokens = PromptQueueThresholdTokens, TokenKvThreshold = TokenKvThreshold };
 
     /// <summary>Distinct reporting clients (peer hosts) after which a server is quarantined: no route goes through it any more. Default 1; at least 1.</summary>
     public int QuarantineReportThreshold { get; init; } = 1;
@@ -49,6 +59,12 @@ public sealed record CoordinatorOptions
         ArgumentOutOfRangeException.ThrowIfNegative(HopOverheadSeconds);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(DefaultDecodeSecondsPerBlock);
         ArgumentOutOfRangeException.ThrowIfLessThan(QuarantineReportThreshold, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(PromptQueueThresholdTokens);
+        if (!(TokenKvThreshold is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(TokenKvThreshold), TokenKvThreshold, "The KV threshold is a share of memory, 0 to 1.");
+        }
+
         ArgumentNullException.ThrowIfNull(Telemetry);
         Telemetry.Validate();
         Tls?.Validate();

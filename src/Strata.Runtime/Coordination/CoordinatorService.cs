@@ -15,6 +15,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
     private const int MaxIdLength = 128;
     private const int MaxUrlLength = 2048;
     private const int MaxLayers = 1 << 16;
+    private const long MaxKvCapacityBytes = 1L << 50; // 1 PiB: far past any server, short of overflow when summed
 
     /// <summary>The trailer that marks a refusal by a coordinator whose registry copy may be stale: clients fail over on it.</summary>
     public const string StaleRegistryTrailer = "strata-registry-stale";
@@ -64,12 +65,18 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
             throw Invalid($"free_kv_bytes {request.FreeKvBytes} and decode_seconds_per_block {request.DecodeSecondsPerBlock} must be >= 0, and decode_seconds_per_block, emulated_rtt_seconds and prefill_seconds_per_block_per_token finite, 0 to 3600.");
         }
 
+        if (request.KvCapacityBytes < 0 || request.KvCapacityBytes > MaxKvCapacityBytes || (request.KvCapacityBytes > 0 && request.FreeKvBytes > request.KvCapacityBytes))
+        {
+            throw Invalid($"kv_capacity_bytes {request.KvCapacityBytes} must be 0 (unknown) or at least free_kv_bytes {request.FreeKvBytes}, and at most {MaxKvCapacityBytes}.");
+        }
+
         var renewed = _registry.Live().Any(s => string.Equals(s.ServerId, request.ServerId, StringComparison.Ordinal));
         var owned = await _registry.RegisterOwnedAsync(new RegisteredServer(request.ServerId, url, request.ModelName, request.LayerCount, new BlockRange(request.FirstBlock, request.BlockCount),
             request.Role, request.FreeKvBytes, 0, request.DecodeSecondsPerBlock, 0)
             {
                 EmulatedRttSeconds = request.EmulatedRttSeconds,
                 PrefillSecondsPerBlockPerToken = request.PrefillSecondsPerBlockPerToken,
+                KvCapacityBytes = request.KvCapacityBytes,
             }, request.ServerSecret, context.CancellationToken).ConfigureAwait(false)
             ?? throw new RpcException(new Status(StatusCode.AlreadyExists,
                 $"Server id '{Shorten(request.ServerId)}' is registered and live, and this registration does not carry its server secret; pick another --server-id, or wait {_options.HeartbeatTimeout.TotalSeconds:0.###} s for the old entry to expire."));
@@ -231,6 +238,63 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
 
     public override Task<RouteReply> Route(RouteRequest request, ServerCallContext context)
     {
+        var (live, ofModel, servers) = Snapshot(request);
+        var route = LiveRouting.Route(servers, live, request.Routing, _options.Routing);
+        _metrics.Routed(route is not null);
+        if (route is null)
+        {
+            throw NoRoute(request, live, ofModel);
+        }
+
+        CoordinatorHost.Log.Routed(_logger, live.Blocks.First, live.Blocks.End, request.ModelName, route.Hops.Count, route.SecondsPerToken, route.Policy);
+        AddPending(route, live.Phase != ServerPhase.Decode ? live.PromptTokens : 0, live.Phase != ServerPhase.Prefill ? DecodeTokens(live) : 0);
+        return Task.FromResult(Reply(route, ofModel));
+    }
+
+    /// <summary>
+    /// A phase-split session's plan: <see cref="LivePhasePlanner"/> routes both pools and lets the planner's
+    /// <see cref="Strata.Planning.Pools.SplitwiseScheduler"/> (the simulator's) decide between them; the request's role is ignored.
+    /// </summary>
+    public override Task<PhasePlanReply> PlanPhases(RouteRequest request, ServerCallContext context)
+    {
+        var (live, ofModel, servers) = Snapshot(request);
+        var plan = LivePhasePlanner.Plan(servers, live, request.Routing, _options.Routing, _options.PhaseScheduler);
+        _metrics.Routed(plan is not null);
+        if (plan is null)
+        {
+            throw NoRoute(request, live with { Phase = ServerPhase.Both }, ofModel); // neither pool: name the gap over every server
+        }
+
+        _metrics.PhasePlanned(plan.Decision);
+        CoordinatorHost.Log.PhasePlanned(_logger, live.Blocks.First, live.Blocks.End, request.ModelName, plan.Decision, plan.Prefill.Hops.Count, plan.Decode.Hops.Count, plan.Prefill.Policy);
+        if (plan.Transfers)
+        {
+            AddPending(plan.Prefill, live.PromptTokens, 0);
+            AddPending(plan.Decode, 0, DecodeTokens(live));
+        }
+        else
+        {
+            AddPending(plan.Prefill, live.PromptTokens, DecodeTokens(live));
+        }
+
+        return Task.FromResult(new PhasePlanReply
+        {
+            Prefill = Reply(plan.Prefill, ofModel),
+            Decode = Reply(plan.Decode, ofModel),
+            Decision = plan.Decision switch
+            {
+                Planning.Live.PhaseDecision.Split => Protocol.PhaseDecision.Split,
+                Planning.Live.PhaseDecision.PromptDecodes => Protocol.PhaseDecision.PromptDecodes,
+                _ => Protocol.PhaseDecision.Mixed,
+            },
+        });
+    }
+
+    // Checks a route request and takes one snapshot of the registry (a shared registry may change between two reads):
+    // the planner's request, the model's entries, and those entries as live servers with the client's round trips and
+    // every open session charged the output this one expects.
+    private (LiveRouteRequest Live, IReadOnlyList<RegisteredServer> OfModel, LiveServer[] Servers) Snapshot(RouteRequest request)
+    {
         CheckModel(request.ModelName, request.LayerCount);
         var end = request.EndBlock == 0 ? request.LayerCount : request.EndBlock;
         if (request.FirstBlock < 0 || end <= request.FirstBlock || end > request.LayerCount)
@@ -257,50 +321,58 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         }
 
         var excluded = request.ExcludedServerIds.ToHashSet(StringComparer.Ordinal);
-        var ofModel = OfModel(request.ModelName, request.LayerCount); // one snapshot: a shared registry may change between two reads
-        var servers = ofModel
-            .Select(s => s.ToLive(request.RttSeconds.TryGetValue(s.ServerId, out var rtt) ? rtt : null))
-            .ToArray();
         var live = new LiveRouteRequest(blocks, RegisteredServer.PhaseOf(request.Role), request.KvBytesPerBlock,
             Math.Max(1, request.PromptTokens), Math.Max(1, request.OutputTokens)) { Excluded = excluded };
-        var route = LiveRouting.Route(servers, live, request.Routing, _options.Routing);
-        _metrics.Routed(route is not null);
-        if (route is null)
-        {
-            var detail = NoChain(request, blocks, ofModel, excluded);
-            CoordinatorHost.Log.NoRoute(_logger, blocks.First, blocks.End, request.ModelName, detail);
-            throw new RpcException(new Status(StatusCode.Unavailable, detail));
-        }
+        var ofModel = OfModel(request.ModelName, request.LayerCount);
+        var servers = ofModel
+            .Select(s => s.ToLive(request.RttSeconds.TryGetValue(s.ServerId, out var rtt) ? rtt : null, DecodeTokens(live)))
+            .ToArray();
+        return (live, ofModel, servers);
+    }
 
-        CoordinatorHost.Log.Routed(_logger, blocks.First, blocks.End, request.ModelName, route.Hops.Count, route.SecondsPerToken, route.Policy);
+    // Output tokens a session decodes after its first (which its prefill produces), as the simulator counts them.
+    private static long DecodeTokens(LiveRouteRequest request) => request.OutputTokens - 1L;
+
+    // The session reserves cache on every hop and adds its tokens to their queues until their next heartbeats.
+    private void AddPending(LiveRoute route, long promptTokens, long decodeTokens)
+    {
         foreach (var hop in route.Hops)
         {
-            _registry.AddPending(hop.Server.Id);
+            _registry.AddPending(hop.Server.Id, promptTokens, decodeTokens);
         }
+    }
 
+    private static RouteReply Reply(LiveRoute route, IReadOnlyList<RegisteredServer> ofModel)
+    {
         var urls = ofModel.ToDictionary(s => s.ServerId, s => s.Url, StringComparer.Ordinal);
         var reply = new RouteReply { EstimatedSecondsPerToken = route.SecondsPerToken, Routing = route.Policy, PolicyCostSeconds = route.CostSeconds };
         reply.Hops.Add(route.Hops.Select(h => new RouteHopInfo { ServerId = h.Server.Id, Url = urls[h.Server.Id].ToString(), FirstBlock = h.Blocks.First, BlockCount = h.Blocks.Count }));
-        return Task.FromResult(reply);
+        return reply;
+    }
+
+    private RpcException NoRoute(RouteRequest request, LiveRouteRequest live, IReadOnlyList<RegisteredServer> ofModel)
+    {
+        var detail = NoChain(request, live.Phase, live.Blocks, ofModel, live.Excluded);
+        CoordinatorHost.Log.NoRoute(_logger, live.Blocks.First, live.Blocks.End, request.ModelName, detail);
+        return new RpcException(new Status(StatusCode.Unavailable, detail));
     }
 
     // Names the gap: the blocks no eligible server hosts, or, when every block has one, that none of them can take the session.
-    private static string NoChain(RouteRequest request, BlockRange blocks, IReadOnlyList<RegisteredServer> ofModel, IReadOnlySet<string> excluded)
+    private static string NoChain(RouteRequest request, ServerPhase phase, BlockRange blocks, IReadOnlyList<RegisteredServer> ofModel, IReadOnlySet<string> excluded)
     {
-        var phase = RegisteredServer.PhaseOf(request.Role);
         // As LiveRouting does: a request for both phases may use any server when no chain of both-role servers exists.
         var eligible = ofModel.Where(s => !excluded.Contains(s.ServerId) && (phase == ServerPhase.Both || s.ToLive(null).Serves(phase))).ToList();
         var uncovered = PlacementAdvisor.Uncovered(eligible.Select(s => s.Blocks), blocks);
         var gap = uncovered.Count > 0
-            ? $"no live {RoleName(request.Role)}server hosts block{(uncovered.Count > 1 ? "s" : string.Empty)} {PlacementAdvisor.DescribeBlocks(uncovered)}"
-            : $"every block has a live {RoleName(request.Role)}server, yet the routing policy found no chain";
-        return $"No chain of live {RoleName(request.Role)}servers covers blocks [{blocks.First}, {blocks.End}) of '{request.ModelName}' (excluding {excluded.Count} server(s)): {gap}; start block servers for the missing blocks or wait for them to register.";
+            ? $"no live {RoleName(phase)}server hosts block{(uncovered.Count > 1 ? "s" : string.Empty)} {PlacementAdvisor.DescribeBlocks(uncovered)}"
+            : $"every block has a live {RoleName(phase)}server, yet the routing policy found no chain";
+        return $"No chain of live {RoleName(phase)}servers covers blocks [{blocks.First}, {blocks.End}) of '{request.ModelName}' (excluding {excluded.Count} server(s)): {gap}; start block servers for the missing blocks or wait for them to register.";
     }
 
-    private static string RoleName(ServerRole role) => role switch
+    private static string RoleName(ServerPhase phase) => phase switch
     {
-        ServerRole.Prefill => "prefill-capable ",
-        ServerRole.Decode => "decode-capable ",
+        ServerPhase.Prefill => "prefill-capable ",
+        ServerPhase.Decode => "decode-capable ",
         _ => string.Empty,
     };
 

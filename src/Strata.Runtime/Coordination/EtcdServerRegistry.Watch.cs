@@ -236,6 +236,7 @@ public sealed partial class EtcdServerRegistry
                 {
                     EmulatedRttSeconds = entry.EmulatedRttSeconds,
                     PrefillSecondsPerBlockPerToken = entry.PrefillSecondsPerBlockPerToken,
+                    KvCapacityBytes = entry.KvCapacityBytes,
                 });
             }
             else if (key.StartsWith(ReportsPrefix, StringComparison.Ordinal))

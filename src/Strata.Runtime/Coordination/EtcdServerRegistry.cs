@@ -35,7 +35,7 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
     private readonly CancellationTokenSource _stop = new();
     private readonly object _gate = new();
     private readonly Dictionary<string, KeyValue> _cache = new(StringComparer.Ordinal); // the prefix as of _revision, under _gate
-    private readonly ConcurrentDictionary<string, int> _pending = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (int Sessions, long PromptTokens, long DecodeTokens)> _pending = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _synced = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _revision;
     private Task _watchLoop = Task.CompletedTask;
@@ -135,14 +135,21 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
     public IReadOnlyList<RegisteredServer> Live()
     {
         var live = Volatile.Read(ref _live);
-        return _pending.IsEmpty ? live : [.. live.Select(s => _pending.TryGetValue(s.ServerId, out var p) && p > 0 ? s with { PendingSessions = p } : s)];
+        return _pending.IsEmpty ? live : [.. live.Select(s => _pending.TryGetValue(s.ServerId, out var p) && p.Sessions > 0
+            ? s with { PendingSessions = p.Sessions, PendingPromptTokens = p.PromptTokens, PendingDecodeTokens = p.DecodeTokens }
+            : s)];
     }
 
     /// <inheritdoc/>
     public IReadOnlyList<QuarantineRecord> Quarantined() => Volatile.Read(ref _quarantined);
 
     /// <inheritdoc/>
-    public void AddPending(string serverId) => _pending.AddOrUpdate(serverId, 1, (_, p) => p + 1);
+    public void AddPending(string serverId, long promptTokens, long decodeTokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(decodeTokens);
+        _pending.AddOrUpdate(serverId, (1, promptTokens, decodeTokens), (_, p) => (p.Sessions + 1, p.PromptTokens + promptTokens, p.DecodeTokens + decodeTokens));
+    }
 
     /// <inheritdoc/>
     public int DropExpired() => 0; // etcd expires leases itself; the watch removes the entries
@@ -177,7 +184,7 @@ public sealed partial class EtcdServerRegistry : IServerRegistry
                 txn.Compare.Add(new Compare { Key = Bytes(key), Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 });
             }
 
-            var entry = server with { Sessions = 0, PendingSessions = 0 };
+            var entry = server with { Sessions = 0, PendingSessions = 0, PendingPromptTokens = 0, PendingDecodeTokens = 0 };
             var value = new RegistryServerRecord { Entry = entry.ToEntry(), SecretSha256 = ByteString.CopyFrom(Hash(secret)), LeaseId = lease };
             txn.Success.Add(Put(key, value.ToByteString(), lease));
             // A registration changes the model's coverage: bump its placement key so that a placement computed before it retries.

@@ -35,8 +35,8 @@ public interface IServerRegistry : IAsyncDisposable
     /// <returns>The record once the server is quarantined (null while under the threshold or when it is not registered), and whether this report put it over.</returns>
     ValueTask<(QuarantineRecord? Record, bool NewlyQuarantined)> ReportAsync(string serverId, string reporter, string reason, CancellationToken cancellationToken = default);
 
-    /// <summary>Counts one more session routed to <paramref name="serverId"/> until its next heartbeat reports it (a hint local to this coordinator).</summary>
-    void AddPending(string serverId);
+    /// <summary>Counts one more session routed to <paramref name="serverId"/>, with the prompt tokens it will prefill and the output tokens it will decode there, until its next heartbeat reports it (a hint local to this coordinator).</summary>
+    void AddPending(string serverId, long promptTokens, long decodeTokens);
 
     /// <summary>
     /// The blocks <c>(first, count)</c> a server of <paramref name="modelName"/> able to hold <paramref name="maxBlocks"/> blocks should host

@@ -15,6 +15,7 @@ public static class LiveServers
             entry.PendingSessions, entry.DecodeSecondsPerBlock, rttSeconds ?? entry.EmulatedRttSeconds)
         {
             PrefillSecondsPerBlockPerToken = entry.PrefillSecondsPerBlockPerToken,
+            KvCapacityBytes = entry.KvCapacityBytes,
         };
     }
 }

@@ -36,11 +36,29 @@ public sealed record RegisteredServer(
     /// <summary>Sessions routed to it since its last heartbeat (the heartbeat's count does not hold them yet).</summary>
     public int PendingSessions { get; init; }
 
+    /// <summary>KV memory it gives to sessions in all, bytes, as it registered (0: unknown).</summary>
+    public long KvCapacityBytes { get; init; }
+
+    /// <summary>Prompt tokens of the sessions routed to it for prefill since its last heartbeat (a hint of this coordinator's, like <see cref="PendingSessions"/>).</summary>
+    public long PendingPromptTokens { get; init; }
+
+    /// <summary>Output tokens to decode of the sessions routed to it for decode since its last heartbeat (a hint of this coordinator's, like <see cref="PendingSessions"/>).</summary>
+    public long PendingDecodeTokens { get; init; }
+
     /// <summary>The server as the planner's routing policies see it, with the client's measured round trip <paramref name="rttSeconds"/> (null: the delay it announced).</summary>
-    public LiveServer ToLive(double? rttSeconds = null) =>
+    /// <param name="rttSeconds">The client's round trip to it (null: the delay it announced).</param>
+    /// <param name="decodeTokensPerOpenSession">
+    /// Output tokens charged to each session of its last heartbeat: the coordinator learns a session's output only when it
+    /// routes it, and not how far it got since, so every open session is charged what the asking session expects (the
+    /// sessions routed since the heartbeat are charged their own); 0 counts only those.
+    /// </param>
+    public LiveServer ToLive(double? rttSeconds = null, long decodeTokensPerOpenSession = 0) =>
         new(ServerId, Blocks, PhaseOf(Role), FreeKvBytes, Sessions, PendingSessions, DecodeSecondsPerBlock, rttSeconds ?? EmulatedRttSeconds)
         {
             PrefillSecondsPerBlockPerToken = PrefillSecondsPerBlockPerToken,
+            KvCapacityBytes = KvCapacityBytes,
+            PendingPromptTokens = PendingPromptTokens,
+            PendingDecodeTokens = PendingDecodeTokens + ((long)Sessions * Math.Max(0, decodeTokensPerOpenSession)),
         };
 
     /// <summary>The planner's pool of a role on the wire.</summary>
@@ -67,5 +85,6 @@ public sealed record RegisteredServer(
         EmulatedRttSeconds = EmulatedRttSeconds,
         PrefillSecondsPerBlockPerToken = PrefillSecondsPerBlockPerToken,
         PendingSessions = PendingSessions,
+        KvCapacityBytes = KvCapacityBytes,
     };
 }

@@ -36,7 +36,7 @@ public sealed partial class ServerRegistry
         DropExpired();
         while (_servers.TryGetValue(serverId, out var current))
         {
-            var updated = current with { Sessions = sessions, FreeKvBytes = freeKvBytes, PendingSessions = 0, LastSeenTimestamp = _time.GetTimestamp() };
+            var updated = current with { Sessions = sessions, FreeKvBytes = freeKvBytes, PendingSessions = 0, PendingPromptTokens = 0, PendingDecodeTokens = 0, LastSeenTimestamp = _time.GetTimestamp() };
             if (_servers.TryUpdate(serverId, updated, current))
             {
                 return true;
@@ -46,12 +46,20 @@ public sealed partial class ServerRegistry
         return false;
     }
 
-    /// <summary>Counts one more session routed to <paramref name="serverId"/> until its next heartbeat reports it.</summary>
-    public void AddPending(string serverId)
+    /// <summary>Counts one more session routed to <paramref name="serverId"/>, with the tokens it will prefill and decode there, until its next heartbeat reports it.</summary>
+    public void AddPending(string serverId, long promptTokens, long decodeTokens)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(decodeTokens);
         while (_servers.TryGetValue(serverId, out var current))
         {
-            if (_servers.TryUpdate(serverId, current with { PendingSessions = current.PendingSessions + 1 }, current))
+            var updated = current with
+            {
+                PendingSessions = current.PendingSessions + 1,
+                PendingPromptTokens = current.PendingPromptTokens + promptTokens,
+                PendingDecodeTokens = current.PendingDecodeTokens + decodeTokens,
+            };
+            if (_servers.TryUpdate(serverId, updated, current))
             {
                 return;
             }

@@ -166,6 +166,62 @@ public sealed class CoordinatedChainTests
     }
 
     [Fact]
+    public async Task Phase_split_with_the_decode_pool_full_runs_on_the_prefill_pool_with_no_kv_moves_and_the_same_tokens()
+    {
+        // Heartbeats every 50 ms, so that the decode server's full cache reaches the coordinator at once.
+        await using var swarm = await TestSwarm.StartAsync(new CoordinatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(50) });
+        var client = TestSwarm.Load(0, 0, head: true);
+        var hiddenSize = client.Config.HiddenSize;
+        long sessionKvBytes; // what one session expecting 64 tokens holds on blocks [0, 4), measured on a probe server
+        await using (var probe = await BlockServerHost.StartAsync(TestSwarm.Load(0, 4, head: false)))
+        {
+            using var probeClient = new BlockServerClient(probe.Address);
+            await probeClient.ForwardAsync("filler", 0, 4, 0, new float[hiddenSize], 1, hiddenSize, expectedTokens: 64);
+            sessionKvBytes = probe.KvBytes;
+        }
+
+        var prefill = await swarm.AddServerAsync("p", 0, 4, ServerRole.Prefill);
+        var decode = await swarm.AddServerAsync("d", 0, 4, ServerRole.Decode, new BlockServerLimits { MaxKvBytes = sessionKvBytes });
+        using (var decodeClient = new BlockServerClient(decode.Address))
+        {
+            await decodeClient.ForwardAsync("filler", 0, 4, 0, new float[hiddenSize], 1, hiddenSize, expectedTokens: 64); // d is now 100% full
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while ((await swarm.Client.ListServersAsync()).Single(s => s.ServerId == "d").FreeKvBytes > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The coordinator never heard from decode server d that its KV cache is full.");
+            await Task.Delay(20);
+        }
+
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { PhaseSplit = true });
+        var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Sampled);
+        Assert.Equal(await LocalTokens(Sampled), result.Tokens);
+        Assert.Equal([prefill.Address.ToString()], result.Route.Select(h => h.Server));
+        Assert.Equal(0, chain.KvMoves);
+        Assert.Equal(1, chain.PhasePlans(Planning.Live.PhaseDecision.PromptDecodes));
+        Assert.Equal(0, chain.PhasePlans(Planning.Live.PhaseDecision.Split));
+        Assert.Equal(0, chain.Failovers);
+        Assert.Equal(1, decode.SessionCount); // the filler only: the generation never reached the decode pool
+    }
+
+    [Fact]
+    public async Task Phase_split_around_client_blocks_plans_each_remote_range_and_gives_the_same_tokens()
+    {
+        await using var swarm = await TestSwarm.StartAsync();
+        var p = await swarm.AddServerAsync("p", 0, 4, ServerRole.Prefill);
+        var d = await swarm.AddServerAsync("d", 0, 4, ServerRole.Decode);
+        var client = TestSwarm.Load(0, 4, head: true);
+        using var chain = new CoordinatedBlockChain(swarm.Client, client, new CoordinatedChainOptions { PhaseSplit = true, ClientBlocks = new BlockRange(1, 2), StreamKvByBlock = false });
+        var result = await new TextGenerator(client, chain).GenerateAsync(Prompt, Greedy);
+        Assert.Equal(await LocalTokens(Greedy), result.Tokens);
+        Assert.Equal([new RouteHop(d.Address.ToString(), new BlockRange(0, 1)), new RouteHop("local", new BlockRange(1, 2)), new RouteHop(d.Address.ToString(), new BlockRange(3, 1))], result.Route);
+        Assert.Equal(2, chain.PhasePlans(Planning.Live.PhaseDecision.Split)); // one plan per remote range
+        Assert.Equal(2, chain.KvMoves);
+        Assert.Equal(0, p.SessionCount);
+    }
+
+    [Fact]
     public async Task Phase_split_survives_a_decode_server_dying_by_rebuilding_from_the_embeddings()
     {
         await using var swarm = await TestSwarm.StartAsync();

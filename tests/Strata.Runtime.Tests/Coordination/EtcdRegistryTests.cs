@@ -52,6 +52,25 @@ public sealed class EtcdRegistryTests
     }
 
     [EtcdFact]
+    public async Task Kv_capacity_travels_through_etcd_and_pending_tokens_stay_local_until_the_server_heartbeats()
+    {
+        await using var etcd = await EtcdCluster.StartAsync();
+        await using var a = await EtcdServerRegistry.StartAsync(etcd.Options(TimeSpan.FromSeconds(10)));
+        await using var b = await EtcdServerRegistry.StartAsync(etcd.Options(TimeSpan.FromSeconds(10)));
+        var (entry, secret) = (await a.RegisterOwnedAsync(Server("s1") with { KvCapacityBytes = 4000 }, null))!.Value;
+        await Eventually(() => b.Live() is [{ KvCapacityBytes: 4000 }], "the capacity reaches the second coordinator");
+
+        a.AddPending("s1", 300, 40);
+        a.AddPending("s1", 200, 0);
+        Assert.True(a.Live() is [{ PendingSessions: 2, PendingPromptTokens: 500, PendingDecodeTokens: 40 }], $"pending on a: {a.Live()[0]}");
+        Assert.True(b.Live() is [{ PendingSessions: 0, PendingPromptTokens: 0, PendingDecodeTokens: 0 }], $"pending on b: {b.Live()[0]}"); // a hint of the coordinator that routed
+
+        Assert.Equal(HeartbeatOutcome.Refreshed, await b.HeartbeatOwnedAsync("s1", secret, entry.Url, 2, 900));
+        await Eventually(() => a.Live() is [{ Sessions: 2, PendingSessions: 0, PendingPromptTokens: 0, PendingDecodeTokens: 0, KvCapacityBytes: 4000 }],
+            "the heartbeat through the second coordinator clears the first one's pending counts");
+    }
+
+    [EtcdFact]
     public async Task A_server_that_stops_heartbeating_is_gone_within_its_lease_ttl_and_one_that_heartbeats_stays()
     {
         var ttl = TimeSpan.FromSeconds(2);

@@ -131,6 +131,9 @@ public class BatchedDecodeBenchmarks
     [Benchmark(OperationsPerInvoke = Sessions)]
     public Task EightSessionsBatched() => Task.WhenAll(Enumerable.Range(0, Sessions).Select(s => Decode(_batchedClient, s)));
 
+    /// <summary>One session's decode token through the server batching by the window alone (as <see cref="OneSession"/> through the default one), nothing else running.</summary>
+    public Task OneSessionWindowOnly() => Decode(_windowOnlyClient, 0);
+
     /// <summary>Eight sessions' decode tokens at once through a server batching by the 2 ms window alone, not waiting for sessions predicted back (the rule before issue 15's return wait; per token).</summary>
     [Benchmark(OperationsPerInvoke = Sessions)]
     public Task EightSessionsWindowOnly() => Task.WhenAll(Enumerable.Range(0, Sessions).Select(s => Decode(_windowOnlyClient, s)));

@@ -13,9 +13,10 @@ namespace Strata.Performance.Batching;
 /// return (a pause at the client between generations) does not make the rule give up on a session. When a step opens (its first token taken at
 /// <c>t0</c>), the sessions it waits for are those that are out (their last token ran, the next has not come), ran the
 /// same block range, and are predicted back (last step's end plus the return delay) by <c>t0 + B</c>, where the bound
-/// <c>B</c> is half the last step's run time, never more than <see cref="MaxReturnWaitSeconds"/>. The step then runs as
-/// soon as all of them are in (or it is full), and at the latest at <c>t0 + min(B, max(0, p - t0) + w)</c>, with <c>p</c>
-/// the latest predicted return and <c>w</c> the <see cref="BatchWaitSeconds"/> window as a tolerance for jitter.</para>
+/// <c>B</c> is half the longer of the last step's run time and that of the steps those sessions last ran in, never more
+/// than <see cref="MaxReturnWaitSeconds"/>. The step then runs as soon as all of them are in (or it is full), and at the
+/// latest at <c>t0 + B</c>: a prediction is a hint of whom to wait for, the bound alone caps what a wrong one costs (a
+/// session back late by a few milliseconds, or a group back late together after a pause, still joins).</para>
 /// <para>Why half a step: a batched decode step reads all the weights once, so a step of m rows costs at least one
 /// row's step, and an 8-row step costs about two (docs/benchmarks.md). A token that misses a step runs in the next
 /// one, after the whole step; waiting at most half a step for it costs the others at most about what a separate step
@@ -25,14 +26,15 @@ namespace Strata.Performance.Batching;
 /// <para>Only the return delay is predicted, never the time since the last step: a session on a long route (a far
 /// server, an emulated WAN round trip of tens of milliseconds) is waited for from the first token of the step, not from
 /// when it left, and sessions that all take the long route together arrive together, filling the step without a wait
-/// per step. A session predicted back beyond the bound is not waited for (the step runs without it). A session that
+/// per step. A session predicted back beyond the bound is not waited for (the step runs without it), nor one overdue by
+/// more than the bound (its prediction is stale: a client that paused or stopped; a lone session never waits for it). A session that
 /// was waited for and did not come is dropped from the rule until its token runs again, so one that stopped decoding
 /// (or whose route slowed) costs the others at most one bounded wait; a closed session is forgotten at once
 /// (<see cref="Forget"/>).</para>
 /// <para>When no session is expected and every session the rule tracks for that block range is in (queued) or predicted
 /// back beyond the bound, the step runs at once: waiting would help nobody it knows of (eight sessions all queued run
 /// without the window). When it cannot predict (no step ran yet, the return wait is off, or a session is out that it
-/// never saw come back), the earlier window applies: the step waits <see cref="BatchWaitSeconds"/> unless the last step
+/// never saw come back or that is overdue), the earlier window applies: the step waits <see cref="BatchWaitSeconds"/> unless the last step
 /// ran one token with none queued meanwhile (a lone session, which thus never waits after its first step). Not
 /// thread-safe: one batcher worker (or one simulation) drives it.</para>
 /// </remarks>
@@ -46,7 +48,7 @@ public sealed class DecodeBatchRule<TSession>
     private bool _contended = true; // the first step waits the window
 
     /// <summary>Creates the rule.</summary>
-    /// <param name="batchWaitSeconds">The window a step waits when no session is expected (and the tolerance on a predicted return), seconds, at least 0.</param>
+    /// <param name="batchWaitSeconds">The window a step waits when no session is expected and the rule cannot tell where they all are, seconds, at least 0.</param>
     /// <param name="maxReturnWaitSeconds">Longest a step waits for the sessions expected back, seconds, at least 0 (0: never waits for them, only the window).</param>
     public DecodeBatchRule(double batchWaitSeconds, double maxReturnWaitSeconds)
     {
@@ -61,7 +63,7 @@ public sealed class DecodeBatchRule<TSession>
         MaxReturnWaitSeconds = maxReturnWaitSeconds;
     }
 
-    /// <summary>The window a step waits when no session is expected back, and the tolerance on a predicted return, seconds.</summary>
+    /// <summary>The window a step waits when no session is expected back (and the rule cannot tell where they all are), seconds.</summary>
     public double BatchWaitSeconds { get; }
 
     /// <summary>Longest a step waits for the sessions expected back, seconds.</summary>
@@ -103,8 +105,16 @@ public sealed class DecodeBatchRule<TSession>
     public double Open(int firstBlock, int blockCount, double nowSeconds)
     {
         ClearExpected();
-        var bound = Math.Min(MaxReturnWaitSeconds, _lastStepSeconds / 2);
-        var latest = double.NegativeInfinity;
+        var longest = _lastStepSeconds;
+        foreach (var track in _tracks.Values)
+        {
+            if (track.Out && track.FirstBlock == firstBlock && track.BlockCount == blockCount && !double.IsNaN(track.ReturnSeconds))
+            {
+                longest = Math.Max(longest, track.StepSeconds);
+            }
+        }
+
+        var bound = Math.Min(MaxReturnWaitSeconds, longest / 2);
         var predicts = bound > 0; // false before any step ran, or with the return wait off
         var unknown = !predicts;
         foreach (var (session, track) in _tracks)
@@ -115,14 +125,13 @@ public sealed class DecodeBatchRule<TSession>
             }
 
             var back = track.LastEndSeconds + track.PredictedReturnSeconds;
-            if (double.IsNaN(back))
+            if (double.IsNaN(back) || back < nowSeconds - bound)
             {
-                unknown = true; // out, never seen back: no prediction
+                unknown = true; // out, never seen back, or overdue by more than the bound: no prediction worth a wait
             }
             else if (back <= nowSeconds + bound)
             {
                 _expected.Add(session);
-                latest = Math.Max(latest, back);
             }
         }
 
@@ -138,7 +147,7 @@ public sealed class DecodeBatchRule<TSession>
         }
 
         _awaited = _expected.Count;
-        return nowSeconds + Math.Min(bound, Math.Max(0, latest - nowSeconds) + BatchWaitSeconds);
+        return nowSeconds + bound;
     }
 
     /// <summary>Closes the open step's wait: the sessions it waited for that did not come are dropped until their next token runs.</summary>
@@ -175,6 +184,7 @@ public sealed class DecodeBatchRule<TSession>
             }
 
             track.LastEndSeconds = endSeconds;
+            track.StepSeconds = _lastStepSeconds;
             track.FirstBlock = firstBlock;
             track.BlockCount = blockCount;
             track.Out = true;
@@ -212,6 +222,8 @@ public sealed class DecodeBatchRule<TSession>
         public double ReturnSeconds { get; set; } = double.NaN; // until measured
 
         public double PreviousReturnSeconds { get; set; } = double.NaN;
+
+        public double StepSeconds { get; set; } // run time of the step it last ran in
 
         // The shorter of the last two: one long return (a pause at the client) does not make the rule give up on a session.
         public double PredictedReturnSeconds => double.IsNaN(PreviousReturnSeconds) ? ReturnSeconds : Math.Min(ReturnSeconds, PreviousReturnSeconds);

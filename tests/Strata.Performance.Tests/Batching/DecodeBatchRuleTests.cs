@@ -245,6 +245,22 @@ public sealed class DecodeBatchRuleTests
         Assert.Equal(end + 1e-3, rule.Open(0, Blocks, end + 1e-3), 12); // ran alone, nothing queued: no window
     }
 
+    [Theory]
+    [InlineData(Cap, Bound)] // half the 10 ms step b last ran in, though the last step (x alone) took 2 ms
+    [InlineData(3e-3, 3e-3)] // never more than the cap
+    public void The_bound_is_half_the_longer_of_the_last_step_and_the_step_the_expected_sessions_last_ran_in(double cap, double bound)
+    {
+        var rule = new DecodeBatchRule<string>(Window, cap);
+        var ends = Start(rule, "a", "b");
+        Cycle(rule, ends, ("a", 1e-3), ("b", 1e-3));
+        var end = ends["a"];
+        rule.StepRan(["x"], 0, Blocks, end, end + 2e-3, queuedMeanwhile: false);
+        var t0 = end + 2.5e-3;
+        rule.Arrived("a", t0);
+        Assert.Equal(t0 + bound, rule.Open(0, Blocks, t0), 12); // b, predicted at end + 1 ms, is waited for
+        Assert.Equal(["b"], rule.Expected);
+    }
+
     [Fact]
     public void Sessions_of_another_block_range_are_not_waited_for()
     {

@@ -16,7 +16,7 @@ namespace Strata.Performance.Batching;
 /// <c>B</c> is half the longer of the last step's run time and that of the steps those sessions last ran in, never more
 /// than <see cref="MaxReturnWaitSeconds"/>. The step then runs as soon as all of them are in (or it is full), and at the
 /// latest at <c>t0 + B</c>: a prediction is a hint of whom to wait for, the bound alone caps what a wrong one costs (a
-/// session back late by a few milliseconds, or a group back late together after a pause, still joins).</para>
+/// session up to <c>B</c> late still joins).</para>
 /// <para>Why half a step: a batched decode step reads all the weights once, so a step of m rows costs at least one
 /// row's step, and an 8-row step costs about two (docs/benchmarks.md). A token that misses a step runs in the next
 /// one, after the whole step; waiting at most half a step for it costs the others at most about what a separate step

@@ -11,10 +11,12 @@ namespace Strata.Runtime.Engine;
 /// <remarks>
 /// <para>One worker runs the steps in turn. It takes a token as soon as one is queued, with whatever else is queued, and
 /// then waits for more as <see cref="DecodeBatchRule{TSession}"/> says: for the sessions of its recent steps that are
-/// predicted back soon (each from its own last return delay), until they are all in, the step is full, or a bound of
-/// half the last step's run time (at most <see cref="DecodeBatchOptions.MaxReturnWait"/>) has passed; when none is
-/// expected, for <see cref="DecodeBatchOptions.BatchWait"/>, skipped while one session decodes alone (the last step ran
-/// one token and none queued during it), so a lone session runs as fast as without batching. The wait runs from the
+/// predicted back soon (each from the shorter of its last two return delays), until they are all in, the step is full,
+/// or a bound of half a step (the longer of the last step and the one those sessions last ran in; at most
+/// <see cref="DecodeBatchOptions.MaxReturnWait"/>) has passed. When every session it knows is queued, the step runs at
+/// once; only when it cannot predict does it wait <see cref="DecodeBatchOptions.BatchWait"/>, skipped while one session
+/// decodes alone (the last step ran one token and none queued during it), so a lone session runs as fast as without
+/// batching. The wait runs from the
 /// step's first token, never from when the others left: sessions on a long route (a far server, an emulated round
 /// trip) come back together and fill the step without a wait per step, and one that stopped coming costs the others at
 /// most one bounded wait. Call <see cref="Forget"/> when a session closes.</para>

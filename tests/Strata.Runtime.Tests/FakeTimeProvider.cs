@@ -16,6 +16,18 @@ internal sealed class FakeTimeProvider : TimeProvider
     /// <summary>Timers created so far.</summary>
     public int TimersCreated { get; private set; }
 
+    /// <summary>Timers armed now (created, not disposed, not yet fired).</summary>
+    public int ArmedTimers
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _timers.Count(t => t.DueTicks != long.MaxValue);
+            }
+        }
+    }
+
     public override long GetTimestamp()
     {
         lock (_gate)

@@ -34,8 +34,10 @@ public class BatchedDecodeBenchmarks
 
     private string _directory = null!;
     private BlockServerHost _batched = null!;
+    private BlockServerHost _windowOnly = null!;
     private BlockServerHost _unbatched = null!;
     private BlockServerClient _batchedClient = null!;
+    private BlockServerClient _windowOnlyClient = null!;
     private BlockServerClient _unbatchedClient = null!;
     private float[][] _tokens = null!;
     private LlamaModel _model = null!;
@@ -68,9 +70,12 @@ public class BatchedDecodeBenchmarks
         var model = _model = new LlamaModel(config, LlamaWeightsLoader.Load(_directory, config, 0, config.LayerCount, includeEmbeddingAndHead: false));
         _batched = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 16 }, telemetry: new TelemetryOptions { MetricsPort = 0 })
             .GetAwaiter().GetResult();
+        _windowOnly = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 16, DecodeReturnWait = TimeSpan.Zero },
+            telemetry: new TelemetryOptions { MetricsPort = 0 }).GetAwaiter().GetResult();
         _unbatched = BlockServerHost.StartAsync(model, limits: new BlockServerLimits { MaxDecodeBatch = 1 }).GetAwaiter().GetResult();
         _batchedClient = new BlockServerClient(_batched.Address);
         _unbatchedClient = new BlockServerClient(_unbatched.Address);
+        _windowOnlyClient = new BlockServerClient(_windowOnly.Address);
 
         var random = new Random(7);
         float[] Row(int tokens) => [.. Enumerable.Range(0, tokens * _hiddenSize).Select(_ => (float)(random.NextDouble() - 0.5))];
@@ -87,6 +92,7 @@ public class BatchedDecodeBenchmarks
 
             _batchedClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
             _unbatchedClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
+            _windowOnlyClient.ForwardAsync(Id(s), 0, _layers, 0, prompt.ToArray(), ContextTokens, _hiddenSize).GetAwaiter().GetResult();
         }
     }
 
@@ -94,20 +100,27 @@ public class BatchedDecodeBenchmarks
     public void Cleanup()
     {
         // The mean batch the batching server ran (the timed steps and the warm-up alike), for the record.
-        using (var http = new HttpClient())
-        {
-            var text = http.GetStringAsync(new Uri(_batched.MetricsAddress!, "/metrics")).GetAwaiter().GetResult();
-            double Sample(string name) => double.Parse(text.Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
-            var steps = Sample("strata_block_decode_batch_size_count");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"// batching server: {steps} decode steps, {Sample("strata_block_decode_batch_size_sum") / steps:F2} sessions' tokens per step on average"));
-        }
+        var (steps, tokens) = BatchingServerSteps();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"// batching server: {steps} decode steps, {tokens / steps:F2} sessions' tokens per step on average (one-session steps included)"));
 
         _batchedClient.Dispose();
         _unbatchedClient.Dispose();
+        _windowOnlyClient.Dispose();
+        _windowOnly.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _batched.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _unbatched.DisposeAsync().AsTask().GetAwaiter().GetResult();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>Decode steps the batching server has run so far, and the sessions' tokens they carried (its batch-size histogram's count and sum).</summary>
+    /// <param name="windowOnly">The server batching by the window alone (<see cref="EightSessionsWindowOnly"/>) rather than the default one.</param>
+    public (double Steps, double Tokens) BatchingServerSteps(bool windowOnly = false)
+    {
+        using var http = new HttpClient();
+        var text = http.GetStringAsync(new Uri((windowOnly ? _windowOnly : _batched).MetricsAddress!, "/metrics")).GetAwaiter().GetResult();
+        double Sample(string name) => double.Parse(text.Split('\n').First(l => l.StartsWith(name + " ", StringComparison.Ordinal))[(name.Length + 1)..], CultureInfo.InvariantCulture);
+        return (Sample("strata_block_decode_batch_size_count"), Sample("strata_block_decode_batch_size_sum"));
     }
 
     /// <summary>One session's decode token, nothing else running.</summary>
@@ -117,6 +130,13 @@ public class BatchedDecodeBenchmarks
     /// <summary>Eight sessions' decode tokens at once through the batching server (per token).</summary>
     [Benchmark(OperationsPerInvoke = Sessions)]
     public Task EightSessionsBatched() => Task.WhenAll(Enumerable.Range(0, Sessions).Select(s => Decode(_batchedClient, s)));
+
+    /// <summary>One session's decode token through the server batching by the window alone (as <see cref="OneSession"/> through the default one), nothing else running.</summary>
+    public Task OneSessionWindowOnly() => Decode(_windowOnlyClient, 0);
+
+    /// <summary>Eight sessions' decode tokens at once through a server batching by the 2 ms window alone, not waiting for sessions predicted back (the rule before issue 15's return wait; per token).</summary>
+    [Benchmark(OperationsPerInvoke = Sessions)]
+    public Task EightSessionsWindowOnly() => Task.WhenAll(Enumerable.Range(0, Sessions).Select(s => Decode(_windowOnlyClient, s)));
 
     /// <summary>Eight sessions' decode tokens at once with batching off (per token).</summary>
     [Benchmark(OperationsPerInvoke = Sessions)]

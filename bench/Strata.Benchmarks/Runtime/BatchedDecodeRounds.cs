@@ -5,8 +5,8 @@ using Strata.Runtime.Weights.Gguf;
 namespace Strata.Benchmarks.Runtime;
 
 /// <summary>
-/// The setups of <see cref="BatchedDecodeBenchmarks"/> timed in alternating rounds (one session, eight batched, eight
-/// unbatched, again and again), so that a machine whose load drifts during the run slows every case alike and the
+/// The setups of <see cref="BatchedDecodeBenchmarks"/> timed in alternating rounds (one session and eight batched through
+/// the default server, the same through a server batching by the window alone, eight unbatched, again and again), so that a machine whose load drifts during the run slows every case alike and the
 /// ratios of each round stay fair: <c>dotnet run -c Release --project bench/Strata.Benchmarks -- batched-decode [rounds] [steps]</c>.
 /// </summary>
 internal static class BatchedDecodeRounds
@@ -19,13 +19,20 @@ internal static class BatchedDecodeRounds
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"small preset, 12 blocks {weights}, {BatchedDecodeBenchmarks.ContextTokens}-token contexts, {Environment.ProcessorCount} cores, {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated switch { true => "AVX-512", false => "256-bit" }}, TieredCompilation={Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") ?? "default"}"));
-            output.WriteLine("round  one tok/s  eight-batched tok/s  eight-unbatched tok/s  batched/one  unbatched/one");
+            // window-only/one: the window-only server's eight sessions over one session through that same server.
+            output.WriteLine("round  one tok/s  eight-batched tok/s  window-only tok/s  unbatched tok/s  batched/one  window-only/one  unbatched/one  rows/step  window-only rows/step");
             var ratios = new List<double>();
+            var windowRatios = new List<double>();
             var unbatchedRatios = new List<double>();
+            var rowsPerStep = new List<double>();
+            var windowRowsPerStep = new List<double>();
+            var overWindow = new List<double>();
             for (var round = -2; round < rounds; round++) // two warm-up rounds first
             {
                 var one = await RateAsync(steps, 1, bench.OneSession);
-                var batched = await RateAsync(steps, BatchedDecodeBenchmarks.Sessions, bench.EightSessionsBatched);
+                var (batched, rows) = await ServerRateAsync(steps, bench, windowOnly: false, bench.EightSessionsBatched);
+                var oneWindowOnly = await RateAsync(steps, 1, bench.OneSessionWindowOnly); // the same pattern as the default server sees
+                var (windowOnly, windowRows) = await ServerRateAsync(steps, bench, windowOnly: true, bench.EightSessionsWindowOnly);
                 var unbatched = await RateAsync(steps, BatchedDecodeBenchmarks.Sessions, bench.EightSessionsUnbatched);
                 if (round < 0)
                 {
@@ -33,12 +40,19 @@ internal static class BatchedDecodeRounds
                 }
 
                 ratios.Add(batched / one);
+                windowRatios.Add(windowOnly / oneWindowOnly);
                 unbatchedRatios.Add(unbatched / one);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{round,5}  {one,9:F1}  {batched,19:F1}  {unbatched,21:F1}  {batched / one,11:F2}  {unbatched / one,13:F2}"));
+                rowsPerStep.Add(rows);
+                windowRowsPerStep.Add(windowRows);
+                overWindow.Add(batched / windowOnly);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{round,5}  {one,9:F1}  {batched,19:F1}  {windowOnly,17:F1}  {unbatched,15:F1}  {batched / one,11:F2}  {windowOnly / oneWindowOnly,15:F2}  {unbatched / one,13:F2}  {rows,9:F2}  {windowRows,21:F2}"));
             }
 
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"median batched/one {Median(ratios):F2} (min {ratios.Min():F2}, max {ratios.Max():F2}); median unbatched/one {Median(unbatchedRatios):F2}"));
+                $"median batched/one {Median(ratios):F2} (min {ratios.Min():F2}, max {ratios.Max():F2}); window-only/one {Median(windowRatios):F2} (min {windowRatios.Min():F2}, max {windowRatios.Max():F2}); unbatched/one {Median(unbatchedRatios):F2}"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"eight sessions' rows per step: batched mean {rowsPerStep.Average():F2} (min {rowsPerStep.Min():F2}), window-only mean {windowRowsPerStep.Average():F2} (min {windowRowsPerStep.Min():F2}); eight-batched tok/s over window-only, median {Median(overWindow):F2}"));
 
             // The engine alone, same alternation: one session's step against one ForwardDecodeBatch of eight.
             var engineRatios = new List<double>();
@@ -80,6 +94,15 @@ internal static class BatchedDecodeRounds
         {
             bench.Cleanup();
         }
+    }
+
+    // The eight sessions' rate through a batching server, and the mean rows of the steps that server ran meanwhile.
+    private static async Task<(double Rate, double RowsPerStep)> ServerRateAsync(int steps, BatchedDecodeBenchmarks bench, bool windowOnly, Func<Task> step)
+    {
+        var (stepsBefore, tokensBefore) = bench.BatchingServerSteps(windowOnly);
+        var rate = await RateAsync(steps, BatchedDecodeBenchmarks.Sessions, step);
+        var (stepsAfter, tokensAfter) = bench.BatchingServerSteps(windowOnly);
+        return (rate, (tokensAfter - tokensBefore) / (stepsAfter - stepsBefore));
     }
 
     private static async Task<double> RateAsync(int steps, int tokensPerStep, Func<Task> step)

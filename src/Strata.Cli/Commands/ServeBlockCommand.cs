@@ -59,12 +59,18 @@ internal static class ServeBlockCommand
             DefaultValueFactory = _ => new BlockServerLimits().DecodeBatchWait.TotalMilliseconds,
             HelpName = "ms",
         };
+        var returnWait = new Option<double>("--return-wait-ms")
+        {
+            Description = "Longest a decode step waits for the sessions of recent steps predicted back soon (it waits at most half the last step's time; 0: only --batch-wait-ms). 0 to 1000.",
+            DefaultValueFactory = _ => new BlockServerLimits().DecodeReturnWait.TotalMilliseconds,
+            HelpName = "ms",
+        };
         var logLevel = ServeCommand.LogLevelOption("start, registration, refusals, evictions, fail-overs");
         var metricsPort = ServeCommand.MetricsPortOption();
         var tlsFlags = new TlsFlags(serves: true, connectsTo: "the coordinator and to peers' bulk KV ports", metricsPort: true);
         var command = new Command("block", "Run a block server: host a range of a model's blocks and serve them to clients over gRPC.")
         {
-            coordinator, model, blocks, auto, memoryBytes, port, host, advertise, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, maxBatch, batchWait, logLevel, metricsPort,
+            coordinator, model, blocks, auto, memoryBytes, port, host, advertise, role, joinToken, maxSessions, maxKvBytes, perClient, idleTimeout, emulateRtt, maxBatch, batchWait, returnWait, logLevel, metricsPort,
         };
         tlsFlags.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -91,16 +97,18 @@ internal static class ServeBlockCommand
 
             var batch = parseResult.GetValue(maxBatch);
             var waitMs = parseResult.GetValue(batchWait);
-            if (batch < 1 || batch > 1024 || !double.IsFinite(waitMs) || waitMs < 0 || waitMs > 1000)
+            var returnMs = parseResult.GetValue(returnWait);
+            if (batch < 1 || batch > 1024 || !double.IsFinite(waitMs) || waitMs < 0 || waitMs > 1000 || !double.IsFinite(returnMs) || returnMs < 0 || returnMs > 1000)
             {
                 throw new StrataException(string.Create(CultureInfo.InvariantCulture,
-                    $"--max-batch is {batch} and --batch-wait-ms {waitMs}; expected 1 to 1024 sessions and 0 to 1000 milliseconds."));
+                    $"--max-batch is {batch}, --batch-wait-ms {waitMs} and --return-wait-ms {returnMs}; expected 1 to 1024 sessions and 0 to 1000 milliseconds."));
             }
 
             var limits = new BlockServerLimits
             {
                 MaxDecodeBatch = batch,
                 DecodeBatchWait = TimeSpan.FromMilliseconds(waitMs),
+                DecodeReturnWait = TimeSpan.FromMilliseconds(returnMs),
                 MaxSessions = parseResult.GetValue(maxSessions),
                 MaxKvBytes = parseResult.GetValue(maxKvBytes),
                 MaxSessionsPerClient = parseResult.GetValue(perClient),

@@ -91,6 +91,13 @@ public sealed record RuntimeProfile : IBlockCostModel
     public double DecodeBatchWaitSeconds { get; init; }
 
     /// <summary>
+    /// Longest a block server's decode batcher waits for the sessions of its recent steps predicted back soon, seconds (its
+    /// default when profiled; 0: not recorded, and the loopback predictor then models the batcher without that wait, as
+    /// the servers ran before it existed).
+    /// </summary>
+    public double DecodeReturnWaitSeconds { get; init; }
+
+    /// <summary>
     /// What a reply delayed by an emulated round trip costs a compute step beyond what it costs a small call (a
     /// round-trip probe), seconds: idle threads woken, timer overshoot the probe does not see (0: not recorded).
     /// </summary>
@@ -199,10 +206,10 @@ public sealed record RuntimeProfile : IBlockCostModel
             Check(origin, "prefillConcurrency", PrefillConcurrency);
         }
 
-        if (LogicalProcessors < 0 || !double.IsFinite(DecodeBatchWaitSeconds) || DecodeBatchWaitSeconds < 0 || !double.IsFinite(DelayedStepExtraSeconds) || DelayedStepExtraSeconds < 0
-            || !double.IsFinite(SessionOpenSeconds) || SessionOpenSeconds < 0)
+        if (LogicalProcessors < 0 || !double.IsFinite(DecodeBatchWaitSeconds) || DecodeBatchWaitSeconds < 0 || !double.IsFinite(DecodeReturnWaitSeconds) || DecodeReturnWaitSeconds < 0
+            || !double.IsFinite(DelayedStepExtraSeconds) || DelayedStepExtraSeconds < 0 || !double.IsFinite(SessionOpenSeconds) || SessionOpenSeconds < 0)
         {
-            throw new StrataException($"'{origin}': logicalProcessors {LogicalProcessors}, decodeBatchWaitSeconds {DecodeBatchWaitSeconds}, delayedStepExtraSeconds {DelayedStepExtraSeconds} and sessionOpenSeconds {SessionOpenSeconds}; expected >= 0 (0: not recorded) and finite numbers of seconds >= 0.");
+            throw new StrataException($"'{origin}': logicalProcessors {LogicalProcessors}, decodeBatchWaitSeconds {DecodeBatchWaitSeconds}, decodeReturnWaitSeconds {DecodeReturnWaitSeconds}, delayedStepExtraSeconds {DelayedStepExtraSeconds} and sessionOpenSeconds {SessionOpenSeconds}; expected >= 0 (0: not recorded) and finite numbers of seconds >= 0.");
         }
         foreach (var (name, value) in new[] { ("headPrefillSeconds", HeadPrefillSeconds), ("headDecodeSeconds", HeadDecodeSeconds), ("hopOverheadSeconds", HopOverheadSeconds) })
         {

@@ -13,6 +13,13 @@ public sealed record DecodeBatchOptions
     /// </summary>
     public TimeSpan BatchWait { get; init; } = TimeSpan.FromMilliseconds(2);
 
+    /// <summary>
+    /// Longest a step waits for the sessions of recent steps that are predicted back soon (see
+    /// <see cref="Performance.Batching.DecodeBatchRule{TSession}"/>); the step waits at most half the last step's run time,
+    /// and no longer than this. Default 20 ms; range 0 (never wait for them: only <see cref="BatchWait"/>) to 1 s.
+    /// </summary>
+    public TimeSpan MaxReturnWait { get; init; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Checks the ranges.</summary>
     public DecodeBatchOptions Validate()
     {
@@ -20,6 +27,8 @@ public sealed record DecodeBatchOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxBatch, 1024, nameof(MaxBatch));
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchWait, TimeSpan.Zero, nameof(BatchWait));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchWait, TimeSpan.FromSeconds(1), nameof(BatchWait));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxReturnWait, TimeSpan.Zero, nameof(MaxReturnWait));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(MaxReturnWait, TimeSpan.FromSeconds(1), nameof(MaxReturnWait));
         return this;
     }
 }

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
+using Strata.Performance.Batching;
 
 namespace Strata.Runtime.Engine;
 
@@ -7,13 +9,21 @@ namespace Strata.Runtime.Engine;
 /// <see cref="LlamaModel.ForwardDecodeBatch"/> (one pass over the weights), each caller getting its own row back.
 /// </summary>
 /// <remarks>
-/// One worker runs the steps in turn. It takes a token as soon as one is queued, waits at most
-/// <see cref="DecodeBatchOptions.BatchWait"/> for more (less if the batch fills), runs them, and starts again with whatever
-/// arrived meanwhile. The wait is skipped while one session decodes alone (the last step ran one token and none queued
-/// during it), so a lone session runs as fast as without batching. Tokens for different block ranges, or a second token of a session already in the step, run in a
-/// later step of the same round, in arrival order. Each row gets the same bits as running its session alone. A token
-/// the model refuses (its blocks disagree) fails alone; the others run. Thread-safe; a caller must not change its
-/// session while its token is queued or running.
+/// <para>One worker runs the steps in turn. It takes a token as soon as one is queued, with whatever else is queued, and
+/// then waits for more as <see cref="DecodeBatchRule{TSession}"/> says: for the sessions of its recent steps that are
+/// predicted back soon (each from the shorter of its last two return delays), until they are all in, the step is full,
+/// or a bound of half a step (the longer of the last step and the one those sessions last ran in; at most
+/// <see cref="DecodeBatchOptions.MaxReturnWait"/>) has passed. When every session it knows is queued, the step runs at
+/// once; only when it cannot predict does it wait <see cref="DecodeBatchOptions.BatchWait"/>, skipped while one session
+/// decodes alone (the last step ran one token and none queued during it), so a lone session runs as fast as without
+/// batching. The wait runs from the
+/// step's first token, never from when the others left: sessions on a long route (a far server, an emulated round
+/// trip) come back together and fill the step without a wait per step, and one that stopped coming costs the others at
+/// most one bounded wait. Call <see cref="Forget"/> when a session closes.</para>
+/// <para>Tokens for different block ranges, or a second token of a session already in the step, run in a later step of
+/// the same round, in arrival order. Each row gets the same bits as running its session alone (a row's arithmetic does
+/// not depend on the others). A token the model refuses (its blocks disagree) fails alone; the others run.
+/// Thread-safe; a caller must not change its session while its token is queued or running.</para>
 /// </remarks>
 public sealed class DecodeBatcher : IAsyncDisposable
 {
@@ -22,6 +32,9 @@ public sealed class DecodeBatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Action<int>? _stepRan;
     private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(); // not SingleReader: that one cannot count its queue
+    private readonly ConcurrentQueue<InferenceSession> _closed = new(); // sessions to forget, read by the worker
+    private readonly DecodeBatchRule<InferenceSession> _rule;
+    private readonly long _origin;
     private readonly Task _worker;
 
     /// <summary>Starts a batcher running steps of <paramref name="model"/>.</summary>
@@ -36,6 +49,8 @@ public sealed class DecodeBatcher : IAsyncDisposable
         _options = (options ?? new DecodeBatchOptions()).Validate();
         _time = timeProvider ?? TimeProvider.System;
         _stepRan = stepRan;
+        _rule = new DecodeBatchRule<InferenceSession>(_options.BatchWait.TotalSeconds, _options.MaxReturnWait.TotalSeconds);
+        _origin = _time.GetTimestamp();
         _worker = Task.Run(RunAsync);
     }
 
@@ -60,13 +75,21 @@ public sealed class DecodeBatcher : IAsyncDisposable
             throw new ArgumentException($"A decode token's hidden state holds {_model.Config.HiddenSize} floats; got {hidden.Length}.", nameof(hidden));
         }
 
-        var request = new Request(new DecodeRow(session, hidden), firstBlock, blockCount);
+        var request = new Request(new DecodeRow(session, hidden), firstBlock, blockCount, _time.GetTimestamp());
         if (!_queue.Writer.TryWrite(request))
         {
             throw new ObjectDisposedException(nameof(DecodeBatcher), "The decode batcher has stopped; run the step on the model directly.");
         }
 
         return request.Done.Task;
+    }
+
+    /// <summary>Forgets <paramref name="session"/> (it closed or was evicted): later steps stop waiting for its tokens.</summary>
+    /// <remarks>Takes effect from the next step the worker opens; a step already waiting for it waits at most its bound.</remarks>
+    public void Forget(InferenceSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        _closed.Enqueue(session);
     }
 
     /// <summary>Stops taking tokens, runs those already queued, and waits for the worker to end.</summary>
@@ -100,43 +123,52 @@ public sealed class DecodeBatcher : IAsyncDisposable
         var reader = _queue.Reader;
         var taken = new List<Request>(_options.MaxBatch);
         var carried = new List<Request>();
-
-        // Whether other sessions are decoding too: the last step ran several tokens, or tokens queued while it ran. A lone
-        // session (one token per step, nothing queued meanwhile) skips the window and pays no wait; the first step waits.
-        var contended = true;
         while (carried.Count > 0 || await reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            while (_closed.TryDequeue(out var closed))
+            {
+                _rule.Forget(closed);
+            }
+
             // Tokens left over from the last round go first, in their order.
             taken.Clear();
             var fromCarry = Math.Min(carried.Count, _options.MaxBatch);
             taken.AddRange(carried.GetRange(0, fromCarry));
             carried.RemoveRange(0, fromCarry);
             Drain(reader, taken);
-            if (contended && taken.Count < _options.MaxBatch && _options.BatchWait > TimeSpan.Zero)
+            if (taken.Count < _options.MaxBatch)
             {
-                await WaitForMoreAsync(reader, taken).ConfigureAwait(false);
+                var deadline = _rule.Open(taken[0].FirstBlock, taken[0].BlockCount, Now());
+                await WaitForMoreAsync(reader, taken, deadline).ConfigureAwait(false);
+                _rule.Close();
             }
 
-            var ran = RunRound(taken, carried);
-            contended = ran > 1 || carried.Count > 0 || reader.Count > 0;
+            RunRound(taken, carried, reader);
         }
     }
+
+    private double Now() => Seconds(_time.GetElapsedTime(_origin));
+
+    private static double Seconds(TimeSpan elapsed) => (double)elapsed.Ticks / TimeSpan.TicksPerSecond;
 
     private void Drain(ChannelReader<Request> reader, List<Request> taken)
     {
         while (taken.Count < _options.MaxBatch && reader.TryRead(out var request))
         {
+            _rule.Arrived(request.Row.Session, Seconds(_time.GetElapsedTime(_origin, request.QueuedTimestamp)));
             taken.Add(request);
         }
     }
 
-    // The window runs from the first token of the step: later tokens do not extend it.
-    private async Task WaitForMoreAsync(ChannelReader<Request> reader, List<Request> taken)
+    // Waits until the rule's deadline (seconds on the batcher's clock), the step is full, or every session the rule
+    // expects is in; the deadline runs from the step's first token, so later tokens do not extend it.
+    private async Task WaitForMoreAsync(ChannelReader<Request> reader, List<Request> taken, double deadline)
     {
-        var start = _time.GetTimestamp();
-        while (taken.Count < _options.MaxBatch)
+        // Whole ticks, so that a clock advanced by exactly the window ends it.
+        var end = TimeSpan.FromTicks((long)Math.Round(deadline * TimeSpan.TicksPerSecond));
+        while (taken.Count < _options.MaxBatch && (_rule.Expected.Count == 0 || !_rule.AllArrived))
         {
-            var left = _options.BatchWait - _time.GetElapsedTime(start);
+            var left = end - _time.GetElapsedTime(_origin);
             if (left <= TimeSpan.Zero)
             {
                 return;
@@ -159,9 +191,9 @@ public sealed class DecodeBatcher : IAsyncDisposable
         }
     }
 
-    // Runs the first step the taken tokens allow (one block range, a session at most once) and returns its size: it holds
-    // the oldest token; whatever it cannot take waits for the next round, ahead of new arrivals.
-    private int RunRound(List<Request> taken, List<Request> carried)
+    // Runs the first step the taken tokens allow (one block range, a session at most once): it holds the oldest token;
+    // whatever it cannot take waits for the next round, ahead of new arrivals. The rule learns of the step once it ran.
+    private void RunRound(List<Request> taken, List<Request> carried, ChannelReader<Request> reader)
     {
         var steps = new List<List<Request>>();
         foreach (var request in taken)
@@ -190,19 +222,29 @@ public sealed class DecodeBatcher : IAsyncDisposable
 
         if (steps.Count == 0)
         {
-            return 0;
+            return;
         }
 
-        Run(steps[0]);
+        var start = Now();
+        var ran = Run(steps[0]);
+        var end = Now();
         for (var s = steps.Count - 1; s >= 1; s--)
         {
             carried.InsertRange(0, steps[s]);
         }
 
-        return steps[0].Count;
+        if (ran is not null)
+        {
+            _rule.StepRan([.. ran.Select(r => r.Row.Session)], steps[0][0].FirstBlock, steps[0][0].BlockCount, start, end, carried.Count > 0 || reader.Count > 0);
+            foreach (var request in ran)
+            {
+                request.Done.TrySetResult();
+            }
+        }
     }
 
-    private void Run(List<Request> step)
+    // Runs the step; returns its requests to complete (null when it failed: each got the exception).
+    private List<Request>? Run(List<Request> step)
     {
         try
         {
@@ -221,23 +263,22 @@ public sealed class DecodeBatcher : IAsyncDisposable
                 request.Done.TrySetException(exception);
             }
 
-            return;
+            return null;
         }
 
         _stepRan?.Invoke(step.Count);
-        foreach (var request in step)
-        {
-            request.Done.TrySetResult();
-        }
+        return step;
     }
 
-    private sealed class Request(DecodeRow row, int firstBlock, int blockCount)
+    private sealed class Request(DecodeRow row, int firstBlock, int blockCount, long queuedTimestamp)
     {
         public DecodeRow Row { get; } = row;
 
         public int FirstBlock { get; } = firstBlock;
 
         public int BlockCount { get; } = blockCount;
+
+        public long QueuedTimestamp { get; } = queuedTimestamp; // on the batcher's TimeProvider
 
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -164,6 +164,7 @@ public static class RuntimeProfiler
             DecodeBatchCost = batchCost,
             LogicalProcessors = Environment.ProcessorCount,
             DecodeBatchWaitSeconds = new DecodeBatchOptions().BatchWait.TotalSeconds,
+            DecodeReturnWaitSeconds = new DecodeBatchOptions().MaxReturnWait.TotalSeconds,
             DelayedStepExtraSeconds = delayedStepExtra,
             SessionOpenSeconds = sessionOpen,
             PrefillConcurrency = prefillConcurrency,

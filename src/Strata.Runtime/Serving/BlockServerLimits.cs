@@ -94,6 +94,13 @@ public sealed record BlockServerLimits
     /// </summary>
     public TimeSpan DecodeBatchWait { get; init; } = new Engine.DecodeBatchOptions().BatchWait;
 
+    /// <summary>
+    /// Longest a batched decode step waits for the sessions of recent steps predicted back soon (and at most half the
+    /// last step's run time; see <see cref="Engine.DecodeBatchOptions.MaxReturnWait"/>). Default 20 ms; range 0 (only
+    /// <see cref="DecodeBatchWait"/>) to 1 s.
+    /// </summary>
+    public TimeSpan DecodeReturnWait { get; init; } = new Engine.DecodeBatchOptions().MaxReturnWait;
+
     /// <summary>Checks the ranges.</summary>
     public BlockServerLimits Validate()
     {
@@ -122,7 +129,7 @@ public sealed record BlockServerLimits
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(BulkKvStallTimeout, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(BulkKvStallTimeout, TimeSpan.FromDays(1));
         ArgumentNullException.ThrowIfNull(TrustedKvSources);
-        _ = new Engine.DecodeBatchOptions { MaxBatch = MaxDecodeBatch, BatchWait = DecodeBatchWait }.Validate();
+        _ = new Engine.DecodeBatchOptions { MaxBatch = MaxDecodeBatch, BatchWait = DecodeBatchWait, MaxReturnWait = DecodeReturnWait }.Validate();
         return this;
     }
 }

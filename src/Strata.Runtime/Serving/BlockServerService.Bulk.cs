@@ -164,6 +164,7 @@ internal sealed partial class BlockServerService
                     {
                         session.Removed = true;
                         session.Session.Release();
+                        _batcher?.Forget(session.Session); // its steps stop waiting for it
                     }
                 }
                 finally

@@ -38,7 +38,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
         _kvPool = new KvArrayPool(limits.KvPoolBytes ?? limits.MaxKvBytes);
         if (limits.MaxDecodeBatch > 1)
         {
-            _batcher = new DecodeBatcher(model, new DecodeBatchOptions { MaxBatch = limits.MaxDecodeBatch, BatchWait = limits.DecodeBatchWait }, time,
+            _batcher = new DecodeBatcher(model, new DecodeBatchOptions { MaxBatch = limits.MaxDecodeBatch, BatchWait = limits.DecodeBatchWait, MaxReturnWait = limits.DecodeReturnWait }, time,
                 tokens => DecodeStepRan?.Invoke(tokens));
         }
     }
@@ -67,6 +67,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
                     {
                         session.Removed = true;
                         session.Session.Release(); // under the lock, so no call is using the arrays
+                        _batcher?.Forget(session.Session); // its steps stop waiting for it
                         evicted++;
                     }
                 }
@@ -256,6 +257,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
             // A refused first step leaves no session behind (under its lock: nobody else is using it).
             session.Removed = true;
             session.Session.Release();
+            _batcher?.Forget(session.Session); // its steps stop waiting for it
             throw;
         }
         finally
@@ -414,6 +416,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
         {
             session.Removed = true;
             session.Session.Release();
+            _batcher?.Forget(session.Session); // its steps stop waiting for it
         }
         finally
         {

@@ -1,3 +1,4 @@
+using Strata.Performance.Batching;
 using Strata.Performance.Profiles;
 
 namespace Strata.Simulation.Live;
@@ -8,11 +9,14 @@ namespace Strata.Simulation.Live;
 /// hand-offs: one thread, 1), a server's batched decode step or prefill and the client's head (the kernels split their
 /// products over every processor, <c>P</c>). While the jobs running ask for <c>D</c> processors in all, each advances at
 /// <c>min(1, P / D)</c> of its speed alone (fair sharing by threads).</para>
-/// <para>A server runs one batch at a time, as its <c>DecodeBatcher</c> does: when idle it takes the steps queued (at
-/// most <see cref="MaxBatchRows"/>), first waiting <see cref="RuntimeProfile.DecodeBatchWaitSeconds"/> for more unless
-/// its last batch ran alone with nothing queued meanwhile; the batch of <c>m</c> costs the blocks times the decode step
-/// at the rows' mean context times <see cref="RuntimeProfile.BatchCost"/>(<c>m</c>). The emulated round trip is a wait
-/// after the server's work, as the servers add it.</para>
+/// <para>A server runs one batch at a time, as its <c>DecodeBatcher</c> does, by the same rule
+/// (<see cref="DecodeBatchRule{TSession}"/>, one instance per server): when idle it takes the steps queued (at most
+/// <see cref="MaxBatchRows"/>), first waiting for the sessions of its recent batches predicted back within half its last
+/// batch's time (at most <see cref="RuntimeProfile.DecodeReturnWaitSeconds"/>) until they are in, or, when it predicts
+/// none and cannot rule them out, <see cref="RuntimeProfile.DecodeBatchWaitSeconds"/> unless its last batch ran alone
+/// with nothing queued meanwhile; a session that ends is forgotten. The batch of <c>m</c> costs the blocks times the
+/// decode step at the rows' mean context times <see cref="RuntimeProfile.BatchCost"/>(<c>m</c>). The emulated round trip
+/// is a wait after the server's work, as the servers add it.</para>
 /// <para>Prefills start in arrival order, at most <c>P</c> at once (a server's calls run on the thread pool, which starts
 /// with one thread per processor; the others wait their turn): <c>k</c> prefills at once (a multiple of <c>P</c>) then
 /// finish on average after <c>(k + P) / 2</c> times one prefill: for <c>P = 2</c>, 2 and 3 times at <c>k</c> = 2 and 4,
@@ -47,7 +51,7 @@ public static partial class LoopbackClusterPredictor
 
     private readonly record struct Phase(Kind Kind, double Seconds, double Processors, bool FirstToken = false, int Server = -1, int Blocks = 0, double Context = 0, bool Prefill = false);
 
-    private sealed class Server
+    private sealed class Server(RuntimeProfile profile)
     {
         public List<int> Queue { get; } = [];
 
@@ -55,11 +59,18 @@ public static partial class LoopbackClusterPredictor
 
         public ServerState State { get; set; }
 
-        public bool Contended { get; set; } = true; // the batcher's first step waits
+        public DecodeBatchRule<int> Rule { get; } = new(profile.DecodeBatchWaitSeconds, profile.DecodeReturnWaitSeconds);
 
         public double WindowEndSeconds { get; set; }
 
+        public double StartSeconds { get; set; }
+
+        public int Blocks { get; set; }
+
         public double RemainingSeconds { get; set; }
+
+        // The batcher's rule says the batch may run: full, or every session it waits for is in.
+        public bool Ready => Queue.Count >= MaxBatchRows || (Rule.Expected.Count > 0 && Rule.AllArrived);
     }
 
     private static LiveSessionPrediction[] PredictBatched(RuntimeProfile profile, IReadOnlyList<LiveSessionPlan> sessions)
@@ -67,7 +78,7 @@ public static partial class LoopbackClusterPredictor
         var processors = (double)profile.LogicalProcessors;
         var serverIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var phases = sessions.Select(s => BatchedPhases(profile, s, processors, serverIds)).ToArray();
-        var servers = Enumerable.Range(0, serverIds.Count).Select(_ => new Server()).ToArray();
+        var servers = Enumerable.Range(0, serverIds.Count).Select(_ => new Server(profile)).ToArray();
         var n = phases.Length;
         var index = new int[n];
         var remaining = new double[n];
@@ -107,6 +118,10 @@ public static partial class LoopbackClusterPredictor
             else
             {
                 end[i] = now;
+                foreach (var server in servers)
+                {
+                    server.Rule.Forget(i); // its client closes the session
+                }
             }
         }
 
@@ -127,6 +142,7 @@ public static partial class LoopbackClusterPredictor
                     if (phase.Kind == Kind.ServerStep)
                     {
                         servers[phase.Server].Queue.Add(i);
+                        servers[phase.Server].Rule.Arrived(i, now);
                         queued[i] = true;
                         changed = true;
                     }
@@ -160,19 +176,16 @@ public static partial class LoopbackClusterPredictor
             {
                 if (server.State == ServerState.Idle && server.Queue.Count > 0)
                 {
-                    if (server.Contended && profile.DecodeBatchWaitSeconds > 0 && server.Queue.Count < MaxBatchRows)
-                    {
-                        server.State = ServerState.Window;
-                        server.WindowEndSeconds = now + profile.DecodeBatchWaitSeconds;
-                    }
-                    else
-                    {
-                        StartBatch(profile, server, phases, index);
-                    }
+                    server.WindowEndSeconds = server.Queue.Count < MaxBatchRows
+                        ? server.Rule.Open(0, phases[server.Queue[0]][index[server.Queue[0]]].Blocks, now)
+                        : now;
+                    server.State = ServerState.Window;
                 }
-                else if (server.State == ServerState.Window && (now >= server.WindowEndSeconds - Epsilon || server.Queue.Count >= MaxBatchRows))
+
+                if (server.State == ServerState.Window && (now >= server.WindowEndSeconds - Epsilon || server.Ready))
                 {
-                    StartBatch(profile, server, phases, index);
+                    server.Rule.Close();
+                    StartBatch(profile, server, phases, index, now);
                 }
             }
 
@@ -238,8 +251,7 @@ public static partial class LoopbackClusterPredictor
                         Advance(i);
                     }
 
-                    // The batcher's rule: the next step waits if this one ran several tokens or tokens queued during it.
-                    server.Contended = server.Batch.Count > 1 || server.Queue.Count > 0;
+                    server.Rule.StepRan(server.Batch, 0, server.Blocks, server.StartSeconds, now, server.Queue.Count > 0);
                     server.Batch.Clear();
                     server.State = ServerState.Idle;
                 }
@@ -251,9 +263,11 @@ public static partial class LoopbackClusterPredictor
     }
 
     // Takes the oldest queued steps of one block range (at most MaxBatchRows) and prices them as one batched step.
-    private static void StartBatch(RuntimeProfile profile, Server server, List<Phase>[] phases, int[] index)
+    private static void StartBatch(RuntimeProfile profile, Server server, List<Phase>[] phases, int[] index, double now)
     {
         var blocks = phases[server.Queue[0]][index[server.Queue[0]]].Blocks;
+        server.Blocks = blocks;
+        server.StartSeconds = now;
         foreach (var i in server.Queue.Where(i => phases[i][index[i]].Blocks == blocks).Take(MaxBatchRows).ToArray())
         {
             server.Batch.Add(i);

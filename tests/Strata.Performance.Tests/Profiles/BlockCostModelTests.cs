@@ -102,7 +102,7 @@ public sealed class BlockCostModelTests
             // A file written before the batch fields existed: none of them in the JSON.
             Profile().Save(path);
             var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            foreach (var field in new[] { "decodeBatchCost", "logicalProcessors", "decodeBatchWaitSeconds", "delayedStepExtraSeconds", "sessionOpenSeconds" })
+            foreach (var field in new[] { "decodeBatchCost", "logicalProcessors", "decodeBatchWaitSeconds", "decodeReturnWaitSeconds", "delayedStepExtraSeconds", "sessionOpenSeconds" })
             {
                 Assert.True(json.Remove(field), field);
             }
@@ -112,12 +112,13 @@ public sealed class BlockCostModelTests
             Assert.False(old.HasBatchModel);
             Assert.Equal(4, old.BatchCost(4)); // no measured gain: m rows cost m steps
 
-            var batched = Profile() with { DecodeBatchCost = [new(1, 1), new(4, 1.6)], LogicalProcessors = 2, DecodeBatchWaitSeconds = 2e-3 };
+            var batched = Profile() with { DecodeBatchCost = [new(1, 1), new(4, 1.6)], LogicalProcessors = 2, DecodeBatchWaitSeconds = 2e-3, DecodeReturnWaitSeconds = 0.02 };
             batched.Save(path);
             var loaded = RuntimeProfile.Load(path);
             Assert.True(loaded.HasBatchModel);
             Assert.Equal(1.2, loaded.BatchCost(2), 12); // a third of the way from 1 (one row) to 1.6 (four)
-            Assert.Equal((2, 2e-3), (loaded.LogicalProcessors, loaded.DecodeBatchWaitSeconds));
+            Assert.Equal((2, 2e-3, 0.02), (loaded.LogicalProcessors, loaded.DecodeBatchWaitSeconds, loaded.DecodeReturnWaitSeconds));
+            Assert.Equal(0, old.DecodeReturnWaitSeconds); // not recorded: the predictor models the batcher without the return wait
             File.WriteAllText(path, File.ReadAllText(path).Replace("\"logicalProcessors\": 2", "\"logicalProcessors\": -1", StringComparison.Ordinal));
             Assert.Contains("logicalProcessors", Assert.Throws<StrataException>(() => RuntimeProfile.Load(path)).Message, StringComparison.Ordinal);
         }

@@ -52,7 +52,7 @@ public sealed class LoopbackClusterPredictorTests
     }
 
     // The batching model's profile: every cost chosen so that a closed form follows.
-    private static RuntimeProfile Batched(double hop = 0, double prefill = 0, double decode = 1e-3, double head = 0, double batchCostAtFour = 4, int processors = 2, double waitSeconds = 0) => new()
+    private static RuntimeProfile Batched(double hop = 0, double prefill = 0, double decode = 1e-3, double head = 0, double batchCostAtFour = 4, int processors = 2, double waitSeconds = 0, double returnWaitSeconds = 0) => new()
     {
         Model = "m",
         LayerCount = 4,
@@ -68,6 +68,7 @@ public sealed class LoopbackClusterPredictorTests
         DecodeBatchCost = [new(1, 1), new(4, batchCostAtFour)],
         LogicalProcessors = processors,
         DecodeBatchWaitSeconds = waitSeconds,
+        DecodeReturnWaitSeconds = returnWaitSeconds,
     };
 
     [Fact]
@@ -99,6 +100,32 @@ public sealed class LoopbackClusterPredictorTests
         var e2e = (tokens - 1) * blocks * dec * batchCostAtFour;
         Assert.All(predictions, p => Assert.Equal(0, p.TtftSeconds, 12));
         Assert.All(predictions, p => Assert.Equal(e2e, p.E2eSeconds, 12));
+    }
+
+    [Fact]
+    public void Batching_model_waits_for_the_sessions_predicted_back_and_fills_the_steps_the_window_alone_splits()
+    {
+        // Four sessions whose round trips differ by 1 ms each come back to the server spread over 3 ms, more than the 0.5 ms
+        // window. A step of one row costs 4 blocks x 2.5 ms = 10 ms, so the batcher waits at most 5 ms for those predicted back.
+        const double dec = 2.5e-3, window = 0.5e-3;
+        const int blocks = 4;
+        LiveSessionPlan Plan(int session, int tokens) => new([(blocks, session * 1e-3)], 1, tokens, ["a"]);
+        double[] Marginal(RuntimeProfile profile) // e2e of one token more: one steady cycle of the server
+        {
+            var shorter = LoopbackClusterPredictor.Predict(profile, [.. Enumerable.Range(0, 4).Select(s => Plan(s, 30))]);
+            var longer = LoopbackClusterPredictor.Predict(profile, [.. Enumerable.Range(0, 4).Select(s => Plan(s, 31))]);
+            return [.. shorter.Zip(longer, (a, b) => b.E2eSeconds - a.E2eSeconds)];
+        }
+
+        // With the return wait: every step holds the four, starting when the last is back (3 ms after the first): a cycle
+        // is the batch of four (4 x 2.5 ms x 1.6) plus the 3 ms spread, for every session.
+        var withReturn = Marginal(Batched(decode: dec, batchCostAtFour: 1.6, waitSeconds: window, returnWaitSeconds: 0.02));
+        Assert.All(withReturn, m => Assert.Equal((blocks * dec * 1.6) + 3e-3, m, 9));
+
+        // The window alone splits them (the first runs alone, the others after it): fewer tokens per second in all (the
+        // first session, never waiting, alone gets its tokens sooner).
+        var windowOnly = Marginal(Batched(decode: dec, batchCostAtFour: 1.6, waitSeconds: window));
+        Assert.True(windowOnly.Average() > withReturn.Average() + 1e-3, $"window only {string.Join(", ", windowOnly)} s per token, with the return wait {withReturn.Average()} s");
     }
 
     [Fact]

@@ -387,7 +387,9 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             {
                 Protocol.PhaseDecision.PromptDecodes => Planning.Live.PhaseDecision.PromptDecodes,
                 Protocol.PhaseDecision.Mixed => Planning.Live.PhaseDecision.Mixed,
-                _ => Planning.Live.PhaseDecision.Split,
+                Protocol.PhaseDecision.Split => Planning.Live.PhaseDecision.Split,
+                _ => throw new Strata.Core.StrataException(
+                    $"The coordinator answered PlanPhases for blocks {blocks} with the phase decision {plan.Decision}; expected SPLIT, PROMPT_DECODES or MIXED."),
             };
             _chain.CountPhasePlan(decision);
             var hops = Hops(plan.Prefill);

@@ -32,6 +32,8 @@ public sealed class DecodeBatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Action<int>? _stepRan;
     private readonly Channel<Request> _queue = Channel.CreateUnbounded<Request>(); // not SingleReader: that one cannot count its queue
+    private readonly List<Request> _taken = []; // the tokens of the round in hand, owned by the worker
+    private readonly List<Request> _carried = []; // tokens left over for the next round, owned by the worker
     private readonly ConcurrentQueue<InferenceSession> _closed = new(); // sessions to forget, read by the worker
     private readonly DecodeBatchRule<InferenceSession> _rule;
     private readonly long _origin;
@@ -113,9 +115,15 @@ public sealed class DecodeBatcher : IAsyncDisposable
         }
         catch (Exception exception)
         {
-            // A broken worker must not leave callers waiting forever: refuse new tokens and fail the queued ones.
+            // A broken worker must not leave callers waiting forever: refuse new tokens and fail the queued ones and
+            // those in hand (a token already completed stays completed).
             _queue.Writer.TryComplete(exception);
             while (_queue.Reader.TryRead(out var request))
+            {
+                request.Done.TrySetException(exception);
+            }
+
+            foreach (var request in _taken.Concat(_carried))
             {
                 request.Done.TrySetException(exception);
             }
@@ -127,8 +135,8 @@ public sealed class DecodeBatcher : IAsyncDisposable
     private void RunSteps()
     {
         var reader = _queue.Reader;
-        var taken = new List<Request>(_options.MaxBatch);
-        var carried = new List<Request>();
+        var taken = _taken;
+        var carried = _carried;
         while (carried.Count > 0 || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
             while (_closed.TryDequeue(out var closed))
@@ -241,6 +249,7 @@ public sealed class DecodeBatcher : IAsyncDisposable
 
         if (ran is not null)
         {
+            // Should the rule throw (or the metric, in Run), the worker's catch fails every token it still holds.
             _rule.StepRan([.. ran.Select(r => r.Row.Session)], steps[0][0].FirstBlock, steps[0][0].BlockCount, start, end, carried.Count > 0 || reader.Count > 0);
             foreach (var request in ran)
             {
@@ -272,7 +281,7 @@ public sealed class DecodeBatcher : IAsyncDisposable
             return null;
         }
 
-        _stepRan?.Invoke(step.Count);
+        _stepRan?.Invoke(step.Count); // part of the step's time (tests advance a fake clock here)
         return step;
     }
 

@@ -29,6 +29,10 @@ public static class CausalAttention
         Span<float> scores, int kvHead, int kvHeads, int visibleTokens)
     {
         var d = query.Length;
+        ArgumentOutOfRangeException.ThrowIfZero(d, nameof(query));
+        ArgumentOutOfRangeException.ThrowIfNegative(kvHead); // the inline loops read unchecked: the head must be in the row
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(kvHead, kvHeads);
+        ArgumentOutOfRangeException.ThrowIfNegative(visibleTokens);
         var rowWidth = kvHeads * d;
         ThrowHelper.CheckLength(keys.Length, visibleTokens * rowWidth, nameof(keys));
         ThrowHelper.CheckLength(values.Length, visibleTokens * rowWidth, nameof(values));
@@ -79,7 +83,7 @@ public static class CausalAttention
         }
     }
 
-    // The widest head whose scores are computed inline: up to 8 vectors of 512 bits (4 of 256), TensorPrimitives.Dot
+    // The widest head whose scores are computed inline: up to 8 vectors of 512 bits (128 floats; 64 floats, 8 vectors, at 256 bits), TensorPrimitives.Dot
     // adds the products of a row vector by vector in order, starting from zero (no unrolled main loop below that width).
     private const int MaxInlineDotWidth = 128;
 

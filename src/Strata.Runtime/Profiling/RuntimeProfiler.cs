@@ -320,34 +320,39 @@ public static class RuntimeProfiler
         // Through a decode batcher with the block servers' default bounds: concurrent one-token steps are batched there
         // (one pass over the weights), so their slowdown is the batched step's, not that of independent passes.
         var batcher = new DecodeBatcher(model, new DecodeBatchOptions());
-        var threads = Enumerable.Range(0, sessions).Select(s => new Thread(() =>
+        try
         {
-            var session = model.CreateSession();
-            model.ForwardBlocks(session, 0, layers, (float[])inputs[s].Prefix.Clone(), context - 1);
-            var times = new double[steps];
-            start.SignalAndWait();
-            for (var i = 0; i < steps; i++)
+            var threads = Enumerable.Range(0, sessions).Select(s => new Thread(() =>
             {
-                var begin = time.GetTimestamp();
-                session.Truncate(context - 1);
-                batcher.ForwardAsync(session, 0, layers, (float[])inputs[s].Token.Clone()).GetAwaiter().GetResult();
-                times[i] = time.GetElapsedTime(begin).TotalSeconds;
+                var session = model.CreateSession();
+                model.ForwardBlocks(session, 0, layers, (float[])inputs[s].Prefix.Clone(), context - 1);
+                var times = new double[steps];
+                start.SignalAndWait();
+                for (var i = 0; i < steps; i++)
+                {
+                    var begin = time.GetTimestamp();
+                    session.Truncate(context - 1);
+                    batcher.ForwardAsync(session, 0, layers, (float[])inputs[s].Token.Clone()).GetAwaiter().GetResult();
+                    times[i] = time.GetElapsedTime(begin).TotalSeconds;
+                }
+
+                session.Release();
+                samples[s] = times;
+            })).ToArray();
+            foreach (var thread in threads)
+            {
+                thread.Start();
             }
 
-            session.Release();
-            samples[s] = times;
-        })).ToArray();
-        foreach (var thread in threads)
-        {
-            thread.Start();
+            foreach (var thread in threads)
+            {
+                thread.Join();
+            }
         }
-
-        foreach (var thread in threads)
+        finally
         {
-            thread.Join();
+            batcher.DisposeAsync().AsTask().GetAwaiter().GetResult(); // its worker thread roots the model
         }
-
-        batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
         // The middle steps of every session (the first and last overlap less), pooled; their median.
         var skip = steps / 4;

@@ -196,6 +196,27 @@ public sealed class BatchedDecodeTests
     }
 
     [Fact]
+    public async Task A_broken_worker_fails_every_token_it_holds_instead_of_leaving_it_waiting()
+    {
+        var model = TestModels.Tiny();
+        var layers = model.Config.LayerCount;
+        var batched = Prefilled(model, 4);
+        var other = Prefilled(model, 1);
+        var broken = new InvalidOperationException("the step metric failed");
+        var batcher = new DecodeBatcher(model, new DecodeBatchOptions { MaxBatch = 3, BatchWait = TimeSpan.FromMilliseconds(300) }, stepRan: _ => throw broken);
+        var first = batcher.ForwardAsync(batched, 0, layers, model.Embed([10]));
+        var second = batcher.ForwardAsync(batched, 0, layers, model.Embed([11])); // the same session: held for the next step
+        var third = batcher.ForwardAsync(other, 0, layers, model.Embed([12]));
+        foreach (var token in new[] { first, second, third }) // the step's two, then the one held for the next step
+        {
+            Assert.Same(broken, await Assert.ThrowsAsync<InvalidOperationException>(() => token.WaitAsync(TimeSpan.FromSeconds(30))));
+        }
+
+        Assert.Same(broken, await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.DisposeAsync().AsTask()));
+        Assert.Equal(PromptLengths[4] + 1, batched.TokenCount(0));
+    }
+
+    [Fact]
     public async Task A_disposed_batcher_refuses_new_tokens_and_the_bounds_are_validated()
     {
         var model = TestModels.Tiny();

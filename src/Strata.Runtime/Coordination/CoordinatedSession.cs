@@ -383,14 +383,7 @@ internal sealed partial class CoordinatedSession : IBlockChainSession, IAsyncDis
             }
 
             var plan = await CallRouteAsync(blocks, ServerRole.Prefill, r => _chain.Coordinator.PlanPhasesAsync(r, cancellationToken), cancellationToken).ConfigureAwait(false);
-            var decision = plan.Decision switch
-            {
-                Protocol.PhaseDecision.PromptDecodes => Planning.Live.PhaseDecision.PromptDecodes,
-                Protocol.PhaseDecision.Mixed => Planning.Live.PhaseDecision.Mixed,
-                Protocol.PhaseDecision.Split => Planning.Live.PhaseDecision.Split,
-                _ => throw new Strata.Core.StrataException(
-                    $"The coordinator answered PlanPhases for blocks {blocks} with the phase decision {plan.Decision}; expected SPLIT, PROMPT_DECODES or MIXED."),
-            };
+            var decision = PhaseDecisions.FromWire(plan.Decision, blocks);
             _chain.CountPhasePlan(decision);
             var hops = Hops(plan.Prefill);
             prefill.AddRange(hops);

@@ -281,12 +281,7 @@ internal sealed class CoordinatorService : Coordinator.CoordinatorBase
         {
             Prefill = Reply(plan.Prefill, ofModel),
             Decode = Reply(plan.Decode, ofModel),
-            Decision = plan.Decision switch
-            {
-                Planning.Live.PhaseDecision.Split => Protocol.PhaseDecision.Split,
-                Planning.Live.PhaseDecision.PromptDecodes => Protocol.PhaseDecision.PromptDecodes,
-                _ => Protocol.PhaseDecision.Mixed,
-            },
+            Decision = PhaseDecisions.ToWire(plan.Decision),
         });
     }
 

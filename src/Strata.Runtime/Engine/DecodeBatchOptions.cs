@@ -15,8 +15,8 @@ public sealed record DecodeBatchOptions
 
     /// <summary>
     /// Longest a step waits for the sessions of recent steps that are predicted back soon (see
-    /// <see cref="Performance.Batching.DecodeBatchRule{TSession}"/>); the step waits at most half the last step's run time,
-    /// and no longer than this. Default 20 ms; range 0 (never wait for them: only <see cref="BatchWait"/>) to 1 s.
+    /// <see cref="Performance.Batching.DecodeBatchRule{TSession}"/>); the step waits at most half the longer of the last step's
+    /// run time and the steps those sessions last ran in, and no longer than this. Default 20 ms; range 0 (never wait for them: only <see cref="BatchWait"/>) to 1 s.
     /// </summary>
     public TimeSpan MaxReturnWait { get; init; } = TimeSpan.FromMilliseconds(20);
 

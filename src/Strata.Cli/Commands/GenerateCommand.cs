@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using Strata.Cli.Output;
 using Strata.Core;
 using Strata.Planning.Live;
@@ -142,6 +143,8 @@ internal static class GenerateCommand
             {
                 fields["kvStreaming"] = chainOptions.StreamKvByBlock ? "block" : "hop";
                 fields["kvMoves"] = run.KvMoves;
+                // Splitwise's decision per block range (split: the KV cache moves; promptDecodes / mixed: one pool runs it all).
+                fields["phasePlans"] = run.PhasePlans.ToDictionary(p => JsonNamingPolicy.CamelCase.ConvertName(p.Key.ToString()), p => p.Value);
             }
 
             fields["clientBlocks"] = run.ClientBlocks.Select(b => new { firstBlock = b.First, blockCount = b.Count });

@@ -63,9 +63,13 @@ public static class CoordinatedGeneration
         // One untimed token first, in its own session, so TTFT measures the swarm and not the JIT or the first connections.
         await generator.GenerateAsync([0], new GenerationOptions { MaxNewTokens = 1 }, cancellationToken).ConfigureAwait(false);
         var (warmFailovers, warmMoves) = (chain.Failovers, chain.KvMoves);
+        var decisions = Enum.GetValues<Planning.Live.PhaseDecision>();
+        var warmPlans = decisions.Select(chain.PhasePlans).ToArray();
         var result = await generator.GenerateAsync(promptTokens, options with { StopTokenIds = [.. options.StopTokenIds, .. model.Config.EosTokenIds] }, cancellationToken)
             .ConfigureAwait(false);
         IReadOnlyList<BlockRange> client = chainOptions.ClientBlocks is { Count: > 0 } c ? [c] : [];
-        return new CoordinatedGenerationResult(result, tokenizer.Decode(result.Tokens), tokenizer.Name, chain.Failovers - warmFailovers, client, chain.KvMoves - warmMoves);
+        var plans = decisions.Select((d, i) => (Decision: d, Count: chain.PhasePlans(d) - warmPlans[i])).Where(p => p.Count > 0).ToDictionary(p => p.Decision, p => p.Count);
+        return new CoordinatedGenerationResult(
+            result, tokenizer.Decode(result.Tokens), tokenizer.Name, chain.Failovers - warmFailovers, client, chain.KvMoves - warmMoves, plans);
     }
 }

@@ -123,6 +123,7 @@ public sealed class ServeCommandTests : IDisposable
             Assert.Equal(hosts[3].Address.ToString(), Assert.Single(phase.GetProperty("route").EnumerateArray()).GetProperty("server").GetString());
             Assert.Equal("block", phase.GetProperty("kvStreaming").GetString());
             Assert.Equal(config.LayerCount, phase.GetProperty("kvMoves").GetInt32()); // one move per block, streamed as each block is prefilled
+            Assert.Equal(1, Assert.Single(phase.GetProperty("phasePlans").EnumerateObject(), p => p.Name == "split").Value.GetInt32()); // the pools' one range
 
             await IdleAsync(client);
             var byHop = CliRun.Of(["generate", "--coordinator", url, "--phase-split", "--kv-streaming", "hop", .. common]).ShouldSucceed().Json();

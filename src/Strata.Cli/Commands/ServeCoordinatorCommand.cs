@@ -17,6 +17,18 @@ internal static class ServeCoordinatorCommand
         var joinToken = new Option<string?>("--join-token") { Description = "Shared secret block servers must present to register (none by default).", HelpName = "token" };
         var heartbeatMs = new Option<int>("--heartbeat-ms") { Description = "Heartbeat interval servers are asked for, milliseconds; a server silent for 3 intervals is dropped.", DefaultValueFactory = _ => 2000, HelpName = "ms" };
         var quarantineReports = new Option<int>("--quarantine-reports") { Description = "Distinct client hosts that must report a server (for a rejected reply) before no route goes through it.", DefaultValueFactory = _ => 1, HelpName = "n" };
+        var promptQueue = new Option<long>("--prompt-queue-tokens")
+        {
+            Description = "Phase splits (Splitwise): past this many pending prompt tokens on the prefill chain, a decode chain with a shorter prompt queue runs the whole session (mixed).",
+            DefaultValueFactory = _ => new CoordinatorOptions().PromptQueueThresholdTokens,
+            HelpName = "tokens",
+        };
+        var kvThreshold = new Option<double>("--decode-kv-threshold")
+        {
+            Description = "Phase splits (Splitwise): past this share of KV memory in use on the decode chain, the prefill chain decodes too (nothing moves); 0 to 1.",
+            DefaultValueFactory = _ => new CoordinatorOptions().TokenKvThreshold,
+            HelpName = "share",
+        };
         var registry = new Option<string?>("--registry")
         {
             Description = "Keep the registry in etcd, shared with other coordinators: etcd://HOST:PORT[,HOST:PORT...]. A server's entry lives under a lease of 3 heartbeat intervals. In this process's memory by default.",
@@ -27,7 +39,7 @@ internal static class ServeCoordinatorCommand
         var tlsFlags = new TlsFlags(serves: true, connectsTo: null, metricsPort: true);
         var command = new Command("coordinator", "Run the coordinator: registry (heartbeats), placement for --auto servers, routes for clients.")
         {
-            port, host, advertise, joinToken, heartbeatMs, quarantineReports, registry, logLevel, metricsPort,
+            port, host, advertise, joinToken, heartbeatMs, quarantineReports, promptQueue, kvThreshold, registry, logLevel, metricsPort,
         };
         tlsFlags.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -49,6 +61,18 @@ internal static class ServeCoordinatorCommand
                 throw new StrataException($"--quarantine-reports is {reports}; expected at least 1.");
             }
 
+            var queueTokens = parseResult.GetValue(promptQueue);
+            if (queueTokens < 0)
+            {
+                throw new StrataException($"--prompt-queue-tokens is {queueTokens}; expected at least 0.");
+            }
+
+            var kvShare = parseResult.GetValue(kvThreshold);
+            if (!(kvShare is >= 0 and <= 1))
+            {
+                throw new StrataException(FormattableString.Invariant($"--decode-kv-threshold is {kvShare}; expected a share of memory, 0 to 1."));
+            }
+
             var metrics = ServeCommand.MetricsPort(parseResult.GetValue(metricsPort));
             var tls = tlsFlags.Read(parseResult);
             using var loggers = ServeCommand.Logging(context.Error, parseResult.GetValue(logLevel));
@@ -57,6 +81,8 @@ internal static class ServeCoordinatorCommand
                 JoinToken = parseResult.GetValue(joinToken),
                 HeartbeatInterval = TimeSpan.FromMilliseconds(interval),
                 QuarantineReportThreshold = reports,
+                PromptQueueThresholdTokens = queueTokens,
+                TokenKvThreshold = kvShare,
                 Telemetry = new TelemetryOptions { LoggerFactory = loggers, MetricsPort = metrics },
                 Tls = tls,
             };

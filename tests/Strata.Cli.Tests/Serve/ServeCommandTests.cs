@@ -170,6 +170,9 @@ public sealed class ServeCommandTests : IDisposable
         CliRun.Of("serve", "coordinator", "--port", "70000").ShouldFailCleanly("--port");
         CliRun.Of("serve", "coordinator", "--metrics-port", "70000").ShouldFailCleanly("--metrics-port");
         CliRun.Of("serve", "coordinator", "--log-level", "loud").ShouldFailCleanly("loud", "--log-level");
+        CliRun.Of("serve", "coordinator", "--prompt-queue-tokens", "-1").ShouldFailCleanly("--prompt-queue-tokens", "-1");
+        CliRun.Of("serve", "coordinator", "--decode-kv-threshold", "1.5").ShouldFailCleanly("--decode-kv-threshold", "1.5");
+        CliRun.Of("serve", "coordinator", "--decode-kv-threshold", "NaN").ShouldFailCleanly("--decode-kv-threshold");
         CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "0:2", "--metrics-port", "-1").ShouldFailCleanly("--metrics-port");
         CliRun.Of("serve", "block", "--coordinator", "http://127.0.0.1:1", "--model", model, "--blocks", "0:2").ShouldFailCleanly("coordinator", "refused");
         CliRun.Of("generate", "--coordinator", "http://127.0.0.1:1", "--model", model, "--prompt", "x").ShouldFailCleanly("coordinator");

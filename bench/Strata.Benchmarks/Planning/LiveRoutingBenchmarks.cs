@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Strata.Core.Placement;
 using Strata.Planning.Live;
+using Strata.Planning.Pools;
 
 namespace Strata.Benchmarks.Planning;
 
@@ -15,6 +16,8 @@ public class LiveRoutingBenchmarks
 {
     private const int Blocks = 80;
     private LiveServer[] _servers = null!;
+    private LiveServer[] _pools = null!; // each server twice, once per phase pool, with KV capacity and pending tokens
+    private readonly SplitwiseScheduler _scheduler = new();
     private LiveRouteRequest _request = null!;
     private readonly LiveRouteOptions _options = new();
 
@@ -43,16 +46,36 @@ public class LiveRoutingBenchmarks
             };
         }
 
+        _pools = [.. _servers.SelectMany(server => new[] { ServerPhase.Prefill, ServerPhase.Decode }.Select(phase => server with
+        {
+            Id = $"{server.Id}-{phase}",
+            Phase = phase,
+            KvCapacityBytes = 16L << 30,
+            PendingPromptTokens = random.Next(0, 4) * 2048,
+            PendingDecodeTokens = random.Next(0, 4) * 512,
+        }))];
         _request = new LiveRouteRequest(BlockRange.All(Blocks), ServerPhase.Both, KvBytesPerBlock: 64L << 20, PromptTokens: 512, OutputTokens: 128);
         if (LiveRouting.Route(_servers, _request, Policy, _options) is null)
         {
             throw new InvalidOperationException("the benchmark's snapshot leaves a gap");
+        }
+
+        if (LivePhasePlanner.Plan(_pools, _request, Policy, _options, _scheduler) is null)
+        {
+            throw new InvalidOperationException("the benchmark's phase pools leave a gap");
         }
     }
 
     /// <summary>Snapshot plus route: what one coordinator <c>Route</c> call costs beyond gRPC.</summary>
     [Benchmark]
     public double RouteOnLiveSnapshot() => LiveRouting.Route(_servers, _request, Policy, _options)!.CostSeconds;
+
+    /// <summary>
+    /// A phase plan (the coordinator's <c>PlanPhases</c> beyond gRPC): both pools routed by the policy over twice the
+    /// servers (each once per pool), then Splitwise's decision over the two chains.
+    /// </summary>
+    [Benchmark]
+    public PhaseDecision PhasePlanOnLiveSnapshot() => LivePhasePlanner.Plan(_pools, _request, Policy, _options, _scheduler)!.Decision;
 
     /// <summary>The snapshot alone (the swarm instance, placement and network the policy reads), to see where the time goes.</summary>
     [Benchmark]

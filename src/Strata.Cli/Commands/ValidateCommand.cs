@@ -20,10 +20,14 @@ internal static class ValidateCommand
         var output = new Option<int>("--output-tokens") { Description = "Tokens generated per generation.", DefaultValueFactory = _ => 32, HelpName = "n" };
         var runs = new Option<int>("--runs") { Description = "Real runs per case; each measured value is their median.", DefaultValueFactory = _ => 3, HelpName = "n" };
         var repetitions = new Option<int>("--repetitions") { Description = "Profile repetitions per point.", DefaultValueFactory = _ => new RuntimeProfilerOptions().Repetitions, HelpName = "n" };
+        var noRefresh = new Option<bool>("--no-refresh")
+        {
+            Description = "Predict every case from the first profile alone, instead of measuring its absolute costs (prefill, decode, head, hop, session opening) again just before each case's runs.",
+        };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var simToReal = new Command("sim-to-real", "Start a loopback cluster (coordinator, block servers with emulated round trips, one range replicated), profile the runtime, predict, run real generations alone and concurrently, and print predicted vs measured TTFT, TPOT and E2E.")
         {
-            preset, rtts, concurrency, prompt, output, runs, repetitions, json,
+            preset, rtts, concurrency, prompt, output, runs, repetitions, noRefresh, json,
         };
         simToReal.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -43,7 +47,7 @@ internal static class ValidateCommand
 
             var loadBefore = LoadAverage();
             var (profile, cases) = await SimToReal.RunAsync(ModelPreset.ByName(parseResult.GetValue(preset)!), rttList, concurrencyList, p, n, runsPerCase,
-                new RuntimeProfilerOptions { Repetitions = parseResult.GetValue(repetitions) }.Validate(), parseResult.GetValue(json) ? _ => { } : s => context.Error.WriteLine($"sim-to-real: {s}"), cancellationToken)
+                new RuntimeProfilerOptions { Repetitions = parseResult.GetValue(repetitions) }.Validate(), !parseResult.GetValue(noRefresh), parseResult.GetValue(json) ? _ => { } : s => context.Error.WriteLine($"sim-to-real: {s}"), cancellationToken)
                 .ConfigureAwait(false);
             var loadAfter = LoadAverage();
             var errors = cases.SelectMany(c => c.Errors).Select(Math.Abs).Order().ToArray();
@@ -69,6 +73,17 @@ internal static class ValidateCommand
                         predictedE2eSeconds = c.PredictedE2eSeconds, measuredE2eSeconds = c.MeasuredE2eSeconds, e2eError = c.Errors[2],
                         roundTripSeconds = c.RoundTripSeconds,
                         predictedBySlowdownModel = c.PredictedBySlowdown is { } old ? new { ttftSeconds = old.TtftSeconds, tpotSeconds = old.TpotSeconds, e2eSeconds = old.E2eSeconds } : null,
+                        predictedByInitialProfile = c.PredictedByInitialProfile is { } first ? new { ttftSeconds = first.TtftSeconds, tpotSeconds = first.TpotSeconds, e2eSeconds = first.E2eSeconds } : null,
+                        caseProfile = new
+                        {
+                            refreshed = c.PredictedByInitialProfile is not null,
+                            prefillSecondsPerBlock = c.CaseProfile.PrefillSeconds(p),
+                            decodeSecondsPerBlock = c.CaseProfile.DecodeSeconds(p + (n / 2.0)),
+                            headPrefillSeconds = c.CaseProfile.HeadPrefillSeconds,
+                            headDecodeSeconds = c.CaseProfile.HeadDecodeSeconds,
+                            hopOverheadSeconds = c.CaseProfile.HopOverheadSeconds,
+                            sessionOpenSeconds = c.CaseProfile.SessionOpenSeconds,
+                        },
                         runs = c.Runs.Select(r => new { ttftSeconds = r.TtftSeconds, tpotSeconds = r.TpotSeconds, e2eSeconds = r.E2eSeconds }),
                     }),
                     medianAbsoluteError = median,

@@ -17,7 +17,8 @@ namespace Strata.Cli.Validation;
 /// </summary>
 /// <remarks>
 /// Order: write the model, <see cref="RuntimeProfiler"/> (nothing of the scored runs), then per emulated round trip:
-/// start the servers with it, wait for an idle registry, predict (<see cref="PredictCommand.Predict"/>: the coordinator's
+/// start the servers with it, wait for an idle registry, measure the compute curves again
+/// (<see cref="RuntimeProfiler.RefreshAsync"/>, unless turned off), predict (<see cref="PredictCommand.Predict"/>: the coordinator's
 /// policy over the snapshot and the client's measured round trips, <see cref="Simulation.Live.LoopbackClusterPredictor"/>),
 /// run warm-up generations (<see cref="WarmupGenerations"/> alone, one batch at the largest concurrency), then per
 /// concurrency <c>C</c>: measure the client's round trips (median of <see cref="RoundTripProbes"/> calls), predict,
@@ -29,7 +30,8 @@ internal static class SimToReal
     /// <summary>One case: predicted vs measured (medians over the runs of the case, each run's value the mean over its sessions).</summary>
     internal sealed record Case(double RttMs, int Concurrency, string Route,
         double PredictedTtftSeconds, double MeasuredTtftSeconds, double PredictedTpotSeconds, double MeasuredTpotSeconds,
-        double PredictedE2eSeconds, double MeasuredE2eSeconds, IReadOnlyList<Run> Runs, IReadOnlyDictionary<string, double> RoundTripSeconds, Run? PredictedBySlowdown)
+        double PredictedE2eSeconds, double MeasuredE2eSeconds, IReadOnlyList<Run> Runs, IReadOnlyDictionary<string, double> RoundTripSeconds, Run? PredictedBySlowdown,
+        Run? PredictedByInitialProfile, RuntimeProfile CaseProfile)
     {
         /// <summary>Relative errors (predicted - measured) / measured of TTFT, TPOT and E2E.</summary>
         public IReadOnlyList<double> Errors =>
@@ -43,7 +45,7 @@ internal static class SimToReal
     /// <summary>Runs the validation.</summary>
     public static async Task<(RuntimeProfile Profile, IReadOnlyList<Case> Cases)> RunAsync(
         ModelPreset preset, IReadOnlyList<double> rttsMs, IReadOnlyList<int> concurrency, int promptTokens, int outputTokens, int runsPerCase, RuntimeProfilerOptions profilerOptions,
-        Action<string> status, CancellationToken cancellationToken)
+        bool refreshProfile, Action<string> status, CancellationToken cancellationToken)
     {
         var directory = Path.Combine(Path.GetTempPath(), $"strata-sim2real-{preset.Name}-{Environment.ProcessId}");
         var config = preset.ToConfig();
@@ -52,6 +54,7 @@ internal static class SimToReal
         {
             status("profiling the runtime");
             var profile = await RuntimeProfiler.MeasureAsync(directory, profilerOptions, status, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var profiled = refreshProfile ? ModelFolder.LoadModel(directory) : null; // the whole model, for the refresh before each case
             var cases = new List<Case>();
             var prompt = Enumerable.Range(0, promptTokens).Select(i => 3 + (i % (config.VocabularySize - 3))).ToArray();
             var generation = new GenerationOptions { MaxNewTokens = outputTokens };
@@ -94,13 +97,22 @@ internal static class SimToReal
                     foreach (var c in concurrency)
                     {
                         await IdleAsync(client, cancellationToken).ConfigureAwait(false);
+                        // The absolute costs measured again here, in this process, with the cluster up and idle, moments
+                        // before the runs (a shared host's speed drifts between the first profile and a case minutes later).
+                        var caseProfile = profiled is null
+                            ? profile
+                            : await RuntimeProfiler.RefreshAsync(directory, profiled, profile, profilerOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
                         var entries = await client.ListServersAsync(cancellationToken).ConfigureAwait(false);
                         var rtts = await TypicalRoundTripsAsync(entries, cancellationToken).ConfigureAwait(false);
-                        var predicted = PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile);
-                        // For comparison only: the earlier model (one concurrency slowdown for all compute) on the same profile.
-                        var bySlowdown = profile.HasBatchModel
-                            ? PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile with { DecodeBatchCost = null })
+                        var predicted = PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, caseProfile);
+                        // For comparison only: the earlier model (one concurrency slowdown for all compute) on the same profile,
+                        // and the prediction from the first profile alone.
+                        var bySlowdown = caseProfile.HasBatchModel
+                            ? PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, caseProfile with { DecodeBatchCost = null })
                             : null;
+                        var byInitial = profiled is null
+                            ? null
+                            : PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile);
                         status($"  {c} session(s) at once, {runsPerCase} run(s)");
                         var measured = new List<Run>();
                         for (var r = 0; r < runsPerCase; r++)
@@ -113,7 +125,8 @@ internal static class SimToReal
                         cases.Add(new Case(rttMs, c, string.Join(" -> ", predicted.Route.Select(h => h.Server)),
                             predicted.TtftSeconds, Median(measured.Select(m => m.TtftSeconds)), predicted.TpotSeconds, Median(measured.Select(m => m.TpotSeconds)),
                             predicted.E2eSeconds, Median(measured.Select(m => m.E2eSeconds)), measured, rtts,
-                            bySlowdown is null ? null : new Run(bySlowdown.TtftSeconds, bySlowdown.TpotSeconds, bySlowdown.E2eSeconds)));
+                            bySlowdown is null ? null : new Run(bySlowdown.TtftSeconds, bySlowdown.TpotSeconds, bySlowdown.E2eSeconds),
+                            byInitial is null ? null : new Run(byInitial.TtftSeconds, byInitial.TpotSeconds, byInitial.E2eSeconds), caseProfile));
                     }
                 }
                 finally

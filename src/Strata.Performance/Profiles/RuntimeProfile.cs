@@ -26,6 +26,8 @@ public sealed record RuntimeProfile : IBlockCostModel
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 
+    // Curves built on first use from the points below; each point list's init clears its curve, so a copy made with
+    // `with { ... }` never evaluates the points it replaced.
     private PiecewiseLinear? _prefill;
     private PiecewiseLinear? _decode;
     private PiecewiseLinear? _slowdown;
@@ -53,10 +55,26 @@ public sealed record RuntimeProfile : IBlockCostModel
     public required int WarmupIterations { get; init; }
 
     /// <summary>Prefill seconds of one block by prompt tokens.</summary>
-    public required IReadOnlyList<RuntimeProfilePoint> PrefillSecondsPerBlock { get; init; }
+    public required IReadOnlyList<RuntimeProfilePoint> PrefillSecondsPerBlock
+    {
+        get;
+        init
+        {
+            field = value;
+            _prefill = null;
+        }
+    }
 
     /// <summary>Decode seconds of one block for one token by context tokens (the new token included).</summary>
-    public required IReadOnlyList<RuntimeProfilePoint> DecodeSecondsPerBlock { get; init; }
+    public required IReadOnlyList<RuntimeProfilePoint> DecodeSecondsPerBlock
+    {
+        get;
+        init
+        {
+            field = value;
+            _decode = null;
+        }
+    }
 
     /// <summary>Embedding, final norm and LM head for one sequence's prefill, seconds.</summary>
     public required double HeadPrefillSeconds { get; init; }
@@ -68,14 +86,30 @@ public sealed record RuntimeProfile : IBlockCostModel
     public required double HopOverheadSeconds { get; init; }
 
     /// <summary>How much longer a session's step takes with this many sessions stepping at once on the machine (1 at one session), measured with the steps going through a decode batcher as block servers run them.</summary>
-    public required IReadOnlyList<RuntimeProfilePoint> ConcurrencySlowdown { get; init; }
+    public required IReadOnlyList<RuntimeProfilePoint> ConcurrencySlowdown
+    {
+        get;
+        init
+        {
+            field = value;
+            _slowdown = null;
+        }
+    }
 
     /// <summary>
     /// Cost of one batched decode step of <c>m</c> one-token rows (one pass over the weights, as a block server's decode
     /// batcher runs it) over one row's step at the same context, by <c>m</c> (1 at one row); null in profiles written
     /// before it was measured, which the loopback predictor then prices with <see cref="ConcurrencySlowdown"/> instead.
     /// </summary>
-    public IReadOnlyList<RuntimeProfilePoint>? DecodeBatchCost { get; init; }
+    public IReadOnlyList<RuntimeProfilePoint>? DecodeBatchCost
+    {
+        get;
+        init
+        {
+            field = value;
+            _batchCost = null;
+        }
+    }
 
     /// <summary>
     /// Mean completion time of <c>m</c> prefills started at once (on the thread pool, as a server runs its calls) over one

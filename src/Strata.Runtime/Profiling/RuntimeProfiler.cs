@@ -1,4 +1,5 @@
 using System.Globalization;
+using Strata.Core;
 using Strata.Performance.Profiles;
 using Strata.Runtime.Coordination;
 using Strata.Runtime.Engine;
@@ -12,11 +13,16 @@ namespace Strata.Runtime.Profiling;
 /// <para>Every point is the median of <see cref="RuntimeProfilerOptions.Repetitions"/> timed runs, after
 /// <see cref="RuntimeProfilerOptions.WarmupIterations"/> untimed runs of the same call (so the JIT has tiered the kernels
 /// up and the caches are warm). Block times are a forward pass through every block of the model divided by the block
-/// count (the blocks have one shape).</para>
+/// count (the blocks have one shape). Parts that a generation runs one after the other are measured in the same turn
+/// (blocks then head), each timed on its own, so each pays the cache misses the other leaves it; a cost that is the
+/// difference of two calls is the median of differences of pairs run in turn, not a difference of two medians taken
+/// apart (a slow spell of the host then lands on both halves of a pair).</para>
 /// <list type="bullet">
-/// <item>Prefill: a fresh session, <c>n</c> prompt tokens through every block.</item>
-/// <item>Decode: a session holding <c>c - 1</c> tokens, one more through every block (truncated back between runs).</item>
-/// <item>Head: embedding plus final norm and LM head of the last token (prefill: <c>n</c> tokens embedded; decode: one).</item>
+/// <item>Prefill: a fresh session, <c>n</c> prompt tokens through every block, then the head of the <c>n</c> tokens.</item>
+/// <item>Decode: a session holding <c>c - 1</c> tokens, one more through every block (truncated back between runs), then
+/// the head of one token.</item>
+/// <item>Head: embedding plus final norm and LM head of the last token, timed in the turns above (prefill: the median
+/// over every prompt length; decode: over every context).</item>
 /// <item>Hop overhead: a one-token step of block 0 through a block server on loopback (gRPC) less the same step run in
 /// process.</item>
 /// <item>Emulated link: a one-token step and a small call through a server whose replies are delayed
@@ -44,83 +50,19 @@ public static class RuntimeProfiler
         var config = model.Config;
         var layers = config.LayerCount;
         var random = new Random(17);
-        float[] Hidden(int tokens) => [.. Enumerable.Range(0, tokens * config.HiddenSize).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        float[] Hidden(int tokens) => RandomHidden(random, tokens, config.HiddenSize);
+        double[][] Cycle(int warmup, int rounds, params Action[] steps) => RunCycle(options, time, warmup, rounds, steps, cancellationToken);
 
-        double Median(int warmup, Action run)
-        {
-            for (var i = 0; i < warmup; i++)
-            {
-                run();
-            }
-
-            var samples = new double[options.Repetitions];
-            for (var i = 0; i < samples.Length; i++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var start = time.GetTimestamp();
-                run();
-                samples[i] = time.GetElapsedTime(start).TotalSeconds;
-            }
-
-            Array.Sort(samples);
-            return samples[samples.Length / 2];
-        }
-
-        status?.Invoke("prefill per block");
-        var prefill = new List<RuntimeProfilePoint>();
-        foreach (var n in options.PromptTokens.Distinct().Order())
-        {
-            var input = Hidden(n);
-            var seconds = Median(n == options.PromptTokens.Min() ? options.WarmupIterations : Math.Max(3, options.WarmupIterations / 8), () =>
-            {
-                var session = model.CreateSession();
-                model.ForwardBlocks(session, 0, layers, (float[])input.Clone(), n);
-                session.Release();
-            });
-            prefill.Add(new RuntimeProfilePoint(n, seconds / layers));
-        }
-
-        status?.Invoke("decode per block");
-        var decode = new List<RuntimeProfilePoint>();
-        foreach (var c in options.ContextTokens.Distinct().Order())
-        {
-            var session = model.CreateSession();
-            if (c > 1)
-            {
-                model.ForwardBlocks(session, 0, layers, Hidden(c - 1), c - 1);
-            }
-
-            var input = Hidden(1);
-            var seconds = Median(options.WarmupIterations, () =>
-            {
-                session.Truncate(c - 1);
-                model.ForwardBlocks(session, 0, layers, (float[])input.Clone(), 1);
-            });
-            session.Release();
-            decode.Add(new RuntimeProfilePoint(c, seconds / layers));
-        }
-
-        status?.Invoke("head");
-        var promptForHead = Enumerable.Range(0, options.PromptTokens.Max()).Select(i => i % config.VocabularySize).ToArray();
-        var headPrefill = Median(options.WarmupIterations, () =>
-        {
-            var hidden = model.Embed(promptForHead);
-            _ = model.ComputeLastLogits(hidden, promptForHead.Length);
-        });
-        var headDecode = Median(options.WarmupIterations, () =>
-        {
-            var hidden = model.Embed([1]);
-            _ = model.ComputeLastLogits(hidden, 1);
-        });
+        var (prefill, decode, headPrefill, headDecode) = MeasureCompute(model, options, Hidden, Cycle, status);
 
         status?.Invoke("gRPC hop overhead");
-        var hop = await HopOverheadAsync(modelDirectory, config, Hidden, Median, options, cancellationToken).ConfigureAwait(false);
+        var hop = await HopOverheadAsync(modelDirectory, config, Hidden, Cycle, options, cancellationToken).ConfigureAwait(false);
 
         status?.Invoke("emulated link");
-        var delayedStepExtra = await DelayedStepExtraAsync(modelDirectory, config, Hidden, Median, options, cancellationToken).ConfigureAwait(false);
+        var delayedStepExtra = await DelayedStepExtraAsync(modelDirectory, config, Hidden, Cycle, options, cancellationToken).ConfigureAwait(false);
 
         status?.Invoke("session opening");
-        var sessionOpen = await SessionOpenAsync(modelDirectory, config, model, hop, Median, options, cancellationToken).ConfigureAwait(false);
+        var sessionOpen = await SessionOpenAsync(modelDirectory, config, model, hop, Cycle, options, cancellationToken).ConfigureAwait(false);
 
         status?.Invoke("concurrency slowdown");
         var slowdown = new List<RuntimeProfilePoint> { new(1, 1) };
@@ -141,12 +83,20 @@ public static class RuntimeProfiler
         }
 
         status?.Invoke("batched decode step");
-        var batchCost = new List<RuntimeProfilePoint> { new(1, 1) };
-        var oneRow = BatchedStepSeconds(model, 1, context, Hidden, Median, options);
-        foreach (var rows in options.Concurrency.Append(8).Where(r => r > 1).Distinct().Order())
+        // Each batch size in every round, each followed by a head (as the clients' heads run between a server's steps).
+        var batchRows = options.Concurrency.Append(1).Append(8).Distinct().Order().ToArray();
+        var batches = batchRows.Select(rows => new DecodeBatchFixture(model, rows, context, Hidden)).ToArray();
+        var batchSamples = Cycle(
+            Math.Max(3, options.WarmupIterations / 4),
+            0,
+            [.. batches.SelectMany(batch => new Action[] { batch.Step, () => model.ComputeLastLogits(model.Embed([1]), 1) })]);
+        foreach (var batch in batches)
         {
-            batchCost.Add(new RuntimeProfilePoint(rows, Math.Max(1, BatchedStepSeconds(model, rows, context, Hidden, Median, options) / oneRow)));
+            batch.Release();
         }
+
+        var oneRow = MedianOf(batchSamples[0]);
+        var batchCost = batchRows.Select((rows, i) => new RuntimeProfilePoint(rows, i == 0 ? 1 : Math.Max(1, MedianOf(batchSamples[2 * i]) / oneRow))).ToList();
 
         return new RuntimeProfile
         {
@@ -171,28 +121,163 @@ public static class RuntimeProfiler
         }.Validate("the measured profile");
     }
 
+    /// <summary>
+    /// Measures again the absolute costs of <paramref name="profile"/> on <paramref name="model"/> (the model of
+    /// <paramref name="modelDirectory"/>, loaded): prefill and decode per block, the heads, the hop overhead and the session
+    /// opening, as <see cref="MeasureAsync"/> does; the ratios (concurrency, batching) and the emulated link's extra are
+    /// kept. For a prediction made moments before the runs it predicts, in the process and under the load they will run
+    /// in: the speed of a shared host drifts by tens of percent over minutes.
+    /// </summary>
+    /// <exception cref="StrataException">The profile was measured on a model with another block count.</exception>
+    public static async Task<RuntimeProfile> RefreshAsync(
+        string modelDirectory, LlamaModel model, RuntimeProfile profile, RuntimeProfilerOptions options, TimeProvider? time = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (model.Config.LayerCount != profile.LayerCount)
+        {
+            throw new StrataException($"The profile has {profile.LayerCount} blocks and the model {model.Config.LayerCount}; refresh a profile with the model it was measured on.");
+        }
+
+        time ??= TimeProvider.System;
+        var random = new Random(17);
+        float[] Hidden(int tokens) => RandomHidden(random, tokens, model.Config.HiddenSize);
+        double[][] Cycle(int warmup, int rounds, params Action[] steps) => RunCycle(options, time, warmup, rounds, steps, cancellationToken);
+        var (prefill, decode, headPrefill, headDecode) = MeasureCompute(model, options, Hidden, Cycle, status: null);
+        var hop = await HopOverheadAsync(modelDirectory, model.Config, Hidden, Cycle, options, cancellationToken).ConfigureAwait(false);
+        var sessionOpen = await SessionOpenAsync(modelDirectory, model.Config, model, hop, Cycle, options, cancellationToken).ConfigureAwait(false);
+        return (profile with
+        {
+            PrefillSecondsPerBlock = prefill,
+            DecodeSecondsPerBlock = decode,
+            HeadPrefillSeconds = headPrefill,
+            HeadDecodeSeconds = headDecode,
+            HopOverheadSeconds = hop,
+            SessionOpenSeconds = sessionOpen,
+        }).Validate("the refreshed profile");
+    }
+
+    // Blocks and head in turn, as a generation runs them: the head's pass over the embedding table and the blocks' passes
+    // over their weights evict each other from the caches, which back-to-back runs of one part would not see (on the
+    // 2-core Xeon the head measured 1.8 ms back to back and 3.2 ms between decode steps). Every size of a curve is
+    // measured in each round, so a slow spell of the host lands on the whole curve, not on a few points of it.
+    private static (List<RuntimeProfilePoint> Prefill, List<RuntimeProfilePoint> Decode, double HeadPrefill, double HeadDecode) MeasureCompute(
+        LlamaModel model, RuntimeProfilerOptions options, Func<int, float[]> hidden, Func<int, int, Action[], double[][]> cycle, Action<string>? status)
+    {
+        var config = model.Config;
+        var layers = config.LayerCount;
+        status?.Invoke("prefill per block");
+        var promptSizes = options.PromptTokens.Distinct().Order().ToArray();
+        var prefillSteps = new List<Action>();
+        foreach (var n in promptSizes)
+        {
+            var input = hidden(n);
+            var promptForHead = Enumerable.Range(0, n).Select(i => i % config.VocabularySize).ToArray();
+            prefillSteps.Add(() =>
+            {
+                var session = model.CreateSession();
+                model.ForwardBlocks(session, 0, layers, (float[])input.Clone(), n);
+                session.Release();
+            });
+            prefillSteps.Add(() => model.ComputeLastLogits(model.Embed(promptForHead), n));
+        }
+
+        var prefillSamples = cycle(Math.Max(3, options.WarmupIterations / 4), 0, [.. prefillSteps]);
+        var prefill = promptSizes.Select((n, i) => new RuntimeProfilePoint(n, MedianOf(prefillSamples[2 * i]) / layers)).ToList();
+        var headPrefill = MedianOf([.. promptSizes.SelectMany((_, i) => prefillSamples[(2 * i) + 1])]); // the head's cost hardly depends on the prompt's length
+
+        status?.Invoke("decode per block");
+        var contextSizes = options.ContextTokens.Distinct().Order().ToArray();
+        var decodeSessions = new List<InferenceSession>();
+        var decodeSteps = new List<Action>();
+        foreach (var c in contextSizes)
+        {
+            var session = model.CreateSession();
+            decodeSessions.Add(session);
+            if (c > 1)
+            {
+                model.ForwardBlocks(session, 0, layers, hidden(c - 1), c - 1);
+            }
+
+            var input = hidden(1);
+            decodeSteps.Add(() =>
+            {
+                session.Truncate(c - 1);
+                model.ForwardBlocks(session, 0, layers, (float[])input.Clone(), 1);
+            });
+            decodeSteps.Add(() => model.ComputeLastLogits(model.Embed([1]), 1));
+        }
+
+        var decodeSamples = cycle(options.WarmupIterations, 0, [.. decodeSteps]);
+        foreach (var session in decodeSessions)
+        {
+            session.Release();
+        }
+
+        var decode = contextSizes.Select((c, i) => new RuntimeProfilePoint(c, MedianOf(decodeSamples[2 * i]) / layers)).ToList();
+        var headDecode = MedianOf([.. contextSizes.SelectMany((_, i) => decodeSamples[(2 * i) + 1])]);
+        return (prefill, decode, headPrefill, headDecode);
+    }
+
+    // The steps of a cycle run in turn, each timed on its own: `warmup` untimed rounds, then `rounds` timed ones (0: the
+    // options' repetitions). Per step, its samples in seconds.
+    private static double[][] RunCycle(RuntimeProfilerOptions options, TimeProvider time, int warmup, int rounds, Action[] steps, CancellationToken cancellationToken)
+    {
+        rounds = rounds > 0 ? rounds : options.Repetitions;
+        for (var i = 0; i < warmup; i++)
+        {
+            foreach (var step in steps)
+            {
+                step();
+            }
+        }
+
+        var samples = steps.Select(_ => new double[rounds]).ToArray();
+        for (var i = 0; i < rounds; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            for (var s = 0; s < steps.Length; s++)
+            {
+                var start = time.GetTimestamp();
+                steps[s]();
+                samples[s][i] = time.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+
+        return samples;
+    }
+
+    // Random activations of `tokens` rows, in [-1, 1).
+    private static float[] RandomHidden(Random random, int tokens, int hiddenSize) =>
+        [.. Enumerable.Range(0, tokens * hiddenSize).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+
+    // A one-token step of block 0 through a block server on loopback less the same step in process, the two in turn: the
+    // median of the paired differences (a slow spell of the host lands on both halves of a pair, not on one median).
     private static async Task<double> HopOverheadAsync(
-        string modelDirectory, LlamaConfig config, Func<int, float[]> hidden, Func<int, Action, double> median, RuntimeProfilerOptions options, CancellationToken cancellationToken)
+        string modelDirectory, LlamaConfig config, Func<int, float[]> hidden, Func<int, int, Action[], double[][]> cycle, RuntimeProfilerOptions options, CancellationToken cancellationToken)
     {
         const int Context = 16;
         var served = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 1, includeEmbeddingAndHead: false));
         var local = served.CreateSession();
         served.ForwardBlocks(local, 0, 1, hidden(Context - 1), Context - 1);
         var input = hidden(1);
-        var inProcess = median(options.WarmupIterations, () =>
-        {
-            local.Truncate(Context - 1);
-            served.ForwardBlocks(local, 0, 1, (float[])input.Clone(), 1);
-        });
-
         await using var host = await BlockServerHost.StartAsync(served, cancellationToken: cancellationToken).ConfigureAwait(false);
         using var client = new BlockServerClient(host.Address);
         const string Session = "profile";
         await client.ForwardAsync(Session, 0, 1, 0, hidden(Context - 1), Context - 1, config.HiddenSize, cancellationToken).ConfigureAwait(false);
-        var remote = median(options.WarmupIterations, () =>
-            client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult());
+        var samples = cycle(options.WarmupIterations, 4 * options.Repetitions, [
+            () =>
+            {
+                local.Truncate(Context - 1);
+                served.ForwardBlocks(local, 0, 1, (float[])input.Clone(), 1);
+            },
+            () => client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult(),
+        ]);
         await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
-        return Math.Max(0, remote - inProcess);
+        local.Release();
+        return Math.Max(0, PairedDifference(samples[1], samples[0]));
     }
 
     /// <summary>Prompt tokens of the generations that <see cref="SessionOpenAsync"/> times.</summary>
@@ -200,16 +285,15 @@ public static class RuntimeProfiler
 
     // What opening a coordinated session costs beyond its routing calls and one hop (each a hop overhead): the first token
     // of a generation through a coordinator and one block server holding every block, less the same generation in
-    // process and three hop overheads. Spot checks off (one server: nothing to check against).
+    // process (the two in turn, the median of the paired differences) and three hop overheads. Spot checks off (one
+    // server: nothing to check against).
     private static async Task<double> SessionOpenAsync(
-        string modelDirectory, LlamaConfig config, LlamaModel model, double hopOverheadSeconds, Func<int, Action, double> median, RuntimeProfilerOptions options, CancellationToken cancellationToken)
+        string modelDirectory, LlamaConfig config, LlamaModel model, double hopOverheadSeconds, Func<int, int, Action[], double[][]> cycle, RuntimeProfilerOptions options, CancellationToken cancellationToken)
     {
         var prompt = Enumerable.Range(0, SessionOpenPromptTokens).Select(i => 3 + (i % (config.VocabularySize - 3))).ToArray();
         var generation = new GenerationOptions { MaxNewTokens = 2 };
         var warmup = Math.Max(3, options.WarmupIterations / 8);
         var local = new TextGenerator(model, new LocalBlockChain(model));
-        var localTtft = median(warmup, () => local.GenerateAsync(prompt, generation, cancellationToken).GetAwaiter().GetResult());
-
         await using var coordinator = await CoordinatorHost.StartAsync(options: new CoordinatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(100) }, cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         using var client = new CoordinatorClient(coordinator.Address);
@@ -220,39 +304,74 @@ public static class RuntimeProfiler
         var clientModel = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 0));
         using var chain = new CoordinatedBlockChain(client, clientModel, new CoordinatedChainOptions { ExpectedOutputTokens = 2, VerifyFraction = 0 });
         var coordinated = new TextGenerator(clientModel, chain);
-        var coordinatedTtft = median(warmup, () => coordinated.GenerateAsync(prompt, generation, cancellationToken).GetAwaiter().GetResult());
-        return Math.Max(0, coordinatedTtft - localTtft - (3 * hopOverheadSeconds));
+        var samples = cycle(warmup, 3 * options.Repetitions, [
+            () => local.GenerateAsync(prompt, generation, cancellationToken).GetAwaiter().GetResult(),
+            () => coordinated.GenerateAsync(prompt, generation, cancellationToken).GetAwaiter().GetResult(),
+        ]);
+        return Math.Max(0, PairedDifference(samples[1], samples[0]) - (3 * hopOverheadSeconds));
     }
 
     /// <summary>The emulated round trip of <see cref="DelayedStepExtraAsync"/>.</summary>
     public static readonly TimeSpan EmulatedLinkProbe = TimeSpan.FromMilliseconds(20);
 
     // What a delayed reply costs a compute step beyond what it costs a small call: a one-token step of block 0 and an Info
-    // call, each through a server without and with an emulated round trip; (step delayed - step) - (info delayed - info).
+    // call, each through a server without and with an emulated round trip, the four in turn; the median over rounds of
+    // (step delayed - step) - (info delayed - info).
     private static async Task<double> DelayedStepExtraAsync(
-        string modelDirectory, LlamaConfig config, Func<int, float[]> hidden, Func<int, Action, double> median, RuntimeProfilerOptions options, CancellationToken cancellationToken)
+        string modelDirectory, LlamaConfig config, Func<int, float[]> hidden, Func<int, int, Action[], double[][]> cycle, RuntimeProfilerOptions options, CancellationToken cancellationToken)
     {
         const int Context = 16;
+        const string Session = "profile-link";
         var warmup = Math.Max(3, options.WarmupIterations / 4);
         var input = hidden(1);
         var prefix = hidden(Context - 1);
-        var seconds = new List<(double Step, double Info)>();
-        foreach (var rtt in new[] { TimeSpan.Zero, EmulatedLinkProbe })
+        var hosts = new List<BlockServerHost>();
+        var clients = new List<BlockServerClient>();
+        try
         {
-            var served = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 1, includeEmbeddingAndHead: false));
-            await using var host = await BlockServerHost.StartAsync(served, limits: new BlockServerLimits { EmulatedRtt = rtt }, cancellationToken: cancellationToken).ConfigureAwait(false);
-            using var client = new BlockServerClient(host.Address);
-            const string Session = "profile-link";
-            await client.ForwardAsync(Session, 0, 1, 0, (float[])prefix.Clone(), Context - 1, config.HiddenSize, cancellationToken).ConfigureAwait(false);
-            var step = median(warmup, () =>
-                client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult());
-            var info = median(warmup, () => client.InfoAsync(cancellationToken).GetAwaiter().GetResult());
-            await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
-            seconds.Add((step, info));
-        }
+            foreach (var rtt in new[] { TimeSpan.Zero, EmulatedLinkProbe })
+            {
+                var served = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 1, includeEmbeddingAndHead: false));
+                hosts.Add(await BlockServerHost.StartAsync(served, limits: new BlockServerLimits { EmulatedRtt = rtt }, cancellationToken: cancellationToken).ConfigureAwait(false));
+                clients.Add(new BlockServerClient(hosts[^1].Address));
+                await clients[^1].ForwardAsync(Session, 0, 1, 0, (float[])prefix.Clone(), Context - 1, config.HiddenSize, cancellationToken).ConfigureAwait(false);
+            }
 
-        return Math.Max(0, (seconds[1].Step - seconds[0].Step) - (seconds[1].Info - seconds[0].Info));
+            Action Step(BlockServerClient client) => () =>
+                client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult();
+            Action Info(BlockServerClient client) => () => client.InfoAsync(cancellationToken).GetAwaiter().GetResult();
+            var samples = cycle(warmup, 2 * options.Repetitions, [Step(clients[0]), Step(clients[1]), Info(clients[0]), Info(clients[1])]);
+            var extra = samples[0].Select((_, i) => (samples[1][i] - samples[0][i]) - (samples[3][i] - samples[2][i])).ToArray();
+            foreach (var client in clients)
+            {
+                await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
+            }
+
+            return Math.Max(0, MedianOf(extra));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+
+            foreach (var host in hosts)
+            {
+                await host.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
+
+    // The median of some samples (the upper middle one of an even count).
+    private static double MedianOf(double[] samples)
+    {
+        var sorted = samples.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
+
+    // The median of the differences of samples taken in pairs.
+    private static double PairedDifference(double[] minuend, double[] subtrahend) => MedianOf([.. minuend.Select((x, i) => x - subtrahend[i])]);
 
     // `sessions` prefills of `tokens` tokens through every block started at once on the thread pool (as a server's calls
     // run): the median over rounds of their mean completion time.
@@ -282,32 +401,45 @@ public static class RuntimeProfiler
         return means[means.Count / 2];
     }
 
-    // One batched decode step of every block for `rows` sessions at `context` (one pass over the weights), on this thread.
-    private static double BatchedStepSeconds(LlamaModel model, int rows, int context, Func<int, float[]> hidden, Func<int, Action, double> median, RuntimeProfilerOptions options)
+    // One batched decode step of every block for `rows` sessions at `context` (one pass over the weights), on this thread:
+    // what a block server's batched step costs.
+    private sealed class DecodeBatchFixture
     {
-        var layers = model.Config.LayerCount;
-        var sessions = Enumerable.Range(0, rows).Select(_ => model.CreateSession()).ToArray();
-        foreach (var session in sessions)
-        {
-            model.ForwardBlocks(session, 0, layers, hidden(context - 1), context - 1);
-        }
+        private readonly LlamaModel _model;
+        private readonly int _context;
+        private readonly InferenceSession[] _sessions;
+        private readonly float[][] _tokens;
 
-        var tokens = sessions.Select(_ => hidden(1)).ToArray();
-        var seconds = median(Math.Max(3, options.WarmupIterations / 4), () =>
+        public DecodeBatchFixture(LlamaModel model, int rows, int context, Func<int, float[]> hidden)
         {
-            foreach (var session in sessions)
+            _model = model;
+            _context = context;
+            _sessions = [.. Enumerable.Range(0, rows).Select(_ => model.CreateSession())];
+            foreach (var session in _sessions)
             {
-                session.Truncate(context - 1);
+                model.ForwardBlocks(session, 0, model.Config.LayerCount, hidden(context - 1), context - 1);
             }
 
-            model.ForwardDecodeBatch([.. sessions.Select((s, i) => new DecodeRow(s, (float[])tokens[i].Clone()))], 0, layers);
-        });
-        foreach (var session in sessions)
-        {
-            session.Release();
+            _tokens = [.. _sessions.Select(_ => hidden(1))];
         }
 
-        return seconds;
+        public void Step()
+        {
+            foreach (var session in _sessions)
+            {
+                session.Truncate(_context - 1);
+            }
+
+            _model.ForwardDecodeBatch([.. _sessions.Select((s, i) => new DecodeRow(s, (float[])_tokens[i].Clone()))], 0, _model.Config.LayerCount);
+        }
+
+        public void Release()
+        {
+            foreach (var session in _sessions)
+            {
+                session.Release();
+            }
+        }
     }
 
     private static double ConcurrentStepSeconds(LlamaModel model, int sessions, int context, Func<int, float[]> hidden, RuntimeProfilerOptions options, TimeProvider time)

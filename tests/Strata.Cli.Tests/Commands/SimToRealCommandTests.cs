@@ -26,6 +26,12 @@ public sealed class SimToRealCommandTests
             Assert.All(runs, e2e => Assert.True(e2e >= floorSeconds, c.ToString()));
             Assert.Equal(runs.Average(), c.GetProperty("measuredE2eSeconds").GetDouble(), 9);
             Assert.All(c.GetProperty("roundTripSeconds").EnumerateObject(), rtt => Assert.True(rtt.Value.GetDouble() >= 0.02, c.ToString()));
+
+            // Each case is predicted from costs measured again just before its runs; the first profile's prediction is shown beside it.
+            var caseProfile = c.GetProperty("caseProfile");
+            Assert.True(caseProfile.GetProperty("refreshed").GetBoolean());
+            Assert.True(caseProfile.GetProperty("decodeSecondsPerBlock").GetDouble() > 0, c.ToString());
+            Assert.True(c.GetProperty("predictedByInitialProfile").GetProperty("e2eSeconds").GetDouble() >= floorSeconds, c.ToString());
         }
 
         var profile = run.GetProperty("profile");

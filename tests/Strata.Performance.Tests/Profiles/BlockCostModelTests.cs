@@ -72,6 +72,26 @@ public sealed class BlockCostModelTests
     }
 
     [Fact]
+    public void A_copy_with_new_points_prices_with_the_new_points_not_the_curves_its_original_had_built()
+    {
+        var original = Profile();
+        _ = (original.PrefillSeconds(5), original.DecodeSeconds(51), original.Slowdown(2), original.BatchCost(2)); // build every curve
+        var copy = original with
+        {
+            PrefillSecondsPerBlock = [new(1, 2e-3), new(9, 10e-3)],
+            DecodeSecondsPerBlock = [new(1, 2e-3), new(101, 4e-3)],
+            ConcurrencySlowdown = [new(1, 1), new(4, 5)],
+            DecodeBatchCost = [new(1, 1), new(3, 2)],
+        };
+
+        Assert.Equal(6e-3, copy.PrefillSeconds(5), 15);
+        Assert.Equal(3e-3, copy.DecodeSeconds(51), 15);
+        Assert.Equal(7.0 / 3, copy.Slowdown(2), 12);
+        Assert.Equal(1.5, copy.BatchCost(2), 12);
+        Assert.Equal(3e-3, original.PrefillSeconds(5), 15); // the original keeps its own
+    }
+
+    [Fact]
     public void A_runtime_profile_survives_a_round_trip_through_its_file_and_a_bad_file_names_its_field()
     {
         var path = Path.Combine(Path.GetTempPath(), $"strata-profile-{Guid.NewGuid():N}.json");

@@ -22,7 +22,7 @@ internal static class ValidateCommand
         var repetitions = new Option<int>("--repetitions") { Description = "Profile repetitions per point.", DefaultValueFactory = _ => new RuntimeProfilerOptions().Repetitions, HelpName = "n" };
         var noRefresh = new Option<bool>("--no-refresh")
         {
-            Description = "Predict every case from the first profile alone, instead of measuring its absolute costs (prefill, decode, head, hop, session opening) again just before each case's runs.",
+            Description = "Predict every case from the first profile alone, instead of measuring its absolute costs (prefill, decode, head, hop, session opening) again just before each case's runs and predicting from the median of every measurement so far.",
         };
         var json = new Option<bool>("--json") { Description = "Print JSON." };
         var simToReal = new Command("sim-to-real", "Start a loopback cluster (coordinator, block servers with emulated round trips, one range replicated), profile the runtime, predict, run real generations alone and concurrently, and print predicted vs measured TTFT, TPOT and E2E.")
@@ -77,6 +77,7 @@ internal static class ValidateCommand
                         caseProfile = new
                         {
                             refreshed = c.PredictedByInitialProfile is not null,
+                            measurements = c.ProfileMeasurements,
                             prefillSecondsPerBlock = c.CaseProfile.PrefillSeconds(p),
                             decodeSecondsPerBlock = c.CaseProfile.DecodeSeconds(p + (n / 2.0)),
                             headPrefillSeconds = c.CaseProfile.HeadPrefillSeconds,

@@ -17,8 +17,9 @@ namespace Strata.Cli.Validation;
 /// </summary>
 /// <remarks>
 /// Order: write the model, <see cref="RuntimeProfiler"/> (nothing of the scored runs), then per emulated round trip:
-/// start the servers with it, wait for an idle registry, measure the compute curves again
-/// (<see cref="RuntimeProfiler.RefreshAsync"/>, unless turned off), predict (<see cref="PredictCommand.Predict"/>: the coordinator's
+/// start the servers with it, wait for an idle registry, measure the absolute costs again
+/// (<see cref="RuntimeProfiler.RefreshAsync"/>, unless turned off) and take the median of every measurement so far
+/// (<see cref="RuntimeProfiler.Median"/>), predict (<see cref="PredictCommand.Predict"/>: the coordinator's
 /// policy over the snapshot and the client's measured round trips, <see cref="Simulation.Live.LoopbackClusterPredictor"/>),
 /// run warm-up generations (<see cref="WarmupGenerations"/> alone, one batch at the largest concurrency), then per
 /// concurrency <c>C</c>: measure the client's round trips (median of <see cref="RoundTripProbes"/> calls), predict,
@@ -31,7 +32,7 @@ internal static class SimToReal
     internal sealed record Case(double RttMs, int Concurrency, string Route,
         double PredictedTtftSeconds, double MeasuredTtftSeconds, double PredictedTpotSeconds, double MeasuredTpotSeconds,
         double PredictedE2eSeconds, double MeasuredE2eSeconds, IReadOnlyList<Run> Runs, IReadOnlyDictionary<string, double> RoundTripSeconds, Run? PredictedBySlowdown,
-        Run? PredictedByInitialProfile, RuntimeProfile CaseProfile)
+        Run? PredictedByInitialProfile, RuntimeProfile CaseProfile, int ProfileMeasurements)
     {
         /// <summary>Relative errors (predicted - measured) / measured of TTFT, TPOT and E2E.</summary>
         public IReadOnlyList<double> Errors =>
@@ -55,6 +56,7 @@ internal static class SimToReal
             status("profiling the runtime");
             var profile = await RuntimeProfiler.MeasureAsync(directory, profilerOptions, status, cancellationToken: cancellationToken).ConfigureAwait(false);
             var profiled = refreshProfile ? ModelFolder.LoadModel(directory) : null; // the whole model, for the refresh before each case
+            var measurements = new List<RuntimeProfile> { profile };
             var cases = new List<Case>();
             var prompt = Enumerable.Range(0, promptTokens).Select(i => 3 + (i % (config.VocabularySize - 3))).ToArray();
             var generation = new GenerationOptions { MaxNewTokens = outputTokens };
@@ -98,10 +100,15 @@ internal static class SimToReal
                     {
                         await IdleAsync(client, cancellationToken).ConfigureAwait(false);
                         // The absolute costs measured again here, in this process, with the cluster up and idle, moments
-                        // before the runs (a shared host's speed drifts between the first profile and a case minutes later).
-                        var caseProfile = profiled is null
-                            ? profile
-                            : await RuntimeProfiler.RefreshAsync(directory, profiled, profile, profilerOptions, cancellationToken: cancellationToken).ConfigureAwait(false);
+                        // before the runs (a shared host's speed drifts between the first profile and a case minutes
+                        // later); the case is predicted from the median of every measurement so far, so that a slow spell
+                        // during one of them does not decide a case.
+                        if (profiled is not null)
+                        {
+                            measurements.Add(await RuntimeProfiler.RefreshAsync(directory, profiled, profile, profilerOptions, cancellationToken: cancellationToken).ConfigureAwait(false));
+                        }
+
+                        var caseProfile = RuntimeProfiler.Median(measurements);
                         var entries = await client.ListServersAsync(cancellationToken).ConfigureAwait(false);
                         var rtts = await TypicalRoundTripsAsync(entries, cancellationToken).ConfigureAwait(false);
                         var predicted = PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, caseProfile);
@@ -126,7 +133,7 @@ internal static class SimToReal
                             predicted.TtftSeconds, Median(measured.Select(m => m.TtftSeconds)), predicted.TpotSeconds, Median(measured.Select(m => m.TpotSeconds)),
                             predicted.E2eSeconds, Median(measured.Select(m => m.E2eSeconds)), measured, rtts,
                             bySlowdown is null ? null : new Run(bySlowdown.TtftSeconds, bySlowdown.TpotSeconds, bySlowdown.E2eSeconds),
-                            byInitial is null ? null : new Run(byInitial.TtftSeconds, byInitial.TpotSeconds, byInitial.E2eSeconds), caseProfile));
+                            byInitial is null ? null : new Run(byInitial.TtftSeconds, byInitial.TpotSeconds, byInitial.E2eSeconds), caseProfile, measurements.Count));
                     }
                 }
                 finally

@@ -113,8 +113,8 @@ public sealed record RuntimeProfile : IBlockCostModel
 
     /// <summary>
     /// Mean completion time of <c>m</c> prefills started at once (on the thread pool, as a server runs its calls) over one
-    /// prefill's, by <c>m</c> (1 at one); null when not measured. Recorded as a check of the loopback predictor's rule that
-    /// prefills start in turn, one per processor at once.
+    /// prefill's, by <c>m</c> (1 at one); null when not measured. The loopback predictor sets the processors one prefill
+    /// asks for from its largest <c>m</c>.
     /// </summary>
     public IReadOnlyList<RuntimeProfilePoint>? PrefillConcurrency { get; init; }
 

@@ -159,6 +159,53 @@ public static class RuntimeProfiler
         }).Validate("the refreshed profile");
     }
 
+    /// <summary>
+    /// The point-by-point median of several measurements of one machine's costs (<see cref="MeasureAsync"/> and
+    /// <see cref="RefreshAsync"/>s): the curves, the heads, the hop overhead and the session opening; the rest is the
+    /// first profile's. A slow spell of a shared host that lands on one measurement does not move the median of three.
+    /// </summary>
+    /// <exception cref="StrataException">The profiles are of different models or measure different sizes.</exception>
+    public static RuntimeProfile Median(IReadOnlyList<RuntimeProfile> profiles)
+    {
+        ArgumentNullException.ThrowIfNull(profiles);
+        if (profiles.Count == 0)
+        {
+            throw new StrataException("No profile to take the median of.");
+        }
+
+        var first = profiles[0];
+        if (profiles.Count == 1)
+        {
+            return first;
+        }
+
+        static string Sizes(IReadOnlyList<RuntimeProfilePoint> points) => string.Join(',', points.Select(p => p.Size));
+        if (profiles.Any(p => p.LayerCount != first.LayerCount || Sizes(p.PrefillSecondsPerBlock) != Sizes(first.PrefillSecondsPerBlock)
+            || Sizes(p.DecodeSecondsPerBlock) != Sizes(first.DecodeSecondsPerBlock)))
+        {
+            throw new StrataException("The profiles to combine measure different models or sizes; take the median of measurements of one model with one set of sizes.");
+        }
+
+        static double Middle(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+
+        List<RuntimeProfilePoint> Curve(Func<RuntimeProfile, IReadOnlyList<RuntimeProfilePoint>> points) =>
+            [.. points(first).Select((point, i) => new RuntimeProfilePoint(point.Size, Middle(profiles.Select(p => points(p)[i].Value))))];
+
+        return (first with
+        {
+            PrefillSecondsPerBlock = Curve(p => p.PrefillSecondsPerBlock),
+            DecodeSecondsPerBlock = Curve(p => p.DecodeSecondsPerBlock),
+            HeadPrefillSeconds = Middle(profiles.Select(p => p.HeadPrefillSeconds)),
+            HeadDecodeSeconds = Middle(profiles.Select(p => p.HeadDecodeSeconds)),
+            HopOverheadSeconds = Middle(profiles.Select(p => p.HopOverheadSeconds)),
+            SessionOpenSeconds = Middle(profiles.Select(p => p.SessionOpenSeconds)),
+        }).Validate("the median profile");
+    }
+
     // Blocks and head in turn, as a generation runs them: the head's pass over the embedding table and the blocks' passes
     // over their weights evict each other from the caches, which back-to-back runs of one part would not see (on the
     // 2-core Xeon the head measured 1.8 ms back to back and 3.2 ms between decode steps). Every size of a curve is

@@ -18,10 +18,14 @@ namespace Strata.Simulation.Live;
 /// decode step at the rows' mean context times <see cref="RuntimeProfile.BatchCost"/>(<c>m</c>). The emulated round trip
 /// is a wait after the server's work, as the servers add it.</para>
 /// <para>Prefills start in arrival order, at most <c>P</c> at once (a server's calls run on the thread pool, which starts
-/// with one thread per processor; the others wait their turn): <c>k</c> prefills at once (a multiple of <c>P</c>) then
-/// finish on average after <c>(k + P) / 2</c> times one prefill: for <c>P = 2</c>, 2 and 3 times at <c>k</c> = 2 and 4,
-/// against 1.8 and 2.9 that <see cref="RuntimeProfile.PrefillConcurrency"/> measured on the 2-core machine (an even split
-/// would be 2 and 4). Staggered completions let one session's prefill overlap another's round trip.</para>
+/// with one thread per processor; the others wait their turn). Each asks for <c>u</c> processors: <c>P</c> (its kernels
+/// split over every processor) unless the profile measured concurrent prefills
+/// (<see cref="RuntimeProfile.PrefillConcurrency"/>), then the <c>u</c> in <c>[1, P]</c> at which this rule reproduces the
+/// measured mean completion of the largest count measured (<see cref="PrefillProcessors"/>): one prefill alone leaves part
+/// of the machine idle and concurrent ones share the weights in cache. With <c>u = P</c>, <c>k</c> prefills at once (a
+/// multiple of <c>P</c>) finish on average after <c>(k + P) / 2</c> times one prefill (2 and 3 at <c>k</c> = 2 and 4 for
+/// <c>P = 2</c>; the 2-core Xeon measured 2.0 to 2.8 at 4). Staggered completions let one session's prefill overlap
+/// another's round trip.</para>
 /// <para>A session starts with its routing calls (two hop overheads) and <see cref="RuntimeProfile.SessionOpenSeconds"/>,
 /// both one-thread work.</para>
 /// <para>Spot checks (<see cref="LiveSessionPlan.VerifyFraction"/> <c>f</c>) in expectation, after every step of a hop
@@ -279,8 +283,29 @@ public static partial class LoopbackClusterPredictor
         server.State = ServerState.Running;
     }
 
+    /// <summary>
+    /// Processors one prefill asks for: <paramref name="processors"/> without a measured
+    /// <see cref="RuntimeProfile.PrefillConcurrency"/>; with one, the demand <c>u</c> in <c>[1, P]</c> at which the largest
+    /// count <c>k</c> measured, admitted <c>P</c> at a time in waves of <c>u</c> times one prefill each, finishes on average
+    /// at the measured multiple <c>r</c>: <c>u = r / mean wave</c>, the mean wave of <c>k</c> sessions being
+    /// <c>sum(ceil(i / P)) / k</c> (1.5 for four on two processors).
+    /// </summary>
+    internal static double PrefillProcessors(RuntimeProfile profile, double processors)
+    {
+        if (profile.PrefillConcurrency is not { Count: > 1 } points)
+        {
+            return processors;
+        }
+
+        var largest = points.MaxBy(p => p.Size)!;
+        var slots = Math.Max(1, profile.LogicalProcessors);
+        var meanWave = Enumerable.Range(1, largest.Size).Average(i => Math.Ceiling(i / (double)slots));
+        return Math.Clamp(largest.Value / meanWave, 1, processors);
+    }
+
     private static List<Phase> BatchedPhases(RuntimeProfile profile, LiveSessionPlan plan, double processors, Dictionary<string, int> serverIds)
     {
+        var prefillProcessors = PrefillProcessors(profile, processors);
         var hop = profile.HopOverheadSeconds;
         var servers = new int[plan.Hops.Count];
         for (var h = 0; h < servers.Length; h++)
@@ -311,7 +336,7 @@ public static partial class LoopbackClusterPredictor
         {
             var (blocks, rtt) = plan.Hops[h];
             list.Add(new(Kind.Compute, hop, 1));
-            list.Add(new(Kind.Compute, blocks * profile.PrefillSeconds(plan.PromptTokens), processors, Prefill: true));
+            list.Add(new(Kind.Compute, blocks * profile.PrefillSeconds(plan.PromptTokens), prefillProcessors, Prefill: true));
             list.Add(new(Kind.Wait, rtt, 0));
             SpotCheck(h, plan.PromptTokens);
         }

@@ -30,6 +30,7 @@ public sealed class SimToRealCommandTests
             // Each case is predicted from costs measured again just before its runs; the first profile's prediction is shown beside it.
             var caseProfile = c.GetProperty("caseProfile");
             Assert.True(caseProfile.GetProperty("refreshed").GetBoolean());
+            Assert.True(caseProfile.GetProperty("measurements").GetInt32() >= 2, c.ToString()); // the first profile and this case's refresh at least
             Assert.True(caseProfile.GetProperty("decodeSecondsPerBlock").GetDouble() > 0, c.ToString());
             Assert.True(c.GetProperty("predictedByInitialProfile").GetProperty("e2eSeconds").GetDouble() >= floorSeconds, c.ToString());
         }

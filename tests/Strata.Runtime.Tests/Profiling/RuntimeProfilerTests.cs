@@ -38,6 +38,44 @@ public sealed class RuntimeProfilerTests
     }
 
     [Fact]
+    public void The_median_of_profiles_takes_each_cost_point_by_point_and_keeps_the_first_profiles_ratios()
+    {
+        var a = Fixed(1e-3, 1);
+        var b = Fixed(5e-3, 2) with { ConcurrencySlowdown = [new(1, 1), new(4, 9)] };
+        var c = Fixed(2e-3, 3);
+        var median = RuntimeProfiler.Median([a, b, c]);
+        Assert.Equal([2e-3, 4e-3], median.PrefillSecondsPerBlock.Select(p => p.Value)); // per point: (1, 5, 2) and (2, 10, 4) ms
+        Assert.Equal([2e-3, 4e-3], median.DecodeSecondsPerBlock.Select(p => p.Value));
+        Assert.Equal(2e-3, median.HeadDecodeSeconds);
+        Assert.Equal(2e-4, median.HopOverheadSeconds, 15);
+        Assert.Equal(2e-3, median.SessionOpenSeconds, 15);
+        Assert.Same(a.ConcurrencySlowdown, median.ConcurrencySlowdown);
+        Assert.Equal(3e-3, RuntimeProfiler.Median([a, b]).HeadPrefillSeconds, 15); // an even count: the mean of the middle two
+        Assert.Same(a, RuntimeProfiler.Median([a]));
+
+        var otherSizes = a with { DecodeSecondsPerBlock = [new(1, 1e-3)] };
+        Assert.Contains("different models or sizes", Assert.Throws<StrataException>(() => RuntimeProfiler.Median([a, otherSizes])).Message, StringComparison.Ordinal);
+        Assert.Throws<StrataException>(() => RuntimeProfiler.Median([]));
+    }
+
+    // A profile whose every cost is a multiple of `seconds` (the curves' second point twice the first), hop and opening scaled by `scale`.
+    private static Performance.Profiles.RuntimeProfile Fixed(double seconds, double scale) => new()
+    {
+        Model = "m",
+        LayerCount = 2,
+        Machine = "test",
+        Repetitions = 3,
+        WarmupIterations = 1,
+        PrefillSecondsPerBlock = [new(1, seconds), new(8, 2 * seconds)],
+        DecodeSecondsPerBlock = [new(2, seconds), new(16, 2 * seconds)],
+        HeadPrefillSeconds = seconds,
+        HeadDecodeSeconds = seconds,
+        HopOverheadSeconds = 1e-4 * scale,
+        SessionOpenSeconds = 1e-3 * scale,
+        ConcurrencySlowdown = [new(1, 1)],
+    };
+
+    [Fact]
     public async Task A_refresh_refuses_a_profile_of_another_model()
     {
         var model = TestModels.Tiny();

@@ -225,4 +225,25 @@ public sealed class LoopbackClusterPredictorTests
         Assert.Equal(6 * one, ttfts[0], 12);
         Assert.Equal(4 * one + 4 * one, ttfts[3], 12);
     }
+
+    [Theory]
+    [InlineData(2.4, 1.6)] // four at once measured at 2.4x one: each asks 1.6 processors, waves of two take 1.6x
+    [InlineData(3.0, 2.0)] // the rule without a measurement: all processors each
+    [InlineData(3.6, 2.0)] // slower than an even split of the waves: capped at every processor
+    [InlineData(1.2, 1.0)] // faster than one processor each allows: at least one
+    public void Batching_model_sets_a_prefills_processors_from_the_measured_concurrent_prefills(double measuredAtFour, double processors)
+    {
+        const double pre = 2e-3;
+        const int blocks = 3;
+        var plan = new LiveSessionPlan([(blocks, 0)], 1, 2, ["a"]);
+        var profile = Batched(prefill: pre, decode: 0) with { PrefillConcurrency = [new(1, 1), new(2, 1.5), new(4, measuredAtFour)] };
+        Assert.Equal(processors, LoopbackClusterPredictor.PrefillProcessors(profile, 2), 12);
+
+        // Alone it runs at full speed; four at once finish in two waves of `processors` times one prefill each.
+        var one = blocks * pre;
+        Assert.Equal(one, LoopbackClusterPredictor.Predict(profile, [plan]).Single().TtftSeconds, 12);
+        var four = LoopbackClusterPredictor.Predict(profile, [plan, plan, plan, plan]).Select(p => p.TtftSeconds).Order().ToArray();
+        Assert.Equal([processors * one, processors * one, 2 * processors * one, 2 * processors * one], four.Select(t => Math.Round(t / one, 9) * one));
+        Assert.Equal(Math.Clamp(measuredAtFour, 1.5, 3) * one, four.Average(), 12);
+    }
 }

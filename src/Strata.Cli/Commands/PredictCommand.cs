@@ -108,13 +108,14 @@ internal static class PredictCommand
             // A measured round trip includes one small call's gRPC overhead, which the profile's hop overhead already prices as compute.
             // A server that announces an emulated round trip delays its replies with a timer: a step's wait there also pays
             // what the profile measured such a delay to cost a step beyond the probe.
-            var emulated = entries.Where(e => e.EmulatedRttSeconds > 0).Select(e => e.ServerId).ToHashSet(StringComparer.Ordinal);
-            plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.Blocks.Count,
-                    Math.Max(0, h.Server.RttSeconds - profile.HopOverheadSeconds) + (emulated.Contains(h.Server.Id) ? profile.DelayedStepExtraSeconds : 0)))], promptTokens, outputTokens,
+            var emulated = entries.ToDictionary(e => e.ServerId, e => e.EmulatedRttSeconds, StringComparer.Ordinal);
+            double Wait(LiveServer server, int blocks) =>
+                Math.Max(0, server.RttSeconds - profile.HopOverheadSeconds) + profile.DelayedStepExtra(blocks, emulated.GetValueOrDefault(server.Id));
+            plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.Blocks.Count, Wait(h.Server, h.Blocks.Count)))], promptTokens, outputTokens,
                 [.. route.Hops.Select(h => h.Server.Id)], verifyFraction,
                 // A spot check reruns the hop on another server holding its blocks (the nearest), when there is one.
                 [.. route.Hops.Select(h => servers.Where(s => s.Id != h.Server.Id && s.Blocks.Contains(h.Blocks))
-                    .Select(s => Math.Max(0, s.RttSeconds - profile.HopOverheadSeconds) + (emulated.Contains(s.Id) ? profile.DelayedStepExtraSeconds : 0))
+                    .Select(s => Wait(s, h.Blocks.Count))
                     .DefaultIfEmpty(double.NaN).Min())]));
         }
 

@@ -25,8 +25,9 @@ namespace Strata.Runtime.Profiling;
 /// over every prompt length; decode: over every context).</item>
 /// <item>Hop overhead: a one-token step of block 0 through a block server on loopback (gRPC) less the same step run in
 /// process.</item>
-/// <item>Emulated link: a one-token step and a small call through a server whose replies are delayed
-/// <see cref="EmulatedLinkProbe"/>, against the same without the delay: what the delay costs the step beyond the call.</item>
+/// <item>Emulated link: a one-token step of up to four blocks and a small call through servers whose replies are delayed
+/// each of <see cref="EmulatedLinkProbesMs"/>, against the same without the delay: what the delay costs the step beyond
+/// the call, per block (a step after an idle wait runs on cold caches and woken cores).</item>
 /// <item>Session opening: a two-token generation through a coordinator and one block server holding every block, less
 /// the same in process and the three hop overheads the predictor already counts (routing, the hop).</item>
 /// <item>Concurrency slowdown: <c>C</c> sessions decoding at once on their own threads through a decode batcher, each
@@ -115,7 +116,7 @@ public static class RuntimeProfiler
             LogicalProcessors = Environment.ProcessorCount,
             DecodeBatchWaitSeconds = new DecodeBatchOptions().BatchWait.TotalSeconds,
             DecodeReturnWaitSeconds = new DecodeBatchOptions().MaxReturnWait.TotalSeconds,
-            DelayedStepExtraSeconds = delayedStepExtra,
+            DelayedStepExtraPerBlock = delayedStepExtra,
             SessionOpenSeconds = sessionOpen,
             PrefillConcurrency = prefillConcurrency,
         }.Validate("the measured profile");
@@ -358,17 +359,20 @@ public static class RuntimeProfiler
         return Math.Max(0, PairedDifference(samples[1], samples[0]) - (3 * hopOverheadSeconds));
     }
 
-    /// <summary>The emulated round trip of <see cref="DelayedStepExtraAsync"/>.</summary>
-    public static readonly TimeSpan EmulatedLinkProbe = TimeSpan.FromMilliseconds(20);
+    /// <summary>The emulated round trips, milliseconds, at which <see cref="DelayedStepExtraAsync"/> measures a delayed step's extra.</summary>
+    public static readonly IReadOnlyList<int> EmulatedLinkProbesMs = [5, 20, 80];
 
-    // What a delayed reply costs a compute step beyond what it costs a small call: a one-token step of block 0 and an Info
-    // call, each through a server without and with an emulated round trip, the four in turn; the median over rounds of
-    // (step delayed - step) - (info delayed - info).
-    private static async Task<double> DelayedStepExtraAsync(
+    // What a delayed reply costs a compute step beyond what it costs a small call, per block, by the delay: a one-token
+    // step of the first blocks (at most ProbeBlocks: a server per delay holds them) and an Info call through a server
+    // without and with each emulated round trip, all in turn; per delay the median over rounds of
+    // ((step delayed - step) - (info delayed - info)) / blocks.
+    private static async Task<List<RuntimeProfilePoint>> DelayedStepExtraAsync(
         string modelDirectory, LlamaConfig config, Func<int, float[]> hidden, Func<int, int, Action[], double[][]> cycle, RuntimeProfilerOptions options, CancellationToken cancellationToken)
     {
         const int Context = 16;
         const string Session = "profile-link";
+        const int ProbeBlocks = 4;
+        var layers = Math.Min(ProbeBlocks, config.LayerCount);
         var warmup = Math.Max(3, options.WarmupIterations / 4);
         var input = hidden(1);
         var prefix = hidden(Context - 1);
@@ -376,25 +380,33 @@ public static class RuntimeProfiler
         var clients = new List<BlockServerClient>();
         try
         {
-            foreach (var rtt in new[] { TimeSpan.Zero, EmulatedLinkProbe })
+            foreach (var rttMs in EmulatedLinkProbesMs.Prepend(0))
             {
-                var served = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, 1, includeEmbeddingAndHead: false));
-                hosts.Add(await BlockServerHost.StartAsync(served, limits: new BlockServerLimits { EmulatedRtt = rtt }, cancellationToken: cancellationToken).ConfigureAwait(false));
+                var served = new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, layers, includeEmbeddingAndHead: false));
+                hosts.Add(await BlockServerHost.StartAsync(served, limits: new BlockServerLimits { EmulatedRtt = TimeSpan.FromMilliseconds(rttMs) }, cancellationToken: cancellationToken)
+                    .ConfigureAwait(false));
                 clients.Add(new BlockServerClient(hosts[^1].Address));
-                await clients[^1].ForwardAsync(Session, 0, 1, 0, (float[])prefix.Clone(), Context - 1, config.HiddenSize, cancellationToken).ConfigureAwait(false);
+                await clients[^1].ForwardAsync(Session, 0, layers, 0, (float[])prefix.Clone(), Context - 1, config.HiddenSize, cancellationToken).ConfigureAwait(false);
             }
 
             Action Step(BlockServerClient client) => () =>
-                client.ForwardAsync(Session, 0, 1, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult();
+                client.ForwardAsync(Session, 0, layers, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult();
             Action Info(BlockServerClient client) => () => client.InfoAsync(cancellationToken).GetAwaiter().GetResult();
-            var samples = cycle(warmup, 2 * options.Repetitions, [Step(clients[0]), Step(clients[1]), Info(clients[0]), Info(clients[1])]);
-            var extra = samples[0].Select((_, i) => (samples[1][i] - samples[0][i]) - (samples[3][i] - samples[2][i])).ToArray();
+            var samples = cycle(warmup, 2 * options.Repetitions, [.. clients.Select(Step), .. clients.Select(Info)]);
+            var servers = clients.Count;
+            var points = new List<RuntimeProfilePoint>();
+            for (var d = 1; d < servers; d++)
+            {
+                var extra = samples[0].Select((_, i) => ((samples[d][i] - samples[0][i]) - (samples[servers + d][i] - samples[servers][i])) / layers).ToArray();
+                points.Add(new RuntimeProfilePoint(EmulatedLinkProbesMs[d - 1], Math.Max(0, MedianOf(extra))));
+            }
+
             foreach (var client in clients)
             {
                 await client.CloseSessionAsync(Session, cancellationToken).ConfigureAwait(false);
             }
 
-            return Math.Max(0, MedianOf(extra));
+            return points;
         }
         finally
         {

@@ -72,6 +72,21 @@ public sealed class BlockCostModelTests
     }
 
     [Fact]
+    public void A_delayed_steps_extra_scales_with_its_blocks_interpolates_by_the_delay_and_holds_at_the_ends()
+    {
+        var old = Profile() with { DelayedStepExtraSeconds = 2e-4 };
+        Assert.Equal(2e-4, old.DelayedStepExtra(6, 0.05)); // no curve: the one figure for every step
+        Assert.Equal(0, old.DelayedStepExtra(6, 0));       // no delay, no extra
+
+        var curve = old with { DelayedStepExtraPerBlock = [new(5, 1e-4), new(20, 4e-4), new(80, 1e-3)] };
+        Assert.Equal(6 * 4e-4, curve.DelayedStepExtra(6, 0.020), 15);
+        Assert.Equal(6 * 7e-4, curve.DelayedStepExtra(6, 0.050), 15); // halfway from 20 to 80 ms
+        Assert.Equal(3 * 1e-4, curve.DelayedStepExtra(3, 0.001), 15);  // below the first delay measured: held
+        Assert.Equal(3 * 1e-3, curve.DelayedStepExtra(3, 0.500), 15);  // beyond the last: held, not extrapolated
+        Assert.Equal(0, curve.DelayedStepExtra(3, 0));
+    }
+
+    [Fact]
     public void A_copy_with_new_points_prices_with_the_new_points_not_the_curves_its_original_had_built()
     {
         var original = Profile();

@@ -25,6 +25,8 @@ public sealed class RuntimeProfilerTests
         Assert.True(profile.HeadPrefillSeconds > 0 && profile.HeadDecodeSeconds > 0);
         Assert.Equal([1, 2, 8], profile.DecodeBatchCost!.Select(p => p.Size)); // the servers' sizes and 8 rows
         Assert.Equal(1, profile.DecodeBatchCost![0].Value);
+        Assert.Equal(RuntimeProfiler.EmulatedLinkProbesMs, profile.DelayedStepExtraPerBlock!.Select(p => p.Size)); // a delayed step's extra, per delay probed
+        Assert.All(profile.DelayedStepExtraPerBlock!, p => Assert.True(p.Value >= 0, p.ToString()));
 
         var refreshed = await RuntimeProfiler.RefreshAsync(TestModels.TinyDirectory(), TestModels.Tiny(), profile, Small);
         Assert.Equal([1, 4], refreshed.PrefillSecondsPerBlock.Select(p => p.Size));

@@ -80,7 +80,7 @@ internal static class PredictCommand
 
     /// <summary>The prediction as printed.</summary>
     internal sealed record Outcome(string Routing, int Concurrency, int PromptTokens, int OutputTokens, double TtftSeconds, double TpotSeconds, double E2eSeconds,
-        IReadOnlyList<RouteHopOut> Route, IReadOnlyList<LiveSessionPrediction> Sessions);
+        IReadOnlyList<RouteHopOut> Route, IReadOnlyList<LiveSessionPrediction> Sessions, IReadOnlyList<LiveServerBatches> Batches);
 
     /// <summary>One hop of the first session's route, as the JSON output names it (<c>firstBlock</c>, <c>blockCount</c>).</summary>
     internal sealed record RouteHopOut(string Server, int FirstBlock, int BlockCount, double RttSeconds);
@@ -119,9 +119,10 @@ internal static class PredictCommand
                     .DefaultIfEmpty(double.NaN).Min())]));
         }
 
-        var predictions = LoopbackClusterPredictor.Predict(profile, plans);
+        // The decode batches it expects at each server: checkable against the servers' strata_block_decode_batch_size.
+        var (predictions, batches) = LoopbackClusterPredictor.PredictWithBatches(profile, plans);
         return new Outcome(routing, concurrency, promptTokens, outputTokens, predictions.Average(p => p.TtftSeconds), predictions.Average(p => p.TpotSeconds),
-            predictions.Average(p => p.E2eSeconds), first!, predictions);
+            predictions.Average(p => p.E2eSeconds), first!, predictions, batches);
     }
 
     /// <summary>The client's round trip to each server, as a client measures it (BlockServerClient.MeasureRoundTripSecondsAsync); servers that do not answer are left out.</summary>

@@ -32,13 +32,16 @@ internal static class SimToReal
     internal sealed record Case(double RttMs, int Concurrency, string Route,
         double PredictedTtftSeconds, double MeasuredTtftSeconds, double PredictedTpotSeconds, double MeasuredTpotSeconds,
         double PredictedE2eSeconds, double MeasuredE2eSeconds, IReadOnlyList<Run> Runs, IReadOnlyDictionary<string, double> RoundTripSeconds, Run? PredictedBySlowdown,
-        Run? PredictedByInitialProfile, RuntimeProfile CaseProfile, int ProfileMeasurements)
+        Run? PredictedByInitialProfile, RuntimeProfile CaseProfile, int ProfileMeasurements, IReadOnlyList<Batches> ServerBatches)
     {
         /// <summary>Relative errors (predicted - measured) / measured of TTFT, TPOT and E2E.</summary>
         public IReadOnlyList<double> Errors =>
             [(PredictedTtftSeconds - MeasuredTtftSeconds) / MeasuredTtftSeconds, (PredictedTpotSeconds - MeasuredTpotSeconds) / MeasuredTpotSeconds,
              (PredictedE2eSeconds - MeasuredE2eSeconds) / MeasuredE2eSeconds];
     }
+
+    /// <summary>One server's decode batches in a case: predicted for one run, measured over the case's runs (per run).</summary>
+    internal sealed record Batches(string Server, int PredictedSteps, double PredictedRowsPerStep, double MeasuredStepsPerRun, double MeasuredRowsPerStep);
 
     /// <summary>One run of a case: the means over its sessions.</summary>
     internal sealed record Run(double TtftSeconds, double TpotSeconds, double E2eSeconds);
@@ -122,6 +125,7 @@ internal static class SimToReal
                             : PredictCommand.Predict(entries, rtts, config.LayerCount, kvBytesPerBlock, promptTokens, outputTokens, c, LiveRouting.DefaultPolicy, profile);
                         status($"  {c} session(s) at once, {runsPerCase} run(s)");
                         var measured = new List<Run>();
+                        var batchesBefore = servers.ToDictionary(s => s.Agent.ServerId, s => s.Host.DecodeBatches, StringComparer.Ordinal);
                         for (var r = 0; r < runsPerCase; r++)
                         {
                             await IdleAsync(client, cancellationToken).ConfigureAwait(false);
@@ -129,11 +133,19 @@ internal static class SimToReal
                             measured.Add(new Run(runs.Average(g => g.TtftSeconds), runs.Average(g => g.TpotSeconds), runs.Average(g => g.TotalSeconds)));
                         }
 
+                        var serverBatches = servers.Select(s =>
+                        {
+                            var (steps, rows) = s.Host.DecodeBatches;
+                            var (stepsBefore, rowsBefore) = batchesBefore[s.Agent.ServerId];
+                            var expected = predicted.Batches.FirstOrDefault(b => b.Server == s.Agent.ServerId);
+                            return new Batches(s.Agent.ServerId, expected?.Steps ?? 0, expected?.RowsPerStep ?? 0,
+                                (double)(steps - stepsBefore) / runsPerCase, steps == stepsBefore ? 0 : (double)(rows - rowsBefore) / (steps - stepsBefore));
+                        }).ToArray();
                         cases.Add(new Case(rttMs, c, string.Join(" -> ", predicted.Route.Select(h => h.Server)),
                             predicted.TtftSeconds, Median(measured.Select(m => m.TtftSeconds)), predicted.TpotSeconds, Median(measured.Select(m => m.TpotSeconds)),
                             predicted.E2eSeconds, Median(measured.Select(m => m.E2eSeconds)), measured, rtts,
                             bySlowdown is null ? null : new Run(bySlowdown.TtftSeconds, bySlowdown.TpotSeconds, bySlowdown.E2eSeconds),
-                            byInitial is null ? null : new Run(byInitial.TtftSeconds, byInitial.TpotSeconds, byInitial.E2eSeconds), caseProfile, measurements.Count));
+                            byInitial is null ? null : new Run(byInitial.TtftSeconds, byInitial.TpotSeconds, byInitial.E2eSeconds), caseProfile, measurements.Count, serverBatches));
                     }
                 }
                 finally

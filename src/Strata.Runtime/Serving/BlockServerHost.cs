@@ -38,6 +38,9 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     /// <summary>Where clients reach the server, for example <c>http://127.0.0.1:50123</c> (<c>https</c> with TLS).</summary>
     public Uri Address { get; }
 
+    /// <summary>Decode steps run so far and the sessions' tokens they carried (their ratio: the mean batch).</summary>
+    public (long Steps, long Rows) DecodeBatches => _service.DecodeBatches;
+
     /// <summary>The HTTP/1.1 endpoint serving <c>/health</c> and <c>/metrics</c> when one was asked for (<see cref="TelemetryOptions.MetricsPort"/>), else null.</summary>
     /// <remarks>Both routes are served on <see cref="Address"/> too, over prior-knowledge HTTP/2.</remarks>
     public Uri? MetricsAddress { get; }

@@ -71,13 +71,17 @@ public static partial class LoopbackClusterPredictor
 
         public int Blocks { get; set; }
 
+        public int Steps { get; set; }
+
+        public int Rows { get; set; }
+
         public double RemainingSeconds { get; set; }
 
         // The batcher's rule says the batch may run: full, or every session it waits for is in.
         public bool Ready => Queue.Count >= MaxBatchRows || (Rule.Expected.Count > 0 && Rule.AllArrived);
     }
 
-    private static LiveSessionPrediction[] PredictBatched(RuntimeProfile profile, IReadOnlyList<LiveSessionPlan> sessions)
+    private static (IReadOnlyList<LiveSessionPrediction> Sessions, IReadOnlyList<LiveServerBatches> Servers) PredictBatched(RuntimeProfile profile, IReadOnlyList<LiveSessionPlan> sessions)
     {
         var processors = (double)profile.LogicalProcessors;
         var serverIds = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -262,8 +266,9 @@ public static partial class LoopbackClusterPredictor
             }
         }
 
-        return [.. Enumerable.Range(0, n).Select(i => new LiveSessionPrediction(
-            ttft[i], sessions[i].OutputTokens > 1 ? (end[i] - ttft[i]) / (sessions[i].OutputTokens - 1) : 0, end[i]))];
+        return ([.. Enumerable.Range(0, n).Select(i => new LiveSessionPrediction(
+                ttft[i], sessions[i].OutputTokens > 1 ? (end[i] - ttft[i]) / (sessions[i].OutputTokens - 1) : 0, end[i]))],
+            [.. serverIds.OrderBy(s => s.Value).Select(s => new LiveServerBatches(s.Key, servers[s.Value].Steps, servers[s.Value].Rows))]);
     }
 
     // Takes the oldest queued steps of one block range (at most MaxBatchRows) and prices them as one batched step.
@@ -278,6 +283,8 @@ public static partial class LoopbackClusterPredictor
             server.Queue.Remove(i);
         }
 
+        server.Steps++;
+        server.Rows += server.Batch.Count;
         var context = server.Batch.Average(i => phases[i][index[i]].Context);
         server.RemainingSeconds = blocks * profile.DecodeSeconds(context) * profile.BatchCost(server.Batch.Count);
         server.State = ServerState.Running;

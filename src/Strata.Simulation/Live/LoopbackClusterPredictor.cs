@@ -22,7 +22,15 @@ namespace Strata.Simulation.Live;
 public static partial class LoopbackClusterPredictor
 {
     /// <summary>Predicts <paramref name="sessions"/>, all started at once.</summary>
-    public static IReadOnlyList<LiveSessionPrediction> Predict(RuntimeProfile profile, IReadOnlyList<LiveSessionPlan> sessions)
+    public static IReadOnlyList<LiveSessionPrediction> Predict(RuntimeProfile profile, IReadOnlyList<LiveSessionPlan> sessions) =>
+        PredictWithBatches(profile, sessions).Sessions;
+
+    /// <summary>
+    /// Predicts <paramref name="sessions"/>, all started at once, with the decode batches the batching model runs at each
+    /// server (none without it), for a check against the servers' own counts.
+    /// </summary>
+    public static (IReadOnlyList<LiveSessionPrediction> Sessions, IReadOnlyList<LiveServerBatches> Servers) PredictWithBatches(
+        RuntimeProfile profile, IReadOnlyList<LiveSessionPlan> sessions)
     {
         ArgumentNullException.ThrowIfNull(profile);
         ArgumentNullException.ThrowIfNull(sessions);
@@ -105,8 +113,8 @@ public static partial class LoopbackClusterPredictor
             }
         }
 
-        return [.. Enumerable.Range(0, n).Select(i => new LiveSessionPrediction(
-            ttft[i], sessions[i].OutputTokens > 1 ? (end[i] - ttft[i]) / (sessions[i].OutputTokens - 1) : 0, end[i]))];
+        return ([.. Enumerable.Range(0, n).Select(i => new LiveSessionPrediction(
+            ttft[i], sessions[i].OutputTokens > 1 ? (end[i] - ttft[i]) / (sessions[i].OutputTokens - 1) : 0, end[i]))], []);
     }
 
     private static List<(bool Compute, double Seconds, bool FirstToken)> Phases(RuntimeProfile profile, LiveSessionPlan plan)

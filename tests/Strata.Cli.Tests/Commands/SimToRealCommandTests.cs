@@ -33,6 +33,16 @@ public sealed class SimToRealCommandTests
             Assert.True(caseProfile.GetProperty("measurements").GetInt32() >= 2, c.ToString()); // the first profile and this case's refresh at least
             Assert.True(caseProfile.GetProperty("decodeSecondsPerBlock").GetDouble() > 0, c.ToString());
             Assert.True(c.GetProperty("predictedByInitialProfile").GetProperty("e2eSeconds").GetDouble() >= floorSeconds, c.ToString());
+
+            // Decode batches per server, predicted and counted by the servers: the front server runs every session's
+            // five decode steps (of six tokens) in batches of one to the case's sessions.
+            var batches = c.GetProperty("decodeBatches").EnumerateArray().ToDictionary(b => b.GetProperty("server").GetString()!);
+            Assert.Equal(["a-front", "b-back", "c-back"], batches.Keys.Order(StringComparer.Ordinal));
+            var front = batches["a-front"];
+            var sessions = c.GetProperty("concurrency").GetInt32();
+            Assert.InRange(front.GetProperty("predictedRowsPerStep").GetDouble(), 1, sessions);
+            Assert.InRange(front.GetProperty("measuredRowsPerStep").GetDouble(), 1, sessions);
+            Assert.InRange(front.GetProperty("measuredStepsPerRun").GetDouble(), 5, 5 * sessions);
         }
 
         var profile = run.GetProperty("profile");

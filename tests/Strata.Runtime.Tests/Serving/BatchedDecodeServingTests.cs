@@ -50,6 +50,7 @@ public sealed class BatchedDecodeServingTests
         var alone = MetricsScrape.Required(metrics, "strata_block_decode_batch_size_bucket{le=\"1\"}");
         Assert.True(alone < steps, string.Create(CultureInfo.InvariantCulture, $"all {steps} decode steps ran one session; expected batching:\n{metrics}"));
         Assert.Equal(steps, MetricsScrape.Required(metrics, "strata_block_decode_batch_size_bucket{le=\"8\"}")); // --max-batch bounds every step
+        Assert.Equal(((long)steps, (long)decodeTokens), server.DecodeBatches); // the host's own counts (sim-to-real reads them) agree with the histogram
     }
 
     [Fact]
@@ -71,6 +72,7 @@ public sealed class BatchedDecodeServingTests
         var steps = MetricsScrape.Required(metrics, "strata_block_decode_batch_size_count");
         Assert.True(steps > 0);
         Assert.Equal(steps, MetricsScrape.Required(metrics, "strata_block_decode_batch_size_bucket{le=\"1\"}"));
+        Assert.Equal(((long)steps, (long)steps), server.DecodeBatches); // one session's token per step
     }
 
     [Fact]

@@ -100,6 +100,11 @@ public sealed class LoopbackClusterPredictorTests
         var e2e = (tokens - 1) * blocks * dec * batchCostAtFour;
         Assert.All(predictions, p => Assert.Equal(0, p.TtftSeconds, 12));
         Assert.All(predictions, p => Assert.Equal(e2e, p.E2eSeconds, 12));
+
+        // The batches it ran: one per token after the first, each of the four sessions.
+        var batches = Assert.Single(LoopbackClusterPredictor.PredictWithBatches(profile, [plan, plan, plan, plan]).Servers);
+        Assert.Equal(new LiveServerBatches("a", tokens - 1, 4 * (tokens - 1)), batches);
+        Assert.Equal(4, batches.RowsPerStep);
     }
 
     [Fact]

@@ -86,14 +86,7 @@ internal static class ValidateCommand
                             sessionOpenSeconds = c.CaseProfile.SessionOpenSeconds,
                         },
                         runs = c.Runs.Select(r => new { ttftSeconds = r.TtftSeconds, tpotSeconds = r.TpotSeconds, e2eSeconds = r.E2eSeconds }),
-                        decodeBatches = c.ServerBatches.Select(b => new
-                        {
-                            server = b.Server,
-                            predictedSteps = b.PredictedSteps,
-                            predictedRowsPerStep = b.PredictedRowsPerStep,
-                            measuredStepsPerRun = b.MeasuredStepsPerRun,
-                            measuredRowsPerStep = b.MeasuredRowsPerStep,
-                        }),
+                        decodeBatches = c.ServerBatches, // server, predictedSteps, predictedRowsPerStep, measuredStepsPerRun, measuredRowsPerStep
                     }),
                     medianAbsoluteError = median,
                     maxAbsoluteError = max,

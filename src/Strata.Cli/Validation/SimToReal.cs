@@ -17,13 +17,13 @@ namespace Strata.Cli.Validation;
 /// </summary>
 /// <remarks>
 /// Order: write the model, <see cref="RuntimeProfiler"/> (nothing of the scored runs), then per emulated round trip:
-/// start the servers with it, wait for an idle registry, measure the absolute costs again
+/// start the servers with it, run warm-up generations (<see cref="WarmupGenerations"/> alone, one batch at the largest
+/// concurrency), then per concurrency <c>C</c>: wait for an idle registry, measure the absolute costs again
 /// (<see cref="RuntimeProfiler.RefreshAsync"/>, unless turned off) and take the median of every measurement so far
-/// (<see cref="RuntimeProfiler.Median"/>), predict (<see cref="PredictCommand.Predict"/>: the coordinator's
-/// policy over the snapshot and the client's measured round trips, <see cref="Simulation.Live.LoopbackClusterPredictor"/>),
-/// run warm-up generations (<see cref="WarmupGenerations"/> alone, one batch at the largest concurrency), then per
-/// concurrency <c>C</c>: measure the client's round trips (median of <see cref="RoundTripProbes"/> calls), predict,
-/// and run <c>C</c> real generations at once (greedy, fixed length) several times. A run's value is the mean over its
+/// (<see cref="RuntimeProfiler.Median"/>), measure the client's round trips (median of <see cref="RoundTripProbes"/>
+/// calls), predict (<see cref="PredictCommand.Predict"/>: the coordinator's policy over the snapshot,
+/// <see cref="Simulation.Live.LoopbackClusterPredictor"/>), and run <c>C</c> real generations at once (greedy, fixed
+/// length) several times. A run's value is the mean over its
 /// sessions; a case's measured value is the median over its runs.
 /// </remarks>
 internal static class SimToReal

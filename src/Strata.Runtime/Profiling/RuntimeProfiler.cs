@@ -10,9 +10,10 @@ namespace Strata.Runtime.Profiling;
 
 /// <summary>Measures Strata's CPU runtime on this machine (<c>strata profile runtime</c>) into a <see cref="RuntimeProfile"/>.</summary>
 /// <remarks>
-/// <para>Every point is the median of <see cref="RuntimeProfilerOptions.Repetitions"/> timed runs, after
-/// <see cref="RuntimeProfilerOptions.WarmupIterations"/> untimed runs of the same call (so the JIT has tiered the kernels
-/// up and the caches are warm). Block times are a forward pass through every block of the model divided by the block
+/// <para>Every point is the median of <see cref="RuntimeProfilerOptions.Repetitions"/> timed runs (twice to four times as
+/// many for the small differences: the emulated link, the session opening, the hop overhead), after untimed runs of the
+/// same calls (<see cref="RuntimeProfilerOptions.WarmupIterations"/>, a quarter or an eighth of it for the longer
+/// calls), so the JIT has tiered the kernels up. Block times are a forward pass through every block of the model divided by the block
 /// count (the blocks have one shape). Parts that a generation runs one after the other are measured in the same turn
 /// (blocks then head), each timed on its own, so each pays the cache misses the other leaves it; a cost that is the
 /// difference of two calls is the median of differences of pairs run in turn, not a difference of two medians taken
@@ -86,14 +87,26 @@ public static class RuntimeProfiler
         status?.Invoke("batched decode step");
         // Each batch size in every round, each followed by a head (as the clients' heads run between a server's steps).
         var batchRows = options.Concurrency.Append(1).Append(8).Distinct().Order().ToArray();
-        var batches = batchRows.Select(rows => new DecodeBatchFixture(model, rows, context, Hidden)).ToArray();
-        var batchSamples = Cycle(
-            Math.Max(3, options.WarmupIterations / 4),
-            0,
-            [.. batches.SelectMany(batch => new Action[] { batch.Step, () => model.ComputeLastLogits(model.Embed([1]), 1) })]);
-        foreach (var batch in batches)
+        var batches = new List<DecodeBatchFixture>();
+        double[][] batchSamples;
+        try
         {
-            batch.Release();
+            foreach (var rows in batchRows)
+            {
+                batches.Add(new DecodeBatchFixture(model, rows, context, Hidden));
+            }
+
+            batchSamples = Cycle(
+                Math.Max(3, options.WarmupIterations / 4),
+                0,
+                [.. batches.SelectMany(batch => new Action[] { batch.Step, () => model.ComputeLastLogits(model.Embed([1]), 1) })]);
+        }
+        finally
+        {
+            foreach (var batch in batches)
+            {
+                batch.Release();
+            }
         }
 
         var oneRow = MedianOf(batchSamples[0]);
@@ -162,8 +175,9 @@ public static class RuntimeProfiler
 
     /// <summary>
     /// The point-by-point median of several measurements of one machine's costs (<see cref="MeasureAsync"/> and
-    /// <see cref="RefreshAsync"/>s): the curves, the heads, the hop overhead and the session opening; the rest is the
-    /// first profile's. A slow spell of a shared host that lands on one measurement does not move the median of three.
+    /// <see cref="RefreshAsync"/>s): the curves, the heads, the hop overhead and the session opening (of an even count,
+    /// the mean of the middle two; of two, their mean); the rest is the first profile's. A slow spell of a shared host
+    /// that lands on one measurement does not move the median of three.
     /// </summary>
     /// <exception cref="StrataException">The profiles are of different models or measure different sizes.</exception>
     public static RuntimeProfile Median(IReadOnlyList<RuntimeProfile> profiles)
@@ -258,10 +272,17 @@ public static class RuntimeProfiler
             decodeSteps.Add(() => model.ComputeLastLogits(model.Embed([1]), 1));
         }
 
-        var decodeSamples = cycle(options.WarmupIterations, 0, [.. decodeSteps]);
-        foreach (var session in decodeSessions)
+        double[][] decodeSamples;
+        try
         {
-            session.Release();
+            decodeSamples = cycle(options.WarmupIterations, 0, [.. decodeSteps]);
+        }
+        finally
+        {
+            foreach (var session in decodeSessions)
+            {
+                session.Release();
+            }
         }
 
         var decode = contextSizes.Select((c, i) => new RuntimeProfilePoint(c, MedianOf(decodeSamples[2 * i]) / layers)).ToList();
@@ -362,8 +383,8 @@ public static class RuntimeProfiler
     /// <summary>The emulated round trips, milliseconds, at which <see cref="DelayedStepExtraAsync"/> measures a delayed step's extra.</summary>
     public static readonly IReadOnlyList<int> EmulatedLinkProbesMs = [5, 20, 80];
 
-    // What a delayed reply costs a compute step beyond what it costs a small call, per block, by the delay: a one-token
-    // step of the first blocks (at most ProbeBlocks: a server per delay holds them) and an Info call through a server
+    // What a delayed reply costs a compute step beyond what it costs a small call, per block, by the delay: an Info call
+    // and then a one-token step of the first blocks (at most ProbeBlocks: a server per delay holds them) through a server
     // without and with each emulated round trip, all in turn; per delay the median over rounds of
     // ((step delayed - step) - (info delayed - info)) / blocks.
     private static async Task<List<RuntimeProfilePoint>> DelayedStepExtraAsync(
@@ -392,12 +413,14 @@ public static class RuntimeProfiler
             Action Step(BlockServerClient client) => () =>
                 client.ForwardAsync(Session, 0, layers, Context - 1, (float[])input.Clone(), 1, config.HiddenSize, cancellationToken).GetAwaiter().GetResult();
             Action Info(BlockServerClient client) => () => client.InfoAsync(cancellationToken).GetAwaiter().GetResult();
-            var samples = cycle(warmup, 2 * options.Repetitions, [.. clients.Select(Step), .. clients.Select(Info)]);
-            var servers = clients.Count;
+            // Per server an Info call, then a step: the step's compute follows an idle of that server's own delay (the
+            // interceptor delays a reply after the work), as a generation's step follows the previous reply's delay.
+            var samples = cycle(warmup, 2 * options.Repetitions, [.. clients.SelectMany(client => new[] { Info(client), Step(client) })]);
+            double Sample(int server, bool step, int round) => samples[(2 * server) + (step ? 1 : 0)][round];
             var points = new List<RuntimeProfilePoint>();
-            for (var d = 1; d < servers; d++)
+            for (var d = 1; d < clients.Count; d++)
             {
-                var extra = samples[0].Select((_, i) => ((samples[d][i] - samples[0][i]) - (samples[servers + d][i] - samples[servers][i])) / layers).ToArray();
+                var extra = samples[0].Select((_, i) => ((Sample(d, true, i) - Sample(0, true, i)) - (Sample(d, false, i) - Sample(0, false, i))) / layers).ToArray();
                 points.Add(new RuntimeProfilePoint(EmulatedLinkProbesMs[d - 1], Math.Max(0, MedianOf(extra))));
             }
 

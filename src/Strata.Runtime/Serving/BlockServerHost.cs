@@ -38,7 +38,10 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     /// <summary>Where clients reach the server, for example <c>http://127.0.0.1:50123</c> (<c>https</c> with TLS).</summary>
     public Uri Address { get; }
 
-    /// <summary>Decode steps run so far and the sessions' tokens they carried (their ratio: the mean batch).</summary>
+    /// <summary>
+    /// Decode steps run so far and the sessions' tokens they carried (their ratio: the mean batch). The two are read one
+    /// after the other: exact once the steps are over (a step counts before its replies go out), not mid-traffic.
+    /// </summary>
     public (long Steps, long Rows) DecodeBatches => _service.DecodeBatches;
 
     /// <summary>The HTTP/1.1 endpoint serving <c>/health</c> and <c>/metrics</c> when one was asked for (<see cref="TelemetryOptions.MetricsPort"/>), else null.</summary>

@@ -48,7 +48,10 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
     /// <summary>Called with the number of sessions' tokens of every decode step run (1 for one not batched): the batch-size metric.</summary>
     public Action<int>? DecodeStepRan { get; set; }
 
-    /// <summary>Decode steps run so far and the sessions' tokens they carried (their ratio: the mean batch).</summary>
+    /// <summary>
+    /// Decode steps run so far and the sessions' tokens they carried (their ratio: the mean batch). The two are read one
+    /// after the other: exact once the steps are over (a step counts before its replies go out), not mid-traffic.
+    /// </summary>
     public (long Steps, long Rows) DecodeBatches => (Interlocked.Read(ref _decodeSteps), Interlocked.Read(ref _decodeRows));
 
     private void DecodeStepDone(int tokens)

@@ -84,6 +84,9 @@ public sealed class BlockCostModelTests
         Assert.Equal(3 * 1e-4, curve.DelayedStepExtra(3, 0.001), 15);  // below the first delay measured: held
         Assert.Equal(3 * 1e-3, curve.DelayedStepExtra(3, 0.500), 15);  // beyond the last: held, not extrapolated
         Assert.Equal(0, curve.DelayedStepExtra(3, 0));
+
+        var copy = curve with { DelayedStepExtraPerBlock = [new(5, 2e-4), new(80, 2e-4)] }; // the original's curve is built by now
+        Assert.Equal(6 * 2e-4, copy.DelayedStepExtra(6, 0.050), 15);
     }
 
     [Fact]

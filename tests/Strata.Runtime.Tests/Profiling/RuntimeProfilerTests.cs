@@ -28,6 +28,7 @@ public sealed class RuntimeProfilerTests
         Assert.Equal(RuntimeProfiler.EmulatedLinkProbesMs, profile.DelayedStepExtraPerBlock!.Select(p => p.Size)); // a delayed step's extra, per delay probed
         Assert.All(profile.DelayedStepExtraPerBlock!, p => Assert.True(p.Value >= 0, p.ToString()));
 
+        _ = profile.DecodeSeconds(2); // the original's curve built: the copy must not price with it
         var refreshed = await RuntimeProfiler.RefreshAsync(TestModels.TinyDirectory(), TestModels.Tiny(), profile, Small);
         Assert.Equal([1, 4], refreshed.PrefillSecondsPerBlock.Select(p => p.Size));
         Assert.Equal([2, 8], refreshed.DecodeSecondsPerBlock.Select(p => p.Size));
@@ -36,9 +37,36 @@ public sealed class RuntimeProfilerTests
         Assert.True(refreshed.HopOverheadSeconds >= 0 && refreshed.SessionOpenSeconds >= 0);
         Assert.Same(profile.DecodeBatchCost, refreshed.DecodeBatchCost); // ratios are kept
         Assert.Same(profile.ConcurrencySlowdown, refreshed.ConcurrencySlowdown);
-        Assert.Equal(profile.DelayedStepExtraSeconds, refreshed.DelayedStepExtraSeconds);
+        Assert.Same(profile.DelayedStepExtraPerBlock, refreshed.DelayedStepExtraPerBlock);
+        Assert.Same(profile.PrefillConcurrency, refreshed.PrefillConcurrency);
     }
 
+    [Fact]
+    public async Task A_refresh_refuses_a_profile_of_another_model()
+    {
+        var model = TestModels.Tiny();
+        var profile = new Performance.Profiles.RuntimeProfile
+        {
+            Model = "other",
+            LayerCount = model.Config.LayerCount + 1,
+            Machine = "test",
+            Repetitions = 3,
+            WarmupIterations = 1,
+            PrefillSecondsPerBlock = [new(1, 1e-3)],
+            DecodeSecondsPerBlock = [new(1, 1e-3)],
+            HeadPrefillSeconds = 1e-3,
+            HeadDecodeSeconds = 1e-3,
+            HopOverheadSeconds = 1e-4,
+            ConcurrencySlowdown = [new(1, 1)],
+        };
+
+        var error = await Assert.ThrowsAsync<StrataException>(() => RuntimeProfiler.RefreshAsync(TestModels.TinyDirectory(), model, profile, Small));
+        Assert.Contains($"{profile.LayerCount} blocks", error.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class RuntimeProfileMedianTests
+{
     [Fact]
     public void The_median_of_profiles_takes_each_cost_point_by_point_and_keeps_the_first_profiles_ratios()
     {
@@ -76,27 +104,4 @@ public sealed class RuntimeProfilerTests
         SessionOpenSeconds = 1e-3 * scale,
         ConcurrencySlowdown = [new(1, 1)],
     };
-
-    [Fact]
-    public async Task A_refresh_refuses_a_profile_of_another_model()
-    {
-        var model = TestModels.Tiny();
-        var profile = new Performance.Profiles.RuntimeProfile
-        {
-            Model = "other",
-            LayerCount = model.Config.LayerCount + 1,
-            Machine = "test",
-            Repetitions = 3,
-            WarmupIterations = 1,
-            PrefillSecondsPerBlock = [new(1, 1e-3)],
-            DecodeSecondsPerBlock = [new(1, 1e-3)],
-            HeadPrefillSeconds = 1e-3,
-            HeadDecodeSeconds = 1e-3,
-            HopOverheadSeconds = 1e-4,
-            ConcurrencySlowdown = [new(1, 1)],
-        };
-
-        var error = await Assert.ThrowsAsync<StrataException>(() => RuntimeProfiler.RefreshAsync(TestModels.TinyDirectory(), model, profile, Small));
-        Assert.Contains($"{profile.LayerCount} blocks", error.Message, StringComparison.Ordinal);
-    }
 }

@@ -167,12 +167,13 @@ public sealed class EtcdFaultTests(ITestOutputHelper output)
             Assert.True(log.Has($"Warning CoordinatorClient: coordinator fail-over from {cut.Address} to {survivor.Address}"), log.ToString());
 
             // The server's heartbeats moved to the survivor (usually before its lease ran out; on a loaded machine its entry may
-            // expire once and come back with its next heartbeat): a lease later it is listed, and generation still matches.
+            // expire and come back with a later heartbeat, more than once while the test assemblies run side by side on two
+            // cores): within a few leases it is listed, and generation still matches.
             await Task.Delay(leaseTtl);
             var listed = Stopwatch.StartNew();
             while (survivor.Registry.Live().Select(s => s.ServerId).SingleOrDefault() != "s1")
             {
-                Assert.True(listed.Elapsed < leaseTtl, survivorLog.ToString());
+                Assert.True(listed.Elapsed < 3 * leaseTtl, survivorLog.ToString());
                 await Task.Delay(20);
             }
 

@@ -19,12 +19,15 @@ public sealed partial class BlockServerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly BlockServerService _service;
+    private readonly BlockServerMetrics _metrics;
     private readonly ITimer _evictionTimer;
     private readonly KvBulkListener? _bulk;
     private readonly ILogger _logger;
 
-    private BlockServerHost(WebApplication app, BlockServerService service, ITimer evictionTimer, KvBulkListener? bulk, Uri address, BlockRange blocks, Uri? metricsAddress, ILogger logger)
+    private BlockServerHost(
+        WebApplication app, BlockServerService service, BlockServerMetrics metrics, ITimer evictionTimer, KvBulkListener? bulk, Uri address, BlockRange blocks, Uri? metricsAddress, ILogger logger)
     {
+        _metrics = metrics;
         _app = app;
         _logger = logger;
         MetricsAddress = metricsAddress;
@@ -39,10 +42,10 @@ public sealed partial class BlockServerHost : IAsyncDisposable
     public Uri Address { get; }
 
     /// <summary>
-    /// Decode steps run so far and the sessions' tokens they carried (their ratio: the mean batch). The two are read one
-    /// after the other: exact once the steps are over (a step counts before its replies go out), not mid-traffic.
+    /// Decode steps run so far and the sessions' tokens they carried (their ratio: the mean batch), as
+    /// <c>strata_block_decode_batch_size</c> counts them. Exact once the steps are over, not mid-traffic.
     /// </summary>
-    public (long Steps, long Rows) DecodeBatches => _service.DecodeBatches;
+    public (long Steps, long Rows) DecodeBatches => _metrics.DecodeBatches;
 
     /// <summary>The HTTP/1.1 endpoint serving <c>/health</c> and <c>/metrics</c> when one was asked for (<see cref="TelemetryOptions.MetricsPort"/>), else null.</summary>
     /// <remarks>Both routes are served on <see cref="Address"/> too, over prior-knowledge HTTP/2.</remarks>
@@ -171,7 +174,7 @@ public sealed partial class BlockServerHost : IAsyncDisposable
                 Log.Evicted(logger, evicted, limits.SessionIdleTimeout.TotalSeconds);
             }
         }, null, sweep, sweep);
-        var host = new BlockServerHost(app, service, timer, bulk, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.Blocks,
+        var host = new BlockServerHost(app, service, metrics, timer, bulk, new Uri(bound.Replace("[::]", "127.0.0.1", StringComparison.Ordinal)), model.Weights.Blocks,
             metricsListen is null ? null : TelemetryEndpoints.ToUri(metricsListen), logger);
         Log.Started(logger, host.Address, host.Blocks.First, host.Blocks.End, model.Config.Architecture.Name, limits.MaxSessions, limits.MaxKvBytes, bulk?.Port ?? 0);
         return host;

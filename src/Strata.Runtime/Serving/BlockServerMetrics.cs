@@ -19,6 +19,7 @@ internal sealed class BlockServerMetrics
     private readonly Counter _refusals;
     private readonly Counter _evicted;
     private readonly Histogram _stepSeconds;
+    private readonly Histogram _batchSize;
 
     /// <summary>Creates the metrics of <paramref name="service"/>, serving blocks [<paramref name="firstBlock"/>, +<paramref name="blockCount"/>) of <paramref name="model"/>.</summary>
     public BlockServerMetrics(BlockServerService service, string model, int firstBlock, int blockCount)
@@ -30,9 +31,9 @@ internal sealed class BlockServerMetrics
         _refusals = factory.CreateCounter("strata_block_refusals_total", "Calls refused, by status (RESOURCE_EXHAUSTED: KV budget or session limit; others: bad or out-of-order requests).", ["status"]);
         _evicted = factory.CreateCounter("strata_block_sessions_evicted_total", "Sessions dropped after staying idle past the limit.");
         _stepSeconds = factory.CreateHistogram("strata_block_step_duration_seconds", "Time to answer one forward step.", new HistogramConfiguration { Buckets = StepBucketsSeconds });
-        var batchSize = factory.CreateHistogram("strata_block_decode_batch_size", "Sessions' tokens run by one decode step (one pass over the weights; --max-batch bounds it).",
+        _batchSize = factory.CreateHistogram("strata_block_decode_batch_size", "Sessions' tokens run by one decode step (one pass over the weights; --max-batch bounds it).",
             new HistogramConfiguration { Buckets = BatchBuckets });
-        service.DecodeStepRan = tokens => batchSize.Observe(tokens);
+        service.DecodeStepRan = tokens => _batchSize.Observe(tokens);
         foreach (var kind in new[] { "prefill", "decode" })
         {
             // Published at 0 from the start, so that a rate over the first steps has a point before them.
@@ -52,6 +53,12 @@ internal sealed class BlockServerMetrics
             kvBudget.Set(service.Limits.MaxKvBytes);
         });
     }
+
+    /// <summary>
+    /// Decode steps run so far and the sessions' tokens they carried (the batch-size histogram's count and sum; their
+    /// ratio is the mean batch). Read one after the other: exact once the steps are over, not mid-traffic.
+    /// </summary>
+    public (long Steps, long Rows) DecodeBatches => (_batchSize.Count, (long)_batchSize.Sum);
 
     /// <summary>Every metric, for <c>/metrics</c>.</summary>
     public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();

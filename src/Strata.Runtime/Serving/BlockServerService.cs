@@ -20,8 +20,6 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
 
     // Gathers concurrent sessions' one-token steps into one pass over the weights; null when --max-batch is 1.
     private readonly DecodeBatcher? _batcher;
-    private long _decodeSteps;
-    private long _decodeRows;
 
     // KV bytes reserved by bulk pulls in flight (admission counts them). A block being received counts here and in its
     // session until its pull ends: for those milliseconds the server looks fuller than it is, never emptier.
@@ -41,25 +39,12 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
         if (limits.MaxDecodeBatch > 1)
         {
             _batcher = new DecodeBatcher(model, new DecodeBatchOptions { MaxBatch = limits.MaxDecodeBatch, BatchWait = limits.DecodeBatchWait, MaxReturnWait = limits.DecodeReturnWait }, time,
-                DecodeStepDone);
+                tokens => DecodeStepRan?.Invoke(tokens));
         }
     }
 
     /// <summary>Called with the number of sessions' tokens of every decode step run (1 for one not batched): the batch-size metric.</summary>
     public Action<int>? DecodeStepRan { get; set; }
-
-    /// <summary>
-    /// Decode steps run so far and the sessions' tokens they carried (their ratio: the mean batch). The two are read one
-    /// after the other: exact once the steps are over (a step counts before its replies go out), not mid-traffic.
-    /// </summary>
-    public (long Steps, long Rows) DecodeBatches => (Interlocked.Read(ref _decodeSteps), Interlocked.Read(ref _decodeRows));
-
-    private void DecodeStepDone(int tokens)
-    {
-        Interlocked.Increment(ref _decodeSteps);
-        Interlocked.Add(ref _decodeRows, tokens);
-        DecodeStepRan?.Invoke(tokens);
-    }
 
     /// <summary>Stops the decode batcher once the steps queued in it have run.</summary>
     public ValueTask DisposeAsync() => _batcher?.DisposeAsync() ?? ValueTask.CompletedTask;
@@ -257,7 +242,7 @@ internal sealed partial class BlockServerService : BlockServer.BlockServerBase, 
 
             if (tokens == 1 && (afterBlock is not null || _batcher is null))
             {
-                DecodeStepDone(1);
+                DecodeStepRan?.Invoke(1);
             }
 
             return new ForwardReply

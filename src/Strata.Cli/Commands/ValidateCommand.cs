@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Strata.Cli.Output;
 using Strata.Cli.Validation;
+using Strata.Performance.Profiles;
 using Strata.Runtime.Profiling;
 using Strata.Runtime.Weights;
 
@@ -51,7 +52,7 @@ internal static class ValidateCommand
                 .ConfigureAwait(false);
             var loadAfter = LoadAverage();
             var errors = cases.SelectMany(c => c.Errors).Select(Math.Abs).Order().ToArray();
-            var median = errors.Length == 0 ? 0 : errors.Length % 2 == 1 ? errors[errors.Length / 2] : (errors[(errors.Length / 2) - 1] + errors[errors.Length / 2]) / 2;
+            var median = errors.Length == 0 ? 0 : Samples.Median(errors);
             var max = errors.Length == 0 ? 0 : errors[^1];
             if (parseResult.GetValue(json))
             {

@@ -142,8 +142,8 @@ internal static class SimToReal
                                 (double)(steps - stepsBefore) / runsPerCase, steps == stepsBefore ? 0 : (double)(rows - rowsBefore) / (steps - stepsBefore));
                         }).ToArray();
                         cases.Add(new Case(rttMs, c, string.Join(" -> ", predicted.Route.Select(h => h.Server)),
-                            predicted.TtftSeconds, Median(measured.Select(m => m.TtftSeconds)), predicted.TpotSeconds, Median(measured.Select(m => m.TpotSeconds)),
-                            predicted.E2eSeconds, Median(measured.Select(m => m.E2eSeconds)), measured, rtts,
+                            predicted.TtftSeconds, Samples.Median(measured.Select(m => m.TtftSeconds)), predicted.TpotSeconds, Samples.Median(measured.Select(m => m.TpotSeconds)),
+                            predicted.E2eSeconds, Samples.Median(measured.Select(m => m.E2eSeconds)), measured, rtts,
                             bySlowdown is null ? null : new Run(bySlowdown.TtftSeconds, bySlowdown.TpotSeconds, bySlowdown.E2eSeconds),
                             byInitial is null ? null : new Run(byInitial.TtftSeconds, byInitial.TpotSeconds, byInitial.E2eSeconds), caseProfile, measurements.Count, serverBatches));
                     }
@@ -179,13 +179,6 @@ internal static class SimToReal
     /// <summary>Round-trip probes per server; the prediction uses their median.</summary>
     internal const int RoundTripProbes = 9;
 
-    /// <summary>The median of some values.</summary>
-    internal static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
     // The client's typical round trip to each server: the median of several small calls, not the best one (a generation
     // pays the emulated delay's usual timer overshoot on every hop, not its luckiest).
     private static async Task<IReadOnlyDictionary<string, double>> TypicalRoundTripsAsync(IEnumerable<ServerEntry> entries, CancellationToken cancellationToken)
@@ -203,7 +196,7 @@ internal static class SimToReal
                 samples[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
 
-            rtts[entry.ServerId] = Median(samples);
+            rtts[entry.ServerId] = Samples.Median(samples);
         }
 
         return rtts;

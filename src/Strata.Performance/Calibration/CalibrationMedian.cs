@@ -29,7 +29,7 @@ public static class CalibrationMedian
     {
         ArgumentNullException.ThrowIfNull(calibrations);
         ArgumentOutOfRangeException.ThrowIfZero(calibrations.Count);
-        double Median(Func<RooflineCalibration, double> factor) => MeasuredProfileModel.Median(calibrations.Select(factor));
+        double Median(Func<RooflineCalibration, double> factor) => Samples.Median(calibrations.Select(factor));
         return new RooflineCalibration(
             Median(c => c.ComputeEfficiency),
             Median(c => c.MemoryEfficiency),

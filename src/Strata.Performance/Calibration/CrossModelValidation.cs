@@ -31,9 +31,9 @@ public sealed record CrossModelValidation(CrossModelHoldout Holdout, IReadOnlyLi
     public IEnumerable<(string Gpu, double PrefillMedianPercent, double PrefillWorstP90Percent, double DecodeMedianPercent, double DecodeWorstP90Percent)> PerGpu() =>
         Scores.GroupBy(score => score.Gpu).OrderBy(group => group.Key, StringComparer.Ordinal).Select(group => (
             group.Key,
-            Profiles.MeasuredProfileModel.Median(group.Select(s => s.Prefill.MedianPercent)),
+            Profiles.Samples.Median(group.Select(s => s.Prefill.MedianPercent)),
             group.Max(s => s.Prefill.P90Percent),
-            Profiles.MeasuredProfileModel.Median(group.Select(s => s.Decode.MedianPercent)),
+            Profiles.Samples.Median(group.Select(s => s.Decode.MedianPercent)),
             group.Max(s => s.Decode.P90Percent)));
 
     /// <summary>Runs the study over every GPU of <paramref name="table"/>.</summary>

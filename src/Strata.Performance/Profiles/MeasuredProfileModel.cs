@@ -38,7 +38,7 @@ public sealed class MeasuredProfileModel : IPerformanceModel
         Rows = rows;
         _prefillByTokens = new PiecewiseLinear(rows
             .GroupBy(row => (double)row.PromptTokens * row.BatchSize)
-            .Select(group => (group.Key, Median(group.Select(row => row.PromptSeconds)))));
+            .Select(group => (group.Key, Samples.Median(group.Select(row => row.PromptSeconds)))));
 
         var referenceContext = rows
             .GroupBy(row => row.MeanDecodeContextTokens)
@@ -48,13 +48,13 @@ public sealed class MeasuredProfileModel : IPerformanceModel
         _decodeByBatch = new PiecewiseLinear(rows
             .Where(row => row.MeanDecodeContextTokens == referenceContext)
             .GroupBy(row => (double)row.BatchSize)
-            .Select(group => (group.Key, Median(group.Select(row => row.TokenSeconds)))));
+            .Select(group => (group.Key, Samples.Median(group.Select(row => row.TokenSeconds)))));
 
         var smallestBatch = rows.Min(row => row.BatchSize);
         _decodeByContext = new PiecewiseLinear(rows
             .Where(row => row.BatchSize == smallestBatch)
             .GroupBy(row => (double)row.MeanDecodeContextTokens)
-            .Select(group => (group.Key, Median(group.Select(row => row.TokenSeconds)))));
+            .Select(group => (group.Key, Samples.Median(group.Select(row => row.TokenSeconds)))));
         _referenceDecodeSeconds = _decodeByContext.Evaluate(referenceContext);
     }
 
@@ -89,10 +89,4 @@ public sealed class MeasuredProfileModel : IPerformanceModel
         return _decodeByBatch.Evaluate(batch.DecodeRequests) * contextScale;
     }
 
-    internal static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.OrderBy(value => value).ToArray();
-        var middle = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    }
 }

@@ -19,7 +19,7 @@ public static class ProfileScreening
         {
             var configurations = deployment
                 .GroupBy(row => row.Configuration)
-                .Select(group => (group.Key, Tokens: (long)group.Key.PromptTokens * group.Key.BatchSize, Seconds: MeasuredProfileModel.Median(group.Select(row => row.PromptSeconds)), Count: group.Count()))
+                .Select(group => (group.Key, Tokens: (long)group.Key.PromptTokens * group.Key.BatchSize, Seconds: Samples.Median(group.Select(row => row.PromptSeconds)), Count: group.Count()))
                 .OrderBy(configuration => configuration.Tokens)
                 .ToArray();
             foreach (var configuration in configurations)

@@ -40,8 +40,8 @@ public sealed class SplitwiseSimDatabaseModel : IPerformanceModel
         }
 
         _x = [.. groups.Select(group => group.Key)];
-        _promptSeconds = [.. groups.Select(group => MeasuredProfileModel.Median(group.Select(row => row.PromptSeconds)))];
-        _tokenSeconds = [.. groups.Select(group => MeasuredProfileModel.Median(group.Select(row => row.TokenSeconds)))];
+        _promptSeconds = [.. groups.Select(group => Samples.Median(group.Select(row => row.PromptSeconds)))];
+        _tokenSeconds = [.. groups.Select(group => Samples.Median(group.Select(row => row.TokenSeconds)))];
     }
 
     /// <inheritdoc />

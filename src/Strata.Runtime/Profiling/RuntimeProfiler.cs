@@ -109,8 +109,8 @@ public static class RuntimeProfiler
             }
         }
 
-        var oneRow = MedianOf(batchSamples[0]);
-        var batchCost = batchRows.Select((rows, i) => new RuntimeProfilePoint(rows, i == 0 ? 1 : Math.Max(1, MedianOf(batchSamples[2 * i]) / oneRow))).ToList();
+        var oneRow = Samples.Median(batchSamples[0]);
+        var batchCost = batchRows.Select((rows, i) => new RuntimeProfilePoint(rows, i == 0 ? 1 : Math.Max(1, Samples.Median(batchSamples[2 * i]) / oneRow))).ToList();
 
         return new RuntimeProfile
         {
@@ -201,23 +201,17 @@ public static class RuntimeProfiler
             throw new StrataException("The profiles to combine measure different models or sizes; take the median of measurements of one model with one set of sizes.");
         }
 
-        static double Middle(IEnumerable<double> values)
-        {
-            var sorted = values.Order().ToArray();
-            return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-        }
-
         List<RuntimeProfilePoint> Curve(Func<RuntimeProfile, IReadOnlyList<RuntimeProfilePoint>> points) =>
-            [.. points(first).Select((point, i) => new RuntimeProfilePoint(point.Size, Middle(profiles.Select(p => points(p)[i].Value))))];
+            [.. points(first).Select((point, i) => new RuntimeProfilePoint(point.Size, Samples.Median(profiles.Select(p => points(p)[i].Value))))];
 
         return (first with
         {
             PrefillSecondsPerBlock = Curve(p => p.PrefillSecondsPerBlock),
             DecodeSecondsPerBlock = Curve(p => p.DecodeSecondsPerBlock),
-            HeadPrefillSeconds = Middle(profiles.Select(p => p.HeadPrefillSeconds)),
-            HeadDecodeSeconds = Middle(profiles.Select(p => p.HeadDecodeSeconds)),
-            HopOverheadSeconds = Middle(profiles.Select(p => p.HopOverheadSeconds)),
-            SessionOpenSeconds = Middle(profiles.Select(p => p.SessionOpenSeconds)),
+            HeadPrefillSeconds = Samples.Median(profiles.Select(p => p.HeadPrefillSeconds)),
+            HeadDecodeSeconds = Samples.Median(profiles.Select(p => p.HeadDecodeSeconds)),
+            HopOverheadSeconds = Samples.Median(profiles.Select(p => p.HopOverheadSeconds)),
+            SessionOpenSeconds = Samples.Median(profiles.Select(p => p.SessionOpenSeconds)),
         }).Validate("the median profile");
     }
 
@@ -247,8 +241,8 @@ public static class RuntimeProfiler
         }
 
         var prefillSamples = cycle(Math.Max(3, options.WarmupIterations / 4), 0, [.. prefillSteps]);
-        var prefill = promptSizes.Select((n, i) => new RuntimeProfilePoint(n, MedianOf(prefillSamples[2 * i]) / layers)).ToList();
-        var headPrefill = MedianOf([.. promptSizes.SelectMany((_, i) => prefillSamples[(2 * i) + 1])]); // the head's cost hardly depends on the prompt's length
+        var prefill = promptSizes.Select((n, i) => new RuntimeProfilePoint(n, Samples.Median(prefillSamples[2 * i]) / layers)).ToList();
+        var headPrefill = Samples.Median(promptSizes.SelectMany((_, i) => prefillSamples[(2 * i) + 1])); // the head's cost hardly depends on the prompt's length
 
         status?.Invoke("decode per block");
         var contextSizes = options.ContextTokens.Distinct().Order().ToArray();
@@ -285,8 +279,8 @@ public static class RuntimeProfiler
             }
         }
 
-        var decode = contextSizes.Select((c, i) => new RuntimeProfilePoint(c, MedianOf(decodeSamples[2 * i]) / layers)).ToList();
-        var headDecode = MedianOf([.. contextSizes.SelectMany((_, i) => decodeSamples[(2 * i) + 1])]);
+        var decode = contextSizes.Select((c, i) => new RuntimeProfilePoint(c, Samples.Median(decodeSamples[2 * i]) / layers)).ToList();
+        var headDecode = Samples.Median(contextSizes.SelectMany((_, i) => decodeSamples[(2 * i) + 1]));
         return (prefill, decode, headPrefill, headDecode);
     }
 
@@ -421,7 +415,7 @@ public static class RuntimeProfiler
             for (var d = 1; d < clients.Count; d++)
             {
                 var extra = samples[0].Select((_, i) => ((Sample(d, true, i) - Sample(0, true, i)) - (Sample(d, false, i) - Sample(0, false, i))) / layers).ToArray();
-                points.Add(new RuntimeProfilePoint(EmulatedLinkProbesMs[d - 1], Math.Max(0, MedianOf(extra))));
+                points.Add(new RuntimeProfilePoint(EmulatedLinkProbesMs[d - 1], Math.Max(0, Samples.Median(extra))));
             }
 
             foreach (var client in clients)
@@ -445,15 +439,8 @@ public static class RuntimeProfiler
         }
     }
 
-    // The median of some samples (the upper middle one of an even count).
-    private static double MedianOf(double[] samples)
-    {
-        var sorted = samples.Order().ToArray();
-        return sorted[sorted.Length / 2];
-    }
-
     // The median of the differences of samples taken in pairs.
-    private static double PairedDifference(double[] minuend, double[] subtrahend) => MedianOf([.. minuend.Select((x, i) => x - subtrahend[i])]);
+    private static double PairedDifference(double[] minuend, double[] subtrahend) => Samples.Median(minuend.Select((x, i) => x - subtrahend[i]));
 
     // `sessions` prefills of `tokens` tokens through every block started at once on the thread pool (as a server's calls
     // run): the median over rounds of their mean completion time.

@@ -55,16 +55,10 @@ public static class RuntimeProfiler
         float[] Hidden(int tokens) => RandomHidden(random, tokens, config.HiddenSize);
         double[][] Cycle(int warmup, int rounds, params Action[] steps) => RunCycle(options, time, warmup, rounds, steps, cancellationToken);
 
-        var (prefill, decode, headPrefill, headDecode) = MeasureCompute(model, options, Hidden, Cycle, status);
-
-        status?.Invoke("gRPC hop overhead");
-        var hop = await HopOverheadAsync(modelDirectory, config, Hidden, Cycle, options, cancellationToken).ConfigureAwait(false);
+        var absolute = await MeasureAbsoluteAsync(modelDirectory, model, options, Hidden, Cycle, status, cancellationToken).ConfigureAwait(false);
 
         status?.Invoke("emulated link");
         var delayedStepExtra = await DelayedStepExtraAsync(modelDirectory, config, Hidden, Cycle, options, cancellationToken).ConfigureAwait(false);
-
-        status?.Invoke("session opening");
-        var sessionOpen = await SessionOpenAsync(modelDirectory, config, model, hop, Cycle, options, cancellationToken).ConfigureAwait(false);
 
         status?.Invoke("concurrency slowdown");
         var slowdown = new List<RuntimeProfilePoint> { new(1, 1) };
@@ -119,18 +113,18 @@ public static class RuntimeProfiler
             Machine = string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} logical processors, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}"),
             Repetitions = options.Repetitions,
             WarmupIterations = options.WarmupIterations,
-            PrefillSecondsPerBlock = prefill,
-            DecodeSecondsPerBlock = decode,
-            HeadPrefillSeconds = headPrefill,
-            HeadDecodeSeconds = headDecode,
-            HopOverheadSeconds = hop,
+            PrefillSecondsPerBlock = absolute.Prefill,
+            DecodeSecondsPerBlock = absolute.Decode,
+            HeadPrefillSeconds = absolute.HeadPrefill,
+            HeadDecodeSeconds = absolute.HeadDecode,
+            HopOverheadSeconds = absolute.Hop,
             ConcurrencySlowdown = slowdown,
             DecodeBatchCost = batchCost,
             LogicalProcessors = Environment.ProcessorCount,
             DecodeBatchWaitSeconds = new DecodeBatchOptions().BatchWait.TotalSeconds,
             DecodeReturnWaitSeconds = new DecodeBatchOptions().MaxReturnWait.TotalSeconds,
             DelayedStepExtraPerBlock = delayedStepExtra,
-            SessionOpenSeconds = sessionOpen,
+            SessionOpenSeconds = absolute.SessionOpen,
             PrefillConcurrency = prefillConcurrency,
         }.Validate("the measured profile");
     }
@@ -159,18 +153,35 @@ public static class RuntimeProfiler
         var random = new Random(17);
         float[] Hidden(int tokens) => RandomHidden(random, tokens, model.Config.HiddenSize);
         double[][] Cycle(int warmup, int rounds, params Action[] steps) => RunCycle(options, time, warmup, rounds, steps, cancellationToken);
-        var (prefill, decode, headPrefill, headDecode) = MeasureCompute(model, options, Hidden, Cycle, status: null);
-        var hop = await HopOverheadAsync(modelDirectory, model.Config, Hidden, Cycle, options, cancellationToken).ConfigureAwait(false);
-        var sessionOpen = await SessionOpenAsync(modelDirectory, model.Config, model, hop, Cycle, options, cancellationToken).ConfigureAwait(false);
-        return (profile with
+        var absolute = await MeasureAbsoluteAsync(modelDirectory, model, options, Hidden, Cycle, status: null, cancellationToken).ConfigureAwait(false);
+        return absolute.ApplyTo(profile).Validate("the refreshed profile");
+    }
+
+    // The costs a refresh measures again: the compute curves and heads, the hop overhead, the session opening.
+    private sealed record AbsoluteCosts(
+        List<RuntimeProfilePoint> Prefill, List<RuntimeProfilePoint> Decode, double HeadPrefill, double HeadDecode, double Hop, double SessionOpen)
+    {
+        public RuntimeProfile ApplyTo(RuntimeProfile profile) => profile with
         {
-            PrefillSecondsPerBlock = prefill,
-            DecodeSecondsPerBlock = decode,
-            HeadPrefillSeconds = headPrefill,
-            HeadDecodeSeconds = headDecode,
-            HopOverheadSeconds = hop,
-            SessionOpenSeconds = sessionOpen,
-        }).Validate("the refreshed profile");
+            PrefillSecondsPerBlock = Prefill,
+            DecodeSecondsPerBlock = Decode,
+            HeadPrefillSeconds = HeadPrefill,
+            HeadDecodeSeconds = HeadDecode,
+            HopOverheadSeconds = Hop,
+            SessionOpenSeconds = SessionOpen,
+        };
+    }
+
+    private static async Task<AbsoluteCosts> MeasureAbsoluteAsync(
+        string modelDirectory, LlamaModel model, RuntimeProfilerOptions options, Func<int, float[]> hidden, Func<int, int, Action[], double[][]> cycle, Action<string>? status,
+        CancellationToken cancellationToken)
+    {
+        var (prefill, decode, headPrefill, headDecode) = MeasureCompute(model, options, hidden, cycle, status);
+        status?.Invoke("gRPC hop overhead");
+        var hop = await HopOverheadAsync(modelDirectory, model.Config, hidden, cycle, options, cancellationToken).ConfigureAwait(false);
+        status?.Invoke("session opening");
+        var sessionOpen = await SessionOpenAsync(modelDirectory, model.Config, model, hop, cycle, options, cancellationToken).ConfigureAwait(false);
+        return new AbsoluteCosts(prefill, decode, headPrefill, headDecode, hop, sessionOpen);
     }
 
     /// <summary>

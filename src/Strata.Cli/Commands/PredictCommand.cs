@@ -94,6 +94,12 @@ internal static class PredictCommand
         var plans = new List<LiveSessionPlan>();
         IReadOnlyList<RouteHopOut>? first = null;
         var options = new CoordinatorOptions().Routing;
+        // A measured round trip includes one small call's gRPC overhead, which the profile's hop overhead already prices as compute.
+        // A server that announces an emulated round trip delays its replies with a timer: a step's wait there also pays
+        // what the profile measured such a delay to cost a step of that many blocks beyond the probe.
+        var emulated = entries.ToDictionary(e => e.ServerId, e => e.EmulatedRttSeconds, StringComparer.Ordinal);
+        double Wait(LiveServer server, int blocks) =>
+            Math.Max(0, server.RttSeconds - profile.HopOverheadSeconds) + profile.DelayedStepExtra(blocks, emulated.GetValueOrDefault(server.Id));
         for (var s = 0; s < concurrency; s++)
         {
             var servers = entries.Select(e => e.ToLive(rtts.TryGetValue(e.ServerId, out var r) ? r : null) with { PendingSessions = e.PendingSessions + pending[e.ServerId] }).ToArray();
@@ -105,12 +111,6 @@ internal static class PredictCommand
             }
 
             first ??= [.. route.Hops.Select(h => new RouteHopOut(h.Server.Id, h.Blocks.First, h.Blocks.Count, h.Server.RttSeconds))];
-            // A measured round trip includes one small call's gRPC overhead, which the profile's hop overhead already prices as compute.
-            // A server that announces an emulated round trip delays its replies with a timer: a step's wait there also pays
-            // what the profile measured such a delay to cost a step beyond the probe.
-            var emulated = entries.ToDictionary(e => e.ServerId, e => e.EmulatedRttSeconds, StringComparer.Ordinal);
-            double Wait(LiveServer server, int blocks) =>
-                Math.Max(0, server.RttSeconds - profile.HopOverheadSeconds) + profile.DelayedStepExtra(blocks, emulated.GetValueOrDefault(server.Id));
             plans.Add(new LiveSessionPlan([.. route.Hops.Select(h => (h.Blocks.Count, Wait(h.Server, h.Blocks.Count)))], promptTokens, outputTokens,
                 [.. route.Hops.Select(h => h.Server.Id)], verifyFraction,
                 // A spot check reruns the hop on another server holding its blocks (the nearest), when there is one.

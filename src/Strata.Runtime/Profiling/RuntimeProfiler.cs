@@ -368,7 +368,8 @@ public static class RuntimeProfiler
         var generation = new GenerationOptions { MaxNewTokens = 2 };
         var warmup = Math.Max(3, options.WarmupIterations / 8);
         var local = new TextGenerator(model, new LocalBlockChain(model));
-        await using var coordinator = await CoordinatorHost.StartAsync(options: new CoordinatorOptions { HeartbeatInterval = TimeSpan.FromMilliseconds(100) }, cancellationToken: cancellationToken)
+        // The default heartbeat (2 s): a 100 ms one let a loaded machine drop the only server mid-measurement (no route).
+        await using var coordinator = await CoordinatorHost.StartAsync(options: new CoordinatorOptions(), cancellationToken: cancellationToken)
             .ConfigureAwait(false);
         using var client = new CoordinatorClient(coordinator.Address);
         await using var host = await BlockServerHost.StartAsync(new LlamaModel(config, LlamaWeightsLoader.Load(modelDirectory, config, 0, config.LayerCount, includeEmbeddingAndHead: false)),
